@@ -1,0 +1,73 @@
+# Makefile -- builds the wal2avro output plugin (PGXS) and wal2avro-relay
+#
+#   make                  plugin wal2avro.so and relay/wal2avro-relay
+#   make install          module, extension files, relay binary (into $(PREFIX)/bin)
+#   make installcheck     pg_regress suite against a running server (PG* env)
+#   make test             every suite, starting the servers each needs
+#   make clean            remove all build output
+
+EXTENSION = wal2avro
+MODULE_big = wal2avro
+OBJS = \
+	plugin/avro_writer.o \
+	plugin/frame.o \
+	plugin/record.o \
+	plugin/relcache.o \
+	plugin/schema_json.o \
+	plugin/sql_functions.o \
+	plugin/typemap.o \
+	plugin/wal2avro.o
+DATA = sql/wal2avro--0.1.0.sql
+PGFILEDESC = "wal2avro - logical decoding output plugin writing Avro"
+
+REGRESS = init options types replica_identity toast_unchanged schema_change
+REGRESS_OPTS = --inputdir=regress --outputdir=regress/out
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+PG_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wno-missing-field-initializers -Wno-sign-compare
+EXTRA_CLEAN = regress/out relay/*.o relay/wal2avro-relay regress/relay/*.o \
+	$(RELAY_TESTS)
+override with_llvm = no
+include $(PGXS)
+
+# ---- the relay: plain C on libpq and librdkafka, no server headers ----
+PREFIX ?= /usr/local
+PKG_CONFIG ?= pkg-config
+RELAY_CC ?= cc
+RELAY_CFLAGS ?= -O2 -g
+RELAY_WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
+RELAY_DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpq rdkafka)
+RELAY_DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpq rdkafka)
+RELAY_SRCS = $(wildcard relay/*.c)
+RELAY_LIB_SRCS = $(filter-out relay/main.c,$(RELAY_SRCS))
+RELAY_TESTS = $(patsubst regress/relay/%.c,regress/relay/%,$(wildcard regress/relay/test_*.c))
+
+all: relay/wal2avro-relay
+
+relay/wal2avro-relay: $(RELAY_SRCS) $(wildcard relay/*.h) plugin/wal2avro_protocol.h
+	$(RELAY_CC) $(RELAY_WARN) $(RELAY_CFLAGS) $(RELAY_DEPS_CFLAGS) -Iplugin \
+		-o $@ $(RELAY_SRCS) $(RELAY_DEPS_LIBS)
+
+# Relay unit tests: one program per module, built with ASan and UBSan.
+SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+regress/relay/test_%: regress/relay/test_%.c $(RELAY_LIB_SRCS) $(wildcard relay/*.h) regress/relay/unit.h
+	$(RELAY_CC) $(RELAY_WARN) -O1 -g $(SANITIZE) $(RELAY_DEPS_CFLAGS) -Iplugin -Irelay \
+		-o $@ $< $(RELAY_LIB_SRCS) $(RELAY_DEPS_LIBS)
+
+relay-unit: $(RELAY_TESTS)
+	@regress/run-relay-unit.sh $(RELAY_TESTS)
+
+install: install-relay
+
+install-relay: relay/wal2avro-relay
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 relay/wal2avro-relay $(DESTDIR)$(PREFIX)/bin/wal2avro-relay
+
+# Every suite, each starting the servers it needs.  Needs "make install" first
+# (CREATE EXTENSION reads the installed control file).
+test: all
+	regress/run-tests.sh
+
+.PHONY: relay-unit install-relay test

@@ -1,0 +1,163 @@
+/*-------------------------------------------------------------------------
+ *
+ * avro_writer.c
+ *		Avro binary encoding of primitive values into a StringInfo.
+ *
+ * Implements the encodings of the Avro 1.11 specification: zig-zag varints
+ * for int and long (union indexes and lengths included), little-endian IEEE
+ * floats, length-prefixed bytes and strings, and the two's-complement
+ * big-endian integer behind the decimal logical type.  No allocation beyond
+ * growing the output buffer; nothing here can fail except by running out of
+ * memory.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * plugin/avro_writer.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "wal2avro.h"
+
+/* int and long share the encoding: zig-zag, then 7 bits a byte, low first. */
+void
+avro_write_long(StringInfo out, int64 v)
+{
+	uint64		z = ((uint64) v << 1) ^ (uint64) (v >> 63);
+	char		buf[10];
+	int			n = 0;
+
+	while (z > 0x7F)
+	{
+		buf[n++] = (char) ((z & 0x7F) | 0x80);
+		z >>= 7;
+	}
+	buf[n++] = (char) z;
+	appendBinaryStringInfo(out, buf, n);
+}
+
+void
+avro_write_bool(StringInfo out, bool v)
+{
+	appendStringInfoCharMacro(out, v ? 1 : 0);
+}
+
+void
+avro_write_float(StringInfo out, float4 v)
+{
+	uint32		bits;
+	char		buf[4];
+
+	memcpy(&bits, &v, sizeof(bits));
+	buf[0] = (char) bits;
+	buf[1] = (char) (bits >> 8);
+	buf[2] = (char) (bits >> 16);
+	buf[3] = (char) (bits >> 24);
+	appendBinaryStringInfo(out, buf, 4);
+}
+
+void
+avro_write_double(StringInfo out, float8 v)
+{
+	uint64		bits;
+	char		buf[8];
+	int			i;
+
+	memcpy(&bits, &v, sizeof(bits));
+	for (i = 0; i < 8; i++)
+		buf[i] = (char) (bits >> (8 * i));
+	appendBinaryStringInfo(out, buf, 8);
+}
+
+void
+avro_write_bytes(StringInfo out, const char *data, int len)
+{
+	avro_write_long(out, len);
+	appendBinaryStringInfo(out, data, len);
+}
+
+void
+avro_write_string(StringInfo out, const char *str)
+{
+	avro_write_bytes(out, str, strlen(str));
+}
+
+/*
+ * Write a decimal's unscaled value.  "digits" is an optional '-' and decimal
+ * digits, nothing else (the caller removed the point).  With fixed_size > 0
+ * the value fills exactly that many bytes, sign-extended (the caller sized it
+ * from the precision); otherwise it is written as Avro bytes of minimal
+ * length.
+ */
+void
+avro_write_decimal(StringInfo out, const char *digits, int fixed_size)
+{
+	bool		negative = false;
+	unsigned char *mag;			/* little-endian base-256 magnitude */
+	int			nbytes = 1;
+	int			cap;
+	int			i;
+	const char *p = digits;
+
+	if (*p == '-')
+	{
+		negative = true;
+		p++;
+	}
+	cap = strlen(p) / 2 + 2;	/* log256(10) < 1/2 */
+	if (cap < fixed_size)
+		cap = fixed_size;
+	mag = palloc0(cap);
+
+	for (; *p; p++)
+	{
+		unsigned int carry = (unsigned int) (*p - '0');
+
+		for (i = 0; i < nbytes; i++)
+		{
+			unsigned int v = mag[i] * 10 + carry;
+
+			mag[i] = (unsigned char) v;
+			carry = v >> 8;
+		}
+		if (carry)
+			mag[nbytes++] = (unsigned char) carry;
+	}
+
+	/* room for the sign bit */
+	if (mag[nbytes - 1] & 0x80)
+		nbytes++;
+	if (negative)
+	{
+		unsigned int carry = 1;
+
+		for (i = 0; i < cap; i++)
+		{
+			unsigned int v = (unsigned char) ~mag[i] + carry;
+
+			mag[i] = (unsigned char) v;
+			carry = v >> 8;
+		}
+	}
+
+	if (fixed_size > 0)
+	{
+		Assert(nbytes <= fixed_size);
+		nbytes = fixed_size;
+	}
+	else
+	{
+		/* drop sign-redundant leading bytes */
+		while (nbytes > 1 &&
+			   ((mag[nbytes - 1] == 0x00 && !(mag[nbytes - 2] & 0x80)) ||
+				(mag[nbytes - 1] == 0xFF && (mag[nbytes - 2] & 0x80))))
+			nbytes--;
+		avro_write_long(out, nbytes);
+	}
+	enlargeStringInfo(out, nbytes);
+	for (i = nbytes - 1; i >= 0; i--)
+		out->data[out->len++] = (char) mag[i];
+	out->data[out->len] = '\0';
+	pfree(mag);
+}

@@ -1,0 +1,405 @@
+/*-------------------------------------------------------------------------
+ *
+ * relcache.c
+ *		Schema cache keyed by relation OID: columns, key, Avro schemas and
+ *		fingerprints, rebuilt lazily after invalidations.
+ *
+ * The pattern is pgoutput's: invalidation callbacks, registered once per
+ * backend, only mark entries stale; the next change of the relation rebuilds
+ * its entry under the historic snapshot.  Invalidations fire for many
+ * harmless reasons, so a rebuilt entry keeps schema_sent when its schema
+ * text is unchanged, and the stream sees a SCHEMA frame only when the schema
+ * really changed.
+ *
+ * The cache lives in the decoding context's cache_cxt; each entry's data
+ * lives in a small context of its own, deleted whole on rebuild.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * plugin/relcache.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "commands/dbcommands.h"
+#include "miscadmin.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "wal2avro.h"
+
+/* The cache of the decoding context now running, or NULL between them */
+static HTAB *RelSchemaCache = NULL;
+
+/* Invalidation callbacks cannot be unregistered: register once per backend */
+static bool callbacks_registered = false;
+
+static void relcache_inval_cb(Datum arg, Oid relid);
+static void syscache_inval_cb(Datum arg, int cacheid, uint32 hashvalue);
+
+/*
+ * Create the cache for a decoding context.  Cannot fail except on memory.
+ */
+void
+relcache_init(Wal2AvroData *data)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(RelSchemaEntry);
+	ctl.hcxt = data->cache_cxt;
+	RelSchemaCache = hash_create("wal2avro schema cache", 128, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	if (!callbacks_registered)
+	{
+		CacheRegisterRelcacheCallback(relcache_inval_cb, (Datum) 0);
+		/* composite, domain and enum changes; schema renames */
+		CacheRegisterSyscacheCallback(TYPEOID, syscache_inval_cb, (Datum) 0);
+		CacheRegisterSyscacheCallback(NAMESPACEOID, syscache_inval_cb, (Datum) 0);
+		callbacks_registered = true;
+	}
+}
+
+/* Forget the cache; its memory goes with the decoding context. */
+void
+relcache_shutdown(void)
+{
+	RelSchemaCache = NULL;
+}
+
+/*
+ * Does "schema.table" match any of the patterns?  '*' matches any run of
+ * characters, '?' one character; everything else matches itself.
+ */
+static bool
+wildcard_match(const char *pat, const char *str)
+{
+	while (*pat)
+	{
+		if (*pat == '*')
+		{
+			pat++;
+			if (*pat == '\0')
+				return true;
+			for (; *str; str++)
+			{
+				if (wildcard_match(pat, str))
+					return true;
+			}
+			return false;
+		}
+		if (*str == '\0' || (*pat != '?' && *pat != *str))
+			return false;
+		pat++;
+		str++;
+	}
+	return *str == '\0';
+}
+
+bool
+table_matches(List *patterns, const char *nspname, const char *relname)
+{
+	char	   *full = psprintf("%s.%s", nspname, relname);
+	ListCell   *lc;
+	bool		match = false;
+
+	foreach(lc, patterns)
+	{
+		W2aTablePattern *p = lfirst(lc);
+
+		if (wildcard_match(p->pattern, full))
+		{
+			match = true;
+			break;
+		}
+	}
+	pfree(full);
+	return match;
+}
+
+static bool
+column_excluded(Wal2AvroData *data, const char *nspname, const char *relname,
+				const char *column)
+{
+	ListCell   *lc;
+
+	foreach(lc, data->exclude_columns)
+	{
+		W2aColumnPattern *p = lfirst(lc);
+		W2aTablePattern tp = {p->table_pattern};
+
+		if (strcmp(p->column, column) == 0 &&
+			table_matches(list_make1(&tp), nspname, relname))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The key columns (0-based attribute indexes, in key order) of a relation:
+ * the key-columns option's, else the replica identity index's, else the
+ * primary key's.  Returns the count; *attnos is palloc'd.
+ */
+static int
+find_key_columns(Wal2AvroData *data, Relation rel, const char *nspname,
+				 const char *relname, int **attnos)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	ListCell   *lc;
+	Oid			indexoid;
+	HeapTuple	tup;
+	Form_pg_index index;
+	int			i,
+				n;
+
+	foreach(lc, data->key_columns)
+	{
+		W2aKeyColumns *kc = lfirst(lc);
+		ListCell   *lc2;
+
+		if (strcmp(kc->nspname, nspname) != 0 || strcmp(kc->relname, relname) != 0)
+			continue;
+		*attnos = palloc(sizeof(int) * list_length(kc->columns));
+		n = 0;
+		foreach(lc2, kc->columns)
+		{
+			const char *col = lfirst(lc2);
+
+			for (i = 0; i < desc->natts; i++)
+			{
+				Form_pg_attribute att = TupleDescAttr(desc, i);
+
+				if (!att->attisdropped && strcmp(NameStr(att->attname), col) == 0)
+					break;
+			}
+			if (i == desc->natts)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("column \"%s\" named in \"key-columns\" does not exist in table \"%s.%s\"",
+								col, nspname, relname)));
+			(*attnos)[n++] = i;
+		}
+		return n;
+	}
+
+	if (rel->rd_rel->relreplident == REPLICA_IDENTITY_INDEX)
+		indexoid = RelationGetReplicaIndex(rel);
+	else
+		indexoid = RelationGetPrimaryKeyIndex(rel);
+	if (!OidIsValid(indexoid))
+	{
+		*attnos = NULL;
+		return 0;
+	}
+
+	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for index %u", indexoid);
+	index = (Form_pg_index) GETSTRUCT(tup);
+	n = index->indnkeyatts;
+	*attnos = palloc(sizeof(int) * n);
+	for (i = 0; i < n; i++)
+		(*attnos)[i] = index->indkey.values[i] - 1;
+	ReleaseSysCache(tup);
+	return n;
+}
+
+/* Fill a fresh entry's columns and key; runs in the entry's context. */
+static void
+build_columns(Wal2AvroData *data, RelSchemaEntry *entry, Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	char	  **names = palloc(sizeof(char *) * Max(desc->natts, 1));
+	int		   *keyatts;
+	int			i,
+				j,
+				n = 0;
+
+	entry->fields = palloc0(sizeof(W2aField) * Max(desc->natts, 1));
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		W2aField   *f;
+
+		if (att->attisdropped ||
+			column_excluded(data, entry->nspname, entry->relname, NameStr(att->attname)))
+			continue;
+		f = &entry->fields[n];
+		f->pg_name = pstrdup(NameStr(att->attname));
+		f->attno = i;
+		f->type = typemap_build(att->atttypid, att->atttypmod);
+		f->nullable = true;
+		/* any varlena may be an unlogged TOAST pointer, whatever its storage now */
+		f->toastable = (att->attlen == -1);
+		names[n++] = schema_avro_name(f->pg_name);
+	}
+	schema_make_unique(names, n);
+	for (i = 0; i < n; i++)
+		entry->fields[i].avro_name = names[i];
+	entry->nfields = n;
+
+	entry->nkeys = find_key_columns(data, rel, entry->nspname, entry->relname, &keyatts);
+	entry->key_defs = palloc0(sizeof(W2aField) * Max(entry->nkeys, 1));
+	for (i = 0; i < entry->nkeys; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, keyatts[i]);
+		W2aField   *kf = &entry->key_defs[i];
+
+		kf->attno = keyatts[i];
+		kf->pg_name = pstrdup(NameStr(att->attname));
+		kf->avro_name = NULL;
+		/* reuse the value field's mapping when the column is published */
+		for (j = 0; j < entry->nfields; j++)
+		{
+			if (entry->fields[j].attno == keyatts[i])
+			{
+				kf->avro_name = entry->fields[j].avro_name;
+				kf->type = entry->fields[j].type;
+			}
+		}
+		if (kf->avro_name == NULL)
+		{
+			kf->avro_name = schema_avro_name(kf->pg_name);
+			kf->type = typemap_build(att->atttypid, att->atttypmod);
+		}
+		kf->nullable = !att->attnotnull;
+		kf->toastable = false;
+	}
+}
+
+static bool
+strings_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * Describe a relation as a fresh entry: names, filters, columns, key,
+ * schemas.  Allocates a new context under cache_cxt that the caller owns
+ * (out->cxt).  Needs catalog access; ERROR on a bad key-columns option.
+ * schema_sent and schema_valid are left false.
+ */
+void
+relcache_build_entry(Wal2AvroData *data, Relation rel, RelSchemaEntry *out)
+{
+	MemoryContext cxt;
+	MemoryContext old;
+
+	if (data->dbname == NULL)
+		data->dbname = MemoryContextStrdup(data->cache_cxt,
+										   get_database_name(MyDatabaseId));
+
+	cxt = AllocSetContextCreate(data->cache_cxt, "wal2avro schema entry",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		memset(out, 0, sizeof(RelSchemaEntry));
+		out->relid = RelationGetRelid(rel);
+		out->cxt = cxt;
+		out->nspname = get_namespace_name(RelationGetNamespace(rel));
+		out->relname = pstrdup(RelationGetRelationName(rel));
+		out->included =
+			(data->include_tables == NIL ||
+			 table_matches(data->include_tables, out->nspname, out->relname)) &&
+			!table_matches(data->exclude_tables, out->nspname, out->relname);
+		if (out->included)
+		{
+			build_columns(data, out, rel);
+			record_build_schemas(data, out);
+		}
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+}
+
+static void
+rebuild_entry(Wal2AvroData *data, RelSchemaEntry *entry, Relation rel)
+{
+	RelSchemaEntry fresh;
+
+	relcache_build_entry(data, rel, &fresh);
+
+	/* same schema text as what the stream already has: no new SCHEMA frame */
+	fresh.schema_sent = entry->schema_sent && fresh.included &&
+		strings_equal(entry->key_schema, fresh.key_schema) &&
+		strings_equal(entry->value_schema, fresh.value_schema) &&
+		strings_equal(entry->topic, fresh.topic);
+	fresh.schema_valid = true;
+
+	if (entry->cxt)
+		MemoryContextDelete(entry->cxt);
+	*entry = fresh;
+}
+
+/*
+ * The entry for a relation, rebuilt if stale.  Needs catalog access (call
+ * from a change callback).  ERROR on bad key-columns; the entry then stays
+ * stale and is tried again at the next change.
+ */
+RelSchemaEntry *
+relcache_get(Wal2AvroData *data, Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	RelSchemaEntry *entry;
+	bool		found;
+
+	Assert(RelSchemaCache != NULL);
+	entry = hash_search(RelSchemaCache, &relid, HASH_ENTER, &found);
+	if (!found)
+	{
+		memset(entry, 0, sizeof(RelSchemaEntry));
+		entry->relid = relid;
+	}
+	if (!entry->schema_valid)
+		rebuild_entry(data, entry, rel);
+	return entry;
+}
+
+/* ------------------------------------------------------------------------
+ * Invalidation callbacks: only mark entries stale.
+ * ------------------------------------------------------------------------
+ */
+
+static void
+relcache_inval_cb(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	RelSchemaEntry *entry;
+
+	if (RelSchemaCache == NULL)
+		return;
+	if (OidIsValid(relid))
+	{
+		entry = hash_search(RelSchemaCache, &relid, HASH_FIND, NULL);
+		if (entry)
+			entry->schema_valid = false;
+		return;
+	}
+	hash_seq_init(&status, RelSchemaCache);
+	while ((entry = hash_seq_search(&status)) != NULL)
+		entry->schema_valid = false;
+}
+
+static void
+syscache_inval_cb(Datum arg, int cacheid, uint32 hashvalue)
+{
+	relcache_inval_cb(arg, InvalidOid);
+}

@@ -1,0 +1,1041 @@
+/*-------------------------------------------------------------------------
+ *
+ * typemap.c
+ *		PostgreSQL type -> Avro schema and encoders, decided once per column.
+ *
+ * typemap_build looks a type up in the catalogs (under the historic
+ * snapshot, when the schema cache is rebuilt) and records everything the
+ * encoders need, so encoding a row does no catalog lookup.  Each field is a
+ * union:
+ *
+ *		["null"]? main-type ["string"]? ["wal2avro.Unchanged"]?
+ *
+ * "null" for nullable fields (every column), "string" for values the main
+ * type cannot hold (numeric NaN/Infinity, arrays that are not one-dimensional
+ * from 1), and the Unchanged marker for variable-length columns, whose value
+ * an UPDATE may leave TOASTed and unlogged.  doc/protocol.md lists the
+ * mapping of every type.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * plugin/typemap.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "miscadmin.h"
+#include "utils/datetime.h"
+#include "utils/float.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+#include "utils/uuid.h"
+
+#include "wal2avro.h"
+
+/* Days and microseconds between the PostgreSQL epoch (2000) and Unix's */
+#define W2A_EPOCH_DAYS		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)
+#define W2A_EPOCH_USECS		((int64) W2A_EPOCH_DAYS * USECS_PER_DAY)
+
+#define W2A_UNCHANGED_NAME	"wal2avro.Unchanged"
+
+/* Nesting deeper than this (composites of arrays of composites...) is text */
+#define W2A_MAX_TYPE_DEPTH	16
+
+static W2aType *build_type(Oid typid, int32 typmod, int depth);
+static void write_avro_value(StringInfo out, const W2aType *type, Datum value, int branch);
+static void write_json_value(StringInfo out, const W2aType *type, Datum value);
+
+/*
+ * Describe a column type.  Allocates in the current memory context (the
+ * cache entry's); needs catalog access.  Never fails for an existing type:
+ * what we do not map is carried as its text output.
+ */
+W2aType *
+typemap_build(Oid typid, int32 typmod)
+{
+	return build_type(typid, typmod, 0);
+}
+
+/* numeric(p,s) typmod decoding; scale may be negative from PostgreSQL 15 on */
+static void
+numeric_typmod_parts(int32 typmod, int *precision, int *scale)
+{
+	int32		tm = typmod - VARHDRSZ;
+
+	*precision = (tm >> 16) & 0xffff;
+	*scale = (((tm & 0x7ff) ^ 1024) - 1024);
+}
+
+/* Bytes a two's-complement integer needs to hold any value of p digits */
+static int
+decimal_fixed_size(int precision)
+{
+	return (int) ceil((precision * 3.321928094887362 + 1.0) / 8.0);
+}
+
+static void
+set_outfunc(W2aType *type, Oid typid)
+{
+	Oid			outfn;
+	bool		isvarlena;
+
+	getTypeOutputInfo(typid, &outfn, &isvarlena);
+	fmgr_info_cxt(outfn, &type->outfunc, CurrentMemoryContext);
+}
+
+static void
+build_composite(W2aType *type, Oid typid, int depth)
+{
+	TupleDesc	desc = lookup_rowtype_tupdesc_copy(typid, -1);
+	char	  **names;
+	int			i,
+				n = 0;
+	HeapTuple	tp;
+	Form_pg_type typ;
+
+	type->tupdesc = desc;
+	type->fields = palloc0(sizeof(W2aField) * Max(desc->natts, 1));
+	names = palloc(sizeof(char *) * Max(desc->natts, 1));
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		W2aField   *f;
+
+		if (att->attisdropped)
+			continue;
+		f = &type->fields[n];
+		f->pg_name = pstrdup(NameStr(att->attname));
+		f->attno = i;
+		f->type = build_type(att->atttypid, att->atttypmod, depth + 1);
+		f->nullable = true;
+		f->toastable = false;	/* composite datums hold no external values */
+		names[n++] = schema_avro_name(f->pg_name);
+	}
+	schema_make_unique(names, n);
+	for (i = 0; i < n; i++)
+		type->fields[i].avro_name = names[i];
+	type->nfields = n;
+	tp = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	typ = (Form_pg_type) GETSTRUCT(tp);
+	type->record_name = psprintf("wal2avro.composite.%s.%s",
+								 schema_avro_name(get_namespace_name(typ->typnamespace)),
+								 schema_avro_name(NameStr(typ->typname)));
+	ReleaseSysCache(tp);
+}
+
+static W2aType *
+build_type(Oid typid, int32 typmod, int depth)
+{
+	W2aType    *type = palloc0(sizeof(W2aType));
+	int32		basemod = typmod;
+	Oid			base = getBaseTypeAndTypmod(typid, &basemod);
+	Oid			elemtype;
+
+	type->typid = base;
+	type->typmod = basemod;
+	type->pg_type = format_type_with_typemod(typid, typmod);
+
+	switch (base)
+	{
+		case BOOLOID:
+			type->kind = W2A_T_BOOL;
+			return type;
+		case INT2OID:
+			type->kind = W2A_T_INT2;
+			return type;
+		case INT4OID:
+			type->kind = W2A_T_INT4;
+			return type;
+		case INT8OID:
+			type->kind = W2A_T_INT8;
+			return type;
+		case OIDOID:
+			type->kind = W2A_T_OID;
+			return type;
+		case FLOAT4OID:
+			type->kind = W2A_T_FLOAT4;
+			return type;
+		case FLOAT8OID:
+			type->kind = W2A_T_FLOAT8;
+			return type;
+		case NUMERICOID:
+			type->has_string_branch = true;
+			type->kind = W2A_T_NUMERIC_VAR;
+			if (basemod >= (int32) VARHDRSZ)
+			{
+				numeric_typmod_parts(basemod, &type->precision, &type->scale);
+				/* Avro wants 0 <= scale <= precision; others vary in scale */
+				if (type->scale >= 0 && type->scale <= type->precision)
+				{
+					type->kind = W2A_T_NUMERIC_FIXED;
+					type->fixed_size = decimal_fixed_size(type->precision);
+				}
+			}
+			return type;
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case JSONOID:
+			type->kind = W2A_T_TEXT;
+			return type;
+		case NAMEOID:
+			type->kind = W2A_T_NAME;
+			return type;
+		case BYTEAOID:
+			type->kind = W2A_T_BYTEA;
+			return type;
+		case DATEOID:
+			type->kind = W2A_T_DATE;
+			return type;
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			type->kind = (base == TIMESTAMPOID) ? W2A_T_TIMESTAMP : W2A_T_TIMESTAMPTZ;
+			/* the last 30 years PostgreSQL allows overflow Unix microseconds */
+			type->has_string_branch = true;
+			return type;
+		case TIMEOID:
+			type->kind = W2A_T_TIME;
+			return type;
+		case TIMETZOID:
+			type->kind = W2A_T_TIMETZ;
+			return type;
+		case INTERVALOID:
+			type->kind = W2A_T_INTERVAL;
+			return type;
+		case UUIDOID:
+			type->kind = W2A_T_UUID;
+			return type;
+		default:
+			break;
+	}
+
+	if (depth < W2A_MAX_TYPE_DEPTH)
+	{
+		elemtype = get_element_type(base);
+		if (OidIsValid(elemtype) && get_typlen(base) == -1)
+		{
+			type->kind = W2A_T_ARRAY;
+			type->has_string_branch = true;
+			type->elem = build_type(elemtype, basemod, depth + 1);
+			get_typlenbyvalalign(elemtype, &type->elmlen, &type->elmbyval,
+								 &type->elmalign);
+			set_outfunc(type, base);
+			return type;
+		}
+		if (get_typtype(base) == TYPTYPE_COMPOSITE)
+		{
+			type->kind = W2A_T_COMPOSITE;
+			build_composite(type, base, depth);
+			return type;
+		}
+	}
+
+	/* enums, jsonb, ranges, network types, ...: their text output */
+	type->kind = W2A_T_TEXTOUT;
+	set_outfunc(type, base);
+	return type;
+}
+
+/* ------------------------------------------------------------------------
+ * Schemas
+ * ------------------------------------------------------------------------
+ */
+
+/* The main (non-null, non-fallback) branch of a type */
+static void
+type_schema(SchemaBuf *sb, const W2aType *type)
+{
+	char	   *extra;
+	int			i;
+
+	switch (type->kind)
+	{
+		case W2A_T_BOOL:
+			schema_primitive(sb, "boolean", NULL);
+			break;
+		case W2A_T_INT2:
+		case W2A_T_INT4:
+			schema_primitive(sb, "int", NULL);
+			break;
+		case W2A_T_INT8:
+		case W2A_T_OID:
+			schema_primitive(sb, "long", NULL);
+			break;
+		case W2A_T_FLOAT4:
+			schema_primitive(sb, "float", NULL);
+			break;
+		case W2A_T_FLOAT8:
+			schema_primitive(sb, "double", NULL);
+			break;
+		case W2A_T_NUMERIC_FIXED:
+			extra = psprintf(",\"logicalType\":\"decimal\",\"precision\":%d,\"scale\":%d",
+							 type->precision, type->scale);
+			schema_fixed(sb, psprintf("wal2avro.decimal_%d_%d", type->precision, type->scale),
+						 type->fixed_size, extra);
+			break;
+		case W2A_T_NUMERIC_VAR:
+			if (schema_record_begin(sb, "wal2avro.VariableScaleDecimal", NULL))
+			{
+				schema_field_begin(sb, true, "scale", NULL, NULL);
+				schema_primitive(sb, "int", NULL);
+				schema_field_end(sb, NULL);
+				schema_field_begin(sb, false, "value", NULL, NULL);
+				schema_primitive(sb, "bytes", NULL);
+				schema_field_end(sb, NULL);
+				schema_record_end(sb);
+			}
+			break;
+		case W2A_T_TEXT:
+		case W2A_T_NAME:
+		case W2A_T_TEXTOUT:
+			schema_primitive(sb, "string", NULL);
+			break;
+		case W2A_T_BYTEA:
+			schema_primitive(sb, "bytes", NULL);
+			break;
+		case W2A_T_DATE:
+			schema_primitive(sb, "int", ",\"logicalType\":\"date\"");
+			break;
+		case W2A_T_TIMESTAMP:
+			schema_primitive(sb, "long", ",\"logicalType\":\"local-timestamp-micros\"");
+			break;
+		case W2A_T_TIMESTAMPTZ:
+			schema_primitive(sb, "long", ",\"logicalType\":\"timestamp-micros\"");
+			break;
+		case W2A_T_TIME:
+			schema_primitive(sb, "long", ",\"logicalType\":\"time-micros\"");
+			break;
+		case W2A_T_TIMETZ:
+			if (schema_record_begin(sb, "wal2avro.TimeTz", NULL))
+			{
+				schema_field_begin(sb, true, "micros", NULL, NULL);
+				schema_primitive(sb, "long", NULL);
+				schema_field_end(sb, NULL);
+				schema_field_begin(sb, false, "offset_seconds", NULL, NULL);
+				schema_primitive(sb, "int", NULL);
+				schema_field_end(sb, NULL);
+				schema_record_end(sb);
+			}
+			break;
+		case W2A_T_INTERVAL:
+			if (schema_record_begin(sb, "wal2avro.Interval", NULL))
+			{
+				schema_field_begin(sb, true, "months", NULL, NULL);
+				schema_primitive(sb, "int", NULL);
+				schema_field_end(sb, NULL);
+				schema_field_begin(sb, false, "days", NULL, NULL);
+				schema_primitive(sb, "int", NULL);
+				schema_field_end(sb, NULL);
+				schema_field_begin(sb, false, "micros", NULL, NULL);
+				schema_primitive(sb, "long", NULL);
+				schema_field_end(sb, NULL);
+				schema_record_end(sb);
+			}
+			break;
+		case W2A_T_UUID:
+			schema_primitive(sb, "string", ",\"logicalType\":\"uuid\"");
+			break;
+		case W2A_T_ARRAY:
+			{
+				W2aField	item = {0};
+
+				item.type = type->elem;
+				item.nullable = true;
+				schema_raw(sb, "{\"type\":\"array\",\"items\":");
+				typemap_field_schema(sb, &item);
+				schema_raw(sb, "}");
+			}
+			break;
+		case W2A_T_COMPOSITE:
+			if (schema_record_begin(sb, type->record_name, NULL))
+			{
+				for (i = 0; i < type->nfields; i++)
+				{
+					const W2aField *f = &type->fields[i];
+
+					schema_field_begin(sb, i == 0, f->avro_name, f->pg_name,
+									   f->type->pg_type);
+					typemap_field_schema(sb, f);
+					schema_field_end(sb, "null");
+				}
+				schema_record_end(sb);
+			}
+			break;
+	}
+}
+
+/*
+ * Write a field's type: the union of its branches, or the bare type when it
+ * has only one.
+ */
+void
+typemap_field_schema(SchemaBuf *sb, const W2aField *field)
+{
+	bool		is_union = field->nullable || field->toastable ||
+		field->type->has_string_branch;
+
+	if (!is_union)
+	{
+		type_schema(sb, field->type);
+		return;
+	}
+	schema_raw(sb, "[");
+	if (field->nullable)
+		schema_raw(sb, "\"null\",");
+	type_schema(sb, field->type);
+	if (field->type->has_string_branch)
+		schema_raw(sb, ",\"string\"");
+	if (field->toastable)
+	{
+		schema_raw(sb, ",");
+		schema_enum(sb, W2A_UNCHANGED_NAME, "UNCHANGED");
+	}
+	schema_raw(sb, "]");
+}
+
+/* ------------------------------------------------------------------------
+ * Avro binary values
+ * ------------------------------------------------------------------------
+ */
+
+/* Text in the server encoding, as UTF-8 (Avro strings are UTF-8). */
+static void
+write_avro_text(StringInfo out, const char *str, int len)
+{
+	int			enc = GetDatabaseEncoding();
+
+	if (enc != PG_UTF8 && enc != PG_SQL_ASCII)
+	{
+		char	   *conv = pg_server_to_any(str, len, PG_UTF8);
+
+		if (conv != str)
+		{
+			avro_write_bytes(out, conv, strlen(conv));
+			return;
+		}
+	}
+	avro_write_bytes(out, str, len);
+}
+
+/*
+ * A finite timestamp as ISO 8601 text in UTC, whatever the session's
+ * DateStyle and TimeZone.  buf holds MAXDATELEN + 1 bytes.
+ */
+static void
+format_timestamp_iso(const W2aType *type, Timestamp ts, char *buf)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	/* no time zone argument: broken down as UTC */
+	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	tm.tm_isdst = 0;			/* a known zone: UTC */
+	EncodeDateTime(&tm, fsec, type->kind == W2A_T_TIMESTAMPTZ, 0, NULL,
+				   USE_ISO_DATES, buf);
+}
+
+static void
+write_union_index(StringInfo out, int branch)
+{
+	if (branch >= 0)
+		avro_write_long(out, branch);
+}
+
+/*
+ * A numeric's text without the point, padded to "scale" fraction digits;
+ * *scale_out gets the scale used (the text's own when scale < 0).
+ */
+static char *
+numeric_unscaled_digits(const char *text, int scale, int *scale_out)
+{
+	StringInfoData buf;
+	const char *point = strchr(text, '.');
+	int			frac = point ? (int) strlen(point + 1) : 0;
+	const char *p;
+
+	if (scale < 0)
+		scale = frac;
+	if (frac > scale)
+		elog(ERROR, "numeric value \"%s\" has more than %d fraction digits", text, scale);
+	initStringInfo(&buf);
+	for (p = text; *p; p++)
+	{
+		if (*p != '.')
+			appendStringInfoChar(&buf, *p);
+	}
+	for (; frac < scale; frac++)
+		appendStringInfoChar(&buf, '0');
+	*scale_out = scale;
+	return buf.data;
+}
+
+static bool
+numeric_is_special(Numeric num)
+{
+#ifdef W2A_HAVE_NUMERIC_INF
+	return numeric_is_nan(num) || numeric_is_inf(num);
+#else
+	return numeric_is_nan(num);
+#endif
+}
+
+static void
+write_uuid_text(char *buf, const pg_uuid_t *uuid)
+{
+	static const char hex[] = "0123456789abcdef";
+	int			i,
+				j = 0;
+
+	for (i = 0; i < UUID_LEN; i++)
+	{
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			buf[j++] = '-';
+		buf[j++] = hex[uuid->data[i] >> 4];
+		buf[j++] = hex[uuid->data[i] & 0x0F];
+	}
+	buf[j] = '\0';
+}
+
+static void
+write_avro_array(StringInfo out, const W2aType *type, Datum value, int branch)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(value);
+	int			ndim = ARR_NDIM(arr);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i;
+	W2aField	item = {0};
+
+	if (ndim > 1 || (ndim == 1 && ARR_LBOUND(arr)[0] != 1))
+	{
+		char	   *text = OutputFunctionCall((FmgrInfo *) &type->outfunc, value);
+
+		write_union_index(out, branch + 1);
+		write_avro_text(out, text, strlen(text));
+		return;
+	}
+	write_union_index(out, branch);
+	deconstruct_array(arr, ARR_ELEMTYPE(arr), type->elmlen, type->elmbyval,
+					  type->elmalign, &elems, &nulls, &n);
+	item.type = type->elem;
+	item.nullable = true;
+	if (n > 0)
+	{
+		avro_write_long(out, n);
+		for (i = 0; i < n; i++)
+			typemap_field_avro(out, &item, elems[i], nulls[i], false);
+	}
+	avro_write_long(out, 0);
+}
+
+static void
+write_avro_composite(StringInfo out, const W2aType *type, Datum value)
+{
+	HeapTupleHeader th = DatumGetHeapTupleHeader(value);
+	HeapTupleData tuple;
+	Datum	   *values;
+	bool	   *nulls;
+	int			i;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = th;
+	values = palloc(sizeof(Datum) * type->tupdesc->natts);
+	nulls = palloc(sizeof(bool) * type->tupdesc->natts);
+	heap_deform_tuple(&tuple, type->tupdesc, values, nulls);
+	for (i = 0; i < type->nfields; i++)
+	{
+		const W2aField *f = &type->fields[i];
+
+		typemap_field_avro(out, f, values[f->attno], nulls[f->attno], false);
+	}
+}
+
+/*
+ * Encode a non-null value of "type".  "branch" is the union index of the main
+ * type, or -1 when the field is not a union; the string fallback is branch+1.
+ */
+static void
+write_avro_value(StringInfo out, const W2aType *type, Datum value, int branch)
+{
+	switch (type->kind)
+	{
+		case W2A_T_BOOL:
+			write_union_index(out, branch);
+			avro_write_bool(out, DatumGetBool(value));
+			break;
+		case W2A_T_INT2:
+			write_union_index(out, branch);
+			avro_write_long(out, DatumGetInt16(value));
+			break;
+		case W2A_T_INT4:
+			write_union_index(out, branch);
+			avro_write_long(out, DatumGetInt32(value));
+			break;
+		case W2A_T_INT8:
+			write_union_index(out, branch);
+			avro_write_long(out, DatumGetInt64(value));
+			break;
+		case W2A_T_OID:
+			write_union_index(out, branch);
+			avro_write_long(out, DatumGetObjectId(value));
+			break;
+		case W2A_T_FLOAT4:
+			write_union_index(out, branch);
+			avro_write_float(out, DatumGetFloat4(value));
+			break;
+		case W2A_T_FLOAT8:
+			write_union_index(out, branch);
+			avro_write_double(out, DatumGetFloat8(value));
+			break;
+		case W2A_T_NUMERIC_FIXED:
+		case W2A_T_NUMERIC_VAR:
+			{
+				Numeric		num = DatumGetNumeric(value);
+				char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
+																	   NumericGetDatum(num)));
+				char	   *digits;
+				int			scale;
+
+				if (numeric_is_special(num))
+				{
+					write_union_index(out, branch + 1);
+					avro_write_string(out, text);
+					break;
+				}
+				write_union_index(out, branch);
+				if (type->kind == W2A_T_NUMERIC_FIXED)
+				{
+					digits = numeric_unscaled_digits(text, type->scale, &scale);
+					avro_write_decimal(out, digits, type->fixed_size);
+				}
+				else
+				{
+					digits = numeric_unscaled_digits(text, -1, &scale);
+					avro_write_long(out, scale);
+					avro_write_decimal(out, digits, 0);
+				}
+			}
+			break;
+		case W2A_T_TEXT:
+			{
+				text	   *t = DatumGetTextPP(value);
+
+				write_union_index(out, branch);
+				write_avro_text(out, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+			}
+			break;
+		case W2A_T_NAME:
+			{
+				const char *s = NameStr(*DatumGetName(value));
+
+				write_union_index(out, branch);
+				write_avro_text(out, s, strlen(s));
+			}
+			break;
+		case W2A_T_TEXTOUT:
+			{
+				char	   *s = OutputFunctionCall((FmgrInfo *) &type->outfunc, value);
+
+				write_union_index(out, branch);
+				write_avro_text(out, s, strlen(s));
+			}
+			break;
+		case W2A_T_BYTEA:
+			{
+				bytea	   *b = DatumGetByteaPP(value);
+
+				write_union_index(out, branch);
+				avro_write_bytes(out, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+			}
+			break;
+		case W2A_T_DATE:
+			{
+				DateADT		d = DatumGetDateADT(value);
+
+				write_union_index(out, branch);
+				if (DATE_IS_NOBEGIN(d))
+					avro_write_long(out, PG_INT32_MIN);
+				else if (DATE_IS_NOEND(d))
+					avro_write_long(out, PG_INT32_MAX);
+				else
+					avro_write_long(out, (int64) d + W2A_EPOCH_DAYS);
+			}
+			break;
+		case W2A_T_TIMESTAMP:
+		case W2A_T_TIMESTAMPTZ:
+			{
+				Timestamp	ts = DatumGetTimestamp(value);
+
+				if (TIMESTAMP_IS_NOBEGIN(ts))
+				{
+					write_union_index(out, branch);
+					avro_write_long(out, PG_INT64_MIN);
+				}
+				else if (TIMESTAMP_IS_NOEND(ts))
+				{
+					write_union_index(out, branch);
+					avro_write_long(out, PG_INT64_MAX);
+				}
+				else if (ts > PG_INT64_MAX - W2A_EPOCH_USECS)
+				{
+					/* past year 294246: no room in Unix microseconds */
+					char		buf[MAXDATELEN + 1];
+
+					format_timestamp_iso(type, ts, buf);
+					write_union_index(out, branch + 1);
+					avro_write_string(out, buf);
+				}
+				else
+				{
+					write_union_index(out, branch);
+					avro_write_long(out, ts + W2A_EPOCH_USECS);
+				}
+			}
+			break;
+		case W2A_T_TIME:
+			write_union_index(out, branch);
+			avro_write_long(out, DatumGetTimeADT(value));
+			break;
+		case W2A_T_TIMETZ:
+			{
+				TimeTzADT  *t = DatumGetTimeTzADTP(value);
+
+				write_union_index(out, branch);
+				avro_write_long(out, t->time);
+				avro_write_long(out, -t->zone);
+			}
+			break;
+		case W2A_T_INTERVAL:
+			{
+				Interval   *iv = DatumGetIntervalP(value);
+
+				write_union_index(out, branch);
+				avro_write_long(out, iv->month);
+				avro_write_long(out, iv->day);
+				avro_write_long(out, iv->time);
+			}
+			break;
+		case W2A_T_UUID:
+			{
+				char		buf[UUID_LEN * 2 + 5];
+
+				write_uuid_text(buf, DatumGetUUIDP(value));
+				write_union_index(out, branch);
+				avro_write_string(out, buf);
+			}
+			break;
+		case W2A_T_ARRAY:
+			write_avro_array(out, type, value, branch);
+			break;
+		case W2A_T_COMPOSITE:
+			write_union_index(out, branch);
+			write_avro_composite(out, type, value);
+			break;
+	}
+}
+
+/* Index of the Unchanged branch in a toastable field's union */
+static int
+unchanged_branch(const W2aField *field)
+{
+	return (field->nullable ? 1 : 0) + 1 + (field->type->has_string_branch ? 1 : 0);
+}
+
+/*
+ * Encode one field's value (Avro binary): the union index, then the value.
+ * "unchanged" marks an unlogged TOASTed value.  ERROR only for a null in a
+ * field that cannot hold one, which the schema rules make impossible.
+ */
+void
+typemap_field_avro(StringInfo out, const W2aField *field, Datum value,
+				   bool isnull, bool unchanged)
+{
+	int			branch = -1;
+
+	if (field->nullable)
+	{
+		if (isnull)
+		{
+			avro_write_long(out, 0);
+			return;
+		}
+		branch = 1;
+	}
+	else if (isnull)
+		elog(ERROR, "null value for non-nullable field \"%s\"", field->avro_name);
+	else if (field->toastable || field->type->has_string_branch)
+		branch = 0;
+
+	if (unchanged)
+	{
+		Assert(field->toastable);
+		avro_write_long(out, unchanged_branch(field));
+		return;
+	}
+	write_avro_value(out, field->type, value, branch);
+}
+
+/* ------------------------------------------------------------------------
+ * JSON values (format=json)
+ * ------------------------------------------------------------------------
+ */
+
+static void
+write_json_float(StringInfo out, float8 v, const char *text)
+{
+	if (isnan(v))
+		appendStringInfoString(out, "\"NaN\"");
+	else if (isinf(v))
+		appendStringInfoString(out, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+	else
+		appendStringInfoString(out, text);
+}
+
+static void
+write_json_datetime(StringInfo out, const W2aType *type, Datum value)
+{
+	char		buf[MAXDATELEN + 1];
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	switch (type->kind)
+	{
+		case W2A_T_DATE:
+			{
+				DateADT		d = DatumGetDateADT(value);
+
+				if (DATE_NOT_FINITE(d))
+				{
+					appendStringInfoString(out, DATE_IS_NOBEGIN(d) ? "\"-infinity\"" : "\"infinity\"");
+					return;
+				}
+				j2date(d + POSTGRES_EPOCH_JDATE, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+				EncodeDateOnly(&tm, USE_ISO_DATES, buf);
+			}
+			break;
+		case W2A_T_TIMESTAMP:
+		case W2A_T_TIMESTAMPTZ:
+			{
+				Timestamp	ts = DatumGetTimestamp(value);
+
+				if (TIMESTAMP_NOT_FINITE(ts))
+				{
+					appendStringInfoString(out, TIMESTAMP_IS_NOBEGIN(ts) ? "\"-infinity\"" : "\"infinity\"");
+					return;
+				}
+				format_timestamp_iso(type, ts, buf);
+			}
+			break;
+		case W2A_T_TIME:
+			time2tm(DatumGetTimeADT(value), &tm, &fsec);
+			EncodeTimeOnly(&tm, fsec, false, 0, USE_ISO_DATES, buf);
+			break;
+		default:
+			elog(ERROR, "unexpected type kind %d", (int) type->kind);
+	}
+	escape_json(out, buf);
+}
+
+static void
+write_json_array(StringInfo out, const W2aType *type, Datum value)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(value);
+	int			ndim = ARR_NDIM(arr);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i;
+
+	if (ndim > 1 || (ndim == 1 && ARR_LBOUND(arr)[0] != 1))
+	{
+		escape_json(out, OutputFunctionCall((FmgrInfo *) &type->outfunc, value));
+		return;
+	}
+	deconstruct_array(arr, ARR_ELEMTYPE(arr), type->elmlen, type->elmbyval,
+					  type->elmalign, &elems, &nulls, &n);
+	appendStringInfoChar(out, '[');
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(out, ',');
+		if (nulls[i])
+			appendStringInfoString(out, "null");
+		else
+			write_json_value(out, type->elem, elems[i]);
+	}
+	appendStringInfoChar(out, ']');
+}
+
+static void
+write_json_composite(StringInfo out, const W2aType *type, Datum value)
+{
+	HeapTupleHeader th = DatumGetHeapTupleHeader(value);
+	HeapTupleData tuple;
+	Datum	   *values;
+	bool	   *nulls;
+	int			i;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = th;
+	values = palloc(sizeof(Datum) * type->tupdesc->natts);
+	nulls = palloc(sizeof(bool) * type->tupdesc->natts);
+	heap_deform_tuple(&tuple, type->tupdesc, values, nulls);
+	appendStringInfoChar(out, '{');
+	for (i = 0; i < type->nfields; i++)
+	{
+		const W2aField *f = &type->fields[i];
+
+		if (i > 0)
+			appendStringInfoChar(out, ',');
+		escape_json(out, f->avro_name);
+		appendStringInfoChar(out, ':');
+		typemap_field_json(out, f, values[f->attno], nulls[f->attno], false);
+	}
+	appendStringInfoChar(out, '}');
+}
+
+static void
+write_json_value(StringInfo out, const W2aType *type, Datum value)
+{
+	switch (type->kind)
+	{
+		case W2A_T_BOOL:
+			appendStringInfoString(out, DatumGetBool(value) ? "true" : "false");
+			break;
+		case W2A_T_INT2:
+			appendStringInfo(out, "%d", (int) DatumGetInt16(value));
+			break;
+		case W2A_T_INT4:
+			appendStringInfo(out, "%d", DatumGetInt32(value));
+			break;
+		case W2A_T_INT8:
+			appendStringInfo(out, INT64_FORMAT, DatumGetInt64(value));
+			break;
+		case W2A_T_OID:
+			appendStringInfo(out, "%u", DatumGetObjectId(value));
+			break;
+		case W2A_T_FLOAT4:
+			write_json_float(out, DatumGetFloat4(value),
+							 DatumGetCString(DirectFunctionCall1(float4out, value)));
+			break;
+		case W2A_T_FLOAT8:
+			write_json_float(out, DatumGetFloat8(value),
+							 float8out_internal(DatumGetFloat8(value)));
+			break;
+		case W2A_T_NUMERIC_FIXED:
+		case W2A_T_NUMERIC_VAR:
+			{
+				Numeric		num = DatumGetNumeric(value);
+				char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
+																	   NumericGetDatum(num)));
+
+				if (numeric_is_special(num))
+					escape_json(out, text);
+				else
+					appendStringInfoString(out, text);
+			}
+			break;
+		case W2A_T_TEXT:
+			escape_json(out, TextDatumGetCString(value));
+			break;
+		case W2A_T_NAME:
+			escape_json(out, NameStr(*DatumGetName(value)));
+			break;
+		case W2A_T_TEXTOUT:
+			escape_json(out, OutputFunctionCall((FmgrInfo *) &type->outfunc, value));
+			break;
+		case W2A_T_BYTEA:
+			{
+				bytea	   *b = DatumGetByteaPP(value);
+				const unsigned char *p = (unsigned char *) VARDATA_ANY(b);
+				int			len = VARSIZE_ANY_EXHDR(b);
+				int			i;
+				static const char hex[] = "0123456789abcdef";
+
+				appendStringInfoString(out, "\"\\\\x");
+				for (i = 0; i < len; i++)
+				{
+					appendStringInfoChar(out, hex[p[i] >> 4]);
+					appendStringInfoChar(out, hex[p[i] & 0x0F]);
+				}
+				appendStringInfoChar(out, '"');
+			}
+			break;
+		case W2A_T_DATE:
+		case W2A_T_TIMESTAMP:
+		case W2A_T_TIMESTAMPTZ:
+		case W2A_T_TIME:
+			write_json_datetime(out, type, value);
+			break;
+		case W2A_T_TIMETZ:
+			{
+				TimeTzADT  *t = DatumGetTimeTzADTP(value);
+
+				appendStringInfo(out, "{\"micros\":" INT64_FORMAT ",\"offset_seconds\":%d}",
+								 t->time, -t->zone);
+			}
+			break;
+		case W2A_T_INTERVAL:
+			{
+				Interval   *iv = DatumGetIntervalP(value);
+
+				appendStringInfo(out, "{\"months\":%d,\"days\":%d,\"micros\":" INT64_FORMAT "}",
+								 iv->month, iv->day, iv->time);
+			}
+			break;
+		case W2A_T_UUID:
+			{
+				char		buf[UUID_LEN * 2 + 5];
+
+				write_uuid_text(buf, DatumGetUUIDP(value));
+				appendStringInfo(out, "\"%s\"", buf);
+			}
+			break;
+		case W2A_T_ARRAY:
+			write_json_array(out, type, value);
+			break;
+		case W2A_T_COMPOSITE:
+			write_json_composite(out, type, value);
+			break;
+	}
+}
+
+/*
+ * Write one field's value as JSON: null, the value, or {"__unchanged":true}
+ * for an unlogged TOASTed value.
+ */
+void
+typemap_field_json(StringInfo out, const W2aField *field, Datum value,
+				   bool isnull, bool unchanged)
+{
+	if (isnull)
+		appendStringInfoString(out, "null");
+	else if (unchanged)
+		appendStringInfoString(out, "{\"__unchanged\":true}");
+	else
+		write_json_value(out, field->type, value);
+}

@@ -1,0 +1,828 @@
+/*-------------------------------------------------------------------------
+ *
+ * wal2avro.c
+ *		Logical decoding output plugin: every committed change as an Avro
+ *		record, framed per doc/protocol.md.
+ *
+ * This file holds the module magic, option parsing and the callbacks, in
+ * the order PostgreSQL calls them: startup, begin, change, truncate,
+ * message, commit, shutdown.  Types live in typemap.c, schemas in
+ * relcache.c and record.c, bytes in frame.c and avro_writer.c.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * plugin/wal2avro.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "commands/dbcommands.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "replication/logical.h"
+#include "replication/origin.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/varlena.h"
+
+#include "wal2avro.h"
+#include "wal2avro_protocol.h"
+
+PG_MODULE_MAGIC;
+
+extern PGDLLEXPORT void _PG_output_plugin_init(OutputPluginCallbacks *cb);
+
+/* Report progress after this many filtered changes (PostgreSQL < 16) */
+#define W2A_PROGRESS_EVERY	100
+
+/* Boolean options: a table instead of one copied arm each */
+typedef struct BoolOption
+{
+	const char *name;
+	size_t		offset;			/* of the bool in Wal2AvroData */
+} BoolOption;
+
+static const BoolOption bool_options[] = {
+	{"include-before", offsetof(Wal2AvroData, include_before)},
+	{"include-timestamps", offsetof(Wal2AvroData, include_timestamps)},
+	{"skip-empty-xacts", offsetof(Wal2AvroData, skip_empty_xacts)},
+	{"only-local", offsetof(Wal2AvroData, only_local)},
+};
+
+static void wal2avro_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
+							 bool is_init);
+static void wal2avro_begin_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn);
+static void wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+							Relation relation, ReorderBufferChange *change);
+static void wal2avro_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+							  int nrelations, Relation relations[],
+							  ReorderBufferChange *change);
+static void wal2avro_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+							 XLogRecPtr message_lsn, bool transactional,
+							 const char *prefix, Size message_size,
+							 const char *message);
+static void wal2avro_commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+								XLogRecPtr commit_lsn);
+static bool wal2avro_filter_by_origin(LogicalDecodingContext *ctx, RepOriginId origin_id);
+static void wal2avro_shutdown(LogicalDecodingContext *ctx);
+
+void
+_PG_output_plugin_init(OutputPluginCallbacks *cb)
+{
+	cb->startup_cb = wal2avro_startup;
+	cb->begin_cb = wal2avro_begin_txn;
+	cb->change_cb = wal2avro_change;
+	cb->truncate_cb = wal2avro_truncate;
+	cb->message_cb = wal2avro_message;
+	cb->commit_cb = wal2avro_commit_txn;
+	cb->filter_by_origin_cb = wal2avro_filter_by_origin;
+	cb->shutdown_cb = wal2avro_shutdown;
+}
+
+/* ------------------------------------------------------------------------
+ * Options
+ * ------------------------------------------------------------------------
+ */
+
+static void
+invalid_value(DefElem *elem, const char *value, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for option \"%s\": \"%s\"", elem->defname, value),
+			 detail ? errdetail("%s", detail) : 0));
+}
+
+/* Split a comma-separated list; an empty item is an error naming the option. */
+static List *
+split_list(DefElem *elem, const char *value, char sep)
+{
+	List	   *items = NIL;
+	char	   *copy = pstrdup(value);
+	char	   *p = copy;
+
+	for (;;)
+	{
+		char	   *end = strchr(p, sep);
+		char	   *item;
+
+		if (end)
+			*end = '\0';
+		item = p;
+		while (*item == ' ')
+			item++;
+		while (*item && item[strlen(item) - 1] == ' ')
+			item[strlen(item) - 1] = '\0';
+		if (*item == '\0')
+			invalid_value(elem, value, "An item of the list is empty.");
+		items = lappend(items, item);
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return items;
+}
+
+static List *
+parse_table_patterns(DefElem *elem, const char *value)
+{
+	List	   *patterns = NIL;
+	ListCell   *lc;
+
+	foreach(lc, split_list(elem, value, ','))
+	{
+		W2aTablePattern *p = palloc(sizeof(W2aTablePattern));
+
+		p->pattern = lfirst(lc);
+		if (strchr(p->pattern, '.') == NULL)
+			invalid_value(elem, value,
+						  "Table patterns are schema-qualified, as in \"public.orders\" or \"public.*\".");
+		patterns = lappend(patterns, p);
+	}
+	return patterns;
+}
+
+/* "schema.table.column,..." */
+static List *
+parse_column_patterns(DefElem *elem, const char *value)
+{
+	List	   *patterns = NIL;
+	ListCell   *lc;
+
+	foreach(lc, split_list(elem, value, ','))
+	{
+		char	   *item = lfirst(lc);
+		char	   *dot = strrchr(item, '.');
+		W2aColumnPattern *p = palloc(sizeof(W2aColumnPattern));
+
+		if (dot == NULL || dot == item || dot[1] == '\0' ||
+			memchr(item, '.', dot - item) == NULL)
+			invalid_value(elem, value,
+						  "Columns are named as \"schema.table.column\"; the table part may use * and ?.");
+		*dot = '\0';
+		p->table_pattern = item;
+		p->column = dot + 1;
+		patterns = lappend(patterns, p);
+	}
+	return patterns;
+}
+
+/* "schema.table:col1,col2;schema.other:col" */
+static List *
+parse_key_columns(DefElem *elem, const char *value)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, split_list(elem, value, ';'))
+	{
+		char	   *item = lfirst(lc);
+		char	   *colon = strchr(item, ':');
+		char	   *dot;
+		W2aKeyColumns *kc = palloc(sizeof(W2aKeyColumns));
+
+		if (colon == NULL)
+			invalid_value(elem, value,
+						  "Each table is written as \"schema.table:column[,column...]\", tables separated by \";\".");
+		*colon = '\0';
+		dot = strchr(item, '.');
+		if (dot == NULL || dot == item || dot[1] == '\0')
+			invalid_value(elem, value,
+						  "Each table is written as \"schema.table:column[,column...]\", tables separated by \";\".");
+		*dot = '\0';
+		kc->nspname = item;
+		kc->relname = dot + 1;
+		kc->columns = split_list(elem, colon + 1, ',');
+		result = lappend(result, kc);
+	}
+	return result;
+}
+
+static bool
+option_bool(DefElem *elem)
+{
+	bool		result;
+	char	   *value;
+
+	if (elem->arg == NULL)
+		return true;			/* a bare "-o name" means true */
+	value = strVal(elem->arg);
+	if (!parse_bool(value, &result))
+		invalid_value(elem, value, "Valid values are true and false.");
+	return result;
+}
+
+static char *
+option_string(DefElem *elem)
+{
+	if (elem->arg == NULL || strVal(elem->arg)[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" needs a value", elem->defname)));
+	return strVal(elem->arg);
+}
+
+static int
+option_int(DefElem *elem, int min, int max)
+{
+	char	   *value = option_string(elem);
+	char	   *end;
+	long		v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (errno != 0 || *end != '\0' || end == value || v < min || v > max)
+	{
+		char	   *detail = psprintf("The value must be an integer from %d to %d.", min, max);
+
+		invalid_value(elem, value, detail);
+	}
+	return (int) v;
+}
+
+/*
+ * Parse the options of START_REPLICATION, pg_recvlogical -o or the SQL
+ * functions (a list of DefElem) into data.  Defaults first; every option at
+ * most once; unknown names and bad values are ERRORs that name the option.
+ * Allocates in the current memory context.
+ */
+void
+wal2avro_parse_options(Wal2AvroData *data, List *options)
+{
+	ListCell   *lc;
+	List	   *seen = NIL;
+
+	data->format = W2A_FORMAT_AVRO;
+	data->envelope = W2A_ENVELOPE_DEBEZIUM;
+	data->topic_prefix = "wal2avro";
+	data->topic = NULL;
+	data->include_before = true;
+	data->include_timestamps = true;
+	data->skip_empty_xacts = true;
+	data->only_local = false;
+	data->max_record_size = 0;
+
+	foreach(lc, options)
+	{
+		DefElem    *elem = lfirst(lc);
+		const char *name = elem->defname;
+		ListCell   *lc2;
+		int			i;
+		bool		known = false;
+
+		foreach(lc2, seen)
+		{
+			if (strcmp((char *) lfirst(lc2), name) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_SYNTAX_ERROR),
+						 errmsg("conflicting or redundant options"),
+						 errdetail("Option \"%s\" is given more than once.", name)));
+		}
+		seen = lappend(seen, (char *) name);
+
+		for (i = 0; i < lengthof(bool_options); i++)
+		{
+			if (strcmp(name, bool_options[i].name) == 0)
+			{
+				*(bool *) ((char *) data + bool_options[i].offset) = option_bool(elem);
+				known = true;
+				break;
+			}
+		}
+		if (known)
+			continue;
+
+		if (strcmp(name, "format") == 0)
+		{
+			char	   *v = option_string(elem);
+
+			if (strcmp(v, "avro") == 0)
+				data->format = W2A_FORMAT_AVRO;
+			else if (strcmp(v, "json") == 0)
+				data->format = W2A_FORMAT_JSON;
+			else
+				invalid_value(elem, v, "Valid values are \"avro\" and \"json\".");
+		}
+		else if (strcmp(name, "envelope") == 0)
+		{
+			char	   *v = option_string(elem);
+
+			if (strcmp(v, "debezium") == 0)
+				data->envelope = W2A_ENVELOPE_DEBEZIUM;
+			else if (strcmp(v, "flat") == 0)
+				data->envelope = W2A_ENVELOPE_FLAT;
+			else
+				invalid_value(elem, v, "Valid values are \"debezium\" and \"flat\".");
+		}
+		else if (strcmp(name, "protocol-version") == 0)
+		{
+			int			v = option_int(elem, 1, 255);
+
+			if (v != W2A_PROTOCOL_VERSION)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("client wants wal2avro protocol version %d, but this plugin writes version %d",
+								v, W2A_PROTOCOL_VERSION)));
+		}
+		else if (strcmp(name, "topic-prefix") == 0)
+			data->topic_prefix = pstrdup(option_string(elem));
+		else if (strcmp(name, "topic") == 0)
+			data->topic = pstrdup(option_string(elem));
+		else if (strcmp(name, "include-tables") == 0)
+			data->include_tables = parse_table_patterns(elem, option_string(elem));
+		else if (strcmp(name, "exclude-tables") == 0)
+			data->exclude_tables = parse_table_patterns(elem, option_string(elem));
+		else if (strcmp(name, "exclude-columns") == 0)
+			data->exclude_columns = parse_column_patterns(elem, option_string(elem));
+		else if (strcmp(name, "key-columns") == 0)
+			data->key_columns = parse_key_columns(elem, option_string(elem));
+		else if (strcmp(name, "max-record-size") == 0)
+			data->max_record_size = option_int(elem, 0, W2A_MAX_BODY);
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unrecognized wal2avro option \"%s\"", name),
+					 errhint("Option names are listed in the wal2avro documentation.")));
+	}
+
+	data->avro_prefix = schema_avro_name(data->topic_prefix);
+}
+
+/* ------------------------------------------------------------------------
+ * Callbacks
+ * ------------------------------------------------------------------------
+ */
+
+/* startup: parse options, create the memory contexts and the schema cache */
+static void
+wal2avro_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
+				 bool is_init)
+{
+	Wal2AvroData *data = palloc0(sizeof(Wal2AvroData));
+
+	data->change_cxt = AllocSetContextCreate(ctx->context, "wal2avro change context",
+											 ALLOCSET_DEFAULT_SIZES);
+	data->cache_cxt = AllocSetContextCreate(ctx->context, "wal2avro cache context",
+											ALLOCSET_DEFAULT_SIZES);
+	ctx->output_plugin_private = data;
+
+	/* slot creation passes no options; defaults are still needed */
+	wal2avro_parse_options(data, is_init ? NIL : ctx->output_plugin_options);
+
+	opt->output_type = (data->format == W2A_FORMAT_JSON) ?
+		OUTPUT_PLUGIN_TEXTUAL_OUTPUT : OUTPUT_PLUGIN_BINARY_OUTPUT;
+	opt->receive_rewrites = false;
+
+	relcache_init(data);
+}
+
+static int64
+unix_usecs(TimestampTz t)
+{
+	return t + ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY);
+}
+
+static int64
+txn_commit_usecs(Wal2AvroData *data, ReorderBufferTXN *txn)
+{
+	return data->include_timestamps ? unix_usecs(W2A_TXN_COMMIT_TIME(txn)) : 0;
+}
+
+static void
+write_begin(LogicalDecodingContext *ctx, Wal2AvroData *data, ReorderBufferTXN *txn)
+{
+	StringInfo	out = ctx->out;
+
+	OutputPluginPrepareWrite(ctx, false);
+	if (data->format == W2A_FORMAT_JSON)
+		appendStringInfo(out, "{\"kind\":\"begin\",\"xid\":%u,\"commit_lsn\":\"%X/%X\",\"commit_time\":" INT64_FORMAT "}",
+						 txn->xid, LSN_FORMAT_ARGS(txn->final_lsn),
+						 txn_commit_usecs(data, txn));
+	else
+	{
+		int			start = frame_begin(out, W2A_FRAME_BEGIN);
+
+		frame_put_u32(out, txn->xid);
+		frame_put_u64(out, txn->final_lsn);
+		frame_put_u64(out, (uint64) txn_commit_usecs(data, txn));
+		frame_end(out, start);
+	}
+	OutputPluginWrite(ctx, false);
+	data->sent_begin = true;
+}
+
+/* BEGIN: sent now, or with the first change when skipping empty transactions */
+static void
+wal2avro_begin_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+	Wal2AvroData *data = ctx->output_plugin_private;
+
+	data->sent_begin = false;
+	data->txn_changes = 0;
+	data->filtered_changes = 0;
+	data->txn_ts_ms = data->include_timestamps ?
+		unix_usecs(GetCurrentTimestamp()) / 1000 : 0;
+	if (!data->skip_empty_xacts)
+		write_begin(ctx, data, txn);
+}
+
+static void
+write_schema(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *entry)
+{
+	StringInfo	out = ctx->out;
+	int			i;
+
+	OutputPluginPrepareWrite(ctx, false);
+	if (data->format == W2A_FORMAT_JSON)
+	{
+		appendStringInfo(out, "{\"kind\":\"schema\",\"relid\":%u,\"schema\":", entry->relid);
+		escape_json(out, entry->nspname);
+		appendStringInfoString(out, ",\"table\":");
+		escape_json(out, entry->relname);
+		appendStringInfoString(out, ",\"topic\":");
+		escape_json(out, entry->topic);
+		appendStringInfoString(out, ",\"key_columns\":[");
+		for (i = 0; i < entry->nkeys; i++)
+		{
+			if (i > 0)
+				appendStringInfoChar(out, ',');
+			escape_json(out, entry->key_defs[i].pg_name);
+		}
+		appendStringInfo(out, "],\"key_fingerprint\":\"%016llx\",\"value_fingerprint\":\"%016llx\",\"key_schema\":%s,\"value_schema\":%s}",
+						 (unsigned long long) entry->key_fp,
+						 (unsigned long long) entry->value_fp,
+						 entry->key_schema ? entry->key_schema : "null",
+						 entry->value_schema);
+	}
+	else
+	{
+		int			start = frame_begin(out, W2A_FRAME_SCHEMA);
+
+		frame_put_u32(out, entry->relid);
+		frame_put_u64(out, entry->key_fp);
+		frame_put_u64(out, entry->value_fp);
+		frame_put_str(out, entry->nspname);
+		frame_put_str(out, entry->relname);
+		frame_put_str(out, entry->topic);
+		frame_put_u16(out, (uint16) entry->nkeys);
+		for (i = 0; i < entry->nkeys; i++)
+			frame_put_str(out, entry->key_defs[i].pg_name);
+		frame_put_str(out, entry->key_schema);
+		frame_put_str(out, entry->value_schema);
+		frame_end(out, start);
+	}
+	OutputPluginWrite(ctx, false);
+	entry->schema_sent = true;
+}
+
+static void
+check_record_size(Wal2AvroData *data, RelSchemaEntry *entry, XLogRecPtr lsn, int size)
+{
+	if (data->max_record_size > 0 && size > data->max_record_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("record of %d bytes for table \"%s.%s\" at %X/%X exceeds \"max-record-size\" of %d bytes",
+						size, entry->nspname, entry->relname, LSN_FORMAT_ARGS(lsn),
+						data->max_record_size),
+				 errdetail("Nothing past this change was confirmed, so no change is lost."),
+				 errhint("Raise \"max-record-size\", or leave the large column out with \"exclude-columns\".")));
+}
+
+/* One CHANGE frame: op, key and value of a row */
+static void
+write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *entry,
+			 ReorderBufferTXN *txn, TupleDesc desc, char op, HeapTuple oldtuple,
+			 HeapTuple newtuple, XLogRecPtr lsn)
+{
+	StringInfo	out = ctx->out;
+	TimestampTz commit_time = W2A_TXN_COMMIT_TIME(txn);
+	int			vstart;
+
+	OutputPluginPrepareWrite(ctx, false);
+	if (data->format == W2A_FORMAT_JSON)
+	{
+		appendStringInfo(out, "{\"kind\":\"change\",\"op\":\"%c\",\"schema\":", op);
+		escape_json(out, entry->nspname);
+		appendStringInfoString(out, ",\"table\":");
+		escape_json(out, entry->relname);
+		appendStringInfo(out, ",\"lsn\":\"%X/%X\",\"key\":", LSN_FORMAT_ARGS(lsn));
+		if (!record_write_key(out, data, entry, desc, newtuple, oldtuple))
+			appendStringInfoString(out, "null");
+		appendStringInfoString(out, ",\"value\":");
+		vstart = out->len;
+		record_write_value(out, data, entry, desc, op, oldtuple, newtuple,
+						   txn->xid, lsn, commit_time);
+		check_record_size(data, entry, lsn, out->len - vstart);
+		appendStringInfoChar(out, '}');
+	}
+	else
+	{
+		int			start = frame_begin(out, W2A_FRAME_CHANGE);
+		int			block;
+
+		frame_put_u8(out, (uint8) op);
+		frame_put_u32(out, entry->relid);
+		frame_put_u64(out, lsn);
+		frame_put_u64(out, entry->key_fp);
+		frame_put_u64(out, entry->value_fp);
+		block = frame_block_begin(out);
+		if (record_write_key(out, data, entry, desc, newtuple, oldtuple))
+			frame_block_end(out, block);
+		else
+		{
+			out->len = block;
+			frame_put_block(out, NULL, 0);
+		}
+		block = frame_block_begin(out);
+		record_write_value(out, data, entry, desc, op, oldtuple, newtuple,
+						   txn->xid, lsn, commit_time);
+		frame_block_end(out, block);
+		check_record_size(data, entry, lsn, out->len - block - 4);
+		frame_end(out, start);
+	}
+	OutputPluginWrite(ctx, false);
+	data->txn_changes++;
+}
+
+/* Has an UPDATE changed the key?  Compares the encoded old and new keys. */
+static bool
+key_changed(Wal2AvroData *data, RelSchemaEntry *entry, TupleDesc desc,
+			HeapTuple oldtuple, HeapTuple newtuple)
+{
+	StringInfoData oldkey;
+	StringInfoData newkey;
+	bool		has_old,
+				has_new;
+
+	initStringInfo(&oldkey);
+	initStringInfo(&newkey);
+	has_old = record_write_key(&oldkey, data, entry, desc, NULL, oldtuple);
+	has_new = record_write_key(&newkey, data, entry, desc, newtuple, oldtuple);
+	return has_old && has_new &&
+		(oldkey.len != newkey.len || memcmp(oldkey.data, newkey.data, oldkey.len) != 0);
+}
+
+/*
+ * change: one INSERT, UPDATE or DELETE.
+ *
+ * An UPDATE that changes the key becomes a delete under the old key and a
+ * create under the new one, as Debezium does, so a compacted topic does not
+ * keep the old key alive.
+ */
+static void
+wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+				Relation relation, ReorderBufferChange *change)
+{
+	Wal2AvroData *data = ctx->output_plugin_private;
+	RelSchemaEntry *entry;
+	MemoryContext old;
+	TupleDesc	desc = RelationGetDescr(relation);
+	HeapTuple	oldtuple = NULL;
+	HeapTuple	newtuple = NULL;
+
+	switch (change->action)
+	{
+		case REORDER_BUFFER_CHANGE_INSERT:
+		case REORDER_BUFFER_CHANGE_UPDATE:
+		case REORDER_BUFFER_CHANGE_DELETE:
+			break;
+		default:
+			return;
+	}
+
+	entry = relcache_get(data, relation);
+	if (!entry->included)
+	{
+		if (++data->filtered_changes >= W2A_PROGRESS_EVERY)
+		{
+			W2A_UPDATE_PROGRESS(ctx, false);
+			data->filtered_changes = 0;
+		}
+		return;
+	}
+
+	old = MemoryContextSwitchTo(data->change_cxt);
+
+	if (!data->sent_begin)
+		write_begin(ctx, data, txn);
+	if (!entry->schema_sent)
+		write_schema(ctx, data, entry);
+
+	oldtuple = W2A_CHANGE_TUPLE(change->data.tp.oldtuple);
+	newtuple = W2A_CHANGE_TUPLE(change->data.tp.newtuple);
+
+	switch (change->action)
+	{
+		case REORDER_BUFFER_CHANGE_INSERT:
+			write_change(ctx, data, entry, txn, desc, W2A_OP_CREATE, NULL,
+						 newtuple, change->lsn);
+			break;
+		case REORDER_BUFFER_CHANGE_UPDATE:
+			if (oldtuple && entry->nkeys > 0 &&
+				key_changed(data, entry, desc, oldtuple, newtuple))
+			{
+				write_change(ctx, data, entry, txn, desc, W2A_OP_DELETE, oldtuple,
+							 NULL, change->lsn);
+				write_change(ctx, data, entry, txn, desc, W2A_OP_CREATE, NULL,
+							 newtuple, change->lsn);
+			}
+			else
+				write_change(ctx, data, entry, txn, desc, W2A_OP_UPDATE, oldtuple,
+							 newtuple, change->lsn);
+			break;
+		case REORDER_BUFFER_CHANGE_DELETE:
+			write_change(ctx, data, entry, txn, desc, W2A_OP_DELETE, oldtuple,
+						 NULL, change->lsn);
+			break;
+		default:
+			Assert(false);
+	}
+
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(data->change_cxt);
+}
+
+/* truncate: the included relations of one TRUNCATE, in one frame */
+static void
+wal2avro_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+				  int nrelations, Relation relations[], ReorderBufferChange *change)
+{
+	Wal2AvroData *data = ctx->output_plugin_private;
+	StringInfo	out = ctx->out;
+	MemoryContext old;
+	RelSchemaEntry **entries;
+	int			n = 0;
+	int			i;
+	uint8		flags = 0;
+
+	old = MemoryContextSwitchTo(data->change_cxt);
+	entries = palloc(sizeof(RelSchemaEntry *) * nrelations);
+	for (i = 0; i < nrelations; i++)
+	{
+		RelSchemaEntry *entry = relcache_get(data, relations[i]);
+
+		if (entry->included)
+			entries[n++] = entry;
+	}
+	if (n == 0)
+		goto done;
+
+	if (change->data.truncate.cascade)
+		flags |= W2A_TRUNCATE_CASCADE;
+	if (change->data.truncate.restart_seqs)
+		flags |= W2A_TRUNCATE_RESTART_IDENTITY;
+
+	if (!data->sent_begin)
+		write_begin(ctx, data, txn);
+
+	OutputPluginPrepareWrite(ctx, false);
+	if (data->format == W2A_FORMAT_JSON)
+	{
+		appendStringInfo(out, "{\"kind\":\"truncate\",\"lsn\":\"%X/%X\",\"cascade\":%s,\"restart_identity\":%s,\"relations\":[",
+						 LSN_FORMAT_ARGS(change->lsn),
+						 (flags & W2A_TRUNCATE_CASCADE) ? "true" : "false",
+						 (flags & W2A_TRUNCATE_RESTART_IDENTITY) ? "true" : "false");
+		for (i = 0; i < n; i++)
+		{
+			appendStringInfoString(out, i > 0 ? ",{\"schema\":" : "{\"schema\":");
+			escape_json(out, entries[i]->nspname);
+			appendStringInfoString(out, ",\"table\":");
+			escape_json(out, entries[i]->relname);
+			appendStringInfoChar(out, '}');
+		}
+		appendStringInfoString(out, "]}");
+	}
+	else
+	{
+		int			start = frame_begin(out, W2A_FRAME_TRUNCATE);
+
+		frame_put_u8(out, flags);
+		frame_put_u64(out, change->lsn);
+		frame_put_u16(out, (uint16) n);
+		for (i = 0; i < n; i++)
+		{
+			frame_put_u32(out, entries[i]->relid);
+			frame_put_str(out, entries[i]->nspname);
+			frame_put_str(out, entries[i]->relname);
+		}
+		frame_end(out, start);
+	}
+	OutputPluginWrite(ctx, false);
+
+done:
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(data->change_cxt);
+}
+
+/*
+ * message: pg_logical_emit_message().  A transactional message is part of
+ * its transaction; any other arrives alone, outside BEGIN/COMMIT.
+ */
+static void
+wal2avro_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+				 XLogRecPtr message_lsn, bool transactional,
+				 const char *prefix, Size message_size, const char *message)
+{
+	Wal2AvroData *data = ctx->output_plugin_private;
+	StringInfo	out = ctx->out;
+
+	if (transactional && !data->sent_begin)
+		write_begin(ctx, data, txn);
+
+	OutputPluginPrepareWrite(ctx, !transactional);
+	if (data->format == W2A_FORMAT_JSON)
+	{
+		appendStringInfo(out, "{\"kind\":\"message\",\"transactional\":%s,\"lsn\":\"%X/%X\",\"prefix\":",
+						 transactional ? "true" : "false", LSN_FORMAT_ARGS(message_lsn));
+		escape_json(out, prefix);
+		if (memchr(message, '\0', message_size) == NULL &&
+			pg_verify_mbstr(GetDatabaseEncoding(), message, message_size, true))
+		{
+			char	   *text = pnstrdup(message, message_size);
+
+			appendStringInfoString(out, ",\"content\":");
+			escape_json(out, text);
+			pfree(text);
+		}
+		else
+		{
+			Size		i;
+
+			appendStringInfoString(out, ",\"content_hex\":\"");
+			for (i = 0; i < message_size; i++)
+				appendStringInfo(out, "%02x", (unsigned char) message[i]);
+			appendStringInfoChar(out, '"');
+		}
+		appendStringInfoChar(out, '}');
+	}
+	else
+	{
+		int			start = frame_begin(out, W2A_FRAME_MESSAGE);
+
+		frame_put_u8(out, transactional ? 1 : 0);
+		frame_put_u64(out, message_lsn);
+		frame_put_str(out, prefix);
+		frame_put_block(out, message, (uint32) message_size);
+		frame_end(out, start);
+	}
+	OutputPluginWrite(ctx, !transactional);
+}
+
+/*
+ * commit: always the last write of its transaction, so the position the
+ * server stamps on it is the transaction's end.  A skipped empty transaction
+ * still reports progress so the slot advances.
+ */
+static void
+wal2avro_commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+					XLogRecPtr commit_lsn)
+{
+	Wal2AvroData *data = ctx->output_plugin_private;
+	StringInfo	out = ctx->out;
+
+	if (!data->sent_begin)
+	{
+		W2A_UPDATE_PROGRESS(ctx, true);
+		return;
+	}
+
+	OutputPluginPrepareWrite(ctx, true);
+	if (data->format == W2A_FORMAT_JSON)
+		appendStringInfo(out, "{\"kind\":\"commit\",\"xid\":%u,\"commit_lsn\":\"%X/%X\",\"end_lsn\":\"%X/%X\",\"commit_time\":" INT64_FORMAT ",\"changes\":" UINT64_FORMAT "}",
+						 txn->xid, LSN_FORMAT_ARGS(commit_lsn),
+						 LSN_FORMAT_ARGS(txn->end_lsn),
+						 txn_commit_usecs(data, txn), data->txn_changes);
+	else
+	{
+		int			start = frame_begin(out, W2A_FRAME_COMMIT);
+
+		frame_put_u64(out, commit_lsn);
+		frame_put_u64(out, txn->end_lsn);
+		frame_put_u64(out, (uint64) txn_commit_usecs(data, txn));
+		frame_put_u64(out, data->txn_changes);
+		frame_end(out, start);
+	}
+	OutputPluginWrite(ctx, true);
+	data->sent_begin = false;
+}
+
+/* only-local: leave out changes that came from replication origins */
+static bool
+wal2avro_filter_by_origin(LogicalDecodingContext *ctx, RepOriginId origin_id)
+{
+	Wal2AvroData *data = ctx->output_plugin_private;
+
+	return data->only_local && origin_id != InvalidRepOriginId;
+}
+
+static void
+wal2avro_shutdown(LogicalDecodingContext *ctx)
+{
+	relcache_shutdown();
+}

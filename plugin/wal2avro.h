@@ -1,0 +1,272 @@
+/*-------------------------------------------------------------------------
+ *
+ * wal2avro.h
+ *		Plugin-private types and prototypes, one banner per .c file.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * plugin/wal2avro.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef WAL2AVRO_H
+#define WAL2AVRO_H
+
+#include "access/htup.h"
+#include "access/tupdesc.h"
+#include "access/xlogdefs.h"
+#include "datatype/timestamp.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "utils/relcache.h"
+
+#include "compat.h"
+
+#define WAL2AVRO_VERSION	"0.1.0"
+
+/* ---------------------------------------------------------------------
+ * wal2avro.c: options and per-stream state
+ * ---------------------------------------------------------------------
+ */
+typedef enum W2aFormat
+{
+	W2A_FORMAT_AVRO,			/* binary frames */
+	W2A_FORMAT_JSON				/* one JSON document per message, for people */
+} W2aFormat;
+
+typedef enum W2aEnvelope
+{
+	W2A_ENVELOPE_DEBEZIUM,		/* before/after/source/op/ts_ms */
+	W2A_ENVELOPE_FLAT			/* the row plus __op, __lsn, ... */
+} W2aEnvelope;
+
+/* A "schema.table" pattern with * and ? wildcards (include/exclude-tables) */
+typedef struct W2aTablePattern
+{
+	char	   *pattern;
+} W2aTablePattern;
+
+/* key-columns: the key of one table, by column name */
+typedef struct W2aKeyColumns
+{
+	char	   *nspname;
+	char	   *relname;
+	List	   *columns;		/* of char * */
+} W2aKeyColumns;
+
+/* exclude-columns: one "schema.table.column" pattern */
+typedef struct W2aColumnPattern
+{
+	char	   *table_pattern;	/* "schema.table", wildcards allowed */
+	char	   *column;			/* exact column name */
+} W2aColumnPattern;
+
+typedef struct Wal2AvroData
+{
+	MemoryContext change_cxt;	/* reset after every change */
+	MemoryContext cache_cxt;	/* the schema cache */
+
+	/* options, fixed at startup */
+	W2aFormat	format;
+	W2aEnvelope envelope;
+	char	   *topic_prefix;	/* as given: the topic's first part */
+	char	   *avro_prefix;	/* topic_prefix mapped to an Avro name */
+	char	   *topic;			/* one topic for every table, or NULL */
+	List	   *include_tables; /* of W2aTablePattern; NIL means all */
+	List	   *exclude_tables; /* of W2aTablePattern */
+	List	   *exclude_columns;	/* of W2aColumnPattern */
+	List	   *key_columns;	/* of W2aKeyColumns */
+	bool		include_before;
+	bool		include_timestamps;
+	bool		skip_empty_xacts;
+	bool		only_local;
+	int			max_record_size;	/* 0: no limit */
+	char	   *dbname;
+
+	/* the transaction being decoded */
+	bool		sent_begin;
+	uint64		txn_changes;	/* CHANGE frames written */
+	int64		txn_ts_ms;		/* processing time, for envelope ts_ms */
+	uint32		filtered_changes;	/* since we last reported progress */
+} Wal2AvroData;
+
+extern void wal2avro_parse_options(Wal2AvroData *data, List *options);
+
+/* ---------------------------------------------------------------------
+ * typemap.c: PostgreSQL type -> Avro schema and encoders
+ * ---------------------------------------------------------------------
+ */
+typedef enum W2aTypeKind
+{
+	W2A_T_BOOL,
+	W2A_T_INT2,
+	W2A_T_INT4,
+	W2A_T_INT8,
+	W2A_T_OID,
+	W2A_T_FLOAT4,
+	W2A_T_FLOAT8,
+	W2A_T_NUMERIC_FIXED,		/* numeric(p,s) */
+	W2A_T_NUMERIC_VAR,			/* numeric without typmod */
+	W2A_T_TEXT,					/* text, varchar, bpchar, json */
+	W2A_T_NAME,
+	W2A_T_BYTEA,
+	W2A_T_DATE,
+	W2A_T_TIMESTAMP,
+	W2A_T_TIMESTAMPTZ,
+	W2A_T_TIME,
+	W2A_T_TIMETZ,
+	W2A_T_INTERVAL,
+	W2A_T_UUID,
+	W2A_T_ARRAY,
+	W2A_T_COMPOSITE,
+	W2A_T_TEXTOUT				/* anything else: the type's text output */
+} W2aTypeKind;
+
+typedef struct W2aType W2aType;
+
+/* One record field: a table column or a composite type's attribute */
+typedef struct W2aField
+{
+	char	   *avro_name;		/* valid, unique within the record */
+	char	   *pg_name;
+	int			attno;			/* 0-based index into the tuple descriptor */
+	W2aType    *type;
+	bool		nullable;		/* union has a "null" branch (index 0) */
+	bool		toastable;		/* union ends with wal2avro.Unchanged */
+} W2aField;
+
+struct W2aType
+{
+	W2aTypeKind kind;
+	Oid			typid;			/* after resolving domains */
+	int32		typmod;
+	char	   *pg_type;		/* the declared type, as format_type prints it */
+	bool		has_string_branch;	/* union carries a "string" fallback */
+	int			precision;		/* numeric(p,s) */
+	int			scale;
+	int			fixed_size;		/* bytes of the decimal fixed */
+	FmgrInfo	outfunc;		/* text output, where the kind needs one */
+	/* arrays */
+	W2aType    *elem;
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
+	/* composite types */
+	TupleDesc	tupdesc;
+	int			nfields;
+	W2aField   *fields;
+	char	   *record_name;	/* full Avro name */
+};
+
+struct SchemaBuf;
+
+extern W2aType *typemap_build(Oid typid, int32 typmod);
+extern void typemap_field_schema(struct SchemaBuf *sb, const W2aField *field);
+extern void typemap_field_avro(StringInfo out, const W2aField *field,
+							   Datum value, bool isnull, bool unchanged);
+extern void typemap_field_json(StringInfo out, const W2aField *field,
+							   Datum value, bool isnull, bool unchanged);
+
+/* ---------------------------------------------------------------------
+ * schema_json.c: Avro schema JSON, its Parsing Canonical Form, fingerprints
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Builds a schema's JSON text and its Parsing Canonical Form side by side,
+ * so the fingerprint never needs a JSON parser.
+ */
+typedef struct SchemaBuf
+{
+	StringInfoData full;		/* the schema as published */
+	StringInfoData canon;		/* its Parsing Canonical Form */
+	List	   *defined;		/* full names defined so far (char *) */
+} SchemaBuf;
+
+extern void schema_init(SchemaBuf *sb);
+extern void schema_raw(SchemaBuf *sb, const char *text);
+extern void schema_primitive(SchemaBuf *sb, const char *type, const char *extra);
+extern bool schema_record_begin(SchemaBuf *sb, const char *fullname, const char *extra);
+extern void schema_record_end(SchemaBuf *sb);
+extern void schema_field_begin(SchemaBuf *sb, bool first, const char *name,
+							   const char *pg_name, const char *pg_type);
+extern void schema_field_end(SchemaBuf *sb, const char *default_json);
+extern void schema_enum(SchemaBuf *sb, const char *fullname, const char *symbol);
+extern void schema_fixed(SchemaBuf *sb, const char *fullname, int size, const char *extra);
+extern uint64 schema_fingerprint(const char *canon, size_t len);
+extern char *schema_avro_name(const char *pgname);
+extern void schema_make_unique(char **names, int n);
+
+/* ---------------------------------------------------------------------
+ * avro_writer.c: Avro binary primitives into a StringInfo
+ * ---------------------------------------------------------------------
+ */
+extern void avro_write_long(StringInfo out, int64 v);
+extern void avro_write_bool(StringInfo out, bool v);
+extern void avro_write_float(StringInfo out, float4 v);
+extern void avro_write_double(StringInfo out, float8 v);
+extern void avro_write_bytes(StringInfo out, const char *data, int len);
+extern void avro_write_string(StringInfo out, const char *str);
+extern void avro_write_decimal(StringInfo out, const char *digits, int fixed_size);
+
+/* ---------------------------------------------------------------------
+ * frame.c: frame headers and body fields (the only code that knows bytes)
+ * ---------------------------------------------------------------------
+ */
+extern int	frame_begin(StringInfo out, char kind);
+extern void frame_end(StringInfo out, int start);
+extern void frame_put_u8(StringInfo out, uint8 v);
+extern void frame_put_u16(StringInfo out, uint16 v);
+extern void frame_put_u32(StringInfo out, uint32 v);
+extern void frame_put_u64(StringInfo out, uint64 v);
+extern void frame_put_str(StringInfo out, const char *s);
+extern void frame_put_block(StringInfo out, const char *data, uint32 len);
+extern int	frame_block_begin(StringInfo out);
+extern void frame_block_end(StringInfo out, int start);
+
+/* ---------------------------------------------------------------------
+ * relcache.c: per-relation schema cache
+ * ---------------------------------------------------------------------
+ */
+typedef struct RelSchemaEntry
+{
+	Oid			relid;			/* hash key: must be first */
+	bool		schema_valid;	/* false after an invalidation */
+	bool		schema_sent;	/* SCHEMA frame written for this schema */
+	bool		included;		/* passes the table filters */
+	MemoryContext cxt;			/* everything below lives here */
+	char	   *nspname;
+	char	   *relname;
+	char	   *topic;
+	int			nfields;
+	W2aField   *fields;			/* published columns, in column order */
+	int			nkeys;
+	int		   *key_fields;		/* indexes into fields, in key order */
+	W2aField   *key_defs;		/* the key record's fields */
+	char	   *key_schema;		/* JSON, or NULL without a key */
+	char	   *value_schema;
+	uint64		key_fp;
+	uint64		value_fp;
+	StringInfoData source_head; /* Avro bytes of Source's constant fields */
+} RelSchemaEntry;
+
+extern void relcache_init(Wal2AvroData *data);
+extern RelSchemaEntry *relcache_get(Wal2AvroData *data, Relation rel);
+extern void relcache_build_entry(Wal2AvroData *data, Relation rel, RelSchemaEntry *out);
+extern void relcache_shutdown(void);
+extern bool table_matches(List *patterns, const char *nspname, const char *relname);
+
+/* ---------------------------------------------------------------------
+ * record.c: a change's key and value, in Avro or JSON
+ * ---------------------------------------------------------------------
+ */
+extern void record_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry);
+extern bool record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
+							 TupleDesc desc, HeapTuple newtuple, HeapTuple oldtuple);
+extern void record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
+							   TupleDesc desc, char op, HeapTuple oldtuple,
+							   HeapTuple newtuple, TransactionId xid, XLogRecPtr lsn,
+							   TimestampTz commit_time);
+
+#endif							/* WAL2AVRO_H */

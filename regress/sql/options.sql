@@ -1,0 +1,45 @@
+-- options: every option's errors, zero options, bare options
+SET client_min_messages = warning;
+CREATE TABLE opt_t (id int PRIMARY KEY, v text);
+SELECT 'init' FROM pg_create_logical_replication_slot('regression_slot', 'wal2avro');
+INSERT INTO opt_t VALUES (1, 'a');
+
+-- zero options: binary frames through the binary function
+SELECT count(*) > 0 AS has_frames
+  FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL);
+-- the binary format is refused by the textual function
+SELECT count(*) FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL);
+
+-- unknown option
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'include-xid', '1');
+-- bad values
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'jsn');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'envelope', 'debezum');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'skip-empty-xacts', 'maybe');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'include-before', '');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'max-record-size', '-1');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'max-record-size', '10x');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'protocol-version', '2');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'topic-prefix', NULL);
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'include-tables', 'opt_t');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'include-tables', 'public.a,,public.b');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'exclude-columns', 'opt_t.v');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'key-columns', 'public.opt_t');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'key-columns', 'opt_t:v');
+-- the same option twice
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'format', 'json');
+-- a key column that does not exist is reported when the table is first seen
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'key-columns', 'public.opt_t:cust_id');
+
+-- valid values work (a bare option, meaning true, needs the replication
+-- protocol: the e2e pg_recvlogical test passes one)
+SELECT regress_changes('regression_slot', 'skip-empty-xacts', 'on', 'protocol-version', '1', 'max-record-size', '0');
+
+-- max-record-size: a record over the limit stops decoding, naming table and size
+INSERT INTO opt_t VALUES (2, repeat('x', 250));
+SELECT * FROM pg_logical_slot_get_changes('regression_slot', NULL, NULL, 'format', 'json', 'max-record-size', '200');
+-- nothing was consumed: with a larger limit the change is still there
+SELECT regress_changes('regression_slot', 'max-record-size', '100000');
+
+SELECT pg_drop_replication_slot('regression_slot');
+DROP TABLE opt_t;

@@ -1,0 +1,70 @@
+-- types: every type mapping in the json format, with NULLs and extremes
+SET client_min_messages = warning;
+SELECT 'init' FROM pg_create_logical_replication_slot('regression_slot', 'wal2avro');
+
+-- numbers
+CREATE TABLE ty_num (id int PRIMARY KEY, b bool, s int2, i int4, l int8, o oid,
+    r float4, d float8, n numeric(10,2), big numeric(40,10), u numeric);
+INSERT INTO ty_num VALUES
+    (1, true, 32767, 2147483647, 9223372036854775807, 4294967295,
+     3.4e38, 1.7976931348623157e308, 99999999.99, 123456789012345678901234567890.0123456789, 1e-20),
+    (2, false, -32768, -2147483648, -9223372036854775808, 0,
+     '-Infinity', 'NaN', -0.01, -1, '-Infinity'),
+    (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'NaN', NULL, 'NaN'),
+    (4, true, 0, 0, 0, 1, '-0', 'Infinity', 0, 0, 123456789.000000000000000000001);
+SELECT regress_changes('regression_slot');
+
+-- text and bytes
+CREATE TABLE ty_text (id int PRIMARY KEY, t text, v varchar(5), c char(4), nm name,
+    ch "char", by bytea, j json, jb jsonb, u uuid);
+INSERT INTO ty_text VALUES
+    (1, E'quote " backslash \\ newline \n tab \t', 'abc', 'ab', 'some_name', 'x',
+     '\x000aff', '{"a": [1, 2.50]}', '{"b": null, "a": 1}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
+    (2, '', '', '', '', '', '', 'null', '[]', '00000000-0000-0000-0000-000000000000'),
+    (3, 'ünïcödé ☃', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+SELECT regress_changes('regression_slot');
+
+-- date and time
+CREATE TABLE ty_time (id int PRIMARY KEY, d date, ts timestamp, tz timestamptz,
+    t time, ttz timetz, iv interval);
+SET TimeZone = 'America/New_York';
+INSERT INTO ty_time VALUES
+    (1, '2020-02-29', '2020-02-29 23:59:59.999999', '2020-02-29 23:59:59.999999-05',
+     '23:59:59.999999', '12:00:00+05:30', '1 year 2 mons 3 days 04:05:06.789'),
+    (2, 'infinity', 'infinity', 'infinity', '24:00:00', '00:00:00-12', '-1 days -00:00:01'),
+    (3, '-infinity', '-infinity', '-infinity', '00:00:00', '23:59:59+14', '0'),
+    (4, '4713-01-01 BC', '4713-01-01 00:00:00 BC', '1970-01-01 00:00:00+00', NULL, NULL, NULL),
+    (5, '5874897-12-31', '294276-12-31 23:59:59.999999', '294276-12-31 23:59:59.999999+00', NULL, NULL, NULL),
+    (6, NULL, NULL, NULL, NULL, NULL, NULL);
+RESET TimeZone;
+SELECT regress_changes('regression_slot');
+
+-- arrays, enums, domains, composites, and types carried as their text
+CREATE TYPE ty_mood AS ENUM ('sad', 'ok', 'happy');
+CREATE DOMAIN ty_posint AS int CHECK (VALUE > 0);
+CREATE DOMAIN ty_code AS varchar(8);
+CREATE TYPE ty_inner AS (x int, label text);
+CREATE TYPE ty_outer AS (inner_part ty_inner, tags text[], amount numeric(6,2));
+CREATE TABLE ty_misc (id int PRIMARY KEY, ia int[], ta text[], na numeric[], m ty_mood,
+    p ty_posint, code ty_code, comp ty_outer, r int4range, inet_v inet, mac macaddr,
+    money_v money, bits bit(8), ts tsvector, pt point);
+INSERT INTO ty_misc VALUES
+    (1, '{1,2,3}', '{"a",NULL,"c,d"}', '{1.5,NaN}', 'happy', 7, 'X-1',
+     ROW(ROW(1, 'one'), '{x,y}', 12.34), '[1,10)', '192.168.0.1/24', '08:00:2b:01:02:03',
+     '12.34', B'10101010', 'a fat cat', '(1,2)'),
+    (2, '{}', '{{a,b},{c,d}}', '[0:1]={1,2}', 'sad', 1, '',
+     ROW(NULL, NULL, NULL), 'empty', '::1', NULL, NULL, NULL, NULL, NULL),
+    (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+SELECT regress_changes('regression_slot');
+
+-- the schemas: logical types, the string fallback and Unchanged branches
+SELECT value_schema #> '{fields,0,type,1,fields}' AS fields
+  FROM wal2avro.avro_schemas('ty_time');
+SELECT f->>'name' AS name, f->>'pg.type' AS pg_type, f->'type' AS type
+  FROM wal2avro.avro_schemas('ty_misc'),
+       json_array_elements(value_schema #> '{fields,0,type,1,fields}') f;
+
+SELECT pg_drop_replication_slot('regression_slot');
+DROP TABLE ty_num, ty_text, ty_time, ty_misc;
+DROP TYPE ty_outer, ty_inner, ty_mood;
+DROP DOMAIN ty_posint, ty_code;

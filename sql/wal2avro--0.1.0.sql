@@ -1,0 +1,61 @@
+/* sql/wal2avro--0.1.0.sql -- SQL helpers of the wal2avro output plugin */
+
+\echo Use "CREATE EXTENSION wal2avro" to load this file. \quit
+
+-- The key and value Avro schemas a table gets in the stream, for the given
+-- plugin options (the same name/value array pg_logical_slot_get_changes takes).
+CREATE FUNCTION avro_schemas(
+    rel regclass,
+    options text[] DEFAULT '{}',
+    OUT topic text,
+    OUT key_columns text[],
+    OUT key_schema json,
+    OUT value_schema json,
+    OUT key_fingerprint text,
+    OUT value_fingerprint text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'wal2avro_avro_schemas'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+-- One frame (a row of pg_logical_slot_get_binary_changes) as jsonb.
+CREATE FUNCTION frame_to_jsonb(frame bytea)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'wal2avro_frame_to_jsonb'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- Logical slots and how far behind the server's WAL position each one is.
+CREATE VIEW slots AS
+SELECT s.slot_name,
+       s.plugin,
+       s.database,
+       s.active,
+       s.active_pid,
+       s.confirmed_flush_lsn,
+       s.restart_lsn,
+       w.lsn AS current_lsn,
+       pg_wal_lsn_diff(w.lsn, s.confirmed_flush_lsn)::bigint AS lag_bytes,
+       pg_size_pretty(pg_wal_lsn_diff(w.lsn, s.confirmed_flush_lsn)) AS lag,
+       pg_wal_lsn_diff(w.lsn, s.restart_lsn)::bigint AS retained_bytes,
+       s.wal_status
+  FROM pg_replication_slots s,
+       LATERAL (SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()
+                            ELSE pg_current_wal_lsn() END AS lsn) w
+ WHERE s.slot_type = 'logical';
+
+GRANT SELECT ON slots TO PUBLIC;
+
+-- Since 15.19 a server decodes only with the output plugins its
+-- output_plugin_libraries setting names.  Say so now rather than at the
+-- first decode.  A WARNING, because CREATE EXTENSION runs its script with
+-- client_min_messages raised to WARNING: a NOTICE would never be seen.
+DO $$
+DECLARE
+    libs text := current_setting('output_plugin_libraries', true);
+BEGIN
+    IF libs IS NOT NULL AND
+       NOT ('wal2avro' = ANY (string_to_array(replace(libs, ' ', ''), ','))) THEN
+        RAISE WARNING 'this server will not decode with wal2avro: it is not in output_plugin_libraries'
+            USING HINT = format('Add this line to postgresql.conf and reload: output_plugin_libraries = ''%s, wal2avro''', libs);
+    END IF;
+END
+$$;
