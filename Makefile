@@ -20,7 +20,7 @@ OBJS = \
 DATA = sql/wal2avro--0.1.0.sql
 PGFILEDESC = "wal2avro - logical decoding output plugin writing Avro"
 
-REGRESS = init options types replica_identity toast_unchanged schema_change
+REGRESS = init options types replica_identity toast_unchanged schema_change transactions truncate_messages filters identifiers frames_binary
 REGRESS_OPTS = --inputdir=regress --outputdir=regress/out
 
 PG_CONFIG ?= pg_config
@@ -31,6 +31,9 @@ EXTRA_CLEAN = regress/out relay/*.o relay/wal2avro-relay regress/relay/*.o \
 	$(RELAY_TESTS)
 override with_llvm = no
 include $(PGXS)
+
+# Every plugin object depends on the shared headers.
+$(OBJS): plugin/wal2avro.h plugin/compat.h plugin/wal2avro_protocol.h
 
 # ---- the relay: plain C on libpq and librdkafka, no server headers ----
 PREFIX ?= /usr/local

@@ -23,6 +23,8 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/tupconvert.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "commands/dbcommands.h"
@@ -276,6 +278,28 @@ build_columns(Wal2AvroData *data, RelSchemaEntry *entry, Relation rel)
 	}
 }
 
+/*
+ * A partition published as its root: remember the root and how to turn the
+ * partition's tuples into the root's shape.  Descriptors are copied, since
+ * the map must outlive the relcache's own.
+ */
+static void
+set_partition_root(RelSchemaEntry *entry, Relation rel)
+{
+	List	   *ancestors = get_partition_ancestors(RelationGetRelid(rel));
+	Relation	root;
+
+	entry->root_relid = llast_oid(ancestors);
+	root = RelationIdGetRelation(entry->root_relid);
+	if (!RelationIsValid(root))
+		elog(ERROR, "could not open relation with OID %u", entry->root_relid);
+	entry->root_map = convert_tuples_by_name(CreateTupleDescCopyConstr(RelationGetDescr(rel)),
+											 CreateTupleDescCopyConstr(RelationGetDescr(root)));
+	RelationClose(root);
+	/* filters are decided on the root's name */
+	entry->included = true;
+}
+
 static bool
 strings_equal(const char *a, const char *b)
 {
@@ -296,9 +320,7 @@ relcache_build_entry(Wal2AvroData *data, Relation rel, RelSchemaEntry *out)
 	MemoryContext cxt;
 	MemoryContext old;
 
-	if (data->dbname == NULL)
-		data->dbname = MemoryContextStrdup(data->cache_cxt,
-										   get_database_name(MyDatabaseId));
+	Assert(data->dbname != NULL);
 
 	cxt = AllocSetContextCreate(data->cache_cxt, "wal2avro schema entry",
 								ALLOCSET_SMALL_SIZES);
@@ -314,7 +336,9 @@ relcache_build_entry(Wal2AvroData *data, Relation rel, RelSchemaEntry *out)
 			(data->include_tables == NIL ||
 			 table_matches(data->include_tables, out->nspname, out->relname)) &&
 			!table_matches(data->exclude_tables, out->nspname, out->relname);
-		if (out->included)
+		if (data->via_partition_root && rel->rd_rel->relispartition)
+			set_partition_root(out, rel);
+		else if (out->included)
 		{
 			build_columns(data, out, rel);
 			record_build_schemas(data, out);

@@ -20,7 +20,9 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "commands/dbcommands.h"
 #include "commands/defrem.h"
+#include "miscadmin.h"
 #include "funcapi.h"
 #include "nodes/makefuncs.h"
 #include "utils/array.h"
@@ -93,6 +95,7 @@ wal2avro_avro_schemas(PG_FUNCTION_ARGS)
 
 	memset(&data, 0, sizeof(data));
 	data.cache_cxt = CurrentMemoryContext;
+	data.dbname = get_database_name(MyDatabaseId);
 	wal2avro_parse_options(&data, PG_ARGISNULL(1) ? NIL :
 						   options_from_array(PG_GETARG_ARRAYTYPE_P(1)));
 

@@ -18,6 +18,8 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
+#include "access/tupconvert.h"
 #include "commands/dbcommands.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -53,6 +55,7 @@ static const BoolOption bool_options[] = {
 	{"include-timestamps", offsetof(Wal2AvroData, include_timestamps)},
 	{"skip-empty-xacts", offsetof(Wal2AvroData, skip_empty_xacts)},
 	{"only-local", offsetof(Wal2AvroData, only_local)},
+	{"publish-via-partition-root", offsetof(Wal2AvroData, via_partition_root)},
 };
 
 static void wal2avro_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
@@ -266,6 +269,7 @@ wal2avro_parse_options(Wal2AvroData *data, List *options)
 	data->include_timestamps = true;
 	data->skip_empty_xacts = true;
 	data->only_local = false;
+	data->via_partition_root = false;
 	data->max_record_size = 0;
 
 	foreach(lc, options)
@@ -359,6 +363,33 @@ wal2avro_parse_options(Wal2AvroData *data, List *options)
  * ------------------------------------------------------------------------
  */
 
+/*
+ * The database's name, looked up now: during decoding the historic snapshot
+ * cannot always read the shared catalog pg_database.  A walsender calls
+ * startup outside any transaction, so open one for the lookup.
+ */
+static char *
+lookup_database_name(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	char	   *name;
+
+	if (IsTransactionState())
+		name = get_database_name(MyDatabaseId);
+	else
+	{
+		StartTransactionCommand();
+		name = get_database_name(MyDatabaseId);
+		if (name)
+			name = MemoryContextStrdup(cxt, name);
+		CommitTransactionCommand();
+		MemoryContextSwitchTo(cxt);
+	}
+	if (name == NULL)
+		elog(ERROR, "cache lookup failed for database %u", MyDatabaseId);
+	return name;
+}
+
 /* startup: parse options, create the memory contexts and the schema cache */
 static void
 wal2avro_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
@@ -374,6 +405,10 @@ wal2avro_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
 
 	/* slot creation passes no options; defaults are still needed */
 	wal2avro_parse_options(data, is_init ? NIL : ctx->output_plugin_options);
+
+	/* slot creation decodes nothing, and may run where no transaction can */
+	if (!is_init)
+		data->dbname = lookup_database_name();
 
 	opt->output_type = (data->format == W2A_FORMAT_JSON) ?
 		OUTPUT_PLUGIN_TEXTUAL_OUTPUT : OUTPUT_PLUGIN_BINARY_OUTPUT;
@@ -585,6 +620,8 @@ wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	TupleDesc	desc = RelationGetDescr(relation);
 	HeapTuple	oldtuple = NULL;
 	HeapTuple	newtuple = NULL;
+	Relation	root = NULL;
+	TupleConversionMap *map = NULL;
 
 	switch (change->action)
 	{
@@ -597,8 +634,22 @@ wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	}
 
 	entry = relcache_get(data, relation);
+	if (OidIsValid(entry->root_relid))
+	{
+		/* a partition published under its root's name and schema */
+		RelSchemaEntry *part = entry;
+
+		root = RelationIdGetRelation(part->root_relid);
+		if (!RelationIsValid(root))
+			elog(ERROR, "could not open relation with OID %u", part->root_relid);
+		entry = relcache_get(data, root);
+		desc = RelationGetDescr(root);
+		map = part->root_map;
+	}
 	if (!entry->included)
 	{
+		if (root)
+			RelationClose(root);
 		if (++data->filtered_changes >= W2A_PROGRESS_EVERY)
 		{
 			W2A_UPDATE_PROGRESS(ctx, false);
@@ -616,6 +667,13 @@ wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	oldtuple = W2A_CHANGE_TUPLE(change->data.tp.oldtuple);
 	newtuple = W2A_CHANGE_TUPLE(change->data.tp.newtuple);
+	if (map)
+	{
+		if (oldtuple)
+			oldtuple = execute_attr_map_tuple(oldtuple, map);
+		if (newtuple)
+			newtuple = execute_attr_map_tuple(newtuple, map);
+	}
 
 	switch (change->action)
 	{
@@ -646,6 +704,8 @@ wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(data->change_cxt);
+	if (root)
+		RelationClose(root);
 }
 
 /* truncate: the included relations of one TRUNCATE, in one frame */
@@ -666,8 +726,22 @@ wal2avro_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	for (i = 0; i < nrelations; i++)
 	{
 		RelSchemaEntry *entry = relcache_get(data, relations[i]);
+		int			j;
 
-		if (entry->included)
+		if (OidIsValid(entry->root_relid))
+		{
+			Relation	root = RelationIdGetRelation(entry->root_relid);
+
+			if (!RelationIsValid(root))
+				elog(ERROR, "could not open relation with OID %u", entry->root_relid);
+			entry = relcache_get(data, root);
+			RelationClose(root);
+		}
+		if (!entry->included)
+			continue;
+		for (j = 0; j < n && entries[j] != entry; j++)
+			;
+		if (j == n)
 			entries[n++] = entry;
 	}
 	if (n == 0)

@@ -81,6 +81,7 @@ typedef struct Wal2AvroData
 	bool		include_timestamps;
 	bool		skip_empty_xacts;
 	bool		only_local;
+	bool		via_partition_root;	/* publish partitions as their root */
 	int			max_record_size;	/* 0: no limit */
 	char	   *dbname;
 
@@ -249,6 +250,9 @@ typedef struct RelSchemaEntry
 	uint64		key_fp;
 	uint64		value_fp;
 	StringInfoData source_head; /* Avro bytes of Source's constant fields */
+	/* a partition published as its root (publish-via-partition-root) */
+	Oid			root_relid;		/* InvalidOid: published as itself */
+	struct TupleConversionMap *root_map;	/* NULL when no conversion is needed */
 } RelSchemaEntry;
 
 extern void relcache_init(Wal2AvroData *data);
