@@ -22,6 +22,8 @@ PGFILEDESC = "wal2avro - logical decoding output plugin writing Avro"
 
 REGRESS = init options types replica_identity toast_unchanged schema_change transactions truncate_messages filters identifiers frames_binary
 REGRESS_OPTS = --inputdir=regress --outputdir=regress/out
+ISOLATION = $(patsubst regress/specs/%.spec,%,$(sort $(wildcard regress/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=regress --outputdir=regress/out/isolation
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
