@@ -43,8 +43,8 @@ PKG_CONFIG ?= pkg-config
 RELAY_CC ?= cc
 RELAY_CFLAGS ?= -O2 -g
 RELAY_WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
-RELAY_DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpq rdkafka)
-RELAY_DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpq rdkafka)
+RELAY_DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpq rdkafka avro-c)
+RELAY_DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpq rdkafka avro-c)
 RELAY_SRCS = $(wildcard relay/*.c)
 RELAY_LIB_SRCS = $(filter-out relay/main.c,$(RELAY_SRCS))
 RELAY_TESTS = $(patsubst regress/relay/%.c,regress/relay/%,$(wildcard regress/relay/test_*.c))
@@ -64,6 +64,14 @@ regress/relay/test_%: regress/relay/test_%.c $(RELAY_LIB_SRCS) $(wildcard relay/
 relay-unit: $(RELAY_TESTS)
 	@regress/run-relay-unit.sh $(RELAY_TESTS)
 
+relay-unit-valgrind: $(RELAY_TESTS)
+	@W2A_VALGRIND=1 RELAY_CC="$(RELAY_CC)" RELAY_DEPS_CFLAGS="$(RELAY_DEPS_CFLAGS)" \
+		RELAY_DEPS_LIBS="$(RELAY_DEPS_LIBS)" regress/run-relay-unit.sh $(RELAY_TESTS)
+
+FUZZ_SECONDS ?= 30
+relay-fuzz:
+	regress/fuzz/run-fuzz.sh $(FUZZ_SECONDS)
+
 install: install-relay
 
 install-relay: relay/wal2avro-relay
@@ -75,4 +83,4 @@ install-relay: relay/wal2avro-relay
 test: all
 	regress/run-tests.sh
 
-.PHONY: relay-unit install-relay test
+.PHONY: relay-unit relay-unit-valgrind relay-fuzz install-relay test

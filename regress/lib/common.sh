@@ -88,6 +88,12 @@ s.close()
 EOF
 }
 
+# Is the one value the query prints "t"?  For w2a_wait_for on a condition.
+w2a_sql_true()
+{
+	[ "$(psql -XAtc "$1" 2>/dev/null)" = t ]
+}
+
 # Poll CMD until it succeeds or SECONDS pass.  Returns 1 on timeout.
 w2a_wait_for()
 {

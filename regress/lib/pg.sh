@@ -50,6 +50,9 @@ pg_start()
 	shift
 	local port conf
 	port=$(w2a_free_port)
+	mkdir -p "$dir"
+	chmod 755 "$dir"
+	[ "$(id -u)" -ne 0 ] || chown "$(w2a_pg_user)" "$dir"
 	export W2A_PGDATA=$dir/data
 	export W2A_PGDIR=$dir
 

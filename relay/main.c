@@ -1,0 +1,224 @@
+/*-------------------------------------------------------------------------
+ *
+ * main.c
+ *		wal2avro-relay: argv -> config -> signal flags -> run/reconnect
+ *		loop -> exit code.
+ *
+ * Only this file decides between stopping and retrying: the loop returns
+ * why it ended, and main reconnects with backoff (doubling up to
+ * reconnect-max-backoff), recreates the producer after a fatal Kafka
+ * error, or exits with the code --help lists.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * relay/main.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "records.h"
+#include "relay.h"
+#include "run.h"
+#include "tail.h"
+
+static volatile sig_atomic_t stop_requested = 0;
+static volatile sig_atomic_t hup_received = 0;
+
+static void
+on_stop_signal(int signo)
+{
+	(void) signo;
+	stop_requested = 1;
+}
+
+static void
+on_hup_signal(int signo)
+{
+	(void) signo;
+	hup_received = 1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup_signal;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Sleep up to secs, waking early when a stop is requested. */
+static void
+backoff_sleep(int secs)
+{
+	int64_t		until = relay_now_us() + (int64_t) secs * 1000000;
+
+	while (!stop_requested && relay_now_us() < until)
+	{
+		struct timespec ts = {0, 100 * 1000 * 1000};
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+static Producer *
+new_producer(const RelayConfig *cfg, Records *records)
+{
+	char		err[1024];
+	Producer   *p = producer_create(cfg, records_delivery_fn(), records, err, sizeof(err));
+
+	if (p == NULL)
+		relay_log(RELAY_LOG_ERROR, "%s", err);
+	return p;
+}
+
+static int
+stream_main(RelayConfig *cfg)
+{
+	LsnTracker	tracker;
+	Records    *records;
+	RunState	state;
+	int			backoff = 1;
+	int			exit_code = RELAY_EXIT_OK;
+
+	lsn_tracker_init(&tracker, INVALID_LSN);
+	records = records_create(cfg, &tracker);
+	if (records == NULL)
+	{
+		relay_log(RELAY_LOG_ERROR, "out of memory");
+		return RELAY_EXIT_CONFIG;
+	}
+	memset(&state, 0, sizeof(state));
+	state.cfg = cfg;
+	state.tracker = &tracker;
+	state.records = records;
+	state.stop_requested = &stop_requested;
+	state.producer = new_producer(cfg, records);
+	if (state.producer == NULL)
+	{
+		records_free(records);
+		return RELAY_EXIT_CONFIG;
+	}
+	records_set_producer(records, state.producer);
+	relay_log(RELAY_LOG_INFO, "%s %s: slot \"%s\", brokers %s", RELAY_PROGNAME, RELAY_VERSION,
+			  cfg->slot, cfg->brokers ? cfg->brokers : "(librdkafka default)");
+
+	for (;;)
+	{
+		RunResult	r;
+
+		if (hup_received)
+		{
+			hup_received = 0;
+			relay_log(RELAY_LOG_INFO, "SIGHUP: logging goes to standard error; nothing to reopen");
+		}
+		state.streamed_data = false;
+		r = run_stream(&state);
+		if (r == RUN_STOPPED || r == RUN_ENDPOS)
+			break;
+		if (r == RUN_FATAL_PG)
+		{
+			relay_log(RELAY_LOG_ERROR, "%s", state.err);
+			exit_code = RELAY_EXIT_PG;
+			break;
+		}
+		if (r == RUN_FATAL_KAFKA)
+		{
+			relay_log(RELAY_LOG_ERROR, "%s", state.err);
+			relay_log_hint(RELAY_LOG_ERROR,
+						   "Nothing past the failed record was confirmed. Fix the cause (or set on-error = dead-letter) and start again.");
+			exit_code = RELAY_EXIT_KAFKA;
+			break;
+		}
+		if (r == RUN_RESTART_PRODUCER)
+		{
+			relay_log(RELAY_LOG_WARNING, "recreating the Kafka producer after a fatal error: %s", state.err);
+			producer_destroy(state.producer, 0);
+			state.producer = new_producer(cfg, records);
+			if (state.producer == NULL)
+			{
+				exit_code = RELAY_EXIT_KAFKA;
+				break;
+			}
+			records_set_producer(records, state.producer);
+		}
+		else
+			relay_log(RELAY_LOG_WARNING, "%s", state.err);
+
+		if (stop_requested)
+			break;
+		if (cfg->no_loop)
+		{
+			exit_code = RELAY_EXIT_PG;
+			break;
+		}
+		if (state.streamed_data)
+			backoff = 1;
+		relay_log(RELAY_LOG_INFO, "reconnecting in %d s", backoff);
+		backoff_sleep(backoff);
+		if (stop_requested)
+			break;
+		backoff = backoff * 2 > cfg->reconnect_max_backoff ? cfg->reconnect_max_backoff : backoff * 2;
+	}
+
+	producer_destroy(state.producer, 10000);
+	records_free(records);
+	lsn_tracker_free(&tracker);
+	return exit_code;
+}
+
+int
+main(int argc, char **argv)
+{
+	RelayConfig cfg;
+	char		err[1024];
+	int			rc;
+
+	if (argc > 1 && strcmp(argv[1], "tail") == 0)
+	{
+		install_signals();
+		return tail_main(argc - 1, argv + 1, &stop_requested);
+	}
+
+	if (config_parse(&cfg, argc, argv, err, sizeof(err)) != 0)
+	{
+		relay_log(RELAY_LOG_ERROR, "%s", err);
+		relay_log_hint(RELAY_LOG_ERROR, "Try \"%s --help\" for more information.", RELAY_PROGNAME);
+		config_free(&cfg);
+		return RELAY_EXIT_CONFIG;
+	}
+	switch (cfg.action)
+	{
+		case RELAY_ACTION_HELP:
+			config_usage(stdout);
+			config_free(&cfg);
+			return RELAY_EXIT_OK;
+		case RELAY_ACTION_VERSION:
+			config_version(stdout);
+			config_free(&cfg);
+			return RELAY_EXIT_OK;
+		case RELAY_ACTION_PRINT_CONFIG:
+			config_print(&cfg, stdout);
+			config_free(&cfg);
+			return RELAY_EXIT_OK;
+		case RELAY_ACTION_STREAM:
+			break;
+	}
+	relay_log_set_level(cfg.log_level);
+	install_signals();
+	rc = stream_main(&cfg);
+	config_free(&cfg);
+	return rc;
+}

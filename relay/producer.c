@@ -1,0 +1,299 @@
+/*-------------------------------------------------------------------------
+ *
+ * producer.c
+ *		The librdkafka producer: safe defaults for CDC, produce, serve
+ *		events, notice fatal errors, drain on stop.
+ *
+ * Defaults: idempotence (acks=all, retries without reordering), gapless
+ * guarantee, no message timeout (a record is retried until it is
+ * delivered or fails permanently).  Any kafka.<property> from the
+ * configuration overrides them; weakening durability is warned about.
+ * Delivery reports go to the owner's callback on our thread, inside
+ * producer_poll; so do librdkafka's logs and errors.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * relay/producer.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "producer.h"
+#include "relay.h"
+
+/* record ids travel in the message opaque, a pointer */
+_Static_assert(sizeof(void *) >= sizeof(uint64_t), "the relay needs 64-bit pointers");
+
+struct Producer
+{
+	rd_kafka_t *rk;
+	rd_kafka_queue_t *main_queue;
+	int			event_pipe[2];	/* librdkafka writes to [1] when events wait */
+	ProducerDeliveryFn on_delivery;
+	void	   *ctx;
+	bool		fatal;			/* a fatal error: the producer must be recreated */
+	char		fatal_msg[640];
+	bool		all_brokers_down;
+};
+
+static void
+dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	Producer   *p = opaque;
+
+	(void) rk;
+	p->on_delivery(p->ctx, m);
+}
+
+static void
+error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	Producer   *p = opaque;
+
+	if (err == RD_KAFKA_RESP_ERR__FATAL)
+	{
+		char		buf[480];
+		rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, buf, sizeof(buf));
+
+		p->fatal = true;
+		snprintf(p->fatal_msg, sizeof(p->fatal_msg), "%s: %s",
+				 rd_kafka_err2name(orig), buf);
+		relay_log(RELAY_LOG_ERROR, "kafka: fatal error: %s", p->fatal_msg);
+		return;
+	}
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+		p->all_brokers_down = true;
+	/* transient: librdkafka retries by itself */
+	relay_log(RELAY_LOG_WARNING, "kafka: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+static void
+log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void) rk;
+	relay_log(relay_log_level_from_syslog(level), "kafka: %s: %s", fac, buf);
+}
+
+static int
+set_prop(rd_kafka_conf_t *conf, const char *name, const char *value,
+		 char *err, size_t errlen)
+{
+	char		kerr[512];
+
+	if (rd_kafka_conf_set(conf, name, value, kerr, sizeof(kerr)) != RD_KAFKA_CONF_OK)
+	{
+		snprintf(err, errlen, "invalid Kafka property \"%s\": %s", name, kerr);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+warn_weakened(const RelayConfig *cfg)
+{
+	size_t		i;
+
+	for (i = 0; i < cfg->kafka.count; i++)
+	{
+		const RelaySetting *s = &cfg->kafka.items[i];
+
+		if ((strcmp(s->name, "enable.idempotence") == 0 && strcmp(s->value, "false") == 0) ||
+			((strcmp(s->name, "acks") == 0 || strcmp(s->name, "request.required.acks") == 0) &&
+			 strcmp(s->value, "all") != 0 && strcmp(s->value, "-1") != 0))
+		{
+			relay_log(RELAY_LOG_WARNING, "kafka.%s = %s weakens delivery guarantees",
+					  s->name, s->value);
+			relay_log_hint(RELAY_LOG_WARNING,
+						   "Records a broker acknowledged may then be lost when it fails.");
+		}
+	}
+}
+
+/*
+ * Create the producer.  on_delivery is called with ctx for every delivery
+ * report, from producer_poll.  Returns NULL with a message in err when a
+ * property is invalid or librdkafka cannot start.  Free with
+ * producer_destroy.
+ */
+Producer *
+producer_create(const RelayConfig *cfg, ProducerDeliveryFn on_delivery, void *ctx,
+				char *err, size_t errlen)
+{
+	Producer   *p = calloc(1, sizeof(Producer));
+	rd_kafka_conf_t *conf;
+	char		kerr[512];
+	size_t		i;
+	static const char *const defaults[][2] = {
+		{"enable.idempotence", "true"},
+		{"acks", "all"},
+		{"enable.gapless.guarantee", "true"},
+		{"message.timeout.ms", "0"},
+		{"queue.buffering.max.messages", "1000000"},
+		{"linger.ms", "5"},
+		{"client.id", RELAY_PROGNAME},
+	};
+
+	if (p == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->event_pipe[0] = p->event_pipe[1] = -1;
+	p->on_delivery = on_delivery;
+	p->ctx = ctx;
+
+	conf = rd_kafka_conf_new();
+	for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+	{
+		if (set_prop(conf, defaults[i][0], defaults[i][1], err, errlen) != 0)
+			goto fail;
+	}
+	if (cfg->brokers &&
+		set_prop(conf, "bootstrap.servers", cfg->brokers, err, errlen) != 0)
+		goto fail;
+	for (i = 0; i < cfg->kafka.count; i++)
+	{
+		if (set_prop(conf, cfg->kafka.items[i].name, cfg->kafka.items[i].value,
+					 err, errlen) != 0)
+			goto fail;
+	}
+	warn_weakened(cfg);
+
+	rd_kafka_conf_set_opaque(conf, p);
+	rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+	rd_kafka_conf_set_error_cb(conf, error_cb);
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+
+	p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, kerr, sizeof(kerr));
+	if (p->rk == NULL)
+	{
+		snprintf(err, errlen, "could not create Kafka producer: %s", kerr);
+		goto fail;				/* conf is still ours */
+	}
+	conf = NULL;				/* owned by rk now */
+
+	if (pipe(p->event_pipe) != 0)
+	{
+		snprintf(err, errlen, "could not create pipe: %s", strerror(errno));
+		producer_destroy(p, 0);
+		return NULL;
+	}
+	fcntl(p->event_pipe[0], F_SETFL, O_NONBLOCK);
+	fcntl(p->event_pipe[1], F_SETFL, O_NONBLOCK);
+	p->main_queue = rd_kafka_queue_get_main(p->rk);
+	rd_kafka_queue_io_event_enable(p->main_queue, p->event_pipe[1], "1", 1);
+	return p;
+
+fail:
+	if (conf)
+		rd_kafka_conf_destroy(conf);
+	free(p);
+	return NULL;
+}
+
+/*
+ * Enqueue one record.  key may be NULL (no key); value NULL makes a
+ * tombstone.  Both are copied.  hdrs (may be NULL) is owned by librdkafka on
+ * PRODUCER_OK and still the caller's otherwise.  opaque comes back in the
+ * delivery report.  PRODUCER_QUEUE_FULL means "serve events and try
+ * again"; PRODUCER_ERROR has a message in err.
+ */
+ProducerStatus
+producer_send(Producer *p, const char *topic, const void *key, size_t keylen,
+			  const void *value, size_t valuelen, rd_kafka_headers_t *hdrs,
+			  void *opaque, char *err, size_t errlen)
+{
+	rd_kafka_resp_err_t rc;
+
+	rc = rd_kafka_producev(p->rk,
+						   RD_KAFKA_V_TOPIC(topic),
+						   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+						   RD_KAFKA_V_KEY(key, key ? keylen : 0),
+						   RD_KAFKA_V_VALUE((void *) value, value ? valuelen : 0),
+						   RD_KAFKA_V_HEADERS(hdrs),
+						   RD_KAFKA_V_OPAQUE(opaque),
+						   RD_KAFKA_V_END);
+	if (rc == RD_KAFKA_RESP_ERR_NO_ERROR)
+		return PRODUCER_OK;
+	if (rc == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		return PRODUCER_QUEUE_FULL;
+	snprintf(err, errlen, "could not produce to topic \"%s\": %s", topic,
+			 rd_kafka_err2str(rc));
+	return PRODUCER_ERROR;
+}
+
+/*
+ * Serve delivery reports, errors and logs, waiting up to timeout_ms for the
+ * first.  Returns the number of events served.
+ */
+int
+producer_poll(Producer *p, int timeout_ms)
+{
+	char		drain[64];
+
+	while (read(p->event_pipe[0], drain, sizeof(drain)) > 0)
+		;
+	return rd_kafka_poll(p->rk, timeout_ms);
+}
+
+/* A descriptor that becomes readable when events wait: poll it with the socket. */
+int
+producer_event_fd(const Producer *p)
+{
+	return p->event_pipe[0];
+}
+
+/* Records produced and not yet reported delivered or failed. */
+int
+producer_outq_len(const Producer *p)
+{
+	return rd_kafka_outq_len(p->rk);
+}
+
+/* Has a fatal error happened?  Then err gets its message. */
+bool
+producer_fatal(const Producer *p, char *err, size_t errlen)
+{
+	if (p->fatal)
+		snprintf(err, errlen, "%s", p->fatal_msg);
+	return p->fatal;
+}
+
+/*
+ * Destroy the producer after waiting up to flush_timeout_ms for what is in
+ * flight (delivery reports are served meanwhile).  Records still undelivered
+ * are dropped: the caller has not confirmed them, so they come again.
+ */
+void
+producer_destroy(Producer *p, int flush_timeout_ms)
+{
+	if (p == NULL)
+		return;
+	if (p->rk)
+	{
+		if (flush_timeout_ms > 0 && !p->fatal)
+			rd_kafka_flush(p->rk, flush_timeout_ms);
+		if (p->main_queue)
+		{
+			rd_kafka_queue_io_event_enable(p->main_queue, -1, NULL, 0);
+			rd_kafka_queue_destroy(p->main_queue);
+		}
+		/* undelivered records: report them as purged, then drop */
+		rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_poll(p->rk, 0);
+		rd_kafka_destroy(p->rk);
+	}
+	if (p->event_pipe[0] >= 0)
+		close(p->event_pipe[0]);
+	if (p->event_pipe[1] >= 0)
+		close(p->event_pipe[1]);
+	free(p);
+}

@@ -1,0 +1,43 @@
+/*-------------------------------------------------------------------------
+ *
+ * producer.h
+ *		The librdkafka producer (producer.c).
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * relay/producer.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RELAY_PRODUCER_H
+#define RELAY_PRODUCER_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "relay.h"
+
+typedef struct Producer Producer;
+
+/* Called for every delivery report, on our thread, from producer_poll. */
+typedef void (*ProducerDeliveryFn) (void *ctx, const rd_kafka_message_t *m);
+
+typedef enum ProducerStatus
+{
+	PRODUCER_OK = 0,
+	PRODUCER_QUEUE_FULL,		/* serve events, then try again */
+	PRODUCER_ERROR
+} ProducerStatus;
+
+extern Producer *producer_create(const RelayConfig *cfg, ProducerDeliveryFn on_delivery,
+								 void *ctx, char *err, size_t errlen);
+extern ProducerStatus producer_send(Producer *p, const char *topic, const void *key,
+									size_t keylen, const void *value, size_t valuelen,
+									rd_kafka_headers_t *hdrs, void *opaque,
+									char *err, size_t errlen);
+extern int	producer_poll(Producer *p, int timeout_ms);
+extern int	producer_event_fd(const Producer *p);
+extern int	producer_outq_len(const Producer *p);
+extern bool producer_fatal(const Producer *p, char *err, size_t errlen);
+extern void producer_destroy(Producer *p, int flush_timeout_ms);
+
+#endif							/* RELAY_PRODUCER_H */

@@ -1,0 +1,653 @@
+/*-------------------------------------------------------------------------
+ *
+ * records.c
+ *		From frames to Kafka records: topics, keys and values in Avro
+ *		single-object encoding, headers, tombstones, schema publication,
+ *		and the delivery reports that acknowledge them in the LSN tracker.
+ *
+ * Every key and value schema is published to the schema topic (compacted,
+ * keyed by the fingerprint in hex) and acknowledged before the first record
+ * that uses it is produced, so a consumer can always find it.  A CHANGE
+ * whose schema is not yet acknowledged waits (RECORDS_WAIT) while the loop
+ * keeps answering the server.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * relay/records.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "records.h"
+#include "relay.h"
+
+/* The opaque of a schema record has this bit set, beside the tracker id */
+#define SCHEMA_RECORD_BIT	(UINT64_C(1) << 63)
+
+#define TOPIC_MAX			512
+
+/* A relation seen in a SCHEMA frame */
+typedef struct RelEntry
+{
+	uint32_t	relid;
+	bool		used;
+	uint64_t	key_fp;
+	uint64_t	value_fp;
+	char	   *schema;
+	char	   *table;
+	char	   *topic;			/* expanded template, when it has no {op} */
+} RelEntry;
+
+/* A published schema: its fingerprint and whether the broker has it */
+typedef struct SchemaEntry
+{
+	uint64_t	fp;
+	bool		acked;
+} SchemaEntry;
+
+struct Records
+{
+	const RelayConfig *cfg;
+	LsnTracker *tracker;
+	Producer   *producer;
+	bool		template_has_op;
+
+	RelEntry   *rels;			/* open addressing by relid */
+	size_t		rel_cap;
+	size_t		rel_count;
+	SchemaEntry *schemas;
+	size_t		schema_count;
+	size_t		schema_cap;
+
+	/* the transaction being read */
+	uint32_t	xid;
+	int64_t		commit_time;
+	bool		in_txn;
+
+	/* scratch for single-object encoded keys and values */
+	uint8_t    *buf;
+	size_t		buf_cap;
+
+	RecordsStats stats;
+	bool		failed;			/* a delivery failed under on-error=stop */
+	char		fail_msg[512];
+};
+
+/* ------------------------------------------------------------------------
+ * Small tables
+ * ------------------------------------------------------------------------
+ */
+
+static RelEntry *
+rel_find(Records *r, uint32_t relid, bool insert)
+{
+	size_t		i;
+
+	if (insert && (r->rel_count + 1) * 2 > r->rel_cap)
+	{
+		size_t		cap = r->rel_cap ? r->rel_cap * 2 : 64;
+		RelEntry   *rels = calloc(cap, sizeof(RelEntry));
+		size_t		j;
+
+		if (rels == NULL)
+			return NULL;
+		for (j = 0; j < r->rel_cap; j++)
+		{
+			if (r->rels[j].used)
+			{
+				size_t		k = (r->rels[j].relid * 2654435761u) & (cap - 1);
+
+				while (rels[k].used)
+					k = (k + 1) & (cap - 1);
+				rels[k] = r->rels[j];
+			}
+		}
+		free(r->rels);
+		r->rels = rels;
+		r->rel_cap = cap;
+	}
+	if (r->rel_cap == 0)
+		return NULL;
+	i = (relid * 2654435761u) & (r->rel_cap - 1);
+	while (r->rels[i].used)
+	{
+		if (r->rels[i].relid == relid)
+			return &r->rels[i];
+		i = (i + 1) & (r->rel_cap - 1);
+	}
+	if (!insert)
+		return NULL;
+	r->rels[i].used = true;
+	r->rels[i].relid = relid;
+	r->rel_count++;
+	return &r->rels[i];
+}
+
+static SchemaEntry *
+schema_find(Records *r, uint64_t fp)
+{
+	size_t		i;
+
+	for (i = 0; i < r->schema_count; i++)
+	{
+		if (r->schemas[i].fp == fp)
+			return &r->schemas[i];
+	}
+	return NULL;
+}
+
+static char *
+dup_bytes(FrameBytes b)
+{
+	char	   *s = malloc(b.len + 1);
+
+	if (s)
+	{
+		memcpy(s, b.data, b.len);
+		s[b.len] = '\0';
+	}
+	return s;
+}
+
+static bool
+ensure_buf(Records *r, size_t need)
+{
+	if (need > r->buf_cap)
+	{
+		size_t		cap = r->buf_cap ? r->buf_cap : 4096;
+		uint8_t    *b;
+
+		while (cap < need)
+			cap *= 2;
+		b = realloc(r->buf, cap);
+		if (b == NULL)
+			return false;
+		r->buf = b;
+		r->buf_cap = cap;
+	}
+	return true;
+}
+
+/* Avro single-object encoding: C3 01, fingerprint little-endian, datum */
+static size_t
+single_object(uint8_t *out, uint64_t fp, FrameBytes datum)
+{
+	int			i;
+
+	out[0] = 0xC3;
+	out[1] = 0x01;
+	for (i = 0; i < 8; i++)
+		out[2 + i] = (uint8_t) (fp >> (8 * i));
+	memcpy(out + 10, datum.data, datum.len);
+	return 10 + (size_t) datum.len;
+}
+
+/* ------------------------------------------------------------------------
+ * Delivery reports
+ * ------------------------------------------------------------------------
+ */
+
+static void
+delivery(void *ctx, const rd_kafka_message_t *m)
+{
+	Records    *r = ctx;
+	uint64_t	opaque = (uint64_t) (uintptr_t) m->_private;
+	uint64_t	id = opaque & ~SCHEMA_RECORD_BIT;
+	size_t		bytes = m->len + m->key_len;
+
+	r->stats.in_flight_bytes -= bytes < r->stats.in_flight_bytes ? bytes : r->stats.in_flight_bytes;
+
+	if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+		m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+		return;					/* dropped on stop: never confirmed, comes again */
+
+	if (m->err)
+	{
+		const char *topic = rd_kafka_topic_name(m->rkt);
+
+		r->stats.delivery_errors++;
+		if (r->cfg->on_error == RELAY_ON_ERROR_DEAD_LETTER && r->cfg->dead_letter_topic &&
+			strcmp(topic, r->cfg->dead_letter_topic) != 0 && !(opaque & SCHEMA_RECORD_BIT))
+		{
+			char		err[512];
+			rd_kafka_headers_t *hdrs = NULL;
+
+			relay_log(RELAY_LOG_WARNING, "record for topic \"%s\" failed (%s): sent to dead-letter topic \"%s\"",
+					  topic, rd_kafka_err2str(m->err), r->cfg->dead_letter_topic);
+			if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs)
+				hdrs = rd_kafka_headers_copy(hdrs);
+			else
+				hdrs = rd_kafka_headers_new(2);
+			rd_kafka_header_add(hdrs, "wal2avro.error", -1, rd_kafka_err2str(m->err), -1);
+			rd_kafka_header_add(hdrs, "wal2avro.topic", -1, topic, -1);
+			if (producer_send(r->producer, r->cfg->dead_letter_topic, m->key, m->key_len,
+							  m->payload, m->len, hdrs, m->_private, err, sizeof(err)) == PRODUCER_OK)
+			{
+				r->stats.in_flight_bytes += bytes;
+				return;
+			}
+			rd_kafka_headers_destroy(hdrs);
+			relay_log(RELAY_LOG_ERROR, "%s", err);
+		}
+		lsn_tracker_fail(r->tracker, id);
+		if (!r->failed)
+		{
+			r->failed = true;
+			snprintf(r->fail_msg, sizeof(r->fail_msg),
+					 "delivery to topic \"%s\" failed: %s", topic, rd_kafka_err2str(m->err));
+		}
+		return;
+	}
+
+	if (opaque & SCHEMA_RECORD_BIT)
+	{
+		SchemaEntry *s;
+		char		hex[17];
+		uint64_t	fp;
+
+		if (m->key_len == 16)
+		{
+			memcpy(hex, m->key, 16);
+			hex[16] = '\0';
+			fp = strtoull(hex, NULL, 16);
+			if ((s = schema_find(r, fp)) != NULL)
+				s->acked = true;
+		}
+	}
+	else
+		r->stats.records_acked++;
+	lsn_tracker_ack(r->tracker, id);
+}
+
+/* ------------------------------------------------------------------------
+ * Producing
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Produce one record that lsn_tracker_add gave the id in opaque to.  On
+ * failure the tracker forgets the record again (lsn_tracker_cancel), so a
+ * retry adds it anew.  hdrs is consumed either way.
+ */
+static RecordsResult
+send_record(Records *r, const char *topic, const void *key, size_t keylen,
+			const void *value, size_t valuelen, rd_kafka_headers_t *hdrs,
+			uint64_t opaque, char *err, size_t errlen)
+{
+	ProducerStatus st = producer_send(r->producer, topic, key, keylen, value, valuelen,
+									  hdrs, (void *) (uintptr_t) opaque, err, errlen);
+
+	if (st == PRODUCER_OK)
+	{
+		r->stats.in_flight_bytes += keylen + valuelen;
+		if (!(opaque & SCHEMA_RECORD_BIT))
+		{
+			r->stats.records_produced++;
+			r->stats.bytes_produced += keylen + valuelen;
+		}
+		return RECORDS_OK;
+	}
+	/* nothing was enqueued: no delivery report will come for this record */
+	lsn_tracker_cancel(r->tracker, opaque & ~SCHEMA_RECORD_BIT);
+	if (hdrs)
+		rd_kafka_headers_destroy(hdrs);
+	return st == PRODUCER_QUEUE_FULL ? RECORDS_WAIT : RECORDS_ERROR;
+}
+
+/* Publish one schema (key or value) unless this process already has. */
+static RecordsResult
+publish_schema(Records *r, uint64_t fp, FrameBytes json, const FrameBytes *schema,
+			   const FrameBytes *table, char *err, size_t errlen)
+{
+	char		key[17];
+	uint64_t	id;
+	rd_kafka_headers_t *hdrs;
+	RecordsResult rc;
+
+	if (fp == 0 || schema_find(r, fp) != NULL)
+		return RECORDS_OK;
+	if (r->schema_count == r->schema_cap)
+	{
+		size_t		cap = r->schema_cap ? r->schema_cap * 2 : 32;
+		SchemaEntry *s = realloc(r->schemas, cap * sizeof(SchemaEntry));
+
+		if (s == NULL)
+		{
+			snprintf(err, errlen, "out of memory");
+			return RECORDS_ERROR;
+		}
+		r->schemas = s;
+		r->schema_cap = cap;
+	}
+	id = lsn_tracker_add(r->tracker);
+	snprintf(key, sizeof(key), "%016" PRIx64, fp);
+	hdrs = rd_kafka_headers_new(2);
+	rd_kafka_header_add(hdrs, "wal2avro.schema", -1, schema->data, schema->len);
+	rd_kafka_header_add(hdrs, "wal2avro.table", -1, table->data, table->len);
+	rc = send_record(r, r->cfg->schema_topic, key, 16, json.data, json.len, hdrs,
+					 id | SCHEMA_RECORD_BIT, err, errlen);
+	if (rc == RECORDS_OK)
+	{
+		r->schemas[r->schema_count].fp = fp;
+		r->schemas[r->schema_count].acked = false;
+		r->schema_count++;
+	}
+	return rc;
+}
+
+static RecordsResult
+handle_schema(Records *r, const Frame *f, char *err, size_t errlen)
+{
+	RelEntry   *e = rel_find(r, f->schema.relid, true);
+	char		topic[TOPIC_MAX];
+	RecordsResult rc;
+
+	if (e == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return RECORDS_ERROR;
+	}
+	/* publish first: a retry after RECORDS_WAIT finds the entry unchanged */
+	rc = publish_schema(r, f->schema.key_fingerprint, f->schema.key_schema,
+						&f->schema.schema_name, &f->schema.table_name, err, errlen);
+	if (rc == RECORDS_OK)
+		rc = publish_schema(r, f->schema.value_fingerprint, f->schema.value_schema,
+							&f->schema.schema_name, &f->schema.table_name, err, errlen);
+	if (rc != RECORDS_OK)
+		return rc;
+
+	free(e->schema);
+	free(e->table);
+	free(e->topic);
+	e->schema = dup_bytes(f->schema.schema_name);
+	e->table = dup_bytes(f->schema.table_name);
+	e->topic = NULL;
+	e->key_fp = f->schema.key_fingerprint;
+	e->value_fp = f->schema.value_fingerprint;
+	if (e->schema == NULL || e->table == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return RECORDS_ERROR;
+	}
+	if (!r->template_has_op)
+	{
+		if (config_expand_topic(r->cfg, e->schema, e->table, NULL, topic, sizeof(topic)) < 0)
+		{
+			snprintf(err, errlen, "topic name for table \"%s.%s\" is too long", e->schema, e->table);
+			return RECORDS_ERROR;
+		}
+		e->topic = strdup(topic);
+	}
+	return RECORDS_OK;
+}
+
+static rd_kafka_headers_t *
+change_headers(Records *r, const Frame *f, const RelEntry *e, char op)
+{
+	rd_kafka_headers_t *hdrs = rd_kafka_headers_new(5);
+	char		buf[64];
+	int			n;
+
+	n = snprintf(buf, sizeof(buf), LSN_FMT, LSN_ARGS(f->change.lsn));
+	rd_kafka_header_add(hdrs, "wal2avro.lsn", -1, buf, n);
+	n = snprintf(buf, sizeof(buf), "%" PRIu32, r->xid);
+	rd_kafka_header_add(hdrs, "wal2avro.xid", -1, buf, n);
+	rd_kafka_header_add(hdrs, "wal2avro.op", -1, &op, 1);
+	n = snprintf(buf, sizeof(buf), "%" PRId64, r->commit_time / 1000);
+	rd_kafka_header_add(hdrs, "wal2avro.commit_ts_ms", -1, buf, n);
+	rd_kafka_header_add(hdrs, "wal2avro.schema", -1, e->schema, -1);
+	rd_kafka_header_add(hdrs, "wal2avro.table", -1, e->table, -1);
+	return hdrs;
+}
+
+static RecordsResult
+handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
+{
+	RelEntry   *e = rel_find(r, f->change.relid, false);
+	SchemaEntry *ks,
+			   *vs;
+	char		topic_buf[TOPIC_MAX];
+	const char *topic;
+	size_t		keylen = 0,
+				valuelen;
+	uint64_t	id;
+	RecordsResult rc;
+	char		op = f->change.op;
+
+	if (e == NULL || e->value_fp != f->change.value_fingerprint ||
+		e->key_fp != f->change.key_fingerprint)
+	{
+		snprintf(err, errlen, "change for relation %" PRIu32 " at " LSN_FMT " has no schema frame before it",
+				 f->change.relid, LSN_ARGS(f->change.lsn));
+		return RECORDS_ERROR;
+	}
+	/* the schemas must be on the broker before a record that uses them */
+	ks = e->key_fp ? schema_find(r, e->key_fp) : NULL;
+	vs = schema_find(r, e->value_fp);
+	if ((ks && !ks->acked) || (vs && !vs->acked))
+		return RECORDS_WAIT;
+
+	if (e->topic)
+		topic = e->topic;
+	else
+	{
+		char		opname[2] = {op, '\0'};
+
+		if (config_expand_topic(r->cfg, e->schema, e->table, opname, topic_buf,
+								sizeof(topic_buf)) < 0)
+		{
+			snprintf(err, errlen, "topic name for table \"%s.%s\" is too long", e->schema, e->table);
+			return RECORDS_ERROR;
+		}
+		topic = topic_buf;
+	}
+
+	if (!ensure_buf(r, 20 + (size_t) f->change.key.len + f->change.value.len))
+	{
+		snprintf(err, errlen, "out of memory");
+		return RECORDS_ERROR;
+	}
+	if (f->change.has_key)
+		keylen = single_object(r->buf, f->change.key_fingerprint, f->change.key);
+	valuelen = single_object(r->buf + keylen, f->change.value_fingerprint, f->change.value);
+
+	if (*stage == 0)
+	{
+		id = lsn_tracker_add(r->tracker);
+		rc = send_record(r, topic, f->change.has_key ? r->buf : NULL, keylen,
+						 r->buf + keylen, valuelen, change_headers(r, f, e, op),
+						 id, err, errlen);
+		if (rc != RECORDS_OK)
+			return rc;
+		*stage = 1;
+	}
+	/* a delete is followed by a tombstone, so compaction removes the key */
+	if (*stage == 1 && op == W2A_OP_DELETE && f->change.has_key && r->cfg->tombstones)
+	{
+		id = lsn_tracker_add(r->tracker);
+		rc = send_record(r, topic, r->buf, keylen, NULL, 0, change_headers(r, f, e, op),
+						 id, err, errlen);
+		if (rc != RECORDS_OK)
+			return rc;
+	}
+	*stage = 2;
+	return RECORDS_OK;
+}
+
+static RecordsResult
+handle_message(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
+{
+	char		topic[TOPIC_MAX];
+	rd_kafka_headers_t *hdrs;
+	char		buf[64];
+	int			n;
+	uint64_t	id;
+	RecordsResult rc;
+	bool		alone = !f->message.transactional;
+
+	/* a message outside any transaction is a transaction of one record */
+	if (alone && *stage == 0)
+	{
+		if (lsn_tracker_begin(r->tracker, f->message.lsn) != LSN_TRACKER_OK)
+		{
+			snprintf(err, errlen, "non-transactional message inside a transaction at " LSN_FMT,
+					 LSN_ARGS(f->message.lsn));
+			return RECORDS_ERROR;
+		}
+		*stage = 1;
+	}
+	snprintf(topic, sizeof(topic), "%s.messages", r->cfg->topic_prefix);
+	id = lsn_tracker_add(r->tracker);
+	hdrs = rd_kafka_headers_new(2);
+	n = snprintf(buf, sizeof(buf), LSN_FMT, LSN_ARGS(f->message.lsn));
+	rd_kafka_header_add(hdrs, "wal2avro.lsn", -1, buf, n);
+	rd_kafka_header_add(hdrs, "wal2avro.transactional", -1, alone ? "false" : "true", -1);
+	rc = send_record(r, topic, f->message.prefix.data, f->message.prefix.len,
+					 f->message.has_content ? f->message.content.data : (const uint8_t *) "",
+					 f->message.has_content ? f->message.content.len : 0, hdrs, id, err, errlen);
+	if (alone && rc == RECORDS_OK)
+		lsn_tracker_commit(r->tracker, f->message.lsn);
+	return rc;
+}
+
+/*
+ * Act on one frame.  *stage is the caller's resume point for this frame,
+ * 0 on first call: a frame that returned RECORDS_WAIT is given again, with
+ * the same stage, once events were served.  Returns RECORDS_OK (done with
+ * the frame), RECORDS_WAIT (the producer queue is full or a schema is not
+ * acknowledged yet) or RECORDS_ERROR with a message in err (a frame out of
+ * order or without schema, out of memory, a produce error): the stream must
+ * then be restarted from the last confirmed position.
+ */
+RecordsResult
+records_handle_frame(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
+{
+	switch (f->kind)
+	{
+		case W2A_FRAME_BEGIN:
+			if (lsn_tracker_begin(r->tracker, f->begin.commit_lsn) != LSN_TRACKER_OK)
+			{
+				snprintf(err, errlen, "BEGIN inside a transaction at " LSN_FMT,
+						 LSN_ARGS(f->begin.commit_lsn));
+				return RECORDS_ERROR;
+			}
+			r->in_txn = true;
+			r->xid = f->begin.xid;
+			r->commit_time = f->begin.commit_time;
+			return RECORDS_OK;
+		case W2A_FRAME_SCHEMA:
+			return handle_schema(r, f, err, errlen);
+		case W2A_FRAME_CHANGE:
+			return handle_change(r, f, stage, err, errlen);
+		case W2A_FRAME_TRUNCATE:
+			/* Debezium leaves truncates out by default; so do we */
+			return RECORDS_OK;
+		case W2A_FRAME_MESSAGE:
+			return handle_message(r, f, stage, err, errlen);
+		case W2A_FRAME_COMMIT:
+			if (lsn_tracker_commit(r->tracker, f->commit.end_lsn) != LSN_TRACKER_OK)
+			{
+				snprintf(err, errlen, "COMMIT outside a transaction at " LSN_FMT,
+						 LSN_ARGS(f->commit.end_lsn));
+				return RECORDS_ERROR;
+			}
+			r->in_txn = false;
+			r->stats.transactions++;
+			r->stats.last_commit_time = f->commit.commit_time;
+			return RECORDS_OK;
+	}
+	snprintf(err, errlen, "unknown frame kind 0x%02x", (unsigned char) f->kind);
+	return RECORDS_ERROR;
+}
+
+/*
+ * Create the record builder for a tracker.  Call records_set_producer before
+ * the first frame.  Returns NULL when out of memory.
+ */
+Records *
+records_create(const RelayConfig *cfg, LsnTracker *tracker)
+{
+	Records    *r = calloc(1, sizeof(Records));
+
+	if (r == NULL)
+		return NULL;
+	r->cfg = cfg;
+	r->tracker = tracker;
+	r->template_has_op = strstr(cfg->topic_template, "{op}") != NULL;
+	return r;
+}
+
+void
+records_set_producer(Records *r, Producer *p)
+{
+	r->producer = p;
+}
+
+/* The delivery callback to give producer_create, with the Records as ctx. */
+ProducerDeliveryFn
+records_delivery_fn(void)
+{
+	return delivery;
+}
+
+/*
+ * Forget per-stream state after a reconnect: the open transaction, and
+ * schemas not yet acknowledged (they are published again).  Relations are
+ * kept; the server sends their SCHEMA frames again anyway.
+ */
+void
+records_reset(Records *r)
+{
+	size_t		i,
+				n = 0;
+
+	r->in_txn = false;
+	for (i = 0; i < r->schema_count; i++)
+	{
+		if (r->schemas[i].acked)
+			r->schemas[n++] = r->schemas[i];
+	}
+	r->schema_count = n;
+}
+
+/* Did a delivery fail under on-error=stop?  Then err gets why. */
+bool
+records_failed(const Records *r, char *err, size_t errlen)
+{
+	if (r->failed)
+		snprintf(err, errlen, "%s", r->fail_msg);
+	return r->failed;
+}
+
+const RecordsStats *
+records_stats(const Records *r)
+{
+	return &r->stats;
+}
+
+void
+records_free(Records *r)
+{
+	size_t		i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->rel_cap; i++)
+	{
+		if (r->rels[i].used)
+		{
+			free(r->rels[i].schema);
+			free(r->rels[i].table);
+			free(r->rels[i].topic);
+		}
+	}
+	free(r->rels);
+	free(r->schemas);
+	free(r->buf);
+	free(r);
+}

@@ -1,0 +1,49 @@
+/*-------------------------------------------------------------------------
+ *
+ * records.h
+ *		From frames to Kafka records (records.c).
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * relay/records.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RELAY_RECORDS_H
+#define RELAY_RECORDS_H
+
+#include "producer.h"
+#include "relay.h"
+
+typedef struct Records Records;
+
+typedef enum RecordsResult
+{
+	RECORDS_OK = 0,
+	RECORDS_WAIT,				/* serve events, then give the same frame again */
+	RECORDS_ERROR
+} RecordsResult;
+
+/* Counters since the relay started */
+typedef struct RecordsStats
+{
+	uint64_t	records_produced;	/* change records and tombstones enqueued */
+	uint64_t	records_acked;
+	uint64_t	bytes_produced;
+	uint64_t	transactions;
+	uint64_t	delivery_errors;
+	uint64_t	in_flight_bytes;	/* enqueued, not yet reported */
+	int64_t		last_commit_time;	/* of the last COMMIT read, us since the epoch */
+} RecordsStats;
+
+extern Records *records_create(const RelayConfig *cfg, LsnTracker *tracker);
+extern void records_set_producer(Records *r, Producer *p);
+extern ProducerDeliveryFn records_delivery_fn(void);
+extern RecordsResult records_handle_frame(Records *r, const Frame *f, int *stage,
+										  char *err, size_t errlen);
+extern void records_reset(Records *r);
+extern bool records_failed(const Records *r, char *err, size_t errlen);
+extern const RecordsStats *records_stats(const Records *r);
+extern void records_free(Records *r);
+
+#endif							/* RELAY_RECORDS_H */

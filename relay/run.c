@@ -1,0 +1,345 @@
+/*-------------------------------------------------------------------------
+ *
+ * run.c
+ *		The relay loop: one replication stream into Kafka, from connect to
+ *		a clean stop, confirming only what the broker acknowledged.
+ *
+ * Single-threaded: delivery reports arrive on our thread inside
+ * producer_poll, so the tracker needs no lock.  Each pass serves Kafka
+ * events, sends a status update when due (flush = the tracker's safe LSN,
+ * never more), then reads one message unless the producer is backed up, in
+ * which case it only keeps the connection alive with status updates.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * relay/run.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "records.h"
+#include "relay.h"
+#include "run.h"
+#include "stream.h"
+
+#define STATUS_MIN_GAP_US		(200 * 1000)	/* confirm progress this often at most */
+#define PROGRESS_EVERY_US		(10 * 1000000LL)
+#define STOP_FLUSH_US			(30 * 1000000LL)
+
+static bool
+has_option(const RelaySettingList *l, const char *name)
+{
+	size_t		i;
+
+	for (i = 0; i < l->count; i++)
+	{
+		if (strcmp(l->items[i].name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The plugin options we send: the user's, plus protocol and prefix */
+static int
+build_options(const RelayConfig *cfg, RelaySettingList *out)
+{
+	size_t		n = cfg->plugin_options.count + 2,
+				i;
+
+	out->items = calloc(n, sizeof(RelaySetting));
+	out->count = 0;
+	out->capacity = n;
+	if (out->items == NULL)
+		return -1;
+	for (i = 0; i < cfg->plugin_options.count; i++)
+		out->items[out->count++] = cfg->plugin_options.items[i];
+	if (!has_option(&cfg->plugin_options, "protocol-version"))
+		out->items[out->count++] = (RelaySetting) {"protocol-version", "1"};
+	if (!has_option(&cfg->plugin_options, "topic-prefix"))
+		out->items[out->count++] = (RelaySetting) {"topic-prefix", cfg->topic_prefix};
+	return 0;
+}
+
+static int
+send_status(RunState *s, PGconn *conn, bool reply)
+{
+	Lsn			flush = lsn_tracker_safe_lsn(s->tracker);
+	Lsn			write = s->received > flush ? s->received : flush;
+
+	if (stream_send_status(conn, write, flush, reply, s->err, sizeof(s->err)) != 0)
+		return -1;
+	if (flush != s->last_flush)
+		relay_log(RELAY_LOG_DEBUG, "confirmed " LSN_FMT, LSN_ARGS(flush));
+	s->last_flush = flush;
+	s->last_status_us = relay_now_us();
+	return 0;
+}
+
+static void
+log_progress(RunState *s, int64_t now)
+{
+	const RecordsStats *st = records_stats(s->records);
+	LsnTrackerCounts c = lsn_tracker_in_flight(s->tracker);
+	Lsn			safe = lsn_tracker_safe_lsn(s->tracker);
+	double		secs = (now - s->progress_at_us) / 1e6;
+	uint64_t	lag = s->server_end > safe ? s->server_end - safe : 0;
+
+	relay_log(RELAY_LOG_INFO,
+			  "confirmed " LSN_FMT ", %llu records in flight, %.0f records/s, lag %llu bytes",
+			  LSN_ARGS(safe), (unsigned long long) c.records,
+			  secs > 0 ? (st->records_produced - s->progress_records) / secs : 0.0,
+			  (unsigned long long) lag);
+	s->progress_at_us = now;
+	s->progress_records = st->records_produced;
+}
+
+/*
+ * Stop cleanly: wait (bounded) for what is in flight, keep the server
+ * informed meanwhile, send the final position, end the stream.
+ */
+static void
+shut_down(RunState *s, PGconn *conn)
+{
+	int64_t		deadline = relay_now_us() + STOP_FLUSH_US;
+
+	while (producer_outq_len(s->producer) > 0 && relay_now_us() < deadline)
+	{
+		producer_poll(s->producer, 100);
+		if (relay_now_us() - s->last_status_us > 1000000 &&
+			send_status(s, conn, false) != 0)
+			break;
+		if (records_failed(s->records, s->err, sizeof(s->err)))
+			break;
+	}
+	if (producer_outq_len(s->producer) > 0)
+		relay_log(RELAY_LOG_WARNING, "%d records still in flight at stop: they were not confirmed and will be sent again",
+				  producer_outq_len(s->producer));
+	if (send_status(s, conn, false) != 0)
+		relay_log(RELAY_LOG_WARNING, "%s", s->err);
+	relay_log(RELAY_LOG_INFO, "stopped at confirmed position " LSN_FMT,
+			  LSN_ARGS(lsn_tracker_safe_lsn(s->tracker)));
+	stream_finish(conn);
+}
+
+/* Process one XLogData payload (one frame).  Returns RECORDS_* */
+static RecordsResult
+process(RunState *s, char *err, size_t errlen)
+{
+	Frame		f;
+
+	if (frames_parse(s->pending.payload, s->pending.payload_len, &f, err, errlen) != 0)
+		return RECORDS_ERROR;
+	if (s->cfg->endpos != INVALID_LSN && s->pending_stage == 0 &&
+		((f.kind == W2A_FRAME_BEGIN && f.begin.commit_lsn > s->cfg->endpos) ||
+		 (f.kind == W2A_FRAME_MESSAGE && !f.message.transactional &&
+		  f.message.lsn > s->cfg->endpos)))
+	{
+		s->endpos_reached = true;
+		return RECORDS_OK;
+	}
+	return records_handle_frame(s->records, &f, &s->pending_stage, err, errlen);
+}
+
+static void
+drop_pending(RunState *s)
+{
+	if (s->pending_buf)
+		PQfreemem(s->pending_buf);
+	s->pending_buf = NULL;
+	s->pending_stage = 0;
+}
+
+/*
+ * Stream until stopped, the connection fails, or a fatal error.  See
+ * RunResult for what the caller does next; s->err says why on failure.
+ */
+RunResult
+run_stream(RunState *s)
+{
+	PGconn	   *conn;
+	bool		permanent = false;
+	bool		created = false;
+	Lsn			confirmed = INVALID_LSN;
+	RelaySettingList opts = {0};
+	RunResult	result = RUN_RETRY;
+
+	s->err[0] = '\0';
+	conn = stream_connect(s->cfg->dbname, s->cfg->pg_password, s->err, sizeof(s->err),
+						  &permanent);
+	if (conn == NULL)
+		return permanent ? RUN_FATAL_PG : RUN_RETRY;
+	if (stream_ensure_slot(conn, s->cfg->slot, s->cfg->create_slot, &confirmed, &created,
+						   s->err, sizeof(s->err), &permanent) != 0)
+	{
+		PQfinish(conn);
+		return permanent ? RUN_FATAL_PG : RUN_RETRY;
+	}
+	if (created)
+		relay_log(RELAY_LOG_INFO, "created replication slot \"%s\" at " LSN_FMT,
+				  s->cfg->slot, LSN_ARGS(confirmed));
+
+	/* what was in flight on the last connection comes again */
+	lsn_tracker_reset(s->tracker);
+	lsn_tracker_note_wal_end(s->tracker, confirmed);
+	records_reset(s->records);
+	drop_pending(s);
+	s->received = confirmed;
+	s->last_flush = INVALID_LSN;
+
+	if (build_options(s->cfg, &opts) != 0 ||
+		stream_start(conn, s->cfg->slot, &opts, s->err, sizeof(s->err)) != 0)
+	{
+		free(opts.items);
+		if (s->err[0] == '\0')
+			snprintf(s->err, sizeof(s->err), "out of memory");
+		/* an ERROR from the plugin (bad option) will not go away by itself */
+		permanent = strstr(s->err, "wal2avro") != NULL || strstr(s->err, "option") != NULL;
+		PQfinish(conn);
+		return permanent ? RUN_FATAL_PG : RUN_RETRY;
+	}
+	free(opts.items);
+	relay_log(RELAY_LOG_INFO, "streaming slot \"%s\" from " LSN_FMT, s->cfg->slot,
+			  LSN_ARGS(lsn_tracker_safe_lsn(s->tracker)));
+	s->progress_at_us = relay_now_us();
+	s->last_status_us = 0;
+
+	for (;;)
+	{
+		int64_t		now = relay_now_us();
+		int64_t		status_due = s->last_status_us + (int64_t) s->cfg->status_interval * 1000000;
+		bool		blocked;
+		StreamMsg	msg;
+		char	   *buf;
+		StreamMsgKind kind;
+
+		producer_poll(s->producer, 0);
+		if (records_failed(s->records, s->err, sizeof(s->err)))
+		{
+			result = RUN_FATAL_KAFKA;
+			break;
+		}
+		if (producer_fatal(s->producer, s->err, sizeof(s->err)))
+		{
+			result = RUN_RESTART_PRODUCER;
+			break;
+		}
+		if (now >= status_due ||
+			(lsn_tracker_safe_lsn(s->tracker) > s->last_flush &&
+			 now - s->last_status_us >= STATUS_MIN_GAP_US))
+		{
+			if (send_status(s, conn, false) != 0)
+				break;
+		}
+		if (now - s->progress_at_us >= PROGRESS_EVERY_US)
+			log_progress(s, now);
+
+		if (*s->stop_requested)
+		{
+			relay_log(RELAY_LOG_INFO, "stop requested");
+			shut_down(s, conn);
+			return RUN_STOPPED;
+		}
+		if (s->endpos_reached && lsn_tracker_idle(s->tracker))
+		{
+			relay_log(RELAY_LOG_INFO, "reached end position " LSN_FMT, LSN_ARGS(s->cfg->endpos));
+			shut_down(s, conn);
+			return RUN_ENDPOS;
+		}
+
+		/* a frame waiting for room in the producer, or for its schema */
+		if (s->pending_buf)
+		{
+			RecordsResult rc = process(s, s->err, sizeof(s->err));
+
+			if (rc == RECORDS_ERROR)
+			{
+				result = RUN_RETRY;
+				break;
+			}
+			if (rc == RECORDS_WAIT)
+			{
+				stream_wait(NULL, producer_event_fd(s->producer), 100);
+				continue;
+			}
+			drop_pending(s);
+		}
+
+		blocked = s->endpos_reached ||
+			records_stats(s->records)->in_flight_bytes > s->cfg->max_in_flight_bytes;
+		if (blocked)
+		{
+			/* read nothing: status updates alone keep the connection alive */
+			stream_wait(NULL, producer_event_fd(s->producer), 100);
+			continue;
+		}
+
+		kind = stream_read(conn, &msg, &buf, s->err, sizeof(s->err));
+		switch (kind)
+		{
+			case STREAM_MSG_NONE:
+				{
+					int64_t		wait_us = status_due - relay_now_us();
+
+					if (wait_us > 1000000)
+						wait_us = 1000000;
+					if (wait_us < 0)
+						wait_us = 0;
+					stream_wait(conn, producer_event_fd(s->producer), (int) (wait_us / 1000));
+				}
+				continue;
+			case STREAM_MSG_KEEPALIVE:
+				if (msg.wal_end > s->received)
+					s->received = msg.wal_end;
+				s->server_end = msg.wal_end;
+				lsn_tracker_note_wal_end(s->tracker, msg.wal_end);
+				if (s->cfg->endpos != INVALID_LSN && msg.wal_end >= s->cfg->endpos &&
+					lsn_tracker_idle(s->tracker))
+					s->endpos_reached = true;
+				if (msg.reply_requested && send_status(s, conn, false) != 0)
+					goto failed;
+				continue;
+			case STREAM_MSG_DATA:
+				if (msg.data_start > s->received)
+					s->received = msg.data_start;
+				if (msg.wal_end > s->server_end)
+					s->server_end = msg.wal_end;
+				s->pending_buf = buf;
+				s->pending = msg;
+				s->pending_stage = 0;
+				s->streamed_data = true;
+				{
+					RecordsResult rc = process(s, s->err, sizeof(s->err));
+
+					if (rc == RECORDS_ERROR)
+					{
+						result = RUN_RETRY;
+						goto failed;
+					}
+					if (rc == RECORDS_OK)
+						drop_pending(s);
+				}
+				continue;
+			case STREAM_MSG_END:
+				snprintf(s->err, sizeof(s->err), "the server ended the replication stream");
+				goto failed;
+			case STREAM_MSG_ERROR:
+				goto failed;
+		}
+	}
+
+failed:
+	drop_pending(s);
+	if (result == RUN_FATAL_KAFKA || result == RUN_RESTART_PRODUCER)
+	{
+		/* confirm what is safe, then leave: nothing past a failure */
+		send_status(s, conn, false);
+		stream_finish(conn);
+	}
+	else
+		PQfinish(conn);
+	return result;
+}

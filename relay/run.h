@@ -1,0 +1,61 @@
+/*-------------------------------------------------------------------------
+ *
+ * run.h
+ *		The relay loop (run.c).
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * relay/run.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RELAY_RUN_H
+#define RELAY_RUN_H
+
+#include <signal.h>
+
+#include "producer.h"
+#include "records.h"
+#include "relay.h"
+#include "stream.h"
+
+/* What run_stream ended with; main decides what follows */
+typedef enum RunResult
+{
+	RUN_STOPPED = 0,			/* stop requested: drained and confirmed */
+	RUN_ENDPOS,					/* reached the end position */
+	RUN_RETRY,					/* connection lost or refused: reconnect */
+	RUN_FATAL_PG,				/* a PostgreSQL error retrying cannot fix */
+	RUN_FATAL_KAFKA,			/* a delivery failed under on-error=stop */
+	RUN_RESTART_PRODUCER		/* fatal producer error: new producer, reconnect */
+} RunResult;
+
+/* Everything the loop works with; main owns it across reconnects */
+typedef struct RunState
+{
+	const RelayConfig *cfg;
+	LsnTracker *tracker;
+	Records    *records;
+	Producer   *producer;
+	volatile sig_atomic_t *stop_requested;
+	char		err[1024];		/* why the last run ended, if it failed */
+
+	/* per connection */
+	Lsn			received;		/* highest position received: status "write" */
+	Lsn			server_end;		/* the server's WAL end, last seen */
+	Lsn			last_flush;		/* flush position last sent */
+	int64_t		last_status_us;
+	bool		endpos_reached;
+	bool		streamed_data;	/* any data this run: resets the backoff */
+	char	   *pending_buf;	/* a frame not fully produced yet (PQfreemem) */
+	StreamMsg	pending;
+	int			pending_stage;
+
+	/* progress line */
+	int64_t		progress_at_us;
+	uint64_t	progress_records;
+} RunState;
+
+extern RunResult run_stream(RunState *s);
+
+#endif							/* RELAY_RUN_H */

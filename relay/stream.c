@@ -1,0 +1,448 @@
+/*-------------------------------------------------------------------------
+ *
+ * stream.c
+ *		The replication connection: connect, make sure the slot exists,
+ *		START_REPLICATION, read CopyData messages, send status updates, and
+ *		finish cleanly.
+ *
+ * Wire formats are PostgreSQL's streaming replication protocol: XLogData
+ * ('w'), primary keepalive ('k') and standby status update ('r'), with
+ * integers big-endian and times in microseconds since 2000-01-01.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * relay/stream.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <libpq-fe.h>
+
+#include "relay.h"
+#include "stream.h"
+
+/* Seconds between the Unix epoch and PostgreSQL's (2000-01-01) */
+#define PG_EPOCH_OFFSET_SECS	946684800LL
+
+static int64_t
+pg_now_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return ((int64_t) tv.tv_sec - PG_EPOCH_OFFSET_SECS) * 1000000 + tv.tv_usec;
+}
+
+static void
+set_error(char *err, size_t errlen, const char *what, PGconn *conn)
+{
+	const char *msg = conn ? PQerrorMessage(conn) : "";
+	size_t		n;
+
+	snprintf(err, errlen, "%s%s%s", what, *msg ? ": " : "", msg);
+	/* libpq messages end in a newline */
+	n = strlen(err);
+	while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
+		err[--n] = '\0';
+}
+
+/*
+ * Open a replication connection (replication=database) with the conninfo
+ * string or URI in "dbname" (NULL: libpq's defaults) and, when not NULL,
+ * a password that overrides libpq's sources.  Returns the connection, or
+ * NULL with a message in err; *permanent tells whether retrying is
+ * pointless (bad password, no such database or role).
+ */
+PGconn *
+stream_connect(const char *dbname, const char *password, char *err, size_t errlen,
+			   bool *permanent)
+{
+	const char *keys[] = {"dbname", "replication", "fallback_application_name",
+	password ? "password" : NULL, NULL};
+	const char *values[] = {dbname ? dbname : "", "database", RELAY_PROGNAME, password, NULL};
+	PGconn	   *conn;
+	PGresult   *res;
+
+	*permanent = false;
+	conn = PQconnectdbParams(keys, values, 1);
+	if (conn == NULL)
+	{
+		snprintf(err, errlen, "could not connect to server: out of memory");
+		return NULL;
+	}
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		const char *msg = PQerrorMessage(conn);
+
+		*permanent = strstr(msg, "password authentication failed") != NULL ||
+			strstr(msg, "does not exist") != NULL ||
+			strstr(msg, "no pg_hba.conf entry") != NULL;
+		set_error(err, errlen, "could not connect to server", conn);
+		PQfinish(conn);
+		return NULL;
+	}
+
+	res = PQexec(conn, "IDENTIFY_SYSTEM");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) < 4)
+	{
+		set_error(err, errlen, "could not identify system", conn);
+		*permanent = true;		/* not a replication-capable connection */
+		PQclear(res);
+		PQfinish(conn);
+		return NULL;
+	}
+	if (PQgetisnull(res, 0, 3))
+	{
+		snprintf(err, errlen, "the replication connection is not to a database");
+		*permanent = true;
+		PQclear(res);
+		PQfinish(conn);
+		return NULL;
+	}
+	PQclear(res);
+	return conn;
+}
+
+/*
+ * Make sure the logical slot exists and uses wal2avro, creating it when
+ * "create" allows.  *confirmed gets the slot's confirmed flush position
+ * (INVALID_LSN for a new slot: the server picks the start).  Returns
+ * 0, or -1 with a message in err and *permanent telling whether a retry
+ * could help.
+ */
+int
+stream_ensure_slot(PGconn *conn, const char *slot, bool create, Lsn *confirmed,
+				   bool *created, char *err, size_t errlen, bool *permanent)
+{
+	char	   *lit = PQescapeLiteral(conn, slot, strlen(slot));
+	char	   *ident;
+	char		sql[512];
+	PGresult   *res;
+
+	*permanent = false;
+	*created = false;
+	*confirmed = INVALID_LSN;
+	if (lit == NULL)
+	{
+		set_error(err, errlen, "could not quote slot name", conn);
+		return -1;
+	}
+	snprintf(sql, sizeof(sql),
+			 "SELECT plugin, confirmed_flush_lsn, slot_type FROM pg_catalog.pg_replication_slots "
+			 "WHERE slot_name = %s", lit);
+	PQfreemem(lit);
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		set_error(err, errlen, "could not look up replication slot", conn);
+		PQclear(res);
+		return -1;
+	}
+	if (PQntuples(res) == 1)
+	{
+		if (strcmp(PQgetvalue(res, 0, 2), "logical") != 0 ||
+			strcmp(PQgetvalue(res, 0, 0), "wal2avro") != 0)
+		{
+			snprintf(err, errlen, "replication slot \"%s\" exists but is not a logical slot of plugin wal2avro (plugin \"%s\")",
+					 slot, PQgetvalue(res, 0, 0));
+			*permanent = true;
+			PQclear(res);
+			return -1;
+		}
+		if (!PQgetisnull(res, 0, 1))
+			relay_lsn_parse(PQgetvalue(res, 0, 1), confirmed);
+		PQclear(res);
+		return 0;
+	}
+	PQclear(res);
+
+	if (!create)
+	{
+		snprintf(err, errlen, "replication slot \"%s\" does not exist", slot);
+		*permanent = true;
+		return -1;
+	}
+
+	ident = PQescapeIdentifier(conn, slot, strlen(slot));
+	if (ident == NULL)
+	{
+		set_error(err, errlen, "could not quote slot name", conn);
+		return -1;
+	}
+	snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL wal2avro (SNAPSHOT 'nothing')",
+			 ident);
+	PQfreemem(ident);
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		const char *msg = PQerrorMessage(conn);
+
+		*permanent = strstr(msg, "may not be used as an output plugin") != NULL ||
+			strstr(msg, "could not access file") != NULL;
+		set_error(err, errlen, "could not create replication slot", conn);
+		PQclear(res);
+		return -1;
+	}
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 1))
+		relay_lsn_parse(PQgetvalue(res, 0, 1), confirmed);
+	*created = true;
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * START_REPLICATION from the slot's confirmed position, with the plugin
+ * options in order.  Returns 0 once the server is in COPY BOTH mode, or -1
+ * with a message in err (a plugin ERROR, such as a bad option, is there).
+ */
+int
+stream_start(PGconn *conn, const char *slot, const RelaySettingList *options,
+			 char *err, size_t errlen)
+{
+	size_t		cap = 256,
+				len = 0,
+				i;
+	char	   *sql = malloc(cap);
+	char	   *ident = PQescapeIdentifier(conn, slot, strlen(slot));
+	PGresult   *res;
+	int			rc = 0;
+
+	if (sql == NULL || ident == NULL)
+	{
+		free(sql);
+		if (ident)
+			PQfreemem(ident);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+
+#define APPEND(s) do { \
+		size_t n_ = strlen(s); \
+		if (len + n_ + 1 > cap) { \
+			char *g_; \
+			while (len + n_ + 1 > cap) cap *= 2; \
+			g_ = realloc(sql, cap); \
+			if (g_ == NULL) { rc = -1; goto done; } \
+			sql = g_; \
+		} \
+		memcpy(sql + len, (s), n_ + 1); \
+		len += n_; \
+	} while (0)
+
+	APPEND("START_REPLICATION SLOT ");
+	APPEND(ident);
+	APPEND(" LOGICAL 0/0");
+	for (i = 0; i < options->count; i++)
+	{
+		const RelaySetting *o = &options->items[i];
+		char	   *name = PQescapeIdentifier(conn, o->name, strlen(o->name));
+		char	   *value = o->value ? PQescapeLiteral(conn, o->value, strlen(o->value)) : NULL;
+
+		if (name == NULL || (o->value && value == NULL))
+		{
+			if (name)
+				PQfreemem(name);
+			if (value)
+				PQfreemem(value);
+			rc = -1;
+			goto done;
+		}
+		APPEND(i == 0 ? " (" : ", ");
+		APPEND(name);
+		if (value)
+		{
+			APPEND(" ");
+			APPEND(value);
+		}
+		PQfreemem(name);
+		if (value)
+			PQfreemem(value);
+	}
+	if (options->count > 0)
+		APPEND(")");
+#undef APPEND
+
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_BOTH)
+	{
+		set_error(err, errlen, "could not start replication", conn);
+		rc = -1;
+	}
+	PQclear(res);
+
+done:
+	if (rc != 0 && err[0] == '\0')
+		snprintf(err, errlen, "out of memory");
+	free(sql);
+	PQfreemem(ident);
+	return rc;
+}
+
+static uint64_t
+get_u64(const char *p)
+{
+	return w2a_get_u64((const unsigned char *) p);
+}
+
+/*
+ * Read one CopyData message without blocking.  Returns STREAM_MSG_NONE
+ * (nothing yet: wait on the socket), STREAM_MSG_DATA or STREAM_MSG_KEEPALIVE
+ * with *msg filled, STREAM_MSG_END when the server ended the stream, or
+ * STREAM_MSG_ERROR with a message in err.  For STREAM_MSG_DATA the payload
+ * points into *buf, which the caller frees with PQfreemem once done with it.
+ */
+StreamMsgKind
+stream_read(PGconn *conn, StreamMsg *msg, char **buf, char *err, size_t errlen)
+{
+	int			n;
+
+	*buf = NULL;
+	if (!PQconsumeInput(conn))
+	{
+		set_error(err, errlen, "could not receive data from server", conn);
+		return STREAM_MSG_ERROR;
+	}
+	n = PQgetCopyData(conn, buf, 1);
+	if (n == 0)
+		return STREAM_MSG_NONE;
+	if (n == -1)
+	{
+		PGresult   *res = PQgetResult(conn);
+
+		if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		{
+			PQclear(res);
+			return STREAM_MSG_END;
+		}
+		set_error(err, errlen, "replication stream ended", conn);
+		PQclear(res);
+		return STREAM_MSG_ERROR;
+	}
+	if (n == -2)
+	{
+		set_error(err, errlen, "could not read COPY data", conn);
+		return STREAM_MSG_ERROR;
+	}
+
+	if ((*buf)[0] == 'k' && n >= 18)
+	{
+		msg->wal_end = get_u64(*buf + 1);
+		msg->reply_requested = (*buf)[17] != 0;
+		PQfreemem(*buf);
+		*buf = NULL;
+		return STREAM_MSG_KEEPALIVE;
+	}
+	if ((*buf)[0] == 'w' && n >= 25)
+	{
+		msg->data_start = get_u64(*buf + 1);
+		msg->wal_end = get_u64(*buf + 9);
+		msg->payload = (const uint8_t *) *buf + 25;
+		msg->payload_len = (size_t) n - 25;
+		return STREAM_MSG_DATA;
+	}
+	snprintf(err, errlen, "unexpected replication message of type 0x%02x and %d bytes",
+			 (unsigned char) (*buf)[0], n);
+	PQfreemem(*buf);
+	*buf = NULL;
+	return STREAM_MSG_ERROR;
+}
+
+/*
+ * Send a standby status update: write = highest position received, flush
+ * and apply = what is safe to confirm.  Returns 0, or -1 with a message.
+ */
+int
+stream_send_status(PGconn *conn, Lsn write, Lsn flush, bool reply_requested,
+				   char *err, size_t errlen)
+{
+	unsigned char buf[1 + 8 + 8 + 8 + 8 + 1];
+
+	buf[0] = 'r';
+	w2a_put_u64(buf + 1, write);	/* written */
+	w2a_put_u64(buf + 9, flush);	/* flushed: the server advances the slot to this */
+	w2a_put_u64(buf + 17, flush);	/* applied */
+	w2a_put_u64(buf + 25, (uint64_t) pg_now_us());	/* send time */
+	buf[33] = reply_requested ? 1 : 0;
+	if (PQputCopyData(conn, (const char *) buf, sizeof(buf)) <= 0 || PQflush(conn) < 0)
+	{
+		set_error(err, errlen, "could not send status update", conn);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * End the stream: CopyDone, then read what the server still sends until it
+ * ends its side (so the last status update is processed), then close.  The
+ * server may keep sending data for a while: it is dropped, since nothing
+ * after the last confirmation is lost.  Never fails; always closes.
+ */
+void
+stream_finish(PGconn *conn)
+{
+	char	   *buf;
+	PGresult   *res;
+	int64_t		deadline = relay_now_us() + 10 * 1000000LL;
+
+	if (conn == NULL)
+		return;
+	if (PQstatus(conn) == CONNECTION_OK && PQputCopyEnd(conn, NULL) > 0)
+	{
+		PQflush(conn);
+		for (;;)
+		{
+			int			n;
+
+			if (!PQconsumeInput(conn))
+				break;
+			n = PQgetCopyData(conn, &buf, 1);
+			if (n > 0)
+			{
+				PQfreemem(buf);
+				continue;
+			}
+			if (n < 0)
+				break;
+			if (relay_now_us() > deadline)
+				break;
+			stream_wait(conn, -1, 100);
+		}
+		while ((res = PQgetResult(conn)) != NULL)
+			PQclear(res);
+	}
+	PQfinish(conn);
+}
+
+/*
+ * Wait until the PostgreSQL socket, or "extra_fd" (-1: none), is readable,
+ * or timeout_ms passes.  Returns 1 if something is readable, 0 on timeout
+ * or signal.
+ */
+int
+stream_wait(PGconn *conn, int extra_fd, int timeout_ms)
+{
+	struct pollfd fds[2];
+	int			nfds = 0;
+	int			rc;
+
+	if (conn && PQsocket(conn) >= 0)
+	{
+		fds[nfds].fd = PQsocket(conn);
+		fds[nfds].events = POLLIN;
+		nfds++;
+	}
+	if (extra_fd >= 0)
+	{
+		fds[nfds].fd = extra_fd;
+		fds[nfds].events = POLLIN;
+		nfds++;
+	}
+	rc = poll(fds, nfds, timeout_ms);
+	if (rc < 0 && errno != EINTR)
+		relay_log(RELAY_LOG_WARNING, "poll failed: %s", strerror(errno));
+	return rc > 0 ? 1 : 0;
+}
