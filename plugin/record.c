@@ -204,12 +204,19 @@ deform(TupleDesc desc, HeapTuple tuple, Datum **values, bool **nulls)
 	heap_deform_tuple(tuple, desc, *values, *nulls);
 }
 
+/*
+ * Write a row.  An unlogged TOAST value is taken from "fallback" (the old
+ * row, under REPLICA IDENTITY FULL) when that has it, and is the Unchanged
+ * marker otherwise.
+ */
 static void
 write_row(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
-		  TupleDesc desc, HeapTuple tuple)
+		  TupleDesc desc, HeapTuple tuple, HeapTuple fallback)
 {
 	Datum	   *values;
 	bool	   *nulls;
+	Datum	   *oldvalues = NULL;
+	bool	   *oldnulls = NULL;
 	int			i;
 
 	deform(desc, tuple, &values, &nulls);
@@ -221,6 +228,18 @@ write_row(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 		Datum		v = values[f->attno];
 		bool		isnull = nulls[f->attno];
 		bool		unchanged = is_unchanged_toast(f, v, isnull);
+
+		if (unchanged && fallback)
+		{
+			if (oldvalues == NULL)
+				deform(desc, fallback, &oldvalues, &oldnulls);
+			if (!oldnulls[f->attno] &&
+				!is_unchanged_toast(f, oldvalues[f->attno], false))
+			{
+				v = oldvalues[f->attno];
+				unchanged = false;
+			}
+		}
 
 		if (data->format == W2A_FORMAT_JSON)
 		{
@@ -284,9 +303,15 @@ record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 			v = oldvals[f->attno];
 			isnull = oldnulls[f->attno];
 		}
-		else
+		else if (!f->nullable)
 			elog(ERROR, "key column \"%s\" of \"%s.%s\" was not logged",
 				 f->pg_name, entry->nspname, entry->relname);
+
+		/* a chosen key column PostgreSQL did not log (see key-columns) */
+		if (!isnull && f->nullable &&
+			TupleDescAttr(desc, f->attno)->attlen == -1 &&
+			VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(v)))
+			isnull = true;
 
 		if (data->format == W2A_FORMAT_JSON)
 		{
@@ -332,16 +357,20 @@ write_source_json(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 
 /*
  * Write the value record of a change: the envelope, or the flat row.
+ * toast_source (may be NULL) is the old row PostgreSQL logged, where the
+ * new row's unlogged TOAST values can be found.
  */
 void
 record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 				   TupleDesc desc, char op, HeapTuple oldtuple,
-				   HeapTuple newtuple, TransactionId xid, XLogRecPtr lsn,
-				   TimestampTz commit_time)
+				   HeapTuple newtuple, HeapTuple toast_source, TransactionId xid,
+				   XLogRecPtr lsn, TimestampTz commit_time)
 {
 	bool		json = (data->format == W2A_FORMAT_JSON);
 	char		opstr[2] = {op, '\0'};
 
+	if (toast_source == NULL)
+		toast_source = oldtuple;
 	if (!data->include_before)
 		oldtuple = NULL;
 
@@ -363,7 +392,7 @@ record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 			}
 		}
 		else
-			write_row(out, data, entry, desc, row);
+			write_row(out, data, entry, desc, row, row == newtuple ? toast_source : NULL);
 
 		if (json)
 		{
@@ -387,12 +416,12 @@ record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 	{
 		appendStringInfoString(out, "{\"before\":");
 		if (oldtuple)
-			write_row(out, data, entry, desc, oldtuple);
+			write_row(out, data, entry, desc, oldtuple, NULL);
 		else
 			appendStringInfoString(out, "null");
 		appendStringInfoString(out, ",\"after\":");
 		if (newtuple)
-			write_row(out, data, entry, desc, newtuple);
+			write_row(out, data, entry, desc, newtuple, toast_source);
 		else
 			appendStringInfoString(out, "null");
 		appendStringInfoString(out, ",\"source\":");
@@ -409,14 +438,14 @@ record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 	if (oldtuple)
 	{
 		avro_write_long(out, 1);
-		write_row(out, data, entry, desc, oldtuple);
+		write_row(out, data, entry, desc, oldtuple, NULL);
 	}
 	else
 		avro_write_long(out, 0);
 	if (newtuple)
 	{
 		avro_write_long(out, 1);
-		write_row(out, data, entry, desc, newtuple);
+		write_row(out, data, entry, desc, newtuple, toast_source);
 	}
 	else
 		avro_write_long(out, 0);

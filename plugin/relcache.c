@@ -50,16 +50,32 @@ static void syscache_inval_cb(Datum arg, int cacheid, uint32 hashvalue);
 /*
  * Create the cache for a decoding context.  Cannot fail except on memory.
  */
+/*
+ * The cache goes with its memory context, also when decoding ends in an
+ * ERROR and no shutdown callback runs: forget the pointer then, or the next
+ * invalidation would write into freed memory.
+ */
+static void
+relcache_forget_cb(void *arg)
+{
+	RelSchemaCache = NULL;
+}
+
 void
 relcache_init(Wal2AvroData *data)
 {
 	HASHCTL		ctl;
+	MemoryContextCallback *cb;
 
 	ctl.keysize = sizeof(Oid);
 	ctl.entrysize = sizeof(RelSchemaEntry);
 	ctl.hcxt = data->cache_cxt;
 	RelSchemaCache = hash_create("wal2avro schema cache", 128, &ctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	cb = MemoryContextAlloc(data->cache_cxt, sizeof(MemoryContextCallback));
+	cb->func = relcache_forget_cb;
+	cb->arg = NULL;
+	MemoryContextRegisterResetCallback(data->cache_cxt, cb);
 
 	if (!callbacks_registered)
 	{
@@ -149,11 +165,12 @@ column_excluded(Wal2AvroData *data, const char *nspname, const char *relname,
 /*
  * The key columns (0-based attribute indexes, in key order) of a relation:
  * the key-columns option's, else the replica identity index's, else the
- * primary key's.  Returns the count; *attnos is palloc'd.
+ * primary key's.  Returns the count; *attnos is palloc'd; *chosen tells
+ * whether the option chose them.
  */
 static int
 find_key_columns(Wal2AvroData *data, Relation rel, const char *nspname,
-				 const char *relname, int **attnos)
+				 const char *relname, int **attnos, bool *chosen)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	ListCell   *lc;
@@ -163,6 +180,7 @@ find_key_columns(Wal2AvroData *data, Relation rel, const char *nspname,
 	int			i,
 				n;
 
+	*chosen = false;
 	foreach(lc, data->key_columns)
 	{
 		W2aKeyColumns *kc = lfirst(lc);
@@ -190,6 +208,7 @@ find_key_columns(Wal2AvroData *data, Relation rel, const char *nspname,
 								col, nspname, relname)));
 			(*attnos)[n++] = i;
 		}
+		*chosen = true;
 		return n;
 	}
 
@@ -222,6 +241,7 @@ build_columns(Wal2AvroData *data, RelSchemaEntry *entry, Relation rel)
 	TupleDesc	desc = RelationGetDescr(rel);
 	char	  **names = palloc(sizeof(char *) * Max(desc->natts, 1));
 	int		   *keyatts;
+	bool		chosen;
 	int			i,
 				j,
 				n = 0;
@@ -249,7 +269,8 @@ build_columns(Wal2AvroData *data, RelSchemaEntry *entry, Relation rel)
 		entry->fields[i].avro_name = names[i];
 	entry->nfields = n;
 
-	entry->nkeys = find_key_columns(data, rel, entry->nspname, entry->relname, &keyatts);
+	entry->nkeys = find_key_columns(data, rel, entry->nspname, entry->relname, &keyatts,
+									&chosen);
 	entry->key_defs = palloc0(sizeof(W2aField) * Max(entry->nkeys, 1));
 	for (i = 0; i < entry->nkeys; i++)
 	{
@@ -273,7 +294,11 @@ build_columns(Wal2AvroData *data, RelSchemaEntry *entry, Relation rel)
 			kf->avro_name = schema_avro_name(kf->pg_name);
 			kf->type = typemap_build(att->atttypid, att->atttypmod);
 		}
-		kf->nullable = !att->attnotnull;
+		/*
+		 * Chosen key columns may be missing from what a delete logs (they
+		 * need not be in the replica identity): such keys carry null.
+		 */
+		kf->nullable = !att->attnotnull || chosen;
 		kf->toastable = false;
 	}
 }

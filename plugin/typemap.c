@@ -133,9 +133,17 @@ build_composite(W2aType *type, Oid typid, int depth)
 	if (!HeapTupleIsValid(tp))
 		elog(ERROR, "cache lookup failed for type %u", typid);
 	typ = (Form_pg_type) GETSTRUCT(tp);
-	type->record_name = psprintf("wal2avro.composite.%s.%s",
-								 schema_avro_name(get_namespace_name(typ->typnamespace)),
-								 schema_avro_name(NameStr(typ->typname)));
+	{
+		char	   *nsp = get_namespace_name(typ->typnamespace);
+		char	   *avro_nsp = schema_avro_name(nsp);
+		char	   *avro_typ = schema_avro_name(NameStr(typ->typname));
+
+		/* mapped names may meet ("pair-t", "pair_t"): the OID keeps them apart */
+		if (strcmp(avro_nsp, nsp) != 0 || strcmp(avro_typ, NameStr(typ->typname)) != 0)
+			type->record_name = psprintf("wal2avro.composite.%s.%s_o%u", avro_nsp, avro_typ, typid);
+		else
+			type->record_name = psprintf("wal2avro.composite.%s.%s", avro_nsp, avro_typ);
+	}
 	ReleaseSysCache(tp);
 }
 
@@ -698,9 +706,9 @@ write_avro_value(StringInfo out, const W2aType *type, Datum value, int branch)
 					write_union_index(out, branch);
 					avro_write_long(out, PG_INT64_MAX);
 				}
-				else if (ts > PG_INT64_MAX - W2A_EPOCH_USECS)
+				else if (ts >= PG_INT64_MAX - W2A_EPOCH_USECS)
 				{
-					/* past year 294246: no room in Unix microseconds */
+					/* past year 294246: no room in Unix microseconds (the max is infinity) */
 					char		buf[MAXDATELEN + 1];
 
 					format_timestamp_iso(type, ts, buf);
@@ -792,6 +800,7 @@ typemap_field_avro(StringInfo out, const W2aField *field, Datum value,
 	{
 		Assert(field->toastable);
 		avro_write_long(out, unchanged_branch(field));
+		avro_write_long(out, 0);	/* the enum's only symbol */
 		return;
 	}
 	write_avro_value(out, field->type, value, branch);

@@ -533,7 +533,7 @@ check_record_size(Wal2AvroData *data, RelSchemaEntry *entry, XLogRecPtr lsn, int
 static void
 write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *entry,
 			 ReorderBufferTXN *txn, TupleDesc desc, char op, HeapTuple oldtuple,
-			 HeapTuple newtuple, XLogRecPtr lsn)
+			 HeapTuple newtuple, HeapTuple toast_source, XLogRecPtr lsn)
 {
 	StringInfo	out = ctx->out;
 	TimestampTz commit_time = W2A_TXN_COMMIT_TIME(txn);
@@ -552,7 +552,7 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 		appendStringInfoString(out, ",\"value\":");
 		vstart = out->len;
 		record_write_value(out, data, entry, desc, op, oldtuple, newtuple,
-						   txn->xid, lsn, commit_time);
+						   toast_source, txn->xid, lsn, commit_time);
 		check_record_size(data, entry, lsn, out->len - vstart);
 		appendStringInfoChar(out, '}');
 	}
@@ -576,7 +576,7 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 		}
 		block = frame_block_begin(out);
 		record_write_value(out, data, entry, desc, op, oldtuple, newtuple,
-						   txn->xid, lsn, commit_time);
+						   toast_source, txn->xid, lsn, commit_time);
 		frame_block_end(out, block);
 		check_record_size(data, entry, lsn, out->len - block - 4);
 		frame_end(out, start);
@@ -679,24 +679,24 @@ wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	{
 		case REORDER_BUFFER_CHANGE_INSERT:
 			write_change(ctx, data, entry, txn, desc, W2A_OP_CREATE, NULL,
-						 newtuple, change->lsn);
+						 newtuple, NULL, change->lsn);
 			break;
 		case REORDER_BUFFER_CHANGE_UPDATE:
 			if (oldtuple && entry->nkeys > 0 &&
 				key_changed(data, entry, desc, oldtuple, newtuple))
 			{
 				write_change(ctx, data, entry, txn, desc, W2A_OP_DELETE, oldtuple,
-							 NULL, change->lsn);
+							 NULL, NULL, change->lsn);
 				write_change(ctx, data, entry, txn, desc, W2A_OP_CREATE, NULL,
-							 newtuple, change->lsn);
+							 newtuple, oldtuple, change->lsn);
 			}
 			else
 				write_change(ctx, data, entry, txn, desc, W2A_OP_UPDATE, oldtuple,
-							 newtuple, change->lsn);
+							 newtuple, NULL, change->lsn);
 			break;
 		case REORDER_BUFFER_CHANGE_DELETE:
 			write_change(ctx, data, entry, txn, desc, W2A_OP_DELETE, oldtuple,
-						 NULL, change->lsn);
+						 NULL, NULL, change->lsn);
 			break;
 		default:
 			Assert(false);

@@ -270,7 +270,8 @@ extern bool record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry 
 							 TupleDesc desc, HeapTuple newtuple, HeapTuple oldtuple);
 extern void record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 							   TupleDesc desc, char op, HeapTuple oldtuple,
-							   HeapTuple newtuple, TransactionId xid, XLogRecPtr lsn,
+							   HeapTuple newtuple, HeapTuple toast_source,
+							   TransactionId xid, XLogRecPtr lsn,
 							   TimestampTz commit_time);
 
 #endif							/* WAL2AVRO_H */

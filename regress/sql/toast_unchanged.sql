@@ -29,7 +29,8 @@ SELECT j->>'op' AS op, j #> '{key,id}' AS id,
   FROM (SELECT r::jsonb AS j FROM regress_changes('regression_slot') r) s
  WHERE j->>'kind' = 'change';
 
--- a TOASTed key: the key comes from the old key PostgreSQL logs
+-- a TOASTed key: PostgreSQL logs the old key, which gives the key and the
+-- unchanged value in "after"
 CREATE TABLE tu_key (k text PRIMARY KEY, v int);
 ALTER TABLE tu_key ALTER COLUMN k SET STORAGE EXTERNAL;
 INSERT INTO tu_key VALUES (toast_text(3, 2200), 1);

@@ -1,0 +1,78 @@
+# regress/lib/relay.sh -- run wal2avro-relay in end-to-end tests
+#
+# Source after common.sh, pg.sh and kafka.sh (a cluster and brokers running).
+#   relay_start SLOT [ARGS...]    start the relay in the background on the
+#                                 current cluster and brokers; RELAY_PID, log
+#                                 in $RELAY_LOG (appended across restarts)
+#   relay_kill9                   kill -9 it and wait until the slot is free
+#   relay_stop                    SIGTERM, wait, fail if it did not exit 0
+#   relay_wait_confirmed LSN [S]  wait until the slot confirmed LSN
+#   relay_tail_all OUT [SECS]     every wal2avro topic, decoded, into OUT
+#   kafka_high_watermarks TOPIC...
+#                                 "topic=next offset" for partition 0 of each
+#   slot_confirmed SLOT           its confirmed_flush_lsn
+
+W2A_RELAY=${W2A_RELAY:-$W2A_ROOT/relay/wal2avro-relay}
+
+relay_start()
+{
+	local slot=$1
+	shift
+	[ -x "$W2A_RELAY" ] || fail "wal2avro-relay is not built ($W2A_RELAY)"
+	RELAY_SLOT=$slot
+	RELAY_LOG=${RELAY_LOG:-$(w2a_tmpdir relay)/relay.log}
+	"$W2A_RELAY" -d "host=$PGHOST port=$PGPORT dbname=${PGDATABASE:-postgres} user=$PGUSER" \
+		-b "$KAFKA_BOOTSTRAP" -S "$slot" -X reconnect.backoff.max.ms=500 "$@" >>"$RELAY_LOG" 2>&1 &
+	RELAY_PID=$!
+	if [ -z "${_relay_trap:-}" ]; then
+		_relay_trap=1
+		w2a_on_exit '[ -n "${RELAY_PID:-}" ] && kill -9 $RELAY_PID 2>/dev/null; [ "${W2A_EXIT_RC:-0}" -eq 0 ] || { echo "---- tail of $RELAY_LOG ----" >&2; tail -n 40 "$RELAY_LOG" >&2; }'
+	fi
+	w2a_wait_for 30 w2a_sql_true "SELECT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = '$slot' AND active)" ||
+		fail "relay did not start streaming slot $slot"
+}
+
+relay_kill9()
+{
+	kill -9 "$RELAY_PID" 2>/dev/null || true
+	wait "$RELAY_PID" 2>/dev/null || true
+	RELAY_PID=
+	w2a_wait_for 30 w2a_sql_true "SELECT NOT active FROM pg_replication_slots WHERE slot_name = '$RELAY_SLOT'" ||
+		fail "slot $RELAY_SLOT still active after the relay died"
+}
+
+relay_stop()
+{
+	local rc=0
+	kill -TERM "$RELAY_PID"
+	wait "$RELAY_PID" || rc=$?
+	RELAY_PID=
+	[ $rc -eq 0 ] || fail "relay exited with $rc on SIGTERM"
+}
+
+slot_confirmed()
+{
+	psql -XAtc "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$1'"
+}
+
+relay_wait_confirmed()
+{
+	w2a_wait_for "${2:-60}" w2a_sql_true \
+		"SELECT confirmed_flush_lsn >= '$1' FROM pg_replication_slots WHERE slot_name = '$RELAY_SLOT'" ||
+		fail "slot $RELAY_SLOT did not confirm $1 (at $(slot_confirmed "$RELAY_SLOT"))"
+}
+
+kafka_high_watermarks()
+{
+	local t out
+	for t in "$@"; do
+		out=$(kcat -b "$KAFKA_BOOTSTRAP" -Q -t "$t:0:-1" 2>/dev/null | awk '{print $NF}')
+		printf ' %s=%s' "$t" "${out:-0}"
+	done
+}
+
+relay_tail_all()
+{
+	"$W2A_RELAY" tail -b "$KAFKA_BOOTSTRAP" -t "${2:-8}" '^wal2avro\..*' >"$1" 2>"$1.err" ||
+		{ cat "$1.err" >&2; fail "tail failed"; }
+}
