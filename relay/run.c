@@ -29,6 +29,7 @@
 #define STATUS_MIN_GAP_US		(200 * 1000)	/* confirm progress this often at most */
 #define PROGRESS_EVERY_US		(10 * 1000000LL)
 #define STOP_FLUSH_US			(30 * 1000000LL)
+#define BLOCKED_STATUS_US		(1000000LL)	/* status updates while not reading */
 
 static bool
 has_option(const RelaySettingList *l, const char *name)
@@ -262,6 +263,9 @@ run_stream(RunState *s)
 			}
 			if (rc == RECORDS_WAIT)
 			{
+				if (relay_now_us() - s->last_status_us >= BLOCKED_STATUS_US &&
+					send_status(s, conn, false) != 0)
+					break;
 				stream_wait(NULL, producer_event_fd(s->producer), 100);
 				continue;
 			}
@@ -272,7 +276,13 @@ run_stream(RunState *s)
 			records_stats(s->records)->in_flight_bytes > s->cfg->max_in_flight_bytes;
 		if (blocked)
 		{
-			/* read nothing: status updates alone keep the connection alive */
+			/*
+			 * Read nothing, so no keepalive request is seen either: status
+			 * updates every second keep wal_sender_timeout from firing.
+			 */
+			if (relay_now_us() - s->last_status_us >= BLOCKED_STATUS_US &&
+				send_status(s, conn, false) != 0)
+				break;
 			stream_wait(NULL, producer_event_fd(s->producer), 100);
 			continue;
 		}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# regress/e2e/0025-relay-idle-lag.sh -- a quiet slot next to busy neighbours
+#
+# The relay captures one table nobody writes.  Meanwhile another table of
+# the same database (left out with include-tables) and a table of another
+# database take a heavy write load.  The slot must not pin WAL: its
+# confirmed position follows the server's (lag bounded), since with nothing
+# in flight the relay confirms the positions keepalives report.
+set -euo pipefail
+. "$(dirname "$0")/../lib/common.sh"
+. "$W2A_ROOT/regress/lib/pg.sh"
+. "$W2A_ROOT/regress/lib/kafka.sh"
+. "$W2A_ROOT/regress/lib/relay.sh"
+
+out=$(w2a_tmpdir relay-idle)
+RELAY_LOG=$out/relay.log
+pg_start "$out/pg"
+kafka_start_single "$out/kafka"
+
+psql -Xq -v ON_ERROR_STOP=1 <<'SQL'
+CREATE TABLE captured (id int PRIMARY KEY);
+CREATE TABLE busy (id serial PRIMARY KEY, pad text);
+CREATE DATABASE neighbour;
+SQL
+psql -Xq -d neighbour -c "CREATE TABLE noise (id serial PRIMARY KEY, pad text)"
+
+relay_start idle -o include-tables=public.captured
+psql -Xq -c "INSERT INTO captured VALUES (1)"
+start=$(psql -XAtc "SELECT pg_current_wal_lsn()")
+for i in $(seq 1 10); do
+	psql -Xq -c "INSERT INTO busy (pad) SELECT repeat('x', 500) FROM generate_series(1, 5000)"
+	psql -Xq -d neighbour -c "INSERT INTO noise (pad) SELECT repeat('y', 500) FROM generate_series(1, 5000)"
+done
+written=$(psql -XAtc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$start')::bigint")
+info "the neighbours wrote $((written / 1048576)) MB of WAL"
+sleep 12
+lag=$(psql -XAtc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = 'idle'")
+info "slot lag after the load: $lag bytes"
+[ "$written" -gt $((20 * 1048576)) ] || fail "the load wrote too little WAL to tell"
+[ "$lag" -lt 1048576 ] || fail "the idle slot pins $lag bytes of WAL"
+relay_stop
+echo "PASS: an idle slot follows the server's position ($lag bytes behind after $((written / 1048576)) MB)"
