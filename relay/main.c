@@ -145,7 +145,9 @@ stream_main(RelayConfig *cfg)
 		if (r == RUN_RESTART_PRODUCER)
 		{
 			relay_log(RELAY_LOG_WARNING, "recreating the Kafka producer after a fatal error: %s", state.err);
+			records_discard_deliveries(records, true);
 			producer_destroy(state.producer, 0);
+			records_discard_deliveries(records, false);
 			state.producer = new_producer(cfg, records);
 			if (state.producer == NULL)
 			{

@@ -4,9 +4,11 @@
  *		The librdkafka producer: safe defaults for CDC, produce, serve
  *		events, notice fatal errors, drain on stop.
  *
- * Defaults: idempotence (acks=all, retries without reordering), gapless
- * guarantee, no message timeout (a record is retried until it is
- * delivered or fails permanently).  Any kafka.<property> from the
+ * Defaults: idempotence (acks=all, retries without reordering), no message
+ * timeout (a record is retried until it is delivered or fails permanently).
+ * Not enable.gapless.guarantee: it turns one refused record (too large) into
+ * a fatal error for the whole producer, and the LSN tracker already keeps
+ * anything after a failed record from being confirmed.  Any kafka.<property> from the
  * configuration overrides them; weakening durability is warned about.
  * Delivery reports go to the owner's callback on our thread, inside
  * producer_poll; so do librdkafka's logs and errors.
@@ -134,7 +136,6 @@ producer_create(const RelayConfig *cfg, ProducerDeliveryFn on_delivery, void *ct
 	static const char *const defaults[][2] = {
 		{"enable.idempotence", "true"},
 		{"acks", "all"},
-		{"enable.gapless.guarantee", "true"},
 		{"message.timeout.ms", "0"},
 		{"queue.buffering.max.messages", "1000000"},
 		{"linger.ms", "5"},

@@ -74,6 +74,7 @@ struct Records
 	size_t		buf_cap;
 
 	RecordsStats stats;
+	bool		discarding;		/* reports of a producer being thrown away */
 	bool		failed;			/* a delivery failed under on-error=stop */
 	char		fail_msg[512];
 };
@@ -202,6 +203,10 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 
 	r->stats.in_flight_bytes -= bytes < r->stats.in_flight_bytes ? bytes : r->stats.in_flight_bytes;
 
+	/* a producer that had a fatal error: its records come again anyway */
+	if (r->discarding)
+		return;
+
 	if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
 		m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
 		return;					/* dropped on stop: never confirmed, comes again */
@@ -292,11 +297,39 @@ send_record(Records *r, const char *topic, const void *key, size_t keylen,
 		}
 		return RECORDS_OK;
 	}
-	/* nothing was enqueued: no delivery report will come for this record */
-	lsn_tracker_cancel(r->tracker, opaque & ~SCHEMA_RECORD_BIT);
+	if (st == PRODUCER_QUEUE_FULL)
+	{
+		/* nothing was enqueued: no delivery report will come for it */
+		lsn_tracker_cancel(r->tracker, opaque & ~SCHEMA_RECORD_BIT);
+		if (hdrs)
+			rd_kafka_headers_destroy(hdrs);
+		return RECORDS_WAIT;
+	}
+
+	/*
+	 * Refused at once (too large for the client, ...): a permanent failure
+	 * of this record, under the same policy as a failed delivery.
+	 */
+	r->stats.delivery_errors++;
+	if (!(opaque & SCHEMA_RECORD_BIT) && r->cfg->on_error == RELAY_ON_ERROR_DEAD_LETTER &&
+		r->cfg->dead_letter_topic && strcmp(topic, r->cfg->dead_letter_topic) != 0)
+	{
+		relay_log(RELAY_LOG_WARNING, "%s: sent to dead-letter topic \"%s\"", err,
+				  r->cfg->dead_letter_topic);
+		lsn_tracker_cancel(r->tracker, opaque);
+		if (hdrs == NULL)
+			hdrs = rd_kafka_headers_new(2);
+		rd_kafka_header_add(hdrs, "wal2avro.error", -1, err, -1);
+		rd_kafka_header_add(hdrs, "wal2avro.topic", -1, topic, -1);
+		return send_record(r, r->cfg->dead_letter_topic, key, keylen, value, valuelen,
+						   hdrs, lsn_tracker_add(r->tracker), err, errlen);
+	}
 	if (hdrs)
 		rd_kafka_headers_destroy(hdrs);
-	return st == PRODUCER_QUEUE_FULL ? RECORDS_WAIT : RECORDS_ERROR;
+	lsn_tracker_fail(r->tracker, opaque & ~SCHEMA_RECORD_BIT);
+	r->failed = true;
+	snprintf(r->fail_msg, sizeof(r->fail_msg), "%s", err);
+	return RECORDS_FAILED;
 }
 
 /* Publish one schema (key or value) unless this process already has. */
@@ -586,6 +619,19 @@ void
 records_set_producer(Records *r, Producer *p)
 {
 	r->producer = p;
+}
+
+/*
+ * While on, delivery reports change nothing but the byte count: for the
+ * reports a producer being destroyed after a fatal error still serves (its
+ * records are not confirmed and come again after the reconnect).
+ */
+void
+records_discard_deliveries(Records *r, bool on)
+{
+	r->discarding = on;
+	if (!on)
+		r->stats.in_flight_bytes = 0;
 }
 
 /* The delivery callback to give producer_create, with the Records as ctx. */

@@ -21,6 +21,7 @@ typedef enum RecordsResult
 {
 	RECORDS_OK = 0,
 	RECORDS_WAIT,				/* serve events, then give the same frame again */
+	RECORDS_FAILED,				/* a record failed for good (see records_failed) */
 	RECORDS_ERROR
 } RecordsResult;
 
@@ -38,6 +39,7 @@ typedef struct RecordsStats
 
 extern Records *records_create(const RelayConfig *cfg, LsnTracker *tracker);
 extern void records_set_producer(Records *r, Producer *p);
+extern void records_discard_deliveries(Records *r, bool on);
 extern ProducerDeliveryFn records_delivery_fn(void);
 extern RecordsResult records_handle_frame(Records *r, const Frame *f, int *stage,
 										  char *err, size_t errlen);

@@ -329,7 +329,7 @@ run_stream(RunState *s)
 						result = RUN_RETRY;
 						goto failed;
 					}
-					if (rc == RECORDS_OK)
+					if (rc == RECORDS_OK || rc == RECORDS_FAILED)
 						drop_pending(s);
 				}
 				continue;

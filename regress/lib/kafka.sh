@@ -16,9 +16,9 @@
 #                                 returns when it is back in the metadata
 #   kafka_stop_all                stop every broker that runs (the exit trap does it)
 #   kafka_dump_logs [LINES]       tail of every broker's log, on stderr
-#   kafka_create_topic NAME PARTITIONS RF
-#                                 create a topic, wait until every partition has a
-#                                 leader and a full ISR
+#   kafka_create_topic NAME PARTITIONS RF [CONFIG=VALUE...]
+#                                 create a topic (with topic configs), wait until
+#                                 every partition has a leader and a full ISR
 #   kafka_metadata [TOPIC]        print kcat's metadata listing (all topics or one)
 #   kafka_leader TOPIC PARTITION  print the partition's leader id (-1 when none)
 #   kafka_wait_isr TOPIC SIZE [SECS]
@@ -463,12 +463,17 @@ kafka_wait_isr()
 
 kafka_create_topic()
 {
-	[ $# -eq 3 ] || fail "usage: kafka_create_topic NAME PARTITIONS RF"
-	local name=$1 parts=$2 rf=$3 out
+	[ $# -ge 3 ] || fail "usage: kafka_create_topic NAME PARTITIONS RF [CONFIG=VALUE...]"
+	local name=$1 parts=$2 rf=$3 out c
+	local configs=()
+	shift 3
+	for c in "$@"; do
+		configs+=(--config "$c")
+	done
 	[ -n "${KAFKA_BOOTSTRAP:-}" ] || fail "kafka_create_topic: no Kafka started"
 	out=$(_kafka_java_tool org.apache.kafka.tools.TopicCommand \
 			--bootstrap-server "$KAFKA_BOOTSTRAP" --create --topic "$name" \
-			--partitions "$parts" --replication-factor "$rf" 2>&1) ||
+			--partitions "$parts" --replication-factor "$rf" "${configs[@]}" 2>&1) ||
 		{ printf '%s\n' "$out" >&2; fail "could not create topic \"$name\""; }
 	w2a_wait_for 60 _kafka_isr_full "$name" "$rf" "$parts" ||
 		{ _kafka_metadata "$KAFKA_BOOTSTRAP" -t "$name" >&2; fail "topic \"$name\" has no leaders or full ISR after 60 s"; }

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# regress/e2e/0026-relay-record-failure.sh -- a record Kafka refuses for good
+#
+# A topic accepts records up to 3000 bytes; a transaction writes a 20 kB
+# row between two small ones.  With the default on-error=stop the relay must
+# exit with status 3 and a clear error, having confirmed the transaction
+# before and not the failed one.  Started again with on-error=dead-letter,
+# it must put the refused record on the dead-letter topic (with the error
+# in a header), go on, and confirm everything; every record is then on its
+# topic or on the dead-letter topic.
+set -euo pipefail
+. "$(dirname "$0")/../lib/common.sh"
+. "$W2A_ROOT/regress/lib/pg.sh"
+. "$W2A_ROOT/regress/lib/kafka.sh"
+. "$W2A_ROOT/regress/lib/relay.sh"
+
+out=$(w2a_tmpdir relay-failure)
+RELAY_LOG=$out/relay.log
+pg_start "$out/pg"
+kafka_start_single "$out/kafka"
+kafka_create_topic wal2avro.public.docs 1 1 max.message.bytes=3000
+
+psql -Xq -v ON_ERROR_STOP=1 -c "CREATE TABLE docs (id int PRIMARY KEY, body text)"
+relay_start fail
+psql -Xq -c "INSERT INTO docs VALUES (1, 'small before')"
+before_end=$(psql -XAtc "SELECT pg_current_wal_lsn()")
+relay_wait_confirmed "$before_end" 60
+psql -Xq -c "INSERT INTO docs SELECT 2, string_agg(md5(g::text), '') FROM generate_series(1, 640) g"
+big_end=$(psql -XAtc "SELECT pg_current_wal_lsn()")
+psql -Xq -c "INSERT INTO docs VALUES (3, 'small after')"
+end_lsn=$(psql -XAtc "SELECT pg_current_wal_lsn()")
+
+rc=0
+wait "$RELAY_PID" || rc=$?
+RELAY_PID=
+[ $rc -eq 3 ] || fail "relay exited with $rc, not 3, on a refused record"
+grep -q "error: delivery to topic \"wal2avro.public.docs\" failed" "$RELAY_LOG" ||
+	fail "no clear error in the relay log"
+w2a_sql_true "SELECT confirmed_flush_lsn < '$big_end' AND confirmed_flush_lsn >= '$before_end' FROM pg_replication_slots WHERE slot_name = 'fail'" ||
+	fail "the slot was confirmed at $(slot_confirmed fail): past the failed record, or not up to the one before"
+info "stopped with status 3 at $(slot_confirmed fail), before the refused record"
+
+relay_start fail --on-error=dead-letter --dead-letter-topic=wal2avro.dead-letter
+relay_wait_confirmed "$end_lsn" 60
+relay_stop
+dlq=$(kcat -b "$KAFKA_BOOTSTRAP" -C -t wal2avro.dead-letter -e -q -f '%h|%S\n' 2>/dev/null)
+echo "$dlq" | grep -q "wal2avro.error=Broker: Message size too large.*|20573$" ||
+	fail "the refused record is not on the dead-letter topic with its error: $dlq"
+# Records that shared a producer batch with the refused one are refused
+# with it: they go to the dead-letter topic too, never nowhere.
+n_dlq=$(echo "$dlq" | grep -c .)
+n=$(kcat -b "$KAFKA_BOOTSTRAP" -C -t wal2avro.public.docs -e -q -f '.\n' 2>/dev/null | grep -c . || true)
+[ $((n + n_dlq)) -eq 3 ] || fail "$n records on the topic and $n_dlq dead letters: expected 3 in all"
+info "$n records on the topic, $n_dlq on the dead-letter topic"
+echo "PASS: a refused record stops the relay unconfirmed, or goes to the dead-letter topic"
