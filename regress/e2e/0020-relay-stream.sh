@@ -19,6 +19,9 @@ set -euo pipefail
 
 relay=$W2A_ROOT/relay/wal2avro-relay
 [ -x "$relay" ] || fail "relay not built"
+# the example configuration shipped in the repository parses
+"$relay" -c "$W2A_ROOT/relay/wal2avro-relay.conf.example" --print-config >/dev/null ||
+	fail "relay/wal2avro-relay.conf.example does not parse"
 out=$(w2a_tmpdir relay-stream)
 pg_start "$out/pg"
 kafka_start_single "$out/kafka"
