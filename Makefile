@@ -68,6 +68,10 @@ relay-unit-valgrind: $(RELAY_TESTS)
 	@W2A_VALGRIND=1 RELAY_CC="$(RELAY_CC)" RELAY_DEPS_CFLAGS="$(RELAY_DEPS_CFLAGS)" \
 		RELAY_DEPS_LIBS="$(RELAY_DEPS_LIBS)" regress/run-relay-unit.sh $(RELAY_TESTS)
 
+# The pg_regress suite with the server under valgrind (slow; not in "make test").
+valgrind-check:
+	regress/run-valgrind.sh
+
 FUZZ_SECONDS ?= 30
 relay-fuzz:
 	regress/fuzz/run-fuzz.sh $(FUZZ_SECONDS)
@@ -83,4 +87,4 @@ install-relay: relay/wal2avro-relay
 test: all
 	regress/run-tests.sh
 
-.PHONY: relay-unit relay-unit-valgrind relay-fuzz install-relay test
+.PHONY: relay-unit relay-unit-valgrind relay-fuzz valgrind-check install-relay test

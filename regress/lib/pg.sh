@@ -80,7 +80,13 @@ pg_start()
 
 	export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=postgres
 	w2a_on_exit pg_cleanup
-	pg_ctl_as -l "$dir/server.log" -w -t 60 start >/dev/null ||
+	if [ "${W2A_PG_VALGRIND:-0}" = 1 ]; then
+		pg_valgrind_wrapper "$dir"
+		W2A_PG_CTL_EXTRA=(-p "$dir/postgres-valgrind" -t 600)
+	else
+		W2A_PG_CTL_EXTRA=(-t 60)
+	fi
+	pg_ctl_as -l "$dir/server.log" -w "${W2A_PG_CTL_EXTRA[@]}" start >/dev/null ||
 		{ tail -n 50 "$dir/server.log" >&2; fail "postgres did not start"; }
 	info "postgres $(psql -XAtc 'show server_version') on $dir port $port"
 }
@@ -93,8 +99,23 @@ pg_stop()
 pg_restart()
 {
 	pg_stop
-	pg_ctl_as -l "$W2A_PGDIR/server.log" -w -t 60 start >/dev/null ||
+	pg_ctl_as -l "$W2A_PGDIR/server.log" -w "${W2A_PG_CTL_EXTRA[@]}" start >/dev/null ||
 		{ tail -n 50 "$W2A_PGDIR/server.log" >&2; fail "postgres did not restart"; }
+}
+
+# W2A_PG_VALGRIND=1: the server runs under valgrind's memcheck (the backend
+# cannot preload AddressSanitizer); each process logs to DIR/valgrind.PID.log.
+pg_valgrind_wrapper()
+{
+	local dir=$1 w=$1/postgres-valgrind
+	{
+		echo '#!/bin/sh'
+		echo "case \"\$1\" in -V|--version|-C) exec \"$W2A_PGBIN/postgres\" \"\$@\";; esac"
+		echo "exec valgrind --quiet --tool=memcheck --error-limit=no --num-callers=40 \\"
+		echo "	--track-origins=no --read-var-info=no --leak-check=no \\"
+		echo "	--log-file=\"$dir/valgrind.%p.log\" \"$W2A_PGBIN/postgres\" \"\$@\""
+	} >"$w"
+	chmod 755 "$w"
 }
 
 # Exit handler: stop the server, show its log tail if the script failed, remove it.
