@@ -23,6 +23,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/sysattr.h"
 #include "access/tupconvert.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
@@ -234,6 +235,28 @@ find_key_columns(Wal2AvroData *data, Relation rel, const char *nspname,
 	return n;
 }
 
+/*
+ * Does an old row PostgreSQL logs hold every key column?  Always under
+ * REPLICA IDENTITY FULL; otherwise only when the key columns are the
+ * identity's (key-columns may choose others).
+ */
+static bool
+key_in_identity(Relation rel, const int *keyatts, int nkeys)
+{
+	Bitmapset  *identity;
+	int			i;
+
+	if (rel->rd_rel->relreplident == REPLICA_IDENTITY_FULL)
+		return true;
+	identity = RelationGetIdentityKeyBitmap(rel);
+	for (i = 0; i < nkeys; i++)
+	{
+		if (!bms_is_member(keyatts[i] + 1 - FirstLowInvalidHeapAttributeNumber, identity))
+			return false;
+	}
+	return true;
+}
+
 /* Fill a fresh entry's columns and key; runs in the entry's context. */
 static void
 build_columns(Wal2AvroData *data, RelSchemaEntry *entry, Relation rel)
@@ -271,6 +294,7 @@ build_columns(Wal2AvroData *data, RelSchemaEntry *entry, Relation rel)
 
 	entry->nkeys = find_key_columns(data, rel, entry->nspname, entry->relname, &keyatts,
 									&chosen);
+	entry->old_key_logged = key_in_identity(rel, keyatts, entry->nkeys);
 	entry->key_defs = palloc0(sizeof(W2aField) * Max(entry->nkeys, 1));
 	for (i = 0; i < entry->nkeys; i++)
 	{

@@ -68,6 +68,8 @@ schema_init(SchemaBuf *sb)
 	initStringInfo(&sb->full);
 	initStringInfo(&sb->canon);
 	sb->defined = NIL;
+	sb->composite_names = NIL;
+	sb->composite_oids = NIL;
 }
 
 /* Text that is the same in both forms: brackets, commas, array openers. */
@@ -193,6 +195,39 @@ schema_fixed(SchemaBuf *sb, const char *fullname, int size, const char *extra)
 	appendStringInfoString(&sb->canon, "{\"name\":");
 	escape_json(&sb->canon, fullname);
 	appendStringInfo(&sb->canon, ",\"type\":\"fixed\",\"size\":%d}", size);
+}
+
+/*
+ * The record name of a composite type in this schema: "name", unless another
+ * type already has it (mapped names can meet: "pair-t" and pair_t); then
+ * "name_o<type OID>", until free.  The first type by column order keeps the
+ * plain name, so the rule depends only on the table's layout.
+ */
+const char *
+schema_composite_name(SchemaBuf *sb, const char *name, Oid typid)
+{
+	char	   *candidate = pstrdup(name);
+	ListCell   *ln,
+			   *lo;
+	bool		clash = true;
+
+	while (clash)
+	{
+		clash = false;
+		forboth(ln, sb->composite_names, lo, sb->composite_oids)
+		{
+			if (strcmp((char *) lfirst(ln), candidate) != 0)
+				continue;
+			if (lfirst_oid(lo) == typid)
+				return candidate;
+			candidate = psprintf("%s_o%u", candidate, typid);
+			clash = true;
+			break;
+		}
+	}
+	sb->composite_names = lappend(sb->composite_names, candidate);
+	sb->composite_oids = lappend_oid(sb->composite_oids, typid);
+	return candidate;
 }
 
 /*

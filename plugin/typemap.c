@@ -133,17 +133,10 @@ build_composite(W2aType *type, Oid typid, int depth)
 	if (!HeapTupleIsValid(tp))
 		elog(ERROR, "cache lookup failed for type %u", typid);
 	typ = (Form_pg_type) GETSTRUCT(tp);
-	{
-		char	   *nsp = get_namespace_name(typ->typnamespace);
-		char	   *avro_nsp = schema_avro_name(nsp);
-		char	   *avro_typ = schema_avro_name(NameStr(typ->typname));
-
-		/* mapped names may meet ("pair-t", "pair_t"): the OID keeps them apart */
-		if (strcmp(avro_nsp, nsp) != 0 || strcmp(avro_typ, NameStr(typ->typname)) != 0)
-			type->record_name = psprintf("wal2avro.composite.%s.%s_o%u", avro_nsp, avro_typ, typid);
-		else
-			type->record_name = psprintf("wal2avro.composite.%s.%s", avro_nsp, avro_typ);
-	}
+	/* mapped names may meet: schema_composite_name keeps them apart */
+	type->record_name = psprintf("wal2avro.composite.%s.%s",
+								 schema_avro_name(get_namespace_name(typ->typnamespace)),
+								 schema_avro_name(NameStr(typ->typname)));
 	ReleaseSysCache(tp);
 }
 
@@ -371,7 +364,8 @@ type_schema(SchemaBuf *sb, const W2aType *type)
 			}
 			break;
 		case W2A_T_COMPOSITE:
-			if (schema_record_begin(sb, type->record_name, NULL))
+			if (schema_record_begin(sb, schema_composite_name(sb, type->record_name, type->typid),
+									NULL))
 			{
 				for (i = 0; i < type->nfields; i++)
 				{

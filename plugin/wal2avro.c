@@ -682,7 +682,7 @@ wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 						 newtuple, NULL, change->lsn);
 			break;
 		case REORDER_BUFFER_CHANGE_UPDATE:
-			if (oldtuple && entry->nkeys > 0 &&
+			if (oldtuple && entry->nkeys > 0 && entry->old_key_logged &&
 				key_changed(data, entry, desc, oldtuple, newtuple))
 			{
 				write_change(ctx, data, entry, txn, desc, W2A_OP_DELETE, oldtuple,

@@ -183,6 +183,8 @@ typedef struct SchemaBuf
 	StringInfoData full;		/* the schema as published */
 	StringInfoData canon;		/* its Parsing Canonical Form */
 	List	   *defined;		/* full names defined so far (char *) */
+	List	   *composite_names;	/* record names given to composite types */
+	List	   *composite_oids; /* ... and the types they were given to */
 } SchemaBuf;
 
 extern void schema_init(SchemaBuf *sb);
@@ -198,6 +200,7 @@ extern void schema_fixed(SchemaBuf *sb, const char *fullname, int size, const ch
 extern uint64 schema_fingerprint(const char *canon, size_t len);
 extern char *schema_avro_name(const char *pgname);
 extern void schema_make_unique(char **names, int n);
+extern const char *schema_composite_name(SchemaBuf *sb, const char *name, Oid typid);
 
 /* ---------------------------------------------------------------------
  * avro_writer.c: Avro binary primitives into a StringInfo
@@ -243,6 +246,7 @@ typedef struct RelSchemaEntry
 	int			nfields;
 	W2aField   *fields;			/* published columns, in column order */
 	int			nkeys;
+	bool		old_key_logged; /* an old row logged by PostgreSQL has the key */
 	int		   *key_fields;		/* indexes into fields, in key order */
 	W2aField   *key_defs;		/* the key record's fields */
 	char	   *key_schema;		/* JSON, or NULL without a key */

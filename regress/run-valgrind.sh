@@ -14,7 +14,10 @@ command -v valgrind >/dev/null || fail "valgrind is not installed (apt-get insta
 
 export W2A_PG_VALGRIND=1
 dir=$(w2a_tmpdir valgrind)
-pg_start "$dir" "$W2A_ROOT/regress/logical.conf"
+export W2A_VALGRIND_LOGS=$dir/logs
+mkdir -p "$W2A_VALGRIND_LOGS"
+chmod 777 "$W2A_VALGRIND_LOGS"
+pg_start "$dir/pg" "$W2A_ROOT/regress/logical.conf"
 cd "$W2A_ROOT"
 rm -rf regress/out
 mkdir -p regress/out
@@ -27,7 +30,7 @@ pg_stop
 ours=0
 theirs=0
 : >"$dir/ours.txt"
-for log in "$dir"/valgrind.*.log; do
+for log in "$W2A_VALGRIND_LOGS"/valgrind.*.log; do
 	[ -s "$log" ] || continue
 	read -r o t < <(awk -v ours="$dir/ours.txt" '
 		/^==[0-9]+== [A-Za-z]/ && !inblock { inblock = 1; block = "" }
@@ -40,7 +43,7 @@ for log in "$dir"/valgrind.*.log; do
 	ours=$((ours + o))
 	theirs=$((theirs + t))
 done
-info "valgrind: $ours errors in wal2avro code, $theirs elsewhere in PostgreSQL"
+info "valgrind: $ours errors in wal2avro code, $theirs elsewhere in PostgreSQL (logs in $W2A_VALGRIND_LOGS)"
 if [ "$ours" -gt 0 ]; then
 	head -n 200 "$dir/ours.txt" >&2
 	fail "valgrind found errors in wal2avro code"

@@ -371,7 +371,7 @@ check_slot(const char *value, char *err, size_t errlen)
 static const char *
 template_placeholder(const char *p, size_t *len)
 {
-	static const char *const names[] = {"prefix", "schema", "table", "op"};
+	static const char *const names[] = {"prefix", "schema", "table", "op", "op_name"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 	{
@@ -400,7 +400,7 @@ check_template(const char *value, char *err, size_t errlen)
 			if (template_placeholder(p + 1, &len) == NULL)
 			{
 				set_error(err, errlen,
-						  "invalid value for option \"topic-template\": \"%s\" (unknown placeholder at \"%s\"; the placeholders are {prefix}, {schema}, {table} and {op})",
+						  "invalid value for option \"topic-template\": \"%s\" (unknown placeholder at \"%s\"; the placeholders are {prefix}, {schema}, {table}, {op} and {op_name})",
 						  value, p);
 				return -1;
 			}
@@ -1215,7 +1215,8 @@ config_usage(FILE *out)
 			"                             (default: %s)\n"
 			"      --topic-template=TEMPLATE\n"
 			"                             topic of a table, from {prefix}, {schema},\n"
-			"                             {table} and {op}\n"
+			"                             {table}, {op} (c, u, d) and {op_name}\n"
+			"                             (created, updated, deleted)\n"
 			"                             (default: %s)\n"
 			"      --schema-topic=TOPIC   topic receiving every schema\n"
 			"                             (default: %s)\n"
@@ -1279,6 +1280,9 @@ config_expand_topic(const RelayConfig *cfg, const char *schema,
 				piece = schema;
 			else if (strcmp(name, "table") == 0)
 				piece = table;
+			else if (strcmp(name, "op_name") == 0)
+				piece = !op ? "" : op[0] == 'c' ? "created" : op[0] == 'u' ? "updated" :
+					op[0] == 'd' ? "deleted" : op[0] == 'r' ? "read" : op;
 			else
 				piece = op ? op : "";
 			len = strlen(piece);

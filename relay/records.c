@@ -611,7 +611,7 @@ records_create(const RelayConfig *cfg, LsnTracker *tracker)
 		return NULL;
 	r->cfg = cfg;
 	r->tracker = tracker;
-	r->template_has_op = strstr(cfg->topic_template, "{op}") != NULL;
+	r->template_has_op = strstr(cfg->topic_template, "{op") != NULL;
 	return r;
 }
 

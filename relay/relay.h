@@ -173,7 +173,7 @@ typedef struct RelayConfig
 	/* kafka */
 	char	   *brokers;		/* bootstrap.servers */
 	char	   *topic_prefix;
-	char	   *topic_template; /* with {prefix} {schema} {table} {op} */
+	char	   *topic_template; /* with {prefix} {schema} {table} {op} {op_name} */
 	char	   *schema_topic;
 	bool		tombstones;		/* a null-valued record after each delete */
 	char	   *dead_letter_topic;

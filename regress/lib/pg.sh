@@ -104,16 +104,17 @@ pg_restart()
 }
 
 # W2A_PG_VALGRIND=1: the server runs under valgrind's memcheck (the backend
-# cannot preload AddressSanitizer); each process logs to DIR/valgrind.PID.log.
+# cannot preload AddressSanitizer); each process logs to valgrind.PID.log in
+# W2A_VALGRIND_LOGS (default: the cluster's directory).
 pg_valgrind_wrapper()
 {
-	local dir=$1 w=$1/postgres-valgrind
+	local dir=$1 w=$1/postgres-valgrind logs=${W2A_VALGRIND_LOGS:-$1}
 	{
 		echo '#!/bin/sh'
 		echo "case \"\$1\" in -V|--version|-C) exec \"$W2A_PGBIN/postgres\" \"\$@\";; esac"
 		echo "exec valgrind --quiet --tool=memcheck --error-limit=no --num-callers=40 \\"
 		echo "	--track-origins=no --read-var-info=no --leak-check=no \\"
-		echo "	--log-file=\"$dir/valgrind.%p.log\" \"$W2A_PGBIN/postgres\" \"\$@\""
+		echo "	--log-file=\"$logs/valgrind.%p.log\" \"$W2A_PGBIN/postgres\" \"\$@\""
 	} >"$w"
 	chmod 755 "$w"
 }

@@ -428,15 +428,43 @@ def test_relation_without_key():
     out = decode_all(frames)
     assert out[1]["key_schema"] == "" and out[1]["key_fingerprint"] == 0
     assert out[2]["key"] is None and out[2]["value"] == {"msg": "x"}
-    # A key block for a keyless relation is refused, and the reverse.
+    # A key block for a keyless relation is refused, and the reverse for a
+    # create or an update ...
     frames[2] = change_frame("d", RELID + 1, 0, fp_of(NOKEY_SCHEMA), b"",
                              avro(NOKEY_SCHEMA, {"msg": "x"}))
     with pytest.raises(w.FrameError, match="no key"):
         decode_all(frames)
-    s_ = one_change_stream(FULL_ROW)
-    s_[2] = change_frame("c", RELID, KEY_FP, VALUE_FP, None,
+    for op in ("c", "u"):
+        s_ = one_change_stream(FULL_ROW, op=op)
+        s_[2] = change_frame(op, RELID, KEY_FP, VALUE_FP, None,
+                             avro(VALUE_SCHEMA, FULL_ROW))
+        with pytest.raises(w.FrameError, match="no key block"):
+            decode_all(s_)
+
+
+def test_delete_without_key_block():
+    """A delete may lack the key block although the relation has a key.
+
+    doc/protocol.md: under REPLICA IDENTITY NOTHING a DELETE logs no old
+    row, so it arrives with an absent key block; its key fingerprint is
+    still the relation's.  It decodes with key None.
+    """
+    s_ = one_change_stream(FULL_ROW, op="d")
+    s_[2] = change_frame("d", RELID, KEY_FP, VALUE_FP, None,
                          avro(VALUE_SCHEMA, FULL_ROW))
-    with pytest.raises(w.FrameError, match="no key block"):
+    out = decode_all(s_)
+    assert out[2]["op"] == "d" and out[2]["key"] is None
+    assert out[2]["value"]["id"] == 1
+    assert out[2]["value"]["note"] == FULL_ROW["note"]
+    # the fingerprints are still checked: the key one is the relation's
+    s_[2] = change_frame("d", RELID, 0, VALUE_FP, None,
+                         avro(VALUE_SCHEMA, FULL_ROW))
+    with pytest.raises(w.FrameError, match="fingerprints"):
+        decode_all(s_)
+    # and a key block that is there must still be valid
+    s_[2] = change_frame("d", RELID, KEY_FP, VALUE_FP, b"\x01",
+                         avro(VALUE_SCHEMA, FULL_ROW))
+    with pytest.raises(w.FrameError):
         decode_all(s_)
 
 

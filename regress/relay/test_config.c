@@ -809,6 +809,16 @@ test_topics(void)
 	CHECK_INT(config_expand_topic(&cfg, "s", "t", NULL, buf, sizeof(buf)), 5);
 	CHECK_STR(buf, "x_.tt");
 	config_free(&cfg);
+
+	/* per-operation topics with names, as orders.created/updated/deleted */
+	CHECK_INT(parse(&cfg, "-b", "x:1", "--topic-template={table}.{op_name}", NULL), 0);
+	CHECK_INT(config_expand_topic(&cfg, "s", "orders", "c", buf, sizeof(buf)), 14);
+	CHECK_STR(buf, "orders.created");
+	CHECK_INT(config_expand_topic(&cfg, "s", "orders", "u", buf, sizeof(buf)), 14);
+	CHECK_STR(buf, "orders.updated");
+	CHECK_INT(config_expand_topic(&cfg, "s", "orders", "d", buf, sizeof(buf)), 14);
+	CHECK_STR(buf, "orders.deleted");
+	config_free(&cfg);
 }
 
 static void

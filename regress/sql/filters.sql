@@ -26,6 +26,17 @@ SELECT regress_changes('regression_slot', 'include-tables', 'shop.order*',
        'key-columns', 'shop.orders:customer_id;shop.order_items:order_id',
        'topic-prefix', 'orders-prod');
 
+-- a chosen key outside the replica identity: a primary-key change is an
+-- update under that key; a delete logs only the identity, so its key is null
+CREATE TABLE shop.kx (id int PRIMARY KEY, code text NOT NULL);
+INSERT INTO shop.kx VALUES (1, 'a');
+UPDATE shop.kx SET id = 2;
+DELETE FROM shop.kx;
+SELECT j->>'op' AS op, j->'key' AS key, j #> '{value,before}' AS before
+  FROM (SELECT r::jsonb AS j FROM regress_changes('regression_slot',
+        'include-tables', 'shop.kx', 'key-columns', 'shop.kx:code') r) s
+ WHERE j->>'kind' = 'change';
+
 -- the flat envelope, and one topic for everything
 UPDATE shop.orders SET total = 29.99 WHERE id = 2;
 DELETE FROM shop.orders WHERE id = 1;

@@ -56,8 +56,10 @@ SCHEMA: both schemas parse with fastavro.parse_schema; their fingerprints
 match the frame; a key schema is present exactly when the key fingerprint is
 non-zero, and its record has one field per key column, whose "pg.name" (or
 name) is that column.  CHANGE: a SCHEMA for its relation came first and the
-change uses that relation's latest schema; the key block is absent exactly
-when the relation has no key; the block is valid Avro for the schema (see
+change uses that relation's latest schema; the key block is absent when
+the relation has no key, and present when it has one, except that a delete
+('d') may lack it (REPLICA IDENTITY NOTHING logs no old row, so no key: the
+decoded key is None); the block is valid Avro for the schema (see
 check_avro: union and enum indexes in range, ints within 32 bits, booleans 0
 or 1, minimal varints, valid UTF-8, decimals within their precision, no byte
 left over), which fastavro alone does not check; fastavro decodes it and
@@ -870,11 +872,17 @@ class Decoder:
             key = None
         else:
             if f["key"] is None:
-                raise FrameError(
-                    f"CHANGE of {name}: no key block but the relation has a "
-                    f"key")
-            key = rel.key.decode(f["key"], self.strict_avro,
-                                 self.named_types)
+                # a delete without an old row (REPLICA IDENTITY NOTHING)
+                # has no key; a create or an update always has one
+                if f["op"] != "d":
+                    raise FrameError(
+                        f"CHANGE of {name}: no key block but the relation "
+                        f"has a key (op {f['op']!r}; only a delete may lack "
+                        f"it)")
+                key = None
+            else:
+                key = rel.key.decode(f["key"], self.strict_avro,
+                                     self.named_types)
         value = rel.value.decode(f["value"], self.strict_avro,
                                  self.named_types)
         if isinstance(value, dict):
