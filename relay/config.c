@@ -77,6 +77,7 @@ typedef struct ConfigKey
 static const ConfigKey config_keys[] = {
 	/* general */
 	{"log-level", KEY_LOG_LEVEL, offsetof(RelayConfig, log_level), 0, 0},
+	{"log-file", KEY_TEXT, offsetof(RelayConfig, log_file), 0, 0},
 	/* connection */
 	{"dbname", KEY_TEXT, offsetof(RelayConfig, dbname), 0, 0},
 	/* replication */
@@ -103,6 +104,7 @@ static const ConfigKey config_keys[] = {
 enum
 {
 	OPT_LOG_LEVEL = 256,
+	OPT_LOG_FILE,
 	OPT_CREATE_SLOT,
 	OPT_NO_CREATE_SLOT,
 	OPT_RECONNECT_MAX_BACKOFF,
@@ -126,6 +128,7 @@ static const struct option long_options[] = {
 	/* general */
 	{"config", required_argument, NULL, 'c'},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"log-file", required_argument, NULL, OPT_LOG_FILE},
 	{"verbose", no_argument, NULL, 'v'},
 	/* connection */
 	{"dbname", required_argument, NULL, 'd'},
@@ -1152,6 +1155,7 @@ void
 config_free(RelayConfig *cfg)
 {
 	free(cfg->config_file);
+	free(cfg->log_file);
 	free(cfg->dbname);
 	free(cfg->pg_password);
 	free(cfg->slot);
@@ -1186,6 +1190,8 @@ config_usage(FILE *out)
 			"  -c, --config=FILE          read settings from FILE (\"key = value\" lines)\n"
 			"      --log-level=LEVEL      error, warning, info, debug or trace\n"
 			"                             (default: info)\n"
+			"      --log-file=FILE        log to FILE, reopened on SIGHUP (default:\n"
+			"                             standard error)\n"
 			"  -v, --verbose              log one level more; repeat (-vv: every record)\n"
 			"\n"
 			"Connection options:\n"

@@ -15,6 +15,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,7 @@ stream_main(RelayConfig *cfg)
 	state.tracker = &tracker;
 	state.records = records;
 	state.stop_requested = &stop_requested;
+	state.hup_requested = &hup_received;
 	state.producer = new_producer(cfg, records);
 	if (state.producer == NULL)
 	{
@@ -119,11 +121,7 @@ stream_main(RelayConfig *cfg)
 	{
 		RunResult	r;
 
-		if (hup_received)
-		{
-			hup_received = 0;
-			relay_log(RELAY_LOG_INFO, "SIGHUP: logging goes to standard error; nothing to reopen");
-		}
+		run_reopen_log(&state);
 		state.streamed_data = false;
 		r = run_stream(&state);
 		if (r == RUN_STOPPED || r == RUN_ENDPOS)
@@ -219,6 +217,13 @@ main(int argc, char **argv)
 			break;
 	}
 	relay_log_set_level(cfg.log_level);
+	if (cfg.log_file && relay_log_open(cfg.log_file) != 0)
+	{
+		relay_log(RELAY_LOG_ERROR, "could not open log file \"%s\": %s", cfg.log_file,
+				  strerror(errno));
+		config_free(&cfg);
+		return RELAY_EXIT_CONFIG;
+	}
 	install_signals();
 	rc = stream_main(&cfg);
 	config_free(&cfg);

@@ -87,6 +87,13 @@ extern void relay_log(RelayLogLevel level, const char *fmt,...) RELAY_PRINTF(2, 
  */
 extern void relay_log_hint(RelayLogLevel level, const char *fmt,...) RELAY_PRINTF(2, 3);
 
+/*
+ * Send the log (standard error) to "path", appending; call again to reopen
+ * it after rotation (SIGHUP).  Returns 0, or -1 with errno set, the log
+ * staying where it was.
+ */
+extern int	relay_log_open(const char *path);
+
 /* Set the most verbose level printed (default RELAY_LOG_DEFAULT); clamped. */
 extern void relay_log_set_level(RelayLogLevel level);
 extern RelayLogLevel relay_log_get_level(void);
@@ -183,6 +190,7 @@ typedef struct RelayConfig
 
 	/* general */
 	RelayLogLevel log_level;	/* effective: log-level raised by each -v */
+	char	   *log_file;		/* NULL: standard error */
 	int			verbose;		/* number of -v given */
 } RelayConfig;
 

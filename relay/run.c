@@ -16,6 +16,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +155,22 @@ drop_pending(RunState *s)
 	s->pending_stage = 0;
 }
 
+/* After SIGHUP: reopen the log file (log rotation). */
+void
+run_reopen_log(RunState *s)
+{
+	if (!*s->hup_requested)
+		return;
+	*s->hup_requested = 0;
+	if (s->cfg->log_file == NULL)
+		relay_log(RELAY_LOG_INFO, "SIGHUP: logging to standard error, nothing to reopen");
+	else if (relay_log_open(s->cfg->log_file) != 0)
+		relay_log(RELAY_LOG_WARNING, "could not reopen log file \"%s\": %s",
+				  s->cfg->log_file, strerror(errno));
+	else
+		relay_log(RELAY_LOG_INFO, "SIGHUP: log file reopened");
+}
+
 /*
  * Stream until stopped, the connection fails, or a fatal error.  See
  * RunResult for what the caller does next; s->err says why on failure.
@@ -217,6 +234,7 @@ run_stream(RunState *s)
 		char	   *buf;
 		StreamMsgKind kind;
 
+		run_reopen_log(s);
 		producer_poll(s->producer, 0);
 		if (records_failed(s->records, s->err, sizeof(s->err)))
 		{

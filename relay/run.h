@@ -38,6 +38,7 @@ typedef struct RunState
 	Records    *records;
 	Producer   *producer;
 	volatile sig_atomic_t *stop_requested;
+	volatile sig_atomic_t *hup_requested;	/* SIGHUP: reopen the log file */
 	char		err[1024];		/* why the last run ended, if it failed */
 
 	/* per connection */
@@ -57,5 +58,6 @@ typedef struct RunState
 } RunState;
 
 extern RunResult run_stream(RunState *s);
+extern void run_reopen_log(RunState *s);
 
 #endif							/* RELAY_RUN_H */

@@ -5,7 +5,8 @@
 # the same database (left out with include-tables) and a table of another
 # database take a heavy write load.  The slot must not pin WAL: its
 # confirmed position follows the server's (lag bounded), since with nothing
-# in flight the relay confirms the positions keepalives report.
+# in flight the relay confirms the positions keepalives report.  Also: the
+# relay's --log-file is reopened on SIGHUP (log rotation).
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 . "$W2A_ROOT/regress/lib/pg.sh"
@@ -24,7 +25,7 @@ CREATE DATABASE neighbour;
 SQL
 psql -Xq -d neighbour -c "CREATE TABLE noise (id serial PRIMARY KEY, pad text)"
 
-relay_start idle -o include-tables=public.captured
+relay_start idle -o include-tables=public.captured --log-file="$out/relay-own.log"
 psql -Xq -c "INSERT INTO captured VALUES (1)"
 start=$(psql -XAtc "SELECT pg_current_wal_lsn()")
 for i in $(seq 1 10); do
@@ -38,5 +39,11 @@ lag=$(psql -XAtc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_l
 info "slot lag after the load: $lag bytes"
 [ "$written" -gt $((20 * 1048576)) ] || fail "the load wrote too little WAL to tell"
 [ "$lag" -lt 1048576 ] || fail "the idle slot pins $lag bytes of WAL"
+# log rotation: move the file away, SIGHUP, the relay writes a new one
+mv "$out/relay-own.log" "$out/relay-own.log.1"
+kill -HUP "$RELAY_PID"
+w2a_wait_for 10 grep -q "log file reopened" "$out/relay-own.log" ||
+	fail "no new log file after SIGHUP"
+grep -q "streaming slot" "$out/relay-own.log.1" || fail "the first log file has no start line"
 relay_stop
 echo "PASS: an idle slot follows the server's position ($lag bytes behind after $((written / 1048576)) MB)"
