@@ -14,13 +14,14 @@ OBJS = \
 	plugin/record.o \
 	plugin/relcache.o \
 	plugin/schema_json.o \
+	plugin/snapshot.o \
 	plugin/sql_functions.o \
 	plugin/typemap.o \
 	plugin/wal2avro.o
 DATA = sql/wal2avro--0.1.0.sql
 PGFILEDESC = "wal2avro - logical decoding output plugin writing Avro"
 
-REGRESS = init options types replica_identity toast_unchanged schema_change transactions truncate_messages filters identifiers frames_binary
+REGRESS = init options types replica_identity toast_unchanged schema_change transactions truncate_messages filters identifiers frames_binary snapshot
 REGRESS_OPTS = --inputdir=regress --outputdir=regress/out
 ISOLATION = $(patsubst regress/specs/%.spec,%,$(sort $(wildcard regress/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=regress --outputdir=regress/out/isolation
@@ -43,8 +44,8 @@ PKG_CONFIG ?= pkg-config
 RELAY_CC ?= cc
 RELAY_CFLAGS ?= -O2 -g
 RELAY_WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
-RELAY_DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpq rdkafka avro-c)
-RELAY_DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpq rdkafka avro-c)
+RELAY_DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpq rdkafka avro-c libmicrohttpd)
+RELAY_DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpq rdkafka avro-c libmicrohttpd)
 RELAY_SRCS = $(wildcard relay/*.c)
 RELAY_LIB_SRCS = $(filter-out relay/main.c,$(RELAY_SRCS))
 RELAY_TESTS = $(patsubst regress/relay/%.c,regress/relay/%,$(wildcard regress/relay/test_*.c))

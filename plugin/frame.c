@@ -8,6 +8,8 @@
  * length and returns its offset; frame_end patches the length once the body
  * is written.  Byte blocks whose length is only known after encoding (Avro
  * payloads) work the same way with frame_block_begin/frame_block_end.
+ * The SCHEMA frame and the head of the CHANGE frame are written here whole,
+ * for the stream and for snapshot frames alike.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -128,4 +130,47 @@ void
 frame_block_end(StringInfo out, int start)
 {
 	w2a_put_u32((unsigned char *) out->data + start, out->len - start - 4);
+}
+
+/*
+ * Append the SCHEMA frame of a relation's cache entry.  ERROR only if the
+ * body is larger than the protocol allows.
+ */
+void
+frame_write_schema(StringInfo out, const RelSchemaEntry *entry)
+{
+	int			start = frame_begin(out, W2A_FRAME_SCHEMA);
+	int			i;
+
+	frame_put_u32(out, entry->relid);
+	frame_put_u64(out, entry->key_fp);
+	frame_put_u64(out, entry->value_fp);
+	frame_put_str(out, entry->nspname);
+	frame_put_str(out, entry->relname);
+	frame_put_str(out, entry->topic);
+	frame_put_u16(out, (uint16) entry->nkeys);
+	for (i = 0; i < entry->nkeys; i++)
+		frame_put_str(out, entry->key_defs[i].pg_name);
+	frame_put_str(out, entry->key_schema);
+	frame_put_str(out, entry->value_schema);
+	frame_end(out, start);
+}
+
+/*
+ * Open a CHANGE frame: header, op, relation, LSN and fingerprints.  Returns
+ * the header's offset; the caller appends the key and value blocks and
+ * closes the frame with frame_end.  Cannot fail except on memory.
+ */
+int
+frame_change_begin(StringInfo out, char op, const RelSchemaEntry *entry,
+				   XLogRecPtr lsn)
+{
+	int			start = frame_begin(out, W2A_FRAME_CHANGE);
+
+	frame_put_u8(out, (uint8) op);
+	frame_put_u32(out, entry->relid);
+	frame_put_u64(out, lsn);
+	frame_put_u64(out, entry->key_fp);
+	frame_put_u64(out, entry->value_fp);
+	return start;
 }

@@ -7,7 +7,8 @@
  * The value is a Debezium-shaped envelope (before, after, source, op, ts_ms)
  * or, with envelope=flat, the row itself with __op, __lsn, __source_ts_ms
  * and __deleted.  The constant part of the Source record is encoded once per
- * relation (source_head) and copied into every change.
+ * relation (source_head) and copied into every change; the rest comes from
+ * the W2aSource of the change, streamed or read by a snapshot.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -180,7 +181,6 @@ record_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
 	avro_write_string(&entry->source_head, data->dbname);
 	avro_write_string(&entry->source_head, entry->nspname);
 	avro_write_string(&entry->source_head, entry->relname);
-	avro_write_string(&entry->source_head, "false");
 }
 
 /* ------------------------------------------------------------------------
@@ -339,7 +339,7 @@ commit_ms(Wal2AvroData *data, TimestampTz commit_time)
 
 static void
 write_source_json(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
-				  TransactionId xid, XLogRecPtr lsn, TimestampTz commit_time)
+				  const W2aSource *source)
 {
 	appendStringInfo(out, "{\"version\":\"%s\",\"connector\":\"wal2avro\",\"name\":",
 					 WAL2AVRO_VERSION);
@@ -350,21 +350,42 @@ write_source_json(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 	escape_json(out, entry->nspname);
 	appendStringInfoString(out, ",\"table\":");
 	escape_json(out, entry->relname);
-	appendStringInfo(out, ",\"snapshot\":\"false\",\"ts_ms\":" INT64_FORMAT
-					 ",\"txId\":%u,\"lsn\":" UINT64_FORMAT ",\"xmin\":null}",
-					 commit_ms(data, commit_time), xid, (uint64) lsn);
+	appendStringInfoString(out, ",\"snapshot\":");
+	escape_json(out, source->snapshot);
+	appendStringInfo(out, ",\"ts_ms\":" INT64_FORMAT, commit_ms(data, source->time));
+	if (TransactionIdIsValid(source->xid))
+		appendStringInfo(out, ",\"txId\":%u", source->xid);
+	else
+		appendStringInfoString(out, ",\"txId\":null");
+	if (!XLogRecPtrIsInvalid(source->lsn))
+		appendStringInfo(out, ",\"lsn\":" UINT64_FORMAT ",\"xmin\":null}",
+						 (uint64) source->lsn);
+	else
+		appendStringInfoString(out, ",\"lsn\":null,\"xmin\":null}");
+}
+
+/* An optional long of the Source record: null, or the value */
+static void
+write_optional_long(StringInfo out, bool present, int64 v)
+{
+	avro_write_long(out, present ? 1 : 0);
+	if (present)
+		avro_write_long(out, v);
 }
 
 /*
  * Write the value record of a change: the envelope, or the flat row.
  * toast_source (may be NULL) is the old row PostgreSQL logged, where the
- * new row's unlogged TOAST values can be found.
+ * new row's unlogged TOAST values can be found.  source says where the
+ * change comes from (Source's snapshot, ts_ms, txId and lsn; the flat
+ * __lsn and __source_ts_ms).  Cannot fail except on memory or a value its
+ * type cannot encode; allocates in the current memory context.
  */
 void
 record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 				   TupleDesc desc, char op, HeapTuple oldtuple,
-				   HeapTuple newtuple, HeapTuple toast_source, TransactionId xid,
-				   XLogRecPtr lsn, TimestampTz commit_time)
+				   HeapTuple newtuple, HeapTuple toast_source,
+				   const W2aSource *source)
 {
 	bool		json = (data->format == W2A_FORMAT_JSON);
 	char		opstr[2] = {op, '\0'};
@@ -399,14 +420,14 @@ record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 			appendStringInfo(out, "%s\"__op\":\"%c\",\"__lsn\":" UINT64_FORMAT
 							 ",\"__source_ts_ms\":" INT64_FORMAT ",\"__deleted\":%s}",
 							 (row && entry->nfields > 0) ? "," : "",
-							 op, (uint64) lsn, commit_ms(data, commit_time),
+							 op, (uint64) source->lsn, commit_ms(data, source->time),
 							 op == 'd' ? "true" : "false");
 		}
 		else
 		{
 			avro_write_string(out, opstr);
-			avro_write_long(out, (int64) lsn);
-			avro_write_long(out, commit_ms(data, commit_time));
+			avro_write_long(out, (int64) source->lsn);
+			avro_write_long(out, commit_ms(data, source->time));
 			avro_write_bool(out, op == 'd');
 		}
 		return;
@@ -425,7 +446,7 @@ record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 		else
 			appendStringInfoString(out, "null");
 		appendStringInfoString(out, ",\"source\":");
-		write_source_json(out, data, entry, xid, lsn, commit_time);
+		write_source_json(out, data, entry, source);
 		appendStringInfo(out, ",\"op\":\"%c\",\"ts_ms\":", op);
 		if (data->include_timestamps)
 			appendStringInfo(out, INT64_FORMAT "}", data->txn_ts_ms);
@@ -450,13 +471,12 @@ record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 	else
 		avro_write_long(out, 0);
 
-	/* source: the constant head, then ts_ms, txId, lsn, xmin */
+	/* source: the constant head, then snapshot, ts_ms, txId, lsn, xmin */
 	appendBinaryStringInfo(out, entry->source_head.data, entry->source_head.len);
-	avro_write_long(out, commit_ms(data, commit_time));
-	avro_write_long(out, 1);
-	avro_write_long(out, xid);
-	avro_write_long(out, 1);
-	avro_write_long(out, (int64) lsn);
+	avro_write_string(out, source->snapshot);
+	avro_write_long(out, commit_ms(data, source->time));
+	write_optional_long(out, TransactionIdIsValid(source->xid), source->xid);
+	write_optional_long(out, !XLogRecPtrIsInvalid(source->lsn), (int64) source->lsn);
 	avro_write_long(out, 0);
 
 	avro_write_string(out, opstr);

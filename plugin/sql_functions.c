@@ -41,10 +41,11 @@ PG_FUNCTION_INFO_V1(wal2avro_frame_to_jsonb);
 /*
  * Options as the SQL decoding functions take them: a text array of
  * alternating names and values, turned into the DefElem list the plugin
- * parses.
+ * parses (wal2avro_parse_options).  ERROR on an odd count or a null name;
+ * allocates in the current memory context.
  */
-static List *
-options_from_array(ArrayType *arr)
+List *
+sql_options_from_array(ArrayType *arr)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -97,7 +98,7 @@ wal2avro_avro_schemas(PG_FUNCTION_ARGS)
 	data.cache_cxt = CurrentMemoryContext;
 	data.dbname = get_database_name(MyDatabaseId);
 	wal2avro_parse_options(&data, PG_ARGISNULL(1) ? NIL :
-						   options_from_array(PG_GETARG_ARRAYTYPE_P(1)));
+						   sql_options_from_array(PG_GETARG_ARRAYTYPE_P(1)));
 
 	rel = table_open(relid, AccessShareLock);
 	if (rel->rd_rel->relkind != RELKIND_RELATION &&

@@ -496,22 +496,7 @@ write_schema(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 						 entry->value_schema);
 	}
 	else
-	{
-		int			start = frame_begin(out, W2A_FRAME_SCHEMA);
-
-		frame_put_u32(out, entry->relid);
-		frame_put_u64(out, entry->key_fp);
-		frame_put_u64(out, entry->value_fp);
-		frame_put_str(out, entry->nspname);
-		frame_put_str(out, entry->relname);
-		frame_put_str(out, entry->topic);
-		frame_put_u16(out, (uint16) entry->nkeys);
-		for (i = 0; i < entry->nkeys; i++)
-			frame_put_str(out, entry->key_defs[i].pg_name);
-		frame_put_str(out, entry->key_schema);
-		frame_put_str(out, entry->value_schema);
-		frame_end(out, start);
-	}
+		frame_write_schema(out, entry);
 	OutputPluginWrite(ctx, false);
 	entry->schema_sent = true;
 }
@@ -536,7 +521,7 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 			 HeapTuple newtuple, HeapTuple toast_source, XLogRecPtr lsn)
 {
 	StringInfo	out = ctx->out;
-	TimestampTz commit_time = W2A_TXN_COMMIT_TIME(txn);
+	W2aSource	source = {"false", txn->xid, lsn, W2A_TXN_COMMIT_TIME(txn)};
 	int			vstart;
 
 	OutputPluginPrepareWrite(ctx, false);
@@ -552,20 +537,15 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 		appendStringInfoString(out, ",\"value\":");
 		vstart = out->len;
 		record_write_value(out, data, entry, desc, op, oldtuple, newtuple,
-						   toast_source, txn->xid, lsn, commit_time);
+						   toast_source, &source);
 		check_record_size(data, entry, lsn, out->len - vstart);
 		appendStringInfoChar(out, '}');
 	}
 	else
 	{
-		int			start = frame_begin(out, W2A_FRAME_CHANGE);
+		int			start = frame_change_begin(out, op, entry, lsn);
 		int			block;
 
-		frame_put_u8(out, (uint8) op);
-		frame_put_u32(out, entry->relid);
-		frame_put_u64(out, lsn);
-		frame_put_u64(out, entry->key_fp);
-		frame_put_u64(out, entry->value_fp);
 		block = frame_block_begin(out);
 		if (record_write_key(out, data, entry, desc, newtuple, oldtuple))
 			frame_block_end(out, block);
@@ -576,7 +556,7 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 		}
 		block = frame_block_begin(out);
 		record_write_value(out, data, entry, desc, op, oldtuple, newtuple,
-						   toast_source, txn->xid, lsn, commit_time);
+						   toast_source, &source);
 		frame_block_end(out, block);
 		check_record_size(data, entry, lsn, out->len - block - 4);
 		frame_end(out, start);

@@ -229,6 +229,12 @@ extern void frame_put_block(StringInfo out, const char *data, uint32 len);
 extern int	frame_block_begin(StringInfo out);
 extern void frame_block_end(StringInfo out, int start);
 
+struct RelSchemaEntry;
+
+extern void frame_write_schema(StringInfo out, const struct RelSchemaEntry *entry);
+extern int	frame_change_begin(StringInfo out, char op,
+							   const struct RelSchemaEntry *entry, XLogRecPtr lsn);
+
 /* ---------------------------------------------------------------------
  * relcache.c: per-relation schema cache
  * ---------------------------------------------------------------------
@@ -269,13 +275,31 @@ extern bool table_matches(List *patterns, const char *nspname, const char *relna
  * record.c: a change's key and value, in Avro or JSON
  * ---------------------------------------------------------------------
  */
+
+/* Where a change comes from: the Source record and the flat __ fields */
+typedef struct W2aSource
+{
+	const char *snapshot;		/* Source.snapshot: "false" when streamed,
+								 * "first", "true" or "last" in a snapshot */
+	TransactionId xid;			/* txId; InvalidTransactionId writes null */
+	XLogRecPtr	lsn;			/* lsn; InvalidXLogRecPtr writes null (__lsn 0) */
+	TimestampTz time;			/* ts_ms: commit time, or when a snapshot read it */
+} W2aSource;
+
 extern void record_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry);
 extern bool record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 							 TupleDesc desc, HeapTuple newtuple, HeapTuple oldtuple);
 extern void record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 							   TupleDesc desc, char op, HeapTuple oldtuple,
 							   HeapTuple newtuple, HeapTuple toast_source,
-							   TransactionId xid, XLogRecPtr lsn,
-							   TimestampTz commit_time);
+							   const W2aSource *source);
+
+/* ---------------------------------------------------------------------
+ * sql_functions.c: the extension's SQL-callable functions
+ * ---------------------------------------------------------------------
+ */
+struct ArrayType;
+
+extern List *sql_options_from_array(struct ArrayType *arr);
 
 #endif							/* WAL2AVRO_H */

@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 packages=(
 	build-essential pkg-config clang valgrind sudo
 	postgresql-15 postgresql-server-dev-15 postgresql-15-wal2json libpq-dev
-	librdkafka-dev kcat libavro-dev
+	librdkafka-dev kcat libavro-dev libmicrohttpd-dev
 	openjdk-17-jdk-headless maven
 	python3 python3-venv
 )

@@ -23,6 +23,23 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'wal2avro_frame_to_jsonb'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+-- A table's rows under the caller's snapshot, as the frames the stream would
+-- carry for them with these plugin options: its SCHEMA frame, then one
+-- CHANGE frame (op 'r') per row.  Call it in the select list, as in
+-- DECLARE c CURSOR FOR SELECT wal2avro.snapshot_frames('public.orders'), so
+-- rows stream one by one; in FROM the whole set is collected first.
+CREATE FUNCTION snapshot_frames(rel regclass, options text[] DEFAULT '{}')
+RETURNS SETOF bytea
+AS 'MODULE_PATHNAME', 'wal2avro_snapshot_frames'
+LANGUAGE C VOLATILE;
+
+-- About how many CHANGE frames snapshot_frames() returns for a table, from
+-- the statistics of its last VACUUM or ANALYZE; -1 when unknown.
+CREATE FUNCTION snapshot_row_estimate(rel regclass)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'wal2avro_snapshot_row_estimate'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
 -- Logical slots and how far behind the server's WAL position each one is.
 CREATE VIEW slots AS
 SELECT s.slot_name,
