@@ -41,6 +41,7 @@
 #define DEFAULT_MAX_IN_FLIGHT_BYTES (UINT64_C(64) * 1024 * 1024)
 
 #define MAX_SECONDS				3600
+#define DEFAULT_METRICS_LISTEN	"127.0.0.1:9187"
 #define MIN_IN_FLIGHT_BYTES		1024
 #define MAX_IN_FLIGHT_BYTES		(INT64_C(1) << 40)
 #define MAX_TOPIC_LEN			249 /* Kafka's limit */
@@ -58,6 +59,7 @@ typedef enum KeyKind
 	KEY_BOOL,
 	KEY_SECONDS,				/* integer in [min, max] */
 	KEY_SIZE,					/* bytes, with an optional unit, in [min, max] */
+	KEY_RATIO,					/* a fraction from 0 to 1 */
 	KEY_LOG_LEVEL,
 	KEY_LSN,
 	KEY_ON_ERROR,
@@ -98,6 +100,13 @@ static const ConfigKey config_keys[] = {
 	{"on-error", KEY_ON_ERROR, offsetof(RelayConfig, on_error), 0, 0},
 	{"max-in-flight-bytes", KEY_SIZE, offsetof(RelayConfig, max_in_flight_bytes),
 	MIN_IN_FLIGHT_BYTES, MAX_IN_FLIGHT_BYTES},
+	/* monitoring */
+	{"metrics-listen", KEY_TEXT, offsetof(RelayConfig, metrics_listen), 0, 0},
+	{"health-max-lag-bytes", KEY_SIZE, offsetof(RelayConfig, health_max_lag_bytes), 0, MAX_IN_FLIGHT_BYTES},
+	{"health-max-error-ratio", KEY_RATIO, offsetof(RelayConfig, health_max_error_ratio), 0, 0},
+	{"heartbeat-interval", KEY_SECONDS, offsetof(RelayConfig, heartbeat_interval), 0, MAX_SECONDS},
+	{"heartbeat-topic", KEY_TOPIC, offsetof(RelayConfig, heartbeat_topic), 0, 0},
+	{"heartbeat-action-query", KEY_TEXT, offsetof(RelayConfig, heartbeat_action_query), 0, 0},
 };
 
 /* Codes of the long-only options (past every char). */
@@ -116,6 +125,12 @@ enum
 	OPT_DEAD_LETTER_TOPIC,
 	OPT_ON_ERROR,
 	OPT_MAX_IN_FLIGHT_BYTES,
+	OPT_METRICS_LISTEN,
+	OPT_HEALTH_MAX_LAG_BYTES,
+	OPT_HEALTH_MAX_ERROR_RATIO,
+	OPT_HEARTBEAT_INTERVAL,
+	OPT_HEARTBEAT_TOPIC,
+	OPT_HEARTBEAT_ACTION_QUERY,
 	OPT_PRINT_CONFIG
 };
 
@@ -152,6 +167,13 @@ static const struct option long_options[] = {
 	{"dead-letter-topic", required_argument, NULL, OPT_DEAD_LETTER_TOPIC},
 	{"on-error", required_argument, NULL, OPT_ON_ERROR},
 	{"max-in-flight-bytes", required_argument, NULL, OPT_MAX_IN_FLIGHT_BYTES},
+	/* monitoring */
+	{"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+	{"health-max-lag-bytes", required_argument, NULL, OPT_HEALTH_MAX_LAG_BYTES},
+	{"health-max-error-ratio", required_argument, NULL, OPT_HEALTH_MAX_ERROR_RATIO},
+	{"heartbeat-interval", required_argument, NULL, OPT_HEARTBEAT_INTERVAL},
+	{"heartbeat-topic", required_argument, NULL, OPT_HEARTBEAT_TOPIC},
+	{"heartbeat-action-query", required_argument, NULL, OPT_HEARTBEAT_ACTION_QUERY},
 	/* actions */
 	{"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
 	{"version", no_argument, NULL, 'V'},
@@ -581,6 +603,23 @@ apply_setting(RelayConfig *cfg, const char *key, const char *value,
 				return -1;
 			*(uint64_t *) member = (uint64_t) n;
 			return 0;
+		case KEY_RATIO:
+			{
+				char	   *end;
+				double		d;
+
+				errno = 0;
+				d = strtod(value, &end);
+				if (errno != 0 || end == value || *end != '\0' || !(d >= 0.0 && d <= 1.0))
+				{
+					set_error(err, errlen,
+							  "invalid value for option \"%s\": \"%s\" (expected a fraction from 0 to 1)",
+							  k->name, value);
+					return -1;
+				}
+				*(double *) member = d;
+				return 0;
+			}
 		case KEY_LOG_LEVEL:
 			if (!relay_log_level_parse(value, (RelayLogLevel *) member))
 			{
@@ -1089,7 +1128,9 @@ config_init(RelayConfig *cfg)
 	cfg->on_error = RELAY_ON_ERROR_STOP;
 	cfg->max_in_flight_bytes = DEFAULT_MAX_IN_FLIGHT_BYTES;
 	cfg->log_level = RELAY_LOG_DEFAULT;
-	if (!cfg->slot || !cfg->topic_prefix || !cfg->topic_template || !cfg->schema_topic)
+	cfg->metrics_listen = strdup(DEFAULT_METRICS_LISTEN);
+	if (!cfg->slot || !cfg->topic_prefix || !cfg->topic_template || !cfg->schema_topic ||
+		!cfg->metrics_listen)
 		return -1;
 	return 0;
 }
@@ -1156,6 +1197,9 @@ config_free(RelayConfig *cfg)
 {
 	free(cfg->config_file);
 	free(cfg->log_file);
+	free(cfg->metrics_listen);
+	free(cfg->heartbeat_topic);
+	free(cfg->heartbeat_action_query);
 	free(cfg->dbname);
 	free(cfg->pg_password);
 	free(cfg->slot);
@@ -1237,6 +1281,26 @@ config_usage(FILE *out)
 			"                             stop reading WAL while this much awaits\n"
 			"                             acknowledgement (default: 64MB)\n"
 			"\n", DEFAULT_TOPIC_PREFIX, DEFAULT_TOPIC_TEMPLATE, DEFAULT_SCHEMA_TOPIC);
+	fprintf(out,
+			"Monitoring options:\n"
+			"      --metrics-listen=HOST:PORT\n"
+			"                             serve /metrics, /healthz and /readyz over HTTP;\n"
+			"                             \"off\" turns it off (default: %s)\n"
+			"      --health-max-lag-bytes=SIZE\n"
+			"                             /readyz fails above this slot lag (default: 0,\n"
+			"                             no limit)\n"
+			"      --health-max-error-ratio=FRACTION\n"
+			"                             /readyz fails above this share of failed\n"
+			"                             deliveries over a minute (default: 0, no limit)\n"
+			"      --heartbeat-interval=SECS\n"
+			"                             send a heartbeat through the slot and onto the\n"
+			"                             heartbeat topic this often (default: 0, none)\n"
+			"      --heartbeat-topic=TOPIC\n"
+			"                             (default: __wal2avro-heartbeat.PREFIX)\n"
+			"      --heartbeat-action-query=SQL\n"
+			"                             run this too with each heartbeat, e.g. a write\n"
+			"                             that keeps a quiet database moving\n"
+			"\n", DEFAULT_METRICS_LISTEN);
 	fprintf(out,
 			"Actions:\n"
 			"      --print-config         print the effective configuration, secrets\n"

@@ -262,6 +262,7 @@ config_print(const RelayConfig *cfg, FILE *out)
 
 	/* general */
 	fprintf(out, "log-level = %s\n", relay_log_level_name(cfg->log_level));
+	print_string(out, "log-file", cfg->log_file);
 
 	/* connection */
 	print_string(out, "dbname", cfg->dbname ? (dbname ? dbname : "***") : NULL);
@@ -303,6 +304,15 @@ config_print(const RelayConfig *cfg, FILE *out)
 			cfg->on_error == RELAY_ON_ERROR_STOP ? "stop" : "dead-letter");
 	fprintf(out, "max-in-flight-bytes = %llu\n",
 			(unsigned long long) cfg->max_in_flight_bytes);
+	/* monitoring */
+	print_string(out, "metrics-listen", cfg->metrics_listen);
+	fprintf(out, "health-max-lag-bytes = %llu\n",
+			(unsigned long long) cfg->health_max_lag_bytes);
+	fprintf(out, "health-max-error-ratio = %g\n", cfg->health_max_error_ratio);
+	fprintf(out, "heartbeat-interval = %d\n", cfg->heartbeat_interval);
+	print_string(out, "heartbeat-topic", cfg->heartbeat_topic);
+	print_string(out, "heartbeat-action-query", cfg->heartbeat_action_query);
+
 	for (size_t i = 0; i < cfg->kafka.count; i++)
 	{
 		const RelaySetting *s = &cfg->kafka.items[i];

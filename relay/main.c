@@ -85,6 +85,41 @@ new_producer(const RelayConfig *cfg, Records *records)
 	return p;
 }
 
+/*
+ * Start the metrics endpoint unless metrics-listen is "off".  Returns 0
+ * (with *m NULL when off), or -1 after logging why.
+ */
+static int
+start_metrics(const RelayConfig *cfg, Metrics **m)
+{
+	MetricsConfig mc = {0};
+	char		host[256];
+	char		err[512];
+	int			port;
+
+	*m = NULL;
+	if (cfg->metrics_listen == NULL || strcmp(cfg->metrics_listen, "off") == 0)
+		return 0;
+	if (metrics_parse_listen(cfg->metrics_listen, host, sizeof(host), &port, err, sizeof(err)) != 0)
+	{
+		relay_log(RELAY_LOG_ERROR, "invalid value for option \"metrics-listen\": %s", err);
+		return -1;
+	}
+	mc.listen_host = host;
+	mc.port = port;
+	mc.max_lag_bytes = cfg->health_max_lag_bytes;
+	mc.max_error_ratio = cfg->health_max_error_ratio;
+	*m = metrics_start(&mc, err, sizeof(err));
+	if (*m == NULL)
+	{
+		relay_log(RELAY_LOG_ERROR, "%s", err);
+		relay_log_hint(RELAY_LOG_ERROR, "Choose another address with --metrics-listen, or turn the endpoint off with --metrics-listen=off.");
+		return -1;
+	}
+	relay_log(RELAY_LOG_INFO, "metrics at http://%s:%d/metrics", host, metrics_port(*m));
+	return 0;
+}
+
 static int
 stream_main(RelayConfig *cfg)
 {
@@ -116,6 +151,15 @@ stream_main(RelayConfig *cfg)
 	records_set_producer(records, state.producer);
 	relay_log(RELAY_LOG_INFO, "%s %s: slot \"%s\", brokers %s", RELAY_PROGNAME, RELAY_VERSION,
 			  cfg->slot, cfg->brokers ? cfg->brokers : "(librdkafka default)");
+	if (start_metrics(cfg, &state.metrics) != 0)
+	{
+		producer_destroy(state.producer, 0);
+		records_free(records);
+		lsn_tracker_free(&tracker);
+		return RELAY_EXIT_CONFIG;
+	}
+	records_set_metrics(records, state.metrics);
+	state.heartbeat = heartbeat_create(cfg);
 
 	for (;;)
 	{
@@ -157,6 +201,8 @@ stream_main(RelayConfig *cfg)
 		else
 			relay_log(RELAY_LOG_WARNING, "%s", state.err);
 
+		run_publish_metrics(&state, false);
+		metrics_inc_reconnects(state.metrics);
 		if (stop_requested)
 			break;
 		if (cfg->no_loop)
@@ -173,6 +219,8 @@ stream_main(RelayConfig *cfg)
 		backoff = backoff * 2 > cfg->reconnect_max_backoff ? cfg->reconnect_max_backoff : backoff * 2;
 	}
 
+	heartbeat_free(state.heartbeat);
+	metrics_stop(state.metrics);
 	producer_destroy(state.producer, 10000);
 	records_free(records);
 	lsn_tracker_free(&tracker);

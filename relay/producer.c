@@ -44,6 +44,8 @@ struct Producer
 	bool		fatal;			/* a fatal error: the producer must be recreated */
 	char		fatal_msg[640];
 	bool		all_brokers_down;
+	bool		connected;		/* a broker was UP in the last statistics */
+	bool		stats_seen;
 };
 
 static void
@@ -72,9 +74,30 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		return;
 	}
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+	{
 		p->all_brokers_down = true;
+		p->connected = false;
+	}
 	/* transient: librdkafka retries by itself */
 	relay_log(RELAY_LOG_WARNING, "kafka: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+/*
+ * librdkafka's statistics, once a second: is any broker connection up?  The
+ * JSON is only scanned for the broker state, not parsed.
+ */
+static int
+stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
+{
+	Producer   *p = opaque;
+
+	(void) rk;
+	(void) json_len;
+	p->stats_seen = true;
+	p->connected = strstr(json, "\"state\":\"UP\"") != NULL;
+	if (p->connected)
+		p->all_brokers_down = false;
+	return 0;					/* librdkafka frees the JSON */
 }
 
 static void
@@ -140,6 +163,7 @@ producer_create(const RelayConfig *cfg, ProducerDeliveryFn on_delivery, void *ct
 		{"queue.buffering.max.messages", "1000000"},
 		{"linger.ms", "5"},
 		{"client.id", RELAY_PROGNAME},
+		{"statistics.interval.ms", "1000"},
 	};
 
 	if (p == NULL)
@@ -172,6 +196,7 @@ producer_create(const RelayConfig *cfg, ProducerDeliveryFn on_delivery, void *ct
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
 	rd_kafka_conf_set_log_cb(conf, log_cb);
+	rd_kafka_conf_set_stats_cb(conf, stats_cb);
 
 	p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, kerr, sizeof(kerr));
 	if (p->rk == NULL)
@@ -250,6 +275,17 @@ int
 producer_event_fd(const Producer *p)
 {
 	return p->event_pipe[0];
+}
+
+/*
+ * Is the producer connected to a broker?  From librdkafka's statistics (a
+ * second old at most); before the first, from the absence of an
+ * all-brokers-down error.
+ */
+bool
+producer_connected(const Producer *p)
+{
+	return p->stats_seen ? p->connected : !p->all_brokers_down;
 }
 
 /* Records produced and not yet reported delivered or failed. */

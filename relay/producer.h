@@ -37,6 +37,7 @@ extern ProducerStatus producer_send(Producer *p, const char *topic, const void *
 extern int	producer_poll(Producer *p, int timeout_ms);
 extern int	producer_event_fd(const Producer *p);
 extern int	producer_outq_len(const Producer *p);
+extern bool producer_connected(const Producer *p);
 extern bool producer_fatal(const Producer *p, char *err, size_t errlen);
 extern void producer_destroy(Producer *p, int flush_timeout_ms);
 

@@ -23,6 +23,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "heartbeat.h"
+#include "metrics.h"
 #include "records.h"
 #include "relay.h"
 
@@ -42,6 +44,13 @@ typedef struct RelEntry
 	char	   *table;
 	char	   *topic;			/* expanded template, when it has no {op} */
 } RelEntry;
+
+/* A committed transaction whose records are not all acknowledged yet */
+typedef struct PendingCommit
+{
+	Lsn			end_lsn;
+	int64_t		commit_time;	/* us since the Unix epoch */
+} PendingCommit;
 
 /* A published schema: its fingerprint and whether the broker has it */
 typedef struct SchemaEntry
@@ -72,6 +81,19 @@ struct Records
 	/* scratch for single-object encoded keys and values */
 	uint8_t    *buf;
 	size_t		buf_cap;
+
+	/* for metrics: the relation and op of the record being produced */
+	Metrics    *metrics;
+	const char *cur_schema;
+	const char *cur_table;
+	char		cur_op;
+	uint64_t	txn_records;	/* records produced in the open transaction */
+
+	/* committed transactions in flight, oldest first: a ring */
+	PendingCommit *commits;
+	size_t		commit_cap;
+	size_t		commit_head;
+	size_t		commit_count;
 
 	RecordsStats stats;
 	bool		discarding;		/* reports of a producer being thrown away */
@@ -294,6 +316,9 @@ send_record(Records *r, const char *topic, const void *key, size_t keylen,
 		{
 			r->stats.records_produced++;
 			r->stats.bytes_produced += keylen + valuelen;
+			r->txn_records++;
+			metrics_count_record(r->metrics, r->cur_schema, r->cur_table, r->cur_op,
+								 keylen + valuelen);
 		}
 		return RECORDS_OK;
 	}
@@ -465,6 +490,9 @@ handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 	if ((ks && !ks->acked) || (vs && !vs->acked))
 		return RECORDS_WAIT;
 
+	r->cur_schema = e->schema;
+	r->cur_table = e->table;
+	r->cur_op = op;
 	if (e->topic)
 		topic = e->topic;
 	else
@@ -522,6 +550,7 @@ handle_message(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 	uint64_t	id;
 	RecordsResult rc;
 	bool		alone = !f->message.transactional;
+	bool		heartbeat;
 
 	/* a message outside any transaction is a transaction of one record */
 	if (alone && *stage == 0)
@@ -534,7 +563,17 @@ handle_message(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 		}
 		*stage = 1;
 	}
-	snprintf(topic, sizeof(topic), "%s.messages", r->cfg->topic_prefix);
+	heartbeat = f->message.prefix.len == strlen(HEARTBEAT_PREFIX) &&
+		memcmp(f->message.prefix.data, HEARTBEAT_PREFIX, f->message.prefix.len) == 0;
+	if (heartbeat && r->cfg->heartbeat_topic)
+		snprintf(topic, sizeof(topic), "%s", r->cfg->heartbeat_topic);
+	else if (heartbeat)
+		snprintf(topic, sizeof(topic), "__wal2avro-heartbeat.%s", r->cfg->topic_prefix);
+	else
+		snprintf(topic, sizeof(topic), "%s.messages", r->cfg->topic_prefix);
+	r->cur_schema = "";
+	r->cur_table = heartbeat ? "heartbeat" : "messages";
+	r->cur_op = 'm';
 	id = lsn_tracker_add(r->tracker);
 	hdrs = rd_kafka_headers_new(2);
 	n = snprintf(buf, sizeof(buf), LSN_FMT, LSN_ARGS(f->message.lsn));
@@ -546,6 +585,62 @@ handle_message(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 	if (alone && rc == RECORDS_OK)
 		lsn_tracker_commit(r->tracker, f->message.lsn);
 	return rc;
+}
+
+/* Remember a committed transaction until it is acknowledged (for latency). */
+static void
+push_commit(Records *r, Lsn end_lsn, int64_t commit_time)
+{
+	if (r->commit_count == r->commit_cap)
+	{
+		size_t		cap = r->commit_cap ? r->commit_cap * 2 : 1024;
+		PendingCommit *c = malloc(cap * sizeof(PendingCommit));
+		size_t		i;
+
+		if (c == NULL)
+			return;				/* only a latency sample is lost */
+		for (i = 0; i < r->commit_count; i++)
+			c[i] = r->commits[(r->commit_head + i) % r->commit_cap];
+		free(r->commits);
+		r->commits = c;
+		r->commit_cap = cap;
+		r->commit_head = 0;
+	}
+	r->commits[(r->commit_head + r->commit_count) % r->commit_cap] =
+		(PendingCommit) {end_lsn, commit_time};
+	r->commit_count++;
+}
+
+/*
+ * The transactions now safe (end LSN at or below "safe"): their
+ * commit-to-acknowledgement latency goes to the histogram.  now_epoch_us is
+ * the wall clock, as the commit times are.
+ */
+void
+records_note_safe(Records *r, Lsn safe, int64_t now_epoch_us)
+{
+	while (r->commit_count > 0 && r->commits[r->commit_head].end_lsn <= safe)
+	{
+		int64_t		t = r->commits[r->commit_head].commit_time;
+
+		if (t > 0)
+			metrics_observe_latency(r->metrics, (now_epoch_us - t) / 1e6);
+		r->commit_head = (r->commit_head + 1) % r->commit_cap;
+		r->commit_count--;
+	}
+}
+
+/* Commit time of the oldest transaction not yet acknowledged; 0: none. */
+int64_t
+records_oldest_pending_commit(const Records *r)
+{
+	return r->commit_count > 0 ? r->commits[r->commit_head].commit_time : 0;
+}
+
+void
+records_set_metrics(Records *r, Metrics *m)
+{
+	r->metrics = m;
 }
 
 /*
@@ -572,6 +667,7 @@ records_handle_frame(Records *r, const Frame *f, int *stage, char *err, size_t e
 			r->in_txn = true;
 			r->xid = f->begin.xid;
 			r->commit_time = f->begin.commit_time;
+			r->txn_records = 0;
 			return RECORDS_OK;
 		case W2A_FRAME_SCHEMA:
 			return handle_schema(r, f, err, errlen);
@@ -592,6 +688,8 @@ records_handle_frame(Records *r, const Frame *f, int *stage, char *err, size_t e
 			r->in_txn = false;
 			r->stats.transactions++;
 			r->stats.last_commit_time = f->commit.commit_time;
+			if (r->txn_records > 0)
+				push_commit(r, f->commit.end_lsn, f->commit.commit_time);
 			return RECORDS_OK;
 	}
 	snprintf(err, errlen, "unknown frame kind 0x%02x", (unsigned char) f->kind);
@@ -653,6 +751,8 @@ records_reset(Records *r)
 				n = 0;
 
 	r->in_txn = false;
+	r->commit_count = 0;		/* they come again */
+	r->commit_head = 0;
 	for (i = 0; i < r->schema_count; i++)
 	{
 		if (r->schemas[i].acked)
@@ -694,6 +794,7 @@ records_free(Records *r)
 	}
 	free(r->rels);
 	free(r->schemas);
+	free(r->commits);
 	free(r->buf);
 	free(r);
 }

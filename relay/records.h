@@ -12,6 +12,7 @@
 #ifndef RELAY_RECORDS_H
 #define RELAY_RECORDS_H
 
+#include "metrics.h"
 #include "producer.h"
 #include "relay.h"
 
@@ -46,6 +47,9 @@ extern RecordsResult records_handle_frame(Records *r, const Frame *f, int *stage
 extern void records_reset(Records *r);
 extern bool records_failed(const Records *r, char *err, size_t errlen);
 extern const RecordsStats *records_stats(const Records *r);
+extern void records_set_metrics(Records *r, Metrics *m);
+extern void records_note_safe(Records *r, Lsn safe, int64_t now_epoch_us);
+extern int64_t records_oldest_pending_commit(const Records *r);
 extern void records_free(Records *r);
 
 #endif							/* RELAY_RECORDS_H */

@@ -188,6 +188,14 @@ typedef struct RelayConfig
 	uint64_t	max_in_flight_bytes;	/* stop reading WAL above this */
 	RelaySettingList kafka;		/* kafka.<property> without the prefix, in order */
 
+	/* monitoring */
+	char	   *metrics_listen; /* "host:port" of the HTTP endpoint, or "off" */
+	uint64_t	health_max_lag_bytes;	/* not ready above this slot lag; 0: no limit */
+	double		health_max_error_ratio; /* not ready above this; 0: no limit */
+	int			heartbeat_interval; /* seconds; 0: no heartbeats */
+	char	   *heartbeat_topic;	/* NULL: __wal2avro-heartbeat.<prefix> */
+	char	   *heartbeat_action_query; /* run with each heartbeat, or NULL */
+
 	/* general */
 	RelayLogLevel log_level;	/* effective: log-level raised by each -v */
 	char	   *log_file;		/* NULL: standard error */

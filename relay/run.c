@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include <libpq-fe.h>
 
@@ -155,6 +156,44 @@ drop_pending(RunState *s)
 	s->pending_stage = 0;
 }
 
+static int64_t
+wall_now_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+/*
+ * Publish the loop's state to the metrics endpoint.  Cheap, but called at
+ * most every second from the loop (and at state changes).
+ */
+void
+run_publish_metrics(RunState *s, bool streaming)
+{
+	MetricsSnapshot snap = {0};
+	const RecordsStats *st = records_stats(s->records);
+	LsnTrackerCounts c = lsn_tracker_in_flight(s->tracker);
+
+	if (s->metrics == NULL)
+		return;
+	snap.streaming = streaming;
+	snap.producer_connected = producer_connected(s->producer);
+	snap.confirmed_lsn = s->last_flush;
+	snap.server_wal_lsn = s->server_end;
+	snap.records_in_flight = c.records;
+	snap.transactions_in_flight = c.transactions;
+	snap.in_flight_bytes = st->in_flight_bytes;
+	snap.records_acked = st->records_acked;
+	snap.delivery_errors = st->delivery_errors;
+	snap.oldest_pending_commit_time = records_oldest_pending_commit(s->records);
+	snap.producer_queue_messages = (uint64_t) producer_outq_len(s->producer);
+	snap.producer_queue_capacity = 0;
+	metrics_update(s->metrics, &snap);
+	s->metrics_at_us = relay_now_us();
+}
+
 /* After SIGHUP: reopen the log file (log rotation). */
 void
 run_reopen_log(RunState *s)
@@ -222,6 +261,7 @@ run_stream(RunState *s)
 	free(opts.items);
 	relay_log(RELAY_LOG_INFO, "streaming slot \"%s\" from " LSN_FMT, s->cfg->slot,
 			  LSN_ARGS(lsn_tracker_safe_lsn(s->tracker)));
+	run_publish_metrics(s, true);
 	s->progress_at_us = relay_now_us();
 	s->last_status_us = 0;
 
@@ -236,6 +276,10 @@ run_stream(RunState *s)
 
 		run_reopen_log(s);
 		producer_poll(s->producer, 0);
+		records_note_safe(s->records, lsn_tracker_safe_lsn(s->tracker), wall_now_us());
+		heartbeat_poll(s->heartbeat);
+		if (now - s->metrics_at_us >= 1000000)
+			run_publish_metrics(s, true);
 		if (records_failed(s->records, s->err, sizeof(s->err)))
 		{
 			result = RUN_FATAL_KAFKA;

@@ -14,6 +14,8 @@
 
 #include <signal.h>
 
+#include "heartbeat.h"
+#include "metrics.h"
 #include "producer.h"
 #include "records.h"
 #include "relay.h"
@@ -37,6 +39,8 @@ typedef struct RunState
 	LsnTracker *tracker;
 	Records    *records;
 	Producer   *producer;
+	Metrics    *metrics;		/* NULL: no metrics endpoint */
+	Heartbeat  *heartbeat;		/* NULL: no heartbeats */
 	volatile sig_atomic_t *stop_requested;
 	volatile sig_atomic_t *hup_requested;	/* SIGHUP: reopen the log file */
 	char		err[1024];		/* why the last run ended, if it failed */
@@ -52,6 +56,8 @@ typedef struct RunState
 	StreamMsg	pending;
 	int			pending_stage;
 
+	int64_t		metrics_at_us;	/* last metrics_update */
+
 	/* progress line */
 	int64_t		progress_at_us;
 	uint64_t	progress_records;
@@ -59,5 +65,6 @@ typedef struct RunState
 
 extern RunResult run_stream(RunState *s);
 extern void run_reopen_log(RunState *s);
+extern void run_publish_metrics(RunState *s, bool streaming);
 
 #endif							/* RELAY_RUN_H */

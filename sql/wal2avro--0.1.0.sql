@@ -61,6 +61,45 @@ SELECT s.slot_name,
 
 GRANT SELECT ON slots TO PUBLIC;
 
+-- The slots of wal2avro, for the operators of wal2avro-relay: lag, retained
+-- WAL in bytes and words, who holds the slot, and whether the server still
+-- keeps its WAL (wal_status "lost" means max_slot_wal_keep_size removed it).
+CREATE VIEW relay_slots AS
+SELECT slot_name,
+       database,
+       active,
+       active_pid,
+       confirmed_flush_lsn,
+       current_lsn,
+       lag_bytes,
+       lag,
+       retained_bytes,
+       pg_size_pretty(retained_bytes) AS retained,
+       wal_status
+  FROM slots
+ WHERE plugin = 'wal2avro';
+
+GRANT SELECT ON relay_slots TO PUBLIC;
+
+-- Is this slot more than max_bytes behind the server?  For SQL-based
+-- monitors: SELECT wal2avro.slot_lag_exceeds('shop_cdc', 1024^3).  A slot
+-- that does not exist is an error, never a quiet false.
+CREATE FUNCTION slot_lag_exceeds(slot name, max_bytes bigint)
+RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    lag bigint;
+BEGIN
+    SELECT s.lag_bytes INTO lag FROM wal2avro.slots s WHERE s.slot_name = slot;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'replication slot "%" does not exist', slot
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    -- a slot that never confirmed anything lags by everything
+    RETURN coalesce(lag, max_bytes + 1) > max_bytes;
+END
+$$;
+
 -- Since 15.19 a server decodes only with the output plugins its
 -- output_plugin_libraries setting names.  Say so now rather than at the
 -- first decode.  A WARNING, because CREATE EXTENSION runs its script with

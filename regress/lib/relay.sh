@@ -11,6 +11,9 @@
 #   kafka_high_watermarks TOPIC...
 #                                 "topic=next offset" for partition 0 of each
 #   slot_confirmed SLOT           its confirmed_flush_lsn
+#   relay_metrics_url             the running relay's metrics endpoint (it
+#                                 listens on a free loopback port)
+#   relay_metric NAME [LABELS]    one sample's value from /metrics (0 if absent)
 
 W2A_RELAY=${W2A_RELAY:-$W2A_ROOT/relay/wal2avro-relay}
 
@@ -22,7 +25,8 @@ relay_start()
 	RELAY_SLOT=$slot
 	RELAY_LOG=${RELAY_LOG:-$(w2a_tmpdir relay)/relay.log}
 	"$W2A_RELAY" -d "host=$PGHOST port=$PGPORT dbname=${PGDATABASE:-postgres} user=$PGUSER" \
-		-b "$KAFKA_BOOTSTRAP" -S "$slot" -X reconnect.backoff.max.ms=500 "$@" >>"$RELAY_LOG" 2>&1 &
+		-b "$KAFKA_BOOTSTRAP" -S "$slot" -X reconnect.backoff.max.ms=500 \
+		--metrics-listen=127.0.0.1:0 "$@" >>"$RELAY_LOG" 2>&1 &
 	RELAY_PID=$!
 	if [ -z "${_relay_trap:-}" ]; then
 		_relay_trap=1
@@ -75,4 +79,21 @@ relay_tail_all()
 {
 	"$W2A_RELAY" tail -b "$KAFKA_BOOTSTRAP" -t "${2:-8}" '^wal2avro\..*' >"$1" 2>"$1.err" ||
 		{ cat "$1.err" >&2; fail "tail failed"; }
+}
+
+relay_metrics_url()
+{
+	local url=
+	w2a_wait_for 10 grep -q "metrics at http://" "$RELAY_LOG" || fail "the relay logged no metrics address"
+	url=$(grep -o "metrics at http://[^ ]*" "$RELAY_LOG" | tail -n 1 | cut -d' ' -f3)
+	echo "${url%/metrics}"
+}
+
+relay_metric()
+{
+	local name=$1 labels=${2:-}
+	curl -sf "$(relay_metrics_url)/metrics" |
+		awk -v n="$name" -v l="$labels" '
+			$1 == n || (l != "" && index($1, n "{") == 1 && index($1, l) > 0) { v = $2 }
+			END { print (v == "" ? 0 : v) }'
 }

@@ -563,9 +563,20 @@ test_command_line(void)
 	CHECK_INT(parse(&cfg, "-V", "--help", NULL), 0);
 	CHECK_INT(cfg.action, RELAY_ACTION_VERSION);
 	config_free(&cfg);
-	CHECK_INT(parse(&cfg, "--he", NULL), 0);	/* getopt's abbreviation */
+	CHECK_INT(parse(&cfg, "--hel", NULL), 0);	/* getopt's abbreviation */
 	CHECK_INT(cfg.action, RELAY_ACTION_HELP);
 	config_free(&cfg);
+
+	/* monitoring keys */
+	CHECK_INT(parse(&cfg, "-b", "x:1", "--metrics-listen=127.0.0.1:0", "--health-max-error-ratio=0.001",
+					"--health-max-lag-bytes=1GB", "--heartbeat-interval=5", NULL), 0);
+	CHECK_STR(cfg.metrics_listen, "127.0.0.1:0");
+	CHECK(cfg.health_max_error_ratio > 0.0009 && cfg.health_max_error_ratio < 0.0011);
+	CHECK(cfg.health_max_lag_bytes == UINT64_C(1) << 30);
+	CHECK_INT(cfg.heartbeat_interval, 5);
+	config_free(&cfg);
+	EXPECT_ERROR("invalid value for option \"health-max-error-ratio\": \"2\" (expected a fraction from 0 to 1)",
+				 "-b", "x:1", "--health-max-error-ratio=2");
 	/* After "--" they are arguments. */
 	EXPECT_ERROR("too many command-line arguments (first is \"--help\")", "-b", "x:1", "--", "--help");
 

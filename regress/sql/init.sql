@@ -28,3 +28,17 @@ DROP EXTENSION wal2avro;
 SET output_plugin_libraries = pgoutput, test_decoding;
 CREATE EXTENSION wal2avro;
 RESET output_plugin_libraries;
+
+-- the monitoring view and function
+SELECT 'init' FROM pg_create_logical_replication_slot('init_slot', 'wal2avro');
+SELECT 'init' FROM pg_create_logical_replication_slot('init_other', 'test_decoding');
+SELECT slot_name, active, lag_bytes >= 0 AS has_lag, retained_bytes >= 0 AS has_retained, wal_status
+  FROM wal2avro.relay_slots;
+CREATE TABLE init_t (id int);
+INSERT INTO init_t SELECT generate_series(1, 1000);
+SELECT wal2avro.slot_lag_exceeds('init_slot', 0) AS over_zero,
+       wal2avro.slot_lag_exceeds('init_slot', 1024 * 1024 * 1024) AS over_1gb;
+SELECT wal2avro.slot_lag_exceeds('no_such_slot', 0);
+SELECT pg_drop_replication_slot('init_slot');
+SELECT pg_drop_replication_slot('init_other');
+DROP TABLE init_t;

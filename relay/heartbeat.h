@@ -1,0 +1,26 @@
+/*-------------------------------------------------------------------------
+ *
+ * heartbeat.h
+ *		Heartbeats through the slot (heartbeat.c).
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * relay/heartbeat.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RELAY_HEARTBEAT_H
+#define RELAY_HEARTBEAT_H
+
+#include "relay.h"
+
+/* The prefix of the logical messages that are heartbeats */
+#define HEARTBEAT_PREFIX	"wal2avro.heartbeat"
+
+typedef struct Heartbeat Heartbeat;
+
+extern Heartbeat *heartbeat_create(const RelayConfig *cfg);
+extern void heartbeat_poll(Heartbeat *hb);
+extern void heartbeat_free(Heartbeat *hb);
+
+#endif							/* RELAY_HEARTBEAT_H */
