@@ -85,6 +85,21 @@ new_producer(const RelayConfig *cfg, Records *records)
 	return p;
 }
 
+/* The producer's queue.buffering.max.messages: ours, unless -X set one. */
+static uint64_t
+queue_capacity(const RelayConfig *cfg)
+{
+	uint64_t	n = PRODUCER_QUEUE_MESSAGES;
+	size_t		i;
+
+	for (i = 0; i < cfg->kafka.count; i++)
+	{
+		if (strcmp(cfg->kafka.items[i].name, "queue.buffering.max.messages") == 0)
+			n = strtoull(cfg->kafka.items[i].value, NULL, 10);
+	}
+	return n;
+}
+
 /*
  * Start the metrics endpoint unless metrics-listen is "off".  Returns 0
  * (with *m NULL when off), or -1 after logging why.
@@ -159,6 +174,7 @@ stream_main(RelayConfig *cfg)
 		return RELAY_EXIT_CONFIG;
 	}
 	records_set_metrics(records, state.metrics);
+	state.queue_capacity = queue_capacity(cfg);
 	state.heartbeat = heartbeat_create(cfg);
 
 	for (;;)

@@ -1051,18 +1051,16 @@ metrics_render(Metrics *m, int64_t now_epoch_us, size_t *len)
 					  (double) p.snap.producer_queue_messages / (double) p.snap.producer_queue_capacity);
 	}
 
-	if (nsnap > 0)
+	/* the families are there before any snapshot, so dashboards find them */
+	family(&t, "snapshot_rows_total", "counter", "Rows of the initial snapshot sent, by table.");
+	for (i = 0; i < nsnap; i++)
 	{
-		family(&t, "snapshot_rows_total", "counter", "Rows of the initial snapshot sent, by table.");
-		for (i = 0; i < nsnap; i++)
-		{
-			sample_series(&t, "snapshot_rows_total", series_at(&m->snapshot_rows, i), snaprows[2 * i]);
-			any_estimate = any_estimate || snaprows[2 * i + 1] != UINT64_MAX;
-		}
+		sample_series(&t, "snapshot_rows_total", series_at(&m->snapshot_rows, i), snaprows[2 * i]);
+		any_estimate = any_estimate || snaprows[2 * i + 1] != UINT64_MAX;
 	}
+	family(&t, "snapshot_rows_estimated", "gauge", "Estimated rows of each table in the initial snapshot.");
 	if (any_estimate)
 	{
-		family(&t, "snapshot_rows_estimated", "gauge", "Estimated rows of each table in the initial snapshot.");
 		for (i = 0; i < nsnap; i++)
 		{
 			if (snaprows[2 * i + 1] != UINT64_MAX)

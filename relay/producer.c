@@ -34,6 +34,9 @@
 /* record ids travel in the message opaque, a pointer */
 _Static_assert(sizeof(void *) >= sizeof(uint64_t), "the relay needs 64-bit pointers");
 
+#define RELAY_XSTR(x)	#x
+#define RELAY_STR(x)	RELAY_XSTR(x)
+
 struct Producer
 {
 	rd_kafka_t *rk;
@@ -160,7 +163,7 @@ producer_create(const RelayConfig *cfg, ProducerDeliveryFn on_delivery, void *ct
 		{"enable.idempotence", "true"},
 		{"acks", "all"},
 		{"message.timeout.ms", "0"},
-		{"queue.buffering.max.messages", "1000000"},
+		{"queue.buffering.max.messages", RELAY_STR(PRODUCER_QUEUE_MESSAGES)},
 		{"linger.ms", "5"},
 		{"client.id", RELAY_PROGNAME},
 		{"statistics.interval.ms", "1000"},

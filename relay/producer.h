@@ -18,6 +18,9 @@
 
 typedef struct Producer Producer;
 
+/* queue.buffering.max.messages unless configured: room for bursts */
+#define PRODUCER_QUEUE_MESSAGES		1000000
+
 /* Called for every delivery report, on our thread, from producer_poll. */
 typedef void (*ProducerDeliveryFn) (void *ctx, const rd_kafka_message_t *m);
 

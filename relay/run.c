@@ -189,7 +189,7 @@ run_publish_metrics(RunState *s, bool streaming)
 	snap.delivery_errors = st->delivery_errors;
 	snap.oldest_pending_commit_time = records_oldest_pending_commit(s->records);
 	snap.producer_queue_messages = (uint64_t) producer_outq_len(s->producer);
-	snap.producer_queue_capacity = 0;
+	snap.producer_queue_capacity = s->queue_capacity;
 	metrics_update(s->metrics, &snap);
 	s->metrics_at_us = relay_now_us();
 }
@@ -253,8 +253,12 @@ run_stream(RunState *s)
 		free(opts.items);
 		if (s->err[0] == '\0')
 			snprintf(s->err, sizeof(s->err), "out of memory");
-		/* an ERROR from the plugin (bad option) will not go away by itself */
-		permanent = strstr(s->err, "wal2avro") != NULL || strstr(s->err, "option") != NULL;
+		/*
+		 * An ERROR from the plugin (a bad option) or an invalidated slot
+		 * (max_slot_wal_keep_size removed its WAL) will not go away by itself.
+		 */
+		permanent = strstr(s->err, "wal2avro") != NULL || strstr(s->err, "option") != NULL ||
+			strstr(s->err, "invalidated") != NULL;
 		PQfinish(conn);
 		return permanent ? RUN_FATAL_PG : RUN_RETRY;
 	}

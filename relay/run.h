@@ -57,6 +57,7 @@ typedef struct RunState
 	int			pending_stage;
 
 	int64_t		metrics_at_us;	/* last metrics_update */
+	uint64_t	queue_capacity; /* queue.buffering.max.messages in effect */
 
 	/* progress line */
 	int64_t		progress_at_us;

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# regress/e2e/0030-relay-monitoring.sh -- metrics, health, heartbeats, lag alarms
+#
+# The relay runs with its metrics endpoint and heartbeats on.  Checks:
+#   - /healthz answers; /readyz is 200 while streaming;
+#   - per-table counters equal what the workload changed, once acknowledged;
+#   - Kafka stopped: /readyz turns 503 (producer not connected), the slot lag
+#     and replication lag grow while writes go on; Kafka back: ready again,
+#     lag falls back;
+#   - heartbeats reach their topic and keep the slot moving while the
+#     captured table is quiet and another database is busy;
+#   - every metric the shipped Grafana dashboard and alert rules use exists.
+set -euo pipefail
+. "$(dirname "$0")/../lib/common.sh"
+. "$W2A_ROOT/regress/lib/pg.sh"
+. "$W2A_ROOT/regress/lib/kafka.sh"
+. "$W2A_ROOT/regress/lib/relay.sh"
+
+out=$(w2a_tmpdir relay-monitoring)
+RELAY_LOG=$out/relay.log
+pg_start "$out/pg"
+kafka_start_single "$out/kafka"
+psql -Xq -v ON_ERROR_STOP=1 <<'SQL'
+CREATE TABLE watched (id int PRIMARY KEY, v text);
+CREATE DATABASE neighbour;
+SQL
+psql -Xq -d neighbour -c "CREATE TABLE noise (id serial PRIMARY KEY, pad text)"
+
+relay_start mon --heartbeat-interval=1 -o include-tables=public.watched
+url=$(relay_metrics_url)
+http_code() { curl -s -o /dev/null -w '%{http_code}' "$url$1"; }
+ready_is() { [ "$(http_code /readyz)" = "$1" ]; }
+[ "$(http_code /healthz)" = 200 ] || fail "/healthz is not 200"
+w2a_wait_for 15 ready_is 200 || fail "/readyz is not 200 while streaming: $(curl -s "$url/readyz")"
+[ "$(http_code /nope)" = 404 ] || fail "an unknown path is not 404"
+
+info "counters follow the workload"
+psql -Xq -c "INSERT INTO watched SELECT g, 'v' FROM generate_series(1, 300) g"
+psql -Xq -c "UPDATE watched SET v = 'w' WHERE id <= 120"
+psql -Xq -c "DELETE FROM watched WHERE id <= 45"
+end_lsn=$(psql -XAtc "SELECT pg_current_wal_lsn()")
+relay_wait_confirmed "$end_lsn" 60
+sleep 1.5   # the endpoint publishes once a second
+c=$(relay_metric wal2avro_relay_records_produced_total 'table="watched",op="c"')
+u=$(relay_metric wal2avro_relay_records_produced_total 'table="watched",op="u"')
+d=$(relay_metric wal2avro_relay_records_produced_total 'table="watched",op="d"')
+info "produced: c=$c u=$u d=$d"
+[ "$c" = 300 ] && [ "$u" = 120 ] || fail "counters c=$c u=$u, expected 300 and 120"
+[ "$d" = 90 ] || fail "deletes and their tombstones counted $d, expected 90"
+[ "$(relay_metric wal2avro_relay_commit_to_ack_latency_seconds_count)" -ge 3 ] ||
+	fail "no commit-to-ack latency observed"
+
+info "heartbeats keep the slot moving while another database is busy"
+for i in 1 2 3; do
+	psql -Xq -d neighbour -c "INSERT INTO noise (pad) SELECT repeat('y', 500) FROM generate_series(1, 5000)"
+done
+sleep 4
+lag=$(psql -XAtc "SELECT lag_bytes FROM wal2avro.relay_slots WHERE slot_name = 'mon'" 2>/dev/null ||
+	psql -XAtc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = 'mon'")
+[ "$lag" -lt 1048576 ] || fail "the quiet slot lags $lag bytes"
+beats=$(kcat -b "$KAFKA_BOOTSTRAP" -C -t __wal2avro-heartbeat.wal2avro -e -q -f '.\n' 2>/dev/null | grep -c . || true)
+[ "$beats" -ge 3 ] || fail "only $beats heartbeats on the heartbeat topic"
+info "$beats heartbeats, slot lag $lag bytes"
+
+info "Kafka down: not ready, lag grows"
+lag_before=$(relay_metric wal2avro_relay_slot_lag_bytes)
+kafka_stop 1
+w2a_wait_for 30 ready_is 503 || fail "/readyz stayed $(http_code /readyz) with Kafka down"
+reason=$(curl -s "$url/readyz")
+info "/readyz: $reason"
+for i in 1 2 3 4 5; do
+	psql -Xq -c "INSERT INTO watched SELECT 1000 * $i + g, 'down' FROM generate_series(1, 200) g"
+	sleep 1
+done
+sleep 1.5
+lag_down=$(relay_metric wal2avro_relay_slot_lag_bytes)
+rlag_down=$(relay_metric wal2avro_relay_replication_lag_seconds)
+info "slot lag $lag_before -> $lag_down bytes, replication lag $rlag_down s"
+[ "$lag_down" -gt "$lag_before" ] || fail "slot lag did not grow with Kafka down"
+python3 -c "import sys; sys.exit(0 if float('$rlag_down') > 1 else 1)" ||
+	fail "replication lag $rlag_down s did not grow with Kafka down"
+
+info "Kafka back: ready, lag falls"
+kafka_restart 1
+end_lsn=$(psql -XAtc "SELECT pg_current_wal_lsn()")
+relay_wait_confirmed "$end_lsn" 90
+w2a_wait_for 30 ready_is 200 || fail "/readyz did not return to 200"
+sleep 2.5
+lag_after=$(relay_metric wal2avro_relay_slot_lag_bytes)
+info "slot lag after recovery: $lag_after bytes"
+[ "$lag_after" -lt "$lag_down" ] || fail "slot lag did not fall after Kafka came back"
+
+info "metric names used by the dashboard and alert rules exist"
+curl -s "$url/metrics" | awk '/^# TYPE/ {print $3}' | sort -u >"$out/families"
+for f in "$W2A_ROOT"/doc/monitoring/grafana-dashboard.json "$W2A_ROOT"/doc/monitoring/alerts.yml; do
+	[ -f "$f" ] || fail "missing $f"
+	for name in $(grep -o 'wal2avro_relay_[a-z0-9_]*' "$f" | sort -u); do
+		base=${name%_bucket}
+		base=${base%_sum}
+		base=${base%_count}
+		grep -qx "$name" "$out/families" || grep -qx "$base" "$out/families" ||
+			fail "$(basename "$f") uses $name, which the relay does not expose"
+	done
+done
+relay_stop
+echo "PASS: metrics, health, heartbeats and lag follow what happens"
