@@ -301,12 +301,23 @@ stream_read(PGconn *conn, StreamMsg *msg, char **buf, char *err, size_t errlen)
 	int			n;
 
 	*buf = NULL;
-	if (!PQconsumeInput(conn))
-	{
-		set_error(err, errlen, "could not receive data from server", conn);
-		return STREAM_MSG_ERROR;
-	}
+
+	/*
+	 * Take what libpq already holds first; read from the socket only when it
+	 * has no complete message.  Reading first would make libpq shift its
+	 * whole buffer for every message and pull in everything the server
+	 * sends, however far behind we are: quadratic time, unbounded memory.
+	 */
 	n = PQgetCopyData(conn, buf, 1);
+	if (n == 0)
+	{
+		if (!PQconsumeInput(conn))
+		{
+			set_error(err, errlen, "could not receive data from server", conn);
+			return STREAM_MSG_ERROR;
+		}
+		n = PQgetCopyData(conn, buf, 1);
+	}
 	if (n == 0)
 		return STREAM_MSG_NONE;
 	if (n == -1)
