@@ -429,12 +429,18 @@ txn_commit_usecs(Wal2AvroData *data, ReorderBufferTXN *txn)
 	return data->include_timestamps ? unix_usecs(W2A_TXN_COMMIT_TIME(txn)) : 0;
 }
 
+/*
+ * Each callback passes last_write=true on its last write, so the server puts
+ * the change's real LSN on that message (earlier writes get 0/0), as
+ * pg_recvlogical's --endpos and a relay's progress need.
+ */
 static void
-write_begin(LogicalDecodingContext *ctx, Wal2AvroData *data, ReorderBufferTXN *txn)
+write_begin(LogicalDecodingContext *ctx, Wal2AvroData *data, ReorderBufferTXN *txn,
+			bool last_write)
 {
 	StringInfo	out = ctx->out;
 
-	OutputPluginPrepareWrite(ctx, false);
+	OutputPluginPrepareWrite(ctx, last_write);
 	if (data->format == W2A_FORMAT_JSON)
 		appendStringInfo(out, "{\"kind\":\"begin\",\"xid\":%u,\"commit_lsn\":\"%X/%X\",\"commit_time\":" INT64_FORMAT "}",
 						 txn->xid, LSN_FORMAT_ARGS(txn->final_lsn),
@@ -448,7 +454,7 @@ write_begin(LogicalDecodingContext *ctx, Wal2AvroData *data, ReorderBufferTXN *t
 		frame_put_u64(out, (uint64) txn_commit_usecs(data, txn));
 		frame_end(out, start);
 	}
-	OutputPluginWrite(ctx, false);
+	OutputPluginWrite(ctx, last_write);
 	data->sent_begin = true;
 }
 
@@ -464,7 +470,7 @@ wal2avro_begin_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 	data->txn_ts_ms = data->include_timestamps ?
 		unix_usecs(GetCurrentTimestamp()) / 1000 : 0;
 	if (!data->skip_empty_xacts)
-		write_begin(ctx, data, txn);
+		write_begin(ctx, data, txn, true);
 }
 
 static void
@@ -518,13 +524,13 @@ check_record_size(Wal2AvroData *data, RelSchemaEntry *entry, XLogRecPtr lsn, int
 static void
 write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *entry,
 			 ReorderBufferTXN *txn, TupleDesc desc, char op, HeapTuple oldtuple,
-			 HeapTuple newtuple, HeapTuple toast_source, XLogRecPtr lsn)
+			 HeapTuple newtuple, HeapTuple toast_source, XLogRecPtr lsn, bool last_write)
 {
 	StringInfo	out = ctx->out;
 	W2aSource	source = {"false", txn->xid, lsn, W2A_TXN_COMMIT_TIME(txn)};
 	int			vstart;
 
-	OutputPluginPrepareWrite(ctx, false);
+	OutputPluginPrepareWrite(ctx, last_write);
 	if (data->format == W2A_FORMAT_JSON)
 	{
 		appendStringInfo(out, "{\"kind\":\"change\",\"op\":\"%c\",\"schema\":", op);
@@ -561,7 +567,7 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 		check_record_size(data, entry, lsn, out->len - block - 4);
 		frame_end(out, start);
 	}
-	OutputPluginWrite(ctx, false);
+	OutputPluginWrite(ctx, last_write);
 	data->txn_changes++;
 }
 
@@ -641,7 +647,7 @@ wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	old = MemoryContextSwitchTo(data->change_cxt);
 
 	if (!data->sent_begin)
-		write_begin(ctx, data, txn);
+		write_begin(ctx, data, txn, false);
 	if (!entry->schema_sent)
 		write_schema(ctx, data, entry);
 
@@ -659,24 +665,24 @@ wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	{
 		case REORDER_BUFFER_CHANGE_INSERT:
 			write_change(ctx, data, entry, txn, desc, W2A_OP_CREATE, NULL,
-						 newtuple, NULL, change->lsn);
+						 newtuple, NULL, change->lsn, true);
 			break;
 		case REORDER_BUFFER_CHANGE_UPDATE:
 			if (oldtuple && entry->nkeys > 0 && entry->old_key_logged &&
 				key_changed(data, entry, desc, oldtuple, newtuple))
 			{
 				write_change(ctx, data, entry, txn, desc, W2A_OP_DELETE, oldtuple,
-							 NULL, NULL, change->lsn);
+							 NULL, NULL, change->lsn, false);
 				write_change(ctx, data, entry, txn, desc, W2A_OP_CREATE, NULL,
-							 newtuple, oldtuple, change->lsn);
+							 newtuple, oldtuple, change->lsn, true);
 			}
 			else
 				write_change(ctx, data, entry, txn, desc, W2A_OP_UPDATE, oldtuple,
-							 newtuple, NULL, change->lsn);
+							 newtuple, NULL, change->lsn, true);
 			break;
 		case REORDER_BUFFER_CHANGE_DELETE:
 			write_change(ctx, data, entry, txn, desc, W2A_OP_DELETE, oldtuple,
-						 NULL, NULL, change->lsn);
+						 NULL, NULL, change->lsn, true);
 			break;
 		default:
 			Assert(false);
@@ -733,9 +739,9 @@ wal2avro_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		flags |= W2A_TRUNCATE_RESTART_IDENTITY;
 
 	if (!data->sent_begin)
-		write_begin(ctx, data, txn);
+		write_begin(ctx, data, txn, false);
 
-	OutputPluginPrepareWrite(ctx, false);
+	OutputPluginPrepareWrite(ctx, true);
 	if (data->format == W2A_FORMAT_JSON)
 	{
 		appendStringInfo(out, "{\"kind\":\"truncate\",\"lsn\":\"%X/%X\",\"cascade\":%s,\"restart_identity\":%s,\"relations\":[",
@@ -767,7 +773,7 @@ wal2avro_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		}
 		frame_end(out, start);
 	}
-	OutputPluginWrite(ctx, false);
+	OutputPluginWrite(ctx, true);
 
 done:
 	MemoryContextSwitchTo(old);
@@ -787,9 +793,9 @@ wal2avro_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	StringInfo	out = ctx->out;
 
 	if (transactional && !data->sent_begin)
-		write_begin(ctx, data, txn);
+		write_begin(ctx, data, txn, false);
 
-	OutputPluginPrepareWrite(ctx, !transactional);
+	OutputPluginPrepareWrite(ctx, true);
 	if (data->format == W2A_FORMAT_JSON)
 	{
 		appendStringInfo(out, "{\"kind\":\"message\",\"transactional\":%s,\"lsn\":\"%X/%X\",\"prefix\":",
@@ -825,7 +831,7 @@ wal2avro_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		frame_put_block(out, message, (uint32) message_size);
 		frame_end(out, start);
 	}
-	OutputPluginWrite(ctx, !transactional);
+	OutputPluginWrite(ctx, true);
 }
 
 /*
