@@ -19,7 +19,10 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
+#include "catalog/catalog.h"
+#include "catalog/pg_class.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
@@ -37,6 +40,7 @@
 
 PG_FUNCTION_INFO_V1(wal2avro_avro_schemas);
 PG_FUNCTION_INFO_V1(wal2avro_frame_to_jsonb);
+PG_FUNCTION_INFO_V1(wal2avro_published);
 
 /*
  * Options as the SQL decoding functions take them: a text array of
@@ -133,6 +137,54 @@ wal2avro_avro_schemas(PG_FUNCTION_ARGS)
 		nulls[4] = true;
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * wal2avro.published(rel regclass, options text[]) -> boolean
+ *
+ * Would the stream carry this table's changes under these options?  A
+ * client choosing the tables of an initial snapshot asks it, so the plugin
+ * options decide alone, exactly as in the stream.  False, not an ERROR, for
+ * what the stream never carries: anything but a permanent table (or leaf
+ * partition), system tables, and tables the filters leave out.
+ */
+Datum
+wal2avro_published(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Wal2AvroData data;
+	RelSchemaEntry entry;
+	Relation	rel;
+	bool		included;
+
+	memset(&data, 0, sizeof(data));
+	data.cache_cxt = CurrentMemoryContext;
+	data.dbname = get_database_name(MyDatabaseId);
+	wal2avro_parse_options(&data, PG_ARGISNULL(1) ? NIL :
+						   sql_options_from_array(PG_GETARG_ARRAYTYPE_P(1)));
+
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		PG_RETURN_BOOL(false);
+	if (rel->rd_rel->relkind != RELKIND_RELATION ||
+		rel->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT ||
+		IsCatalogRelation(rel))
+	{
+		relation_close(rel, AccessShareLock);
+		PG_RETURN_BOOL(false);
+	}
+	relcache_build_entry(&data, rel, &entry);
+	if (OidIsValid(entry.root_relid))
+	{
+		/* published as its root (publish-via-partition-root): its filters */
+		Relation	root = table_open(entry.root_relid, AccessShareLock);
+
+		relcache_build_entry(&data, root, &entry);
+		table_close(root, AccessShareLock);
+	}
+	included = entry.included;
+	relation_close(rel, AccessShareLock);
+	PG_RETURN_BOOL(included);
 }
 
 /* ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ pg_start "$out/pg"
 kafka_start_single "$out/kafka"
 
 psql -Xq -v ON_ERROR_STOP=1 <<'SQL'
+CREATE EXTENSION wal2avro;
 CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, email text, since date DEFAULT current_date);
 CREATE TABLE orders (id serial PRIMARY KEY, customer_id int REFERENCES customers,
     status text NOT NULL DEFAULT 'new', total numeric(10,2), created_at timestamptz DEFAULT now());

@@ -36,6 +36,7 @@
 #define DEFAULT_TOPIC_PREFIX	"wal2avro"
 #define DEFAULT_TOPIC_TEMPLATE	"{prefix}.{schema}.{table}"
 #define DEFAULT_SCHEMA_TOPIC	"_wal2avro_schemas"
+#define DEFAULT_STATE_TOPIC		"_wal2avro_state"
 #define DEFAULT_STATUS_INTERVAL 10
 #define DEFAULT_RECONNECT_MAX_BACKOFF 30
 #define DEFAULT_MAX_IN_FLIGHT_BYTES (UINT64_C(64) * 1024 * 1024)
@@ -63,6 +64,7 @@ typedef enum KeyKind
 	KEY_LOG_LEVEL,
 	KEY_LSN,
 	KEY_ON_ERROR,
+	KEY_SNAPSHOT_MODE,
 	KEY_PLUGIN_OPTION			/* NAME[=VALUE], appended to a list */
 } KeyKind;
 
@@ -90,11 +92,13 @@ static const ConfigKey config_keys[] = {
 	{"no-loop", KEY_BOOL, offsetof(RelayConfig, no_loop), 0, 0},
 	{"status-interval", KEY_SECONDS, offsetof(RelayConfig, status_interval), 1, MAX_SECONDS},
 	{"reconnect-max-backoff", KEY_SECONDS, offsetof(RelayConfig, reconnect_max_backoff), 1, MAX_SECONDS},
+	{"snapshot-mode", KEY_SNAPSHOT_MODE, offsetof(RelayConfig, snapshot_mode), 0, 0},
 	/* kafka */
 	{"brokers", KEY_TEXT, offsetof(RelayConfig, brokers), 0, 0},
 	{"topic-prefix", KEY_TOPIC, offsetof(RelayConfig, topic_prefix), 0, 0},
 	{"topic-template", KEY_TEMPLATE, offsetof(RelayConfig, topic_template), 0, 0},
 	{"schema-topic", KEY_TOPIC, offsetof(RelayConfig, schema_topic), 0, 0},
+	{"state-topic", KEY_TOPIC, offsetof(RelayConfig, state_topic), 0, 0},
 	{"tombstones", KEY_BOOL, offsetof(RelayConfig, tombstones), 0, 0},
 	{"dead-letter-topic", KEY_TOPIC, offsetof(RelayConfig, dead_letter_topic), 0, 0},
 	{"on-error", KEY_ON_ERROR, offsetof(RelayConfig, on_error), 0, 0},
@@ -117,9 +121,11 @@ enum
 	OPT_CREATE_SLOT,
 	OPT_NO_CREATE_SLOT,
 	OPT_RECONNECT_MAX_BACKOFF,
+	OPT_SNAPSHOT_MODE,
 	OPT_TOPIC_PREFIX,
 	OPT_TOPIC_TEMPLATE,
 	OPT_SCHEMA_TOPIC,
+	OPT_STATE_TOPIC,
 	OPT_TOMBSTONES,
 	OPT_NO_TOMBSTONES,
 	OPT_DEAD_LETTER_TOPIC,
@@ -156,12 +162,14 @@ static const struct option long_options[] = {
 	{"no-loop", optional_argument, NULL, 'n'},
 	{"status-interval", required_argument, NULL, 's'},
 	{"reconnect-max-backoff", required_argument, NULL, OPT_RECONNECT_MAX_BACKOFF},
+	{"snapshot-mode", required_argument, NULL, OPT_SNAPSHOT_MODE},
 	/* kafka */
 	{"brokers", required_argument, NULL, 'b'},
 	{"kafka", required_argument, NULL, 'X'},
 	{"topic-prefix", required_argument, NULL, OPT_TOPIC_PREFIX},
 	{"topic-template", required_argument, NULL, OPT_TOPIC_TEMPLATE},
 	{"schema-topic", required_argument, NULL, OPT_SCHEMA_TOPIC},
+	{"state-topic", required_argument, NULL, OPT_STATE_TOPIC},
 	{"tombstones", optional_argument, NULL, OPT_TOMBSTONES},
 	{"no-tombstones", no_argument, NULL, OPT_NO_TOMBSTONES},
 	{"dead-letter-topic", required_argument, NULL, OPT_DEAD_LETTER_TOPIC},
@@ -652,6 +660,15 @@ apply_setting(RelayConfig *cfg, const char *key, const char *value,
 				return -1;
 			}
 			return 0;
+		case KEY_SNAPSHOT_MODE:
+			if (!config_snapshot_mode_parse(value, (RelaySnapshotMode *) member))
+			{
+				set_error(err, errlen,
+						  "invalid value for option \"%s\": \"%s\" (expected initial, never or initial_only)",
+						  k->name, value);
+				return -1;
+			}
+			return 0;
 		case KEY_PLUGIN_OPTION:
 			{
 				const char *eq = strchr(value, '=');
@@ -1124,13 +1141,15 @@ config_init(RelayConfig *cfg)
 	cfg->topic_prefix = strdup(DEFAULT_TOPIC_PREFIX);
 	cfg->topic_template = strdup(DEFAULT_TOPIC_TEMPLATE);
 	cfg->schema_topic = strdup(DEFAULT_SCHEMA_TOPIC);
+	cfg->state_topic = strdup(DEFAULT_STATE_TOPIC);
+	cfg->snapshot_mode = RELAY_SNAPSHOT_INITIAL;
 	cfg->tombstones = true;
 	cfg->on_error = RELAY_ON_ERROR_STOP;
 	cfg->max_in_flight_bytes = DEFAULT_MAX_IN_FLIGHT_BYTES;
 	cfg->log_level = RELAY_LOG_DEFAULT;
 	cfg->metrics_listen = strdup(DEFAULT_METRICS_LISTEN);
 	if (!cfg->slot || !cfg->topic_prefix || !cfg->topic_template || !cfg->schema_topic ||
-		!cfg->metrics_listen)
+		!cfg->state_topic || !cfg->metrics_listen)
 		return -1;
 	return 0;
 }
@@ -1207,10 +1226,40 @@ config_free(RelayConfig *cfg)
 	free(cfg->topic_prefix);
 	free(cfg->topic_template);
 	free(cfg->schema_topic);
+	free(cfg->state_topic);
 	free(cfg->dead_letter_topic);
 	settings_free(&cfg->plugin_options);
 	settings_free(&cfg->kafka);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+bool
+config_snapshot_mode_parse(const char *text, RelaySnapshotMode *mode)
+{
+	if (strcmp(text, "initial") == 0)
+		*mode = RELAY_SNAPSHOT_INITIAL;
+	else if (strcmp(text, "never") == 0)
+		*mode = RELAY_SNAPSHOT_NEVER;
+	else if (strcmp(text, "initial_only") == 0)
+		*mode = RELAY_SNAPSHOT_INITIAL_ONLY;
+	else
+		return false;
+	return true;
+}
+
+const char *
+config_snapshot_mode_name(RelaySnapshotMode mode)
+{
+	switch (mode)
+	{
+		case RELAY_SNAPSHOT_INITIAL:
+			return "initial";
+		case RELAY_SNAPSHOT_NEVER:
+			return "never";
+		case RELAY_SNAPSHOT_INITIAL_ONLY:
+			return "initial_only";
+	}
+	return "initial";
 }
 
 void
@@ -1255,6 +1304,9 @@ config_usage(FILE *out)
 			"  -s, --status-interval=SECS time between status updates (default: %d)\n"
 			"      --reconnect-max-backoff=SECS\n"
 			"                             longest wait between reconnects (default: %d)\n"
+			"      --snapshot-mode=MODE   initial (read every table when the slot is\n"
+			"                             created), never, or initial_only (read the\n"
+			"                             tables, then exit) (default: initial)\n"
 			"\n", DEFAULT_SLOT, DEFAULT_STATUS_INTERVAL, DEFAULT_RECONNECT_MAX_BACKOFF);
 	fprintf(out,
 			"Kafka options:\n"
@@ -1270,6 +1322,8 @@ config_usage(FILE *out)
 			"                             (default: %s)\n"
 			"      --schema-topic=TOPIC   topic receiving every schema\n"
 			"                             (default: %s)\n"
+			"      --state-topic=TOPIC    compacted topic of the snapshot markers\n"
+			"                             (default: %s)\n"
 			"      --tombstones[=BOOL]    follow each delete with a null-valued record\n"
 			"                             (default: true)\n"
 			"      --no-tombstones        same as --tombstones=false\n"
@@ -1280,7 +1334,8 @@ config_usage(FILE *out)
 			"      --max-in-flight-bytes=SIZE\n"
 			"                             stop reading WAL while this much awaits\n"
 			"                             acknowledgement (default: 64MB)\n"
-			"\n", DEFAULT_TOPIC_PREFIX, DEFAULT_TOPIC_TEMPLATE, DEFAULT_SCHEMA_TOPIC);
+			"\n", DEFAULT_TOPIC_PREFIX, DEFAULT_TOPIC_TEMPLATE, DEFAULT_SCHEMA_TOPIC,
+			DEFAULT_STATE_TOPIC);
 	fprintf(out,
 			"Monitoring options:\n"
 			"      --metrics-listen=HOST:PORT\n"

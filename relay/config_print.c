@@ -292,12 +292,14 @@ config_print(const RelayConfig *cfg, FILE *out)
 	fprintf(out, "no-loop = %s\n", cfg->no_loop ? "true" : "false");
 	fprintf(out, "status-interval = %d\n", cfg->status_interval);
 	fprintf(out, "reconnect-max-backoff = %d\n", cfg->reconnect_max_backoff);
+	fprintf(out, "snapshot-mode = %s\n", config_snapshot_mode_name(cfg->snapshot_mode));
 
 	/* kafka */
 	print_string(out, "brokers", cfg->brokers);
 	print_string(out, "topic-prefix", cfg->topic_prefix);
 	print_string(out, "topic-template", cfg->topic_template);
 	print_string(out, "schema-topic", cfg->schema_topic);
+	print_string(out, "state-topic", cfg->state_topic);
 	fprintf(out, "tombstones = %s\n", cfg->tombstones ? "true" : "false");
 	print_string(out, "dead-letter-topic", cfg->dead_letter_topic);
 	fprintf(out, "on-error = %s\n",

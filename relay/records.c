@@ -30,6 +30,9 @@
 
 /* The opaque of a schema record has this bit set, beside the tracker id */
 #define SCHEMA_RECORD_BIT	(UINT64_C(1) << 63)
+/* ... or this one for a control record (a snapshot marker): not counted */
+#define CONTROL_RECORD_BIT	(UINT64_C(1) << 62)
+#define RECORD_ID_MASK		(~(SCHEMA_RECORD_BIT | CONTROL_RECORD_BIT))
 
 #define TOPIC_MAX			512
 
@@ -220,7 +223,7 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 {
 	Records    *r = ctx;
 	uint64_t	opaque = (uint64_t) (uintptr_t) m->_private;
-	uint64_t	id = opaque & ~SCHEMA_RECORD_BIT;
+	uint64_t	id = opaque & RECORD_ID_MASK;
 	size_t		bytes = m->len + m->key_len;
 
 	r->stats.in_flight_bytes -= bytes < r->stats.in_flight_bytes ? bytes : r->stats.in_flight_bytes;
@@ -239,7 +242,8 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 
 		r->stats.delivery_errors++;
 		if (r->cfg->on_error == RELAY_ON_ERROR_DEAD_LETTER && r->cfg->dead_letter_topic &&
-			strcmp(topic, r->cfg->dead_letter_topic) != 0 && !(opaque & SCHEMA_RECORD_BIT))
+			strcmp(topic, r->cfg->dead_letter_topic) != 0 &&
+			!(opaque & (SCHEMA_RECORD_BIT | CONTROL_RECORD_BIT)))
 		{
 			char		err[512];
 			rd_kafka_headers_t *hdrs = NULL;
@@ -286,7 +290,7 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 				s->acked = true;
 		}
 	}
-	else
+	else if (!(opaque & CONTROL_RECORD_BIT))
 		r->stats.records_acked++;
 	lsn_tracker_ack(r->tracker, id);
 }
@@ -312,7 +316,7 @@ send_record(Records *r, const char *topic, const void *key, size_t keylen,
 	if (st == PRODUCER_OK)
 	{
 		r->stats.in_flight_bytes += keylen + valuelen;
-		if (!(opaque & SCHEMA_RECORD_BIT))
+		if (!(opaque & (SCHEMA_RECORD_BIT | CONTROL_RECORD_BIT)))
 		{
 			r->stats.records_produced++;
 			r->stats.bytes_produced += keylen + valuelen;
@@ -325,7 +329,7 @@ send_record(Records *r, const char *topic, const void *key, size_t keylen,
 	if (st == PRODUCER_QUEUE_FULL)
 	{
 		/* nothing was enqueued: no delivery report will come for it */
-		lsn_tracker_cancel(r->tracker, opaque & ~SCHEMA_RECORD_BIT);
+		lsn_tracker_cancel(r->tracker, opaque & RECORD_ID_MASK);
 		if (hdrs)
 			rd_kafka_headers_destroy(hdrs);
 		return RECORDS_WAIT;
@@ -336,7 +340,8 @@ send_record(Records *r, const char *topic, const void *key, size_t keylen,
 	 * of this record, under the same policy as a failed delivery.
 	 */
 	r->stats.delivery_errors++;
-	if (!(opaque & SCHEMA_RECORD_BIT) && r->cfg->on_error == RELAY_ON_ERROR_DEAD_LETTER &&
+	if (!(opaque & (SCHEMA_RECORD_BIT | CONTROL_RECORD_BIT)) &&
+		r->cfg->on_error == RELAY_ON_ERROR_DEAD_LETTER &&
 		r->cfg->dead_letter_topic && strcmp(topic, r->cfg->dead_letter_topic) != 0)
 	{
 		relay_log(RELAY_LOG_WARNING, "%s: sent to dead-letter topic \"%s\"", err,
@@ -351,7 +356,7 @@ send_record(Records *r, const char *topic, const void *key, size_t keylen,
 	}
 	if (hdrs)
 		rd_kafka_headers_destroy(hdrs);
-	lsn_tracker_fail(r->tracker, opaque & ~SCHEMA_RECORD_BIT);
+	lsn_tracker_fail(r->tracker, opaque & RECORD_ID_MASK);
 	r->failed = true;
 	snprintf(r->fail_msg, sizeof(r->fail_msg), "%s", err);
 	return RECORDS_FAILED;
@@ -694,6 +699,28 @@ records_handle_frame(Records *r, const Frame *f, int *stage, char *err, size_t e
 	}
 	snprintf(err, errlen, "unknown frame kind 0x%02x", (unsigned char) f->kind);
 	return RECORDS_ERROR;
+}
+
+/*
+ * Produce one control record (text key and value, no headers) in the open
+ * tracker transaction: a snapshot marker on the state topic.  It is not
+ * counted as a change record, and never goes to the dead-letter topic.
+ * Returns RECORDS_OK, RECORDS_WAIT (queue full: serve events, call again),
+ * RECORDS_FAILED or RECORDS_ERROR (no open transaction) as for a frame.
+ */
+RecordsResult
+records_send_control(Records *r, const char *topic, const char *key, const char *value,
+					 char *err, size_t errlen)
+{
+	uint64_t	id = lsn_tracker_add(r->tracker);
+
+	if (id == LSN_TRACKER_NO_ID)
+	{
+		snprintf(err, errlen, "control record for topic \"%s\" outside a transaction", topic);
+		return RECORDS_ERROR;
+	}
+	return send_record(r, topic, key, strlen(key), value, strlen(value), NULL,
+					   id | CONTROL_RECORD_BIT, err, errlen);
 }
 
 /*

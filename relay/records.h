@@ -44,6 +44,8 @@ extern void records_discard_deliveries(Records *r, bool on);
 extern ProducerDeliveryFn records_delivery_fn(void);
 extern RecordsResult records_handle_frame(Records *r, const Frame *f, int *stage,
 										  char *err, size_t errlen);
+extern RecordsResult records_send_control(Records *r, const char *topic, const char *key,
+										  const char *value, char *err, size_t errlen);
 extern void records_reset(Records *r);
 extern bool records_failed(const Records *r, char *err, size_t errlen);
 extern const RecordsStats *records_stats(const Records *r);

@@ -146,6 +146,14 @@ typedef enum RelayOnError
 	RELAY_ON_ERROR_DEAD_LETTER	/* send the record to dead-letter-topic instead */
 } RelayOnError;
 
+/* When the relay reads the tables it captures (the initial snapshot). */
+typedef enum RelaySnapshotMode
+{
+	RELAY_SNAPSHOT_INITIAL = 0, /* when it creates the slot (the default) */
+	RELAY_SNAPSHOT_NEVER,		/* never: stream changes only */
+	RELAY_SNAPSHOT_INITIAL_ONLY /* as initial, then exit without streaming */
+} RelaySnapshotMode;
+
 /* What the command line asks for; main acts on it. */
 typedef enum RelayAction
 {
@@ -176,12 +184,14 @@ typedef struct RelayConfig
 	bool		no_loop;		/* do not reconnect after a lost connection */
 	int			status_interval;	/* seconds between status updates */
 	int			reconnect_max_backoff;	/* seconds, ceiling of the retry delay */
+	RelaySnapshotMode snapshot_mode;
 
 	/* kafka */
 	char	   *brokers;		/* bootstrap.servers */
 	char	   *topic_prefix;
 	char	   *topic_template; /* with {prefix} {schema} {table} {op} {op_name} */
 	char	   *schema_topic;
+	char	   *state_topic;	/* compacted: snapshot markers per slot */
 	bool		tombstones;		/* a null-valued record after each delete */
 	char	   *dead_letter_topic;
 	RelayOnError on_error;
@@ -228,6 +238,15 @@ extern void config_free(RelayConfig *cfg);
 
 /* The --help text, to "out".  Never fails (write errors are the caller's). */
 extern void config_usage(FILE *out);
+
+/*
+ * Parse a snapshot mode ("initial", "never", "initial_only"); returns false
+ * and leaves *mode alone on any other text.
+ */
+extern bool config_snapshot_mode_parse(const char *text, RelaySnapshotMode *mode);
+
+/* The mode as "snapshot-mode" accepts it. */
+extern const char *config_snapshot_mode_name(RelaySnapshotMode mode);
 
 /* The --version line, to "out". */
 extern void config_version(FILE *out);

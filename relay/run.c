@@ -26,6 +26,7 @@
 #include "records.h"
 #include "relay.h"
 #include "run.h"
+#include "snapshot.h"
 #include "stream.h"
 
 #define STATUS_MIN_GAP_US		(200 * 1000)	/* confirm progress this often at most */
@@ -212,6 +213,131 @@ run_reopen_log(RunState *s)
 }
 
 /*
+ * Create the slot, exporting its snapshot and reading every table under it
+ * when snapshot-mode asks for it.  Returns 0, or -1 with *result and s->err set.
+ */
+static int
+create_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confirmed,
+			RunResult *result)
+{
+	bool		snapshot = s->cfg->snapshot_mode != RELAY_SNAPSHOT_NEVER;
+	bool		permanent = false;
+	bool		created = false;
+	char		name[256] = "";
+	PGconn	   *reader = NULL;
+
+	if (snapshot)
+	{
+		/* before the slot exists: a missing extension creates nothing */
+		if ((reader = snapshot_connect(s, result)) == NULL)
+			return -1;
+		if (snapshot_mark_creating(s, result) != 0)
+		{
+			PQfinish(reader);
+			return -1;
+		}
+	}
+	if (stream_ensure_slot(conn, s->cfg->slot, true, snapshot ? name : NULL, sizeof(name),
+						   confirmed, &created, s->err, sizeof(s->err), &permanent) != 0)
+	{
+		PQfinish(reader);
+		*result = permanent ? RUN_FATAL_PG : RUN_RETRY;
+		return -1;
+	}
+	relay_log(RELAY_LOG_INFO, "created replication slot \"%s\" at " LSN_FMT,
+			  s->cfg->slot, LSN_ARGS(*confirmed));
+	if (!snapshot)
+		return 0;
+	if (!created || name[0] == '\0')
+	{
+		PQfinish(reader);
+		snprintf(s->err, sizeof(s->err), "replication slot \"%s\" exported no snapshot", s->cfg->slot);
+		*result = RUN_RETRY;
+		return -1;
+	}
+	lsn_tracker_note_wal_end(s->tracker, *confirmed);
+	if (snapshot_run(s, reader, name, *confirmed, opts, result) != 0)
+	{
+		if (*result == RUN_STOPPED)
+			relay_log(RELAY_LOG_INFO, "initial snapshot interrupted by the stop request: it is done again at the next start");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Make sure the slot exists and its initial snapshot, if any, is complete:
+ * create it (with its snapshot) when missing; when the state topic shows a
+ * snapshot left unfinished on a slot that has not moved since, drop the slot
+ * and create it again, since nothing past its start was ever confirmed.
+ * *confirmed gets the position streaming starts from.  Returns 0, or -1
+ * with *result and s->err set.
+ */
+static int
+prepare_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confirmed,
+			 RunResult *result)
+{
+	bool		permanent = false;
+	bool		created = false;
+	SnapshotState state;
+	Lsn			marked = INVALID_LSN;
+
+	if (stream_ensure_slot(conn, s->cfg->slot, false, NULL, 0, confirmed, &created,
+						   s->err, sizeof(s->err), &permanent) != 0)
+	{
+		if (!s->cfg->create_slot || strstr(s->err, "does not exist") == NULL)
+		{
+			*result = permanent ? RUN_FATAL_PG : RUN_RETRY;
+			return -1;
+		}
+		return create_slot(s, conn, opts, confirmed, result);
+	}
+	if (s->cfg->snapshot_mode == RELAY_SNAPSHOT_NEVER)
+		return 0;
+
+	if (snapshot_read_state(s, &state, &marked) != 0)
+	{
+		char		why[sizeof(s->err)];
+
+		snprintf(why, sizeof(why), "%s", s->err);
+		snprintf(s->err, sizeof(s->err), "could not read state topic \"%s\": %.700s",
+				 s->cfg->state_topic, why);
+		*result = RUN_RETRY;
+		return -1;
+	}
+	if (state == SNAPSHOT_STATE_NONE || state == SNAPSHOT_STATE_DONE)
+	{
+		if (state == SNAPSHOT_STATE_DONE)
+			relay_log(RELAY_LOG_DEBUG, "initial snapshot of slot \"%s\" was done at " LSN_FMT,
+					  s->cfg->slot, LSN_ARGS(marked));
+		return 0;
+	}
+	if (state == SNAPSHOT_STATE_STARTED && *confirmed != marked)
+	{
+		relay_log(RELAY_LOG_WARNING, "initial snapshot of slot \"%s\" at " LSN_FMT " was not finished, but the slot has moved to " LSN_FMT ": streaming from there",
+				  s->cfg->slot, LSN_ARGS(marked), LSN_ARGS(*confirmed));
+		relay_log_hint(RELAY_LOG_WARNING, "Something else advanced the slot; drop it to take a new snapshot.");
+		return 0;
+	}
+	if (!s->cfg->create_slot)
+	{
+		snprintf(s->err, sizeof(s->err),
+				 "initial snapshot of slot \"%s\" was interrupted, and create-slot is off so it cannot be redone",
+				 s->cfg->slot);
+		*result = RUN_FATAL_PG;
+		return -1;
+	}
+	relay_log(RELAY_LOG_INFO, "initial snapshot of slot \"%s\" was interrupted (slot still at " LSN_FMT "): dropping the slot and taking the snapshot again",
+			  s->cfg->slot, LSN_ARGS(*confirmed));
+	if (stream_drop_slot(conn, s->cfg->slot, s->err, sizeof(s->err)) != 0)
+	{
+		*result = RUN_RETRY;
+		return -1;
+	}
+	return create_slot(s, conn, opts, confirmed, result);
+}
+
+/*
  * Stream until stopped, the connection fails, or a fatal error.  See
  * RunResult for what the caller does next; s->err says why on failure.
  */
@@ -220,7 +346,6 @@ run_stream(RunState *s)
 {
 	PGconn	   *conn;
 	bool		permanent = false;
-	bool		created = false;
 	Lsn			confirmed = INVALID_LSN;
 	RelaySettingList opts = {0};
 	RunResult	result = RUN_RETRY;
@@ -230,26 +355,38 @@ run_stream(RunState *s)
 						  &permanent);
 	if (conn == NULL)
 		return permanent ? RUN_FATAL_PG : RUN_RETRY;
-	if (stream_ensure_slot(conn, s->cfg->slot, s->cfg->create_slot, &confirmed, &created,
-						   s->err, sizeof(s->err), &permanent) != 0)
-	{
-		PQfinish(conn);
-		return permanent ? RUN_FATAL_PG : RUN_RETRY;
-	}
-	if (created)
-		relay_log(RELAY_LOG_INFO, "created replication slot \"%s\" at " LSN_FMT,
-				  s->cfg->slot, LSN_ARGS(confirmed));
 
 	/* what was in flight on the last connection comes again */
 	lsn_tracker_reset(s->tracker);
-	lsn_tracker_note_wal_end(s->tracker, confirmed);
 	records_reset(s->records);
 	drop_pending(s);
-	s->received = confirmed;
 	s->last_flush = INVALID_LSN;
+	if (build_options(s->cfg, &opts) != 0)
+	{
+		snprintf(s->err, sizeof(s->err), "out of memory");
+		PQfinish(conn);
+		return RUN_RETRY;
+	}
 
-	if (build_options(s->cfg, &opts) != 0 ||
-		stream_start(conn, s->cfg->slot, &opts, s->err, sizeof(s->err)) != 0)
+	if (prepare_slot(s, conn, &opts, &confirmed, &result) != 0)
+	{
+		free(opts.items);
+		PQfinish(conn);
+		return result;
+	}
+	if (s->cfg->snapshot_mode == RELAY_SNAPSHOT_INITIAL_ONLY)
+	{
+		relay_log(RELAY_LOG_INFO, "snapshot-mode is initial_only: not streaming; slot \"%s\" stays at " LSN_FMT,
+				  s->cfg->slot, LSN_ARGS(confirmed));
+		free(opts.items);
+		PQfinish(conn);
+		return RUN_ENDPOS;
+	}
+	lsn_tracker_note_wal_end(s->tracker, confirmed);
+	s->received = confirmed;
+	result = RUN_RETRY;
+
+	if (stream_start(conn, s->cfg->slot, &opts, s->err, sizeof(s->err)) != 0)
 	{
 		free(opts.items);
 		if (s->err[0] == '\0')

@@ -110,13 +110,17 @@ stream_connect(const char *dbname, const char *password, char *err, size_t errle
 /*
  * Make sure the logical slot exists and uses wal2avro, creating it when
  * "create" allows.  *confirmed gets the slot's confirmed flush position
- * (INVALID_LSN for a new slot: the server picks the start).  Returns
+ * (for a new slot its consistent point).  When snapshot_name is not NULL a
+ * new slot exports its snapshot, whose name goes there (NUL terminated, cut
+ * to namelen): it lives only until this connection runs another command.
+ * Otherwise, and for an existing slot, snapshot_name is left alone.  Returns
  * 0, or -1 with a message in err and *permanent telling whether a retry
  * could help.
  */
 int
-stream_ensure_slot(PGconn *conn, const char *slot, bool create, Lsn *confirmed,
-				   bool *created, char *err, size_t errlen, bool *permanent)
+stream_ensure_slot(PGconn *conn, const char *slot, bool create, char *snapshot_name,
+				   size_t namelen, Lsn *confirmed, bool *created, char *err, size_t errlen,
+				   bool *permanent)
 {
 	char	   *lit = PQescapeLiteral(conn, slot, strlen(slot));
 	char	   *ident;
@@ -173,8 +177,8 @@ stream_ensure_slot(PGconn *conn, const char *slot, bool create, Lsn *confirmed,
 		set_error(err, errlen, "could not quote slot name", conn);
 		return -1;
 	}
-	snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL wal2avro (SNAPSHOT 'nothing')",
-			 ident);
+	snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL wal2avro (SNAPSHOT '%s')",
+			 ident, snapshot_name ? "export" : "nothing");
 	PQfreemem(ident);
 	res = PQexec(conn, sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -189,9 +193,40 @@ stream_ensure_slot(PGconn *conn, const char *slot, bool create, Lsn *confirmed,
 	}
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 1))
 		relay_lsn_parse(PQgetvalue(res, 0, 1), confirmed);
+	if (snapshot_name && PQntuples(res) == 1 && PQnfields(res) >= 3 && !PQgetisnull(res, 0, 2))
+		snprintf(snapshot_name, namelen, "%s", PQgetvalue(res, 0, 2));
 	*created = true;
 	PQclear(res);
 	return 0;
+}
+
+/*
+ * Drop the slot, waiting while another connection still holds it (a relay
+ * killed a moment ago).  Returns 0, or -1 with a message in err.
+ */
+int
+stream_drop_slot(PGconn *conn, const char *slot, char *err, size_t errlen)
+{
+	char	   *ident = PQescapeIdentifier(conn, slot, strlen(slot));
+	char		sql[512];
+	PGresult   *res;
+	int			rc = 0;
+
+	if (ident == NULL)
+	{
+		set_error(err, errlen, "could not quote slot name", conn);
+		return -1;
+	}
+	snprintf(sql, sizeof(sql), "DROP_REPLICATION_SLOT %s WAIT", ident);
+	PQfreemem(ident);
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		set_error(err, errlen, "could not drop replication slot", conn);
+		rc = -1;
+	}
+	PQclear(res);
+	return rc;
 }
 
 /*

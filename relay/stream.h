@@ -39,8 +39,10 @@ typedef struct StreamMsg
 
 extern PGconn *stream_connect(const char *dbname, const char *password, char *err,
 							  size_t errlen, bool *permanent);
-extern int	stream_ensure_slot(PGconn *conn, const char *slot, bool create, Lsn *confirmed,
+extern int	stream_ensure_slot(PGconn *conn, const char *slot, bool create,
+							   char *snapshot_name, size_t namelen, Lsn *confirmed,
 							   bool *created, char *err, size_t errlen, bool *permanent);
+extern int	stream_drop_slot(PGconn *conn, const char *slot, char *err, size_t errlen);
 extern int	stream_start(PGconn *conn, const char *slot, const RelaySettingList *options,
 						 char *err, size_t errlen);
 extern StreamMsgKind stream_read(PGconn *conn, StreamMsg *msg, char **buf,

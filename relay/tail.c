@@ -148,14 +148,17 @@ consumer_conf(const char *brokers, const char *group, int nkafka, char **kafka)
 }
 
 /*
- * Read the whole schema topic, from the start to its current end.  Returns
- * 0, or -1 when the topic cannot be read at all.
+ * Read every partition of "topic" from its start to its current end, giving
+ * each message to fn on this thread, with a short-lived consumer made from
+ * conf (consumed; its group.id is set here).  A missing topic is an empty
+ * one.  Gives up after 10 s without a message.  Returns 0, or -1 with a
+ * message in err when the consumer cannot be made.
  */
-static int
-load_schemas(Tail *t, int nkafka, char **kafka)
+int
+tail_read_topic(rd_kafka_conf_t *conf, const char *topic, TailMessageFn fn, void *ctx,
+				char *err, size_t errlen)
 {
-	char		group[64];
-	char		err[512];
+	char		group[96];
 	rd_kafka_t *rk;
 	rd_kafka_topic_partition_list_t *topics;
 	int			idle = 0;
@@ -164,15 +167,17 @@ load_schemas(Tail *t, int nkafka, char **kafka)
 	int			partitions = 0,
 				eofs = 0;
 
-	snprintf(group, sizeof(group), "wal2avro-tail-schemas-%d", (int) getpid());
-	rk = rd_kafka_new(RD_KAFKA_CONSUMER, consumer_conf(t->brokers, group, nkafka, kafka),
-					  err, sizeof(err));
+	snprintf(group, sizeof(group), "wal2avro-read-%d", (int) getpid());
+	rd_kafka_conf_set(conf, "group.id", group, err, errlen);
+	rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, errlen);
+	rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, errlen);
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
 	if (rk == NULL)
 	{
-		relay_log(RELAY_LOG_ERROR, "tail: %s", err);
+		rd_kafka_conf_destroy(conf);
 		return -1;
 	}
-	rkt = rd_kafka_topic_new(rk, t->schema_topic, NULL);
+	rkt = rd_kafka_topic_new(rk, topic, NULL);
 	if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
 	{
 		if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -183,12 +188,12 @@ load_schemas(Tail *t, int nkafka, char **kafka)
 	if (partitions == 0)
 	{
 		rd_kafka_destroy(rk);
-		return 0;				/* no schemas yet */
+		return 0;
 	}
 
 	topics = rd_kafka_topic_partition_list_new(partitions);
 	for (int i = 0; i < partitions; i++)
-		rd_kafka_topic_partition_list_add(topics, t->schema_topic, i)->offset = RD_KAFKA_OFFSET_BEGINNING;
+		rd_kafka_topic_partition_list_add(topics, topic, i)->offset = RD_KAFKA_OFFSET_BEGINNING;
 	rd_kafka_assign(rk, topics);
 	rd_kafka_topic_partition_list_destroy(topics);
 
@@ -205,11 +210,35 @@ load_schemas(Tail *t, int nkafka, char **kafka)
 		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
 			eofs++;
 		else if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
-			add_schema(t, m);
+			fn(ctx, m);
 		rd_kafka_message_destroy(m);
 	}
 	rd_kafka_consumer_close(rk);
 	rd_kafka_destroy(rk);
+	return 0;
+}
+
+static void
+add_schema_cb(void *ctx, const rd_kafka_message_t *m)
+{
+	add_schema((Tail *) ctx, m);
+}
+
+/*
+ * Read the whole schema topic, from the start to its current end.  Returns
+ * 0, or -1 when the topic cannot be read at all.
+ */
+static int
+load_schemas(Tail *t, int nkafka, char **kafka)
+{
+	char		err[512];
+
+	if (tail_read_topic(consumer_conf(t->brokers, "wal2avro-tail-schemas", nkafka, kafka),
+						t->schema_topic, add_schema_cb, t, err, sizeof(err)) != 0)
+	{
+		relay_log(RELAY_LOG_ERROR, "tail: %s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -320,6 +349,7 @@ print_event(const rd_kafka_message_t *m, avro_value_t *key, avro_value_t *value)
 			render_field(&b, &source, "txId", "txId");
 			render_field(&b, &source, "lsn", "lsn");
 			render_field(&b, &source, "ts_ms", "commit_ts_ms");
+			render_field(&b, &source, "snapshot", "snapshot");
 		}
 	}
 	else

@@ -40,6 +40,14 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'wal2avro_snapshot_row_estimate'
 LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
 
+-- Would the stream carry this table's changes under these plugin options?
+-- False for what it never carries (views, temporary, unlogged and system
+-- tables, partitioned parents) and for tables the filters leave out.
+CREATE FUNCTION published(rel regclass, options text[] DEFAULT '{}')
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'wal2avro_published'
+LANGUAGE C STABLE;
+
 -- Logical slots and how far behind the server's WAL position each one is.
 CREATE VIEW slots AS
 SELECT s.slot_name,

@@ -35,7 +35,7 @@ SELECT 'ref' FROM pg_create_logical_replication_slot('ref', 'wal2avro');
 SQL
 
 "$relay" -d "host=$PGHOST port=$PGPORT dbname=postgres user=postgres" -b "$KAFKA_BOOTSTRAP" \
-	-S relay_slot -v --metrics-listen=127.0.0.1:0 >"$out/relay.log" 2>&1 &
+	-S relay_slot -v --metrics-listen=127.0.0.1:0 --snapshot-mode=never >"$out/relay.log" 2>&1 &
 relay_pid=$!
 w2a_on_exit "kill -9 $relay_pid 2>/dev/null || true"
 w2a_wait_for 30 w2a_sql_true "SELECT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = 'relay_slot' AND active)" ||

@@ -4,6 +4,11 @@
 #   relay_start SLOT [ARGS...]    start the relay in the background on the
 #                                 current cluster and brokers; RELAY_PID, log
 #                                 in $RELAY_LOG (appended across restarts)
+#   relay_launch SLOT [ARGS...]   the same without waiting for the stream (an
+#                                 initial snapshot runs before it starts)
+#   RELAY_SNAPSHOT_MODE           --snapshot-mode given to both (default never:
+#                                 the tests that compare with a reference slot
+#                                 want changes only); ARGS may override it
 #   relay_kill9                   kill -9 it and wait until the slot is free
 #   relay_stop                    SIGTERM, wait, fail if it did not exit 0
 #   relay_wait_confirmed LSN [S]  wait until the slot confirmed LSN
@@ -19,6 +24,13 @@ W2A_RELAY=${W2A_RELAY:-$W2A_ROOT/relay/wal2avro-relay}
 
 relay_start()
 {
+	relay_launch "$@"
+	w2a_wait_for 30 w2a_sql_true "SELECT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = '$1' AND active)" ||
+		fail "relay did not start streaming slot $1"
+}
+
+relay_launch()
+{
 	local slot=$1
 	shift
 	[ -x "$W2A_RELAY" ] || fail "wal2avro-relay is not built ($W2A_RELAY)"
@@ -26,14 +38,13 @@ relay_start()
 	RELAY_LOG=${RELAY_LOG:-$(w2a_tmpdir relay)/relay.log}
 	"$W2A_RELAY" -d "host=$PGHOST port=$PGPORT dbname=${PGDATABASE:-postgres} user=$PGUSER" \
 		-b "$KAFKA_BOOTSTRAP" -S "$slot" -X reconnect.backoff.max.ms=500 \
-		--metrics-listen=127.0.0.1:0 "$@" >>"$RELAY_LOG" 2>&1 &
+		--metrics-listen=127.0.0.1:0 --snapshot-mode="${RELAY_SNAPSHOT_MODE:-never}" "$@" \
+		>>"$RELAY_LOG" 2>&1 &
 	RELAY_PID=$!
 	if [ -z "${_relay_trap:-}" ]; then
 		_relay_trap=1
 		w2a_on_exit '[ -n "${RELAY_PID:-}" ] && kill -9 $RELAY_PID 2>/dev/null; [ "${W2A_EXIT_RC:-0}" -eq 0 ] || { echo "---- tail of $RELAY_LOG ----" >&2; tail -n 40 "$RELAY_LOG" >&2; }'
 	fi
-	w2a_wait_for 30 w2a_sql_true "SELECT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = '$slot' AND active)" ||
-		fail "relay did not start streaming slot $slot"
 }
 
 relay_kill9()

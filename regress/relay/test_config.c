@@ -137,6 +137,8 @@ test_defaults(void)
 	CHECK(cfg.tombstones);
 	CHECK_STR(cfg.dead_letter_topic, NULL);
 	CHECK_INT(cfg.on_error, RELAY_ON_ERROR_STOP);
+	CHECK_INT(cfg.snapshot_mode, RELAY_SNAPSHOT_INITIAL);
+	CHECK_STR(cfg.state_topic, "_wal2avro_state");
 	CHECK_INT(cfg.status_interval, 10);
 	CHECK_U64(cfg.max_in_flight_bytes, 64 * 1024 * 1024);
 	CHECK_INT(cfg.log_level, RELAY_LOG_INFO);
@@ -163,7 +165,9 @@ test_every_option(void)
 					"--brokers=b:1", "--topic-prefix=cdc", "--topic-template={prefix}.{table}.{op}",
 					"--schema-topic=schemas", "--no-tombstones", "--dead-letter-topic=dlq",
 					"--on-error=dead-letter", "--max-in-flight-bytes=1MB", "--log-level=warning",
-					"--kafka=acks=all", NULL), 0);
+					"--kafka=acks=all", "--snapshot-mode=initial_only", "--state-topic=st", NULL), 0);
+	CHECK_INT(cfg.snapshot_mode, RELAY_SNAPSHOT_INITIAL_ONLY);
+	CHECK_STR(cfg.state_topic, "st");
 	CHECK_STR(cfg.dbname, "host=db1 dbname=app");
 	CHECK_STR(cfg.slot, "s1");
 	CHECK(!cfg.create_slot);
@@ -464,6 +468,8 @@ test_values(void)
 	EXPECT_ERROR("invalid value for option \"endpos\": \"0/0\"", "-b", "x:1", "-E", "0/0");
 	EXPECT_ERROR("invalid value for option \"on-error\": \"log\" (expected stop or dead-letter)",
 				 "-b", "x:1", "--on-error=log");
+	EXPECT_ERROR("invalid value for option \"snapshot-mode\": \"always\" (expected initial, never or initial_only)",
+				 "-b", "x:1", "--snapshot-mode=always");
 
 	/* Names. */
 	EXPECT_ERROR("invalid value for option \"slot\": \"My-Slot\" (replication slot names may only contain lower case letters, numbers and the underscore character)",
@@ -846,7 +852,7 @@ test_usage(void)
 		"--kafka=NAME=VALUE", "--topic-prefix=PREFIX", "--topic-template=TEMPLATE",
 		"--schema-topic=TOPIC", "--tombstones[=BOOL]", "--no-tombstones",
 		"--dead-letter-topic=TOPIC", "--on-error=POLICY", "--max-in-flight-bytes=SIZE",
-		"--print-config", "--version", "--help",
+		"--snapshot-mode=MODE", "--state-topic=TOPIC", "--print-config", "--version", "--help",
 	};
 	const char *line;
 	int			long_lines = 0;

@@ -209,6 +209,13 @@ SET ROLE regress_snap_reader;
 SELECT count(*) FROM (SELECT wal2avro.snapshot_frames('snap_one')) s;
 RESET ROLE;
 
+-- published(): which tables an initial snapshot reads, by the plugin options alone
+SELECT t, wal2avro.published(t::regclass) AS by_default,
+       wal2avro.published(t::regclass, array['include-tables', 'public.snap_t,public.snap_parted*']) AS included,
+       wal2avro.published(t::regclass, array['exclude-tables', 'public.snap_t']) AS excluded
+  FROM unnest(array['snap_t', 'snap_nokey', 'snap_parted', 'snap_parted_us', 'snap_unlogged',
+                    'snap_view', 'pg_class']) t;
+
 SELECT pg_drop_replication_slot('regression_slot');
 DROP TABLE snap_t, snap_nokey, snap_empty, snap_one, snap_parted, snap_unlogged;
 DROP VIEW snap_view;

@@ -1,0 +1,36 @@
+/*-------------------------------------------------------------------------
+ *
+ * snapshot.h
+ *		The initial snapshot: every captured table's rows, then the stream
+ *		(snapshot.c).
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * relay/snapshot.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RELAY_SNAPSHOT_H
+#define RELAY_SNAPSHOT_H
+
+#include <libpq-fe.h>
+
+#include "relay.h"
+#include "run.h"
+
+/* The last snapshot marker of a slot on the state topic */
+typedef enum SnapshotState
+{
+	SNAPSHOT_STATE_NONE = 0,	/* no marker: the slot streams as it is */
+	SNAPSHOT_STATE_CREATING,	/* the slot was being created for a snapshot */
+	SNAPSHOT_STATE_STARTED,		/* a snapshot began at the marker's LSN */
+	SNAPSHOT_STATE_DONE			/* ... and every one of its records was acknowledged */
+} SnapshotState;
+
+extern int	snapshot_read_state(RunState *s, SnapshotState *state, Lsn *lsn);
+extern int	snapshot_mark_creating(RunState *s, RunResult *result);
+extern PGconn *snapshot_connect(RunState *s, RunResult *result);
+extern int	snapshot_run(RunState *s, PGconn *conn, const char *snapshot_name, Lsn start,
+						 const RelaySettingList *options, RunResult *result);
+
+#endif							/* RELAY_SNAPSHOT_H */
