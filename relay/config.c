@@ -209,19 +209,6 @@ typedef struct PendingSetting
 	const char *value;			/* points into argv or a literal */
 } PendingSetting;
 
-static void set_error(char *err, size_t errlen, const char *fmt,...) RELAY_PRINTF(3, 4);
-
-static void
-set_error(char *err, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Prefix err's message with "<fmt>: " (a file and line, a variable). */
 static void prefix_error(char *err, size_t errlen, const char *fmt,...) RELAY_PRINTF(3, 4);
@@ -239,7 +226,7 @@ prefix_error(char *err, size_t errlen, const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	set_error(err, errlen, "%s: %s", prefix, msg);
+	relay_set_error(err, errlen, "%s: %s", prefix, msg);
 }
 
 /* ---- values ---- */
@@ -251,7 +238,7 @@ set_string(char **dst, const char *value, char *err, size_t errlen)
 
 	if (copy == NULL)
 	{
-		set_error(err, errlen, "out of memory");
+		relay_set_error(err, errlen, "out of memory");
 		return -1;
 	}
 	free(*dst);
@@ -328,7 +315,7 @@ parse_number(const char *option, const char *text, bool units,
 		v *= factor;
 	if (overflow || v < min || v > max)
 	{
-		set_error(err, errlen,
+		relay_set_error(err, errlen,
 				  "value for option \"%s\" out of range: %s (must be between %lld and %lld)",
 				  option, text, (long long) min, (long long) max);
 		return -1;
@@ -337,7 +324,7 @@ parse_number(const char *option, const char *text, bool units,
 	return 0;
 
 invalid:
-	set_error(err, errlen, "invalid value for option \"%s\": \"%s\" (expected %s)",
+	relay_set_error(err, errlen, "invalid value for option \"%s\": \"%s\" (expected %s)",
 			  option, text, units ? "a number of bytes, optionally with a unit such as MB" :
 			  "an integer");
 	return -1;
@@ -358,7 +345,7 @@ check_topic(const char *option, const char *value, char *err, size_t errlen)
 	{
 		if (!is_topic_char((unsigned char) *p))
 		{
-			set_error(err, errlen,
+			relay_set_error(err, errlen,
 					  "invalid value for option \"%s\": \"%s\" (Kafka topic names may only contain letters, digits, \".\", \"_\" and \"-\")",
 					  option, value);
 			return -1;
@@ -366,7 +353,7 @@ check_topic(const char *option, const char *value, char *err, size_t errlen)
 	}
 	if (len > MAX_TOPIC_LEN || strcmp(value, ".") == 0 || strcmp(value, "..") == 0)
 	{
-		set_error(err, errlen,
+		relay_set_error(err, errlen,
 				  "invalid value for option \"%s\": \"%s\" (not a valid Kafka topic name)",
 				  option, value);
 		return -1;
@@ -381,7 +368,7 @@ check_slot(const char *value, char *err, size_t errlen)
 	{
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
 		{
-			set_error(err, errlen,
+			relay_set_error(err, errlen,
 					  "invalid value for option \"slot\": \"%s\" (replication slot names may only contain lower case letters, numbers and the underscore character)",
 					  value);
 			return -1;
@@ -389,7 +376,7 @@ check_slot(const char *value, char *err, size_t errlen)
 	}
 	if (strlen(value) > MAX_SLOT_LEN)
 	{
-		set_error(err, errlen,
+		relay_set_error(err, errlen,
 				  "invalid value for option \"slot\": \"%s\" (longer than %d characters)",
 				  value, MAX_SLOT_LEN);
 		return -1;
@@ -432,7 +419,7 @@ check_template(const char *value, char *err, size_t errlen)
 		{
 			if (template_placeholder(p + 1, &len) == NULL)
 			{
-				set_error(err, errlen,
+				relay_set_error(err, errlen,
 						  "invalid value for option \"topic-template\": \"%s\" (unknown placeholder at \"%s\"; the placeholders are {prefix}, {schema}, {table}, {op} and {op_name})",
 						  value, p);
 				return -1;
@@ -442,7 +429,7 @@ check_template(const char *value, char *err, size_t errlen)
 		}
 		if (!is_topic_char((unsigned char) *p))
 		{
-			set_error(err, errlen,
+			relay_set_error(err, errlen,
 					  "invalid value for option \"topic-template\": \"%s\" (character \"%c\" is not allowed in Kafka topic names)",
 					  value, *p);
 			return -1;
@@ -492,7 +479,7 @@ settings_set(RelaySettingList *list, const char *name, size_t name_len,
 
 oom:
 	free(copy);
-	set_error(err, errlen, "out of memory");
+	relay_set_error(err, errlen, "out of memory");
 	return -1;
 }
 
@@ -557,7 +544,7 @@ apply_setting(RelayConfig *cfg, const char *key, const char *value,
 
 		if (!is_property_name(prop, strlen(prop)))
 		{
-			set_error(err, errlen, "invalid Kafka property name \"%s\"", prop);
+			relay_set_error(err, errlen, "invalid Kafka property name \"%s\"", prop);
 			return -1;
 		}
 		return settings_set(&cfg->kafka, prop, strlen(prop), value, err, errlen);
@@ -566,13 +553,13 @@ apply_setting(RelayConfig *cfg, const char *key, const char *value,
 	k = find_key(key);
 	if (k == NULL)
 	{
-		set_error(err, errlen, "unrecognized key \"%s\"", key);
+		relay_set_error(err, errlen, "unrecognized key \"%s\"", key);
 		return -1;
 	}
 	member = (char *) cfg + k->offset;
 	if (value[0] == '\0' && k->kind != KEY_PLUGIN_OPTION)
 	{
-		set_error(err, errlen, "option \"%s\" needs a value", k->name);
+		relay_set_error(err, errlen, "option \"%s\" needs a value", k->name);
 		return -1;
 	}
 
@@ -595,7 +582,7 @@ apply_setting(RelayConfig *cfg, const char *key, const char *value,
 		case KEY_BOOL:
 			if (!parse_bool(value, (bool *) member))
 			{
-				set_error(err, errlen,
+				relay_set_error(err, errlen,
 						  "invalid value for option \"%s\": \"%s\" (expected true, false, on, off, yes, no, 1 or 0)",
 						  k->name, value);
 				return -1;
@@ -620,7 +607,7 @@ apply_setting(RelayConfig *cfg, const char *key, const char *value,
 				d = strtod(value, &end);
 				if (errno != 0 || end == value || *end != '\0' || !(d >= 0.0 && d <= 1.0))
 				{
-					set_error(err, errlen,
+					relay_set_error(err, errlen,
 							  "invalid value for option \"%s\": \"%s\" (expected a fraction from 0 to 1)",
 							  k->name, value);
 					return -1;
@@ -631,7 +618,7 @@ apply_setting(RelayConfig *cfg, const char *key, const char *value,
 		case KEY_LOG_LEVEL:
 			if (!relay_log_level_parse(value, (RelayLogLevel *) member))
 			{
-				set_error(err, errlen,
+				relay_set_error(err, errlen,
 						  "invalid value for option \"%s\": \"%s\" (expected error, warning, info, debug or trace)",
 						  k->name, value);
 				return -1;
@@ -641,7 +628,7 @@ apply_setting(RelayConfig *cfg, const char *key, const char *value,
 			if (!relay_lsn_parse(value, (Lsn *) member) || *(Lsn *) member == INVALID_LSN)
 			{
 				*(Lsn *) member = INVALID_LSN;
-				set_error(err, errlen,
+				relay_set_error(err, errlen,
 						  "invalid value for option \"%s\": \"%s\" (expected an LSN such as 16/B374D848, not 0/0)",
 						  k->name, value);
 				return -1;
@@ -654,7 +641,7 @@ apply_setting(RelayConfig *cfg, const char *key, const char *value,
 				*(RelayOnError *) member = RELAY_ON_ERROR_DEAD_LETTER;
 			else
 			{
-				set_error(err, errlen,
+				relay_set_error(err, errlen,
 						  "invalid value for option \"%s\": \"%s\" (expected stop or dead-letter)",
 						  k->name, value);
 				return -1;
@@ -663,7 +650,7 @@ apply_setting(RelayConfig *cfg, const char *key, const char *value,
 		case KEY_SNAPSHOT_MODE:
 			if (!config_snapshot_mode_parse(value, (RelaySnapshotMode *) member))
 			{
-				set_error(err, errlen,
+				relay_set_error(err, errlen,
 						  "invalid value for option \"%s\": \"%s\" (expected initial, never or initial_only)",
 						  k->name, value);
 				return -1;
@@ -676,7 +663,7 @@ apply_setting(RelayConfig *cfg, const char *key, const char *value,
 
 				if (!is_property_name(value, name_len))
 				{
-					set_error(err, errlen,
+					relay_set_error(err, errlen,
 							  "invalid value for option \"%s\": \"%s\" (expected NAME or NAME=VALUE)",
 							  k->name, value);
 					return -1;
@@ -685,7 +672,7 @@ apply_setting(RelayConfig *cfg, const char *key, const char *value,
 									eq ? eq + 1 : NULL, err, errlen);
 			}
 	}
-	set_error(err, errlen, "unhandled key \"%s\"", key);
+	relay_set_error(err, errlen, "unhandled key \"%s\"", key);
 	return -1;
 }
 
@@ -714,7 +701,7 @@ split_line(char *line, char **key, char **value, char *err, size_t errlen)
 	if (*p != '=')
 	{
 		*end = '\0';
-		set_error(err, errlen, "syntax error: expected \"=\" after \"%s\"", *key);
+		relay_set_error(err, errlen, "syntax error: expected \"=\" after \"%s\"", *key);
 		return -1;
 	}
 	*end = '\0';
@@ -739,7 +726,7 @@ split_line(char *line, char **key, char **value, char *err, size_t errlen)
 	{
 		if (*p == '\0')
 		{
-			set_error(err, errlen, "unterminated quoted value for \"%s\"", *key);
+			relay_set_error(err, errlen, "unterminated quoted value for \"%s\"", *key);
 			return -1;
 		}
 		if (*p == '"')
@@ -748,7 +735,7 @@ split_line(char *line, char **key, char **value, char *err, size_t errlen)
 		{
 			if (p[1] != '"' && p[1] != '\\')
 			{
-				set_error(err, errlen,
+				relay_set_error(err, errlen,
 						  "invalid escape \"\\%c\" in the value of \"%s\" (only \\\" and \\\\ are known)",
 						  p[1] ? p[1] : ' ', *key);
 				return -1;
@@ -763,7 +750,7 @@ split_line(char *line, char **key, char **value, char *err, size_t errlen)
 		p++;
 	if (*p != '\0' && *p != '#')
 	{
-		set_error(err, errlen, "unexpected text after the quoted value of \"%s\"", *key);
+		relay_set_error(err, errlen, "unexpected text after the quoted value of \"%s\"", *key);
 		return -1;
 	}
 	return 1;
@@ -781,7 +768,7 @@ load_file(RelayConfig *cfg, const char *path, char *err, size_t errlen)
 
 	if (f == NULL)
 	{
-		set_error(err, errlen, "could not open configuration file \"%s\": %s",
+		relay_set_error(err, errlen, "could not open configuration file \"%s\": %s",
 				  path, strerror(errno));
 		return -1;
 	}
@@ -798,7 +785,7 @@ load_file(RelayConfig *cfg, const char *path, char *err, size_t errlen)
 			line[--n] = '\0';
 		if (strlen(line) != (size_t) n)
 		{
-			set_error(err, errlen, "%s:%d: line contains a NUL byte", path, lineno);
+			relay_set_error(err, errlen, "%s:%d: line contains a NUL byte", path, lineno);
 			rc = -1;
 			break;
 		}
@@ -807,7 +794,7 @@ load_file(RelayConfig *cfg, const char *path, char *err, size_t errlen)
 			continue;
 		if (r > 0 && strcmp(key, "config") == 0)
 		{
-			set_error(err, errlen, "key \"config\" is only allowed on the command line");
+			relay_set_error(err, errlen, "key \"config\" is only allowed on the command line");
 			r = -1;
 		}
 		else if (r > 0)
@@ -821,7 +808,7 @@ load_file(RelayConfig *cfg, const char *path, char *err, size_t errlen)
 	}
 	if (rc == 0 && ferror(f))
 	{
-		set_error(err, errlen, "could not read configuration file \"%s\": %s",
+		relay_set_error(err, errlen, "could not read configuration file \"%s\": %s",
 				  path, strerror(errno));
 		rc = -1;
 	}
@@ -856,14 +843,14 @@ read_env(const char *var, char **out, char *err, size_t errlen)
 		path = NULL;
 	if (direct && path)
 	{
-		set_error(err, errlen, "both %s and %s are set", var, file_var);
+		relay_set_error(err, errlen, "both %s and %s are set", var, file_var);
 		return -1;
 	}
 	if (direct)
 	{
 		if ((*out = strdup(direct)) == NULL)
 		{
-			set_error(err, errlen, "out of memory");
+			relay_set_error(err, errlen, "out of memory");
 			return -1;
 		}
 		return 0;
@@ -874,7 +861,7 @@ read_env(const char *var, char **out, char *err, size_t errlen)
 	f = fopen(path, "r");
 	if (f == NULL)
 	{
-		set_error(err, errlen, "could not open file \"%s\" named by %s: %s",
+		relay_set_error(err, errlen, "could not open file \"%s\" named by %s: %s",
 				  path, file_var, strerror(errno));
 		return -1;
 	}
@@ -882,13 +869,13 @@ read_env(const char *var, char **out, char *err, size_t errlen)
 	if (buf == NULL)
 	{
 		fclose(f);
-		set_error(err, errlen, "out of memory");
+		relay_set_error(err, errlen, "out of memory");
 		return -1;
 	}
 	n = fread(buf, 1, MAX_SECRET_FILE + 1, f);
 	if (ferror(f) || n > MAX_SECRET_FILE)
 	{
-		set_error(err, errlen, ferror(f) ? "could not read file \"%s\" named by %s"
+		relay_set_error(err, errlen, ferror(f) ? "could not read file \"%s\" named by %s"
 				  : "file \"%s\" named by %s is larger than 64 kB", path, file_var);
 		free(buf);
 		fclose(f);
@@ -900,7 +887,7 @@ read_env(const char *var, char **out, char *err, size_t errlen)
 	buf[n] = '\0';
 	if (n == 0 || strlen(buf) != n)
 	{
-		set_error(err, errlen, "file \"%s\" named by %s is %s", path, file_var,
+		relay_set_error(err, errlen, "file \"%s\" named by %s is %s", path, file_var,
 				  n == 0 ? "empty" : "not text (it contains a NUL byte)");
 		free(buf);
 		return -1;
@@ -1014,7 +1001,7 @@ read_command_line(RelayConfig *cfg, int argc, char **argv,
 
 					if (eq == NULL || !is_property_name(optarg, (size_t) (eq - optarg)))
 					{
-						set_error(err, errlen,
+						relay_set_error(err, errlen,
 								  "invalid value for option \"kafka\": \"%s\" (expected NAME=VALUE)",
 								  optarg);
 						return -1;
@@ -1022,7 +1009,7 @@ read_command_line(RelayConfig *cfg, int argc, char **argv,
 					p->name = malloc((size_t) (eq - optarg) + sizeof(KAFKA_PREFIX));
 					if (p->name == NULL)
 					{
-						set_error(err, errlen, "out of memory");
+						relay_set_error(err, errlen, "out of memory");
 						return -1;
 					}
 					memcpy(p->name, KAFKA_PREFIX, strlen(KAFKA_PREFIX));
@@ -1040,7 +1027,7 @@ read_command_line(RelayConfig *cfg, int argc, char **argv,
 				p->value = "false";
 				break;
 			case ':':
-				set_error(err, errlen, "option \"%s\" requires an argument",
+				relay_set_error(err, errlen, "option \"%s\" requires an argument",
 						  argv[optind - 1]);
 				return -1;
 			case '?':
@@ -1055,16 +1042,16 @@ read_command_line(RelayConfig *cfg, int argc, char **argv,
 				 */
 				if (optopt > 0 && optopt < 256 && optopt != ':' &&
 					strchr(short_options, optopt) == NULL)
-					set_error(err, errlen, "invalid option \"-%c\"", optopt);
+					relay_set_error(err, errlen, "invalid option \"-%c\"", optopt);
 				else
-					set_error(err, errlen, "invalid option \"%s\"", argv[optind - 1]);
+					relay_set_error(err, errlen, "invalid option \"%s\"", argv[optind - 1]);
 				return -1;
 			default:
 				/* A long option named like its key. */
 				p->key = long_option_name(c);
 				if (p->key == NULL)
 				{
-					set_error(err, errlen, "unhandled option code %d", c);
+					relay_set_error(err, errlen, "unhandled option code %d", c);
 					return -1;
 				}
 				if (p->value == NULL)	/* optional boolean argument */
@@ -1077,10 +1064,10 @@ read_command_line(RelayConfig *cfg, int argc, char **argv,
 	if (optind < argc)
 	{
 		if (strcmp(argv[optind], "tail") == 0)
-			set_error(err, errlen, "\"tail\" must come first, as in \"%s tail TOPIC...\"",
+			relay_set_error(err, errlen, "\"tail\" must come first, as in \"%s tail TOPIC...\"",
 					  RELAY_PROGNAME);
 		else
-			set_error(err, errlen, "too many command-line arguments (first is \"%s\")",
+			relay_set_error(err, errlen, "too many command-line arguments (first is \"%s\")",
 					  argv[optind]);
 		return -1;
 	}
@@ -1100,26 +1087,26 @@ validate(RelayConfig *cfg, char *err, size_t errlen)
 
 	if (cfg->brokers && (bootstrap || broker_list))
 	{
-		set_error(err, errlen, "conflicting options \"brokers\" and \"kafka.%s\"",
+		relay_set_error(err, errlen, "conflicting options \"brokers\" and \"kafka.%s\"",
 				  bootstrap ? "bootstrap.servers" : "metadata.broker.list");
 		return -1;
 	}
 	if (cfg->action == RELAY_ACTION_STREAM && !cfg->brokers && !bootstrap && !broker_list)
 	{
-		set_error(err, errlen,
+		relay_set_error(err, errlen,
 				  "no Kafka brokers given: set \"brokers\" (-b, WAL2AVRO_BROKERS)");
 		return -1;
 	}
 	if (cfg->on_error == RELAY_ON_ERROR_DEAD_LETTER && cfg->dead_letter_topic == NULL)
 	{
-		set_error(err, errlen,
+		relay_set_error(err, errlen,
 				  "option \"on-error\" is \"dead-letter\" but \"dead-letter-topic\" is not set");
 		return -1;
 	}
 	if (cfg->dead_letter_topic && cfg->schema_topic &&
 		strcmp(cfg->dead_letter_topic, cfg->schema_topic) == 0)
 	{
-		set_error(err, errlen,
+		relay_set_error(err, errlen,
 				  "options \"dead-letter-topic\" and \"schema-topic\" name the same topic \"%s\"",
 				  cfg->schema_topic);
 		return -1;
@@ -1164,7 +1151,7 @@ config_parse(RelayConfig *cfg, int argc, char **argv, char *err, size_t errlen)
 
 	if (config_init(cfg) < 0)
 	{
-		set_error(err, errlen, "out of memory");
+		relay_set_error(err, errlen, "out of memory");
 		return -1;
 	}
 	cfg->action = early_action(argc, argv);
@@ -1175,7 +1162,7 @@ config_parse(RelayConfig *cfg, int argc, char **argv, char *err, size_t errlen)
 	pending = calloc((size_t) argc + 1, sizeof(PendingSetting));
 	if (pending == NULL)
 	{
-		set_error(err, errlen, "out of memory");
+		relay_set_error(err, errlen, "out of memory");
 		return -1;
 	}
 	if (read_command_line(cfg, argc, argv, pending, &npending, &config_file,

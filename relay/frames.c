@@ -33,20 +33,7 @@ typedef struct Cursor
 	bool		failed;
 } Cursor;
 
-static void set_error(char *err, size_t errlen, const char *fmt,...) RELAY_PRINTF(3, 4);
 static void cursor_error(Cursor *c, size_t at, const char *fmt,...) RELAY_PRINTF(3, 4);
-
-static void
-set_error(char *err, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 const char *
 frames_kind_name(char kind)
@@ -83,7 +70,7 @@ check_header(const uint8_t *buf, size_t len, char *err, size_t errlen)
 	{
 		if (buf[i] != magic[i])
 		{
-			set_error(err, errlen,
+			relay_set_error(err, errlen,
 					  "bad frame magic: expected \"W2A\", found byte 0x%02x at byte %zu",
 					  buf[i], i);
 			return -1;
@@ -91,24 +78,24 @@ check_header(const uint8_t *buf, size_t len, char *err, size_t errlen)
 	}
 	if (len > 3 && buf[3] != W2A_PROTOCOL_VERSION)
 	{
-		set_error(err, errlen, "unknown protocol version %u at byte 3, expected %d",
+		relay_set_error(err, errlen, "unknown protocol version %u at byte 3, expected %d",
 				  buf[3], W2A_PROTOCOL_VERSION);
 		return -1;
 	}
 	if (len > 4 && strcmp(frames_kind_name((char) buf[4]), "unknown") == 0)
 	{
-		set_error(err, errlen, "unknown frame kind 0x%02x at byte 4", buf[4]);
+		relay_set_error(err, errlen, "unknown frame kind 0x%02x at byte 4", buf[4]);
 		return -1;
 	}
 	if (len > 5 && buf[5] != 0)
 	{
-		set_error(err, errlen, "unknown header flags 0x%02x in %s frame at byte 5",
+		relay_set_error(err, errlen, "unknown header flags 0x%02x in %s frame at byte 5",
 				  buf[5], frames_kind_name((char) buf[4]));
 		return -1;
 	}
 	if (len >= W2A_HEADER_SIZE && w2a_get_u32(buf + 6) > W2A_MAX_BODY)
 	{
-		set_error(err, errlen,
+		relay_set_error(err, errlen,
 				  "%s frame: body length %u exceeds the maximum %u",
 				  frames_kind_name((char) buf[4]), w2a_get_u32(buf + 6),
 				  (unsigned int) W2A_MAX_BODY);
@@ -129,7 +116,7 @@ cursor_error(Cursor *c, size_t at, const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	set_error(c->err, c->errlen, "%s frame: %s (at frame byte %zu)", c->kind, msg, at);
+	relay_set_error(c->err, c->errlen, "%s frame: %s (at frame byte %zu)", c->kind, msg, at);
 }
 
 /* Take n bytes for "what"; NULL (and an error) if fewer are left. */
@@ -419,7 +406,7 @@ frames_parse(const uint8_t *buf, size_t len, Frame *out, char *err, size_t errle
 		return -1;
 	if (len < W2A_HEADER_SIZE)
 	{
-		set_error(err, errlen, "truncated frame header: %zu of %d bytes",
+		relay_set_error(err, errlen, "truncated frame header: %zu of %d bytes",
 				  len, W2A_HEADER_SIZE);
 		return -1;
 	}
@@ -428,7 +415,7 @@ frames_parse(const uint8_t *buf, size_t len, Frame *out, char *err, size_t errle
 	out->body_len = body_len;
 	if (len - W2A_HEADER_SIZE != body_len)
 	{
-		set_error(err, errlen, "%s frame: header says %u body bytes, frame has %zu",
+		relay_set_error(err, errlen, "%s frame: header says %u body bytes, frame has %zu",
 				  frames_kind_name(out->kind), body_len, len - W2A_HEADER_SIZE);
 		return -1;
 	}
@@ -490,7 +477,7 @@ frames_next(const uint8_t *buf, size_t len, unsigned int options,
 	{
 		if (partial)
 			return 0;
-		set_error(err, errlen, "truncated frame header: %zu of %d bytes",
+		relay_set_error(err, errlen, "truncated frame header: %zu of %d bytes",
 				  len, W2A_HEADER_SIZE);
 		return -1;
 	}
@@ -500,7 +487,7 @@ frames_next(const uint8_t *buf, size_t len, unsigned int options,
 	{
 		if (partial)
 			return 0;
-		set_error(err, errlen, "truncated %s frame: body of %u bytes, %zu present",
+		relay_set_error(err, errlen, "truncated %s frame: body of %u bytes, %zu present",
 				  frames_kind_name((char) buf[4]), w2a_get_u32(buf + 6),
 				  len - W2A_HEADER_SIZE);
 		return -1;
@@ -509,14 +496,14 @@ frames_next(const uint8_t *buf, size_t len, unsigned int options,
 	{
 		if (partial)
 			return 0;
-		set_error(err, errlen,
+		relay_set_error(err, errlen,
 				  "missing newline after the %s frame: the input ends at byte %zu",
 				  frames_kind_name((char) buf[4]), frame_len);
 		return -1;
 	}
 	if (newline && buf[frame_len] != '\n')
 	{
-		set_error(err, errlen,
+		relay_set_error(err, errlen,
 				  "expected a newline after the %s frame, found byte 0x%02x at byte %zu",
 				  frames_kind_name((char) buf[4]), buf[frame_len], frame_len);
 		return -1;

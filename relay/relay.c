@@ -234,3 +234,15 @@ relay_log_open(const char *path)
 	close(fd);
 	return 0;
 }
+
+void
+relay_set_error(char *err, size_t errlen, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}

@@ -120,6 +120,13 @@ extern RelayLogLevel relay_log_level_from_syslog(int syslog_level);
  */
 extern bool relay_lsn_parse(const char *text, Lsn *lsn);
 
+/*
+ * Format a one-line error message into err (of errlen bytes, cut to fit);
+ * does nothing when err is NULL or errlen 0.  The relay's modules report
+ * failures this way and leave logging to their caller.
+ */
+extern void relay_set_error(char *err, size_t errlen, const char *fmt,...) RELAY_PRINTF(3, 4);
+
 /* Monotonic clock in microseconds: the relay's one clock unit. */
 extern int64_t relay_now_us(void);
 
