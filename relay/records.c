@@ -36,6 +36,14 @@
 
 #define TOPIC_MAX			512
 
+/*
+ * What a queued record costs librdkafka beside its key and value: the
+ * message struct, its headers (six, with names), the opaque.  Counted in
+ * the in-flight bytes so that max-in-flight-bytes bounds memory, not only
+ * payload; many small records would otherwise outgrow it several times.
+ */
+#define RECORD_OVERHEAD_BYTES	320
+
 /* A relation seen in a SCHEMA frame */
 typedef struct RelEntry
 {
@@ -224,7 +232,7 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 	Records    *r = ctx;
 	uint64_t	opaque = (uint64_t) (uintptr_t) m->_private;
 	uint64_t	id = opaque & RECORD_ID_MASK;
-	size_t		bytes = m->len + m->key_len;
+	size_t		bytes = m->len + m->key_len + RECORD_OVERHEAD_BYTES;
 
 	r->stats.in_flight_bytes -= bytes < r->stats.in_flight_bytes ? bytes : r->stats.in_flight_bytes;
 
@@ -315,7 +323,7 @@ send_record(Records *r, const char *topic, const void *key, size_t keylen,
 
 	if (st == PRODUCER_OK)
 	{
-		r->stats.in_flight_bytes += keylen + valuelen;
+		r->stats.in_flight_bytes += keylen + valuelen + RECORD_OVERHEAD_BYTES;
 		if (!(opaque & (SCHEMA_RECORD_BIT | CONTROL_RECORD_BIT)))
 		{
 			r->stats.records_produced++;
