@@ -11,6 +11,11 @@
  * a transaction that uses it, and then streams the changes committed after
  * it.
  *
+ * Given a block range, it reads only those blocks (a scan with limits, no
+ * synchronized scan) and marks the rows "incremental": the relay's
+ * on-demand snapshot reads a table that way, one chunk at a time, between
+ * the frames of the stream (relay/resnapshot.c).
+ *
  * It is a value-per-call set-returning function: it holds one row and the
  * row read after it (to mark the last one), and each frame lives in a
  * context reset at the next call, so memory stays bounded whatever the
@@ -66,6 +71,7 @@ typedef struct SnapshotScan
 	HeapTuple	next;			/* row read ahead (in the scan's buffer), or
 								 * NULL at the end */
 	bool		schema_sent;
+	bool		chunk;			/* a block range: rows are "incremental" */
 	uint64		rows;			/* CHANGE frames returned */
 	MemoryContext frame_cxt;	/* the last frame; reset at every call */
 	ExprContext *econtext;		/* where end_scan_cb is registered */
@@ -199,7 +205,28 @@ begin_scan(FunctionCallInfo fcinfo)
 
 	s->rel = rel;
 	s->snapshot = RegisterSnapshot(GetActiveSnapshot());
-	s->scan = table_beginscan(rel, s->snapshot, 0, NULL);
+	if (PG_NARGS() >= 4 && !PG_ARGISNULL(2))
+	{
+		/* one chunk of an on-demand snapshot: the blocks asked for */
+		int64		first = PG_GETARG_INT64(2);
+		int64		count = PG_ARGISNULL(3) ? (int64) MaxBlockNumber : PG_GETARG_INT64(3);
+		BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
+
+		if (first < 0 || count < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s must not be negative", first < 0 ? "first_block" : "blocks")));
+		if (first > nblocks)
+			first = nblocks;
+		if (count > (int64) nblocks - first)
+			count = (int64) nblocks - first;
+		/* no synchronized scan: it would start somewhere else */
+		s->scan = table_beginscan_strat(rel, s->snapshot, 0, NULL, true, false);
+		heap_setscanlimits(s->scan, (BlockNumber) first, (BlockNumber) count);
+		s->chunk = true;
+	}
+	else
+		s->scan = table_beginscan(rel, s->snapshot, 0, NULL);
 	s->econtext = rsinfo->econtext;
 	RegisterExprContextCallback(s->econtext, end_scan_cb, PointerGetDatum(s));
 	s->next = heap_getnext(s->scan, ForwardScanDirection);
@@ -253,8 +280,14 @@ row_frame(SnapshotScan *s)
 
 	s->next = heap_getnext(s->scan, ForwardScanDirection);
 
-	/* as Debezium marks them; the last row of a one-row table is "last" */
-	source.snapshot = s->next == NULL ? "last" : s->rows == 0 ? "first" : "true";
+	/*
+	 * As Debezium marks them: the last row of a one-row table is "last";
+	 * the rows of a chunk, read while the stream goes on, "incremental".
+	 */
+	if (s->chunk)
+		source.snapshot = "incremental";
+	else
+		source.snapshot = s->next == NULL ? "last" : s->rows == 0 ? "first" : "true";
 	source.xid = InvalidTransactionId;
 	source.lsn = InvalidXLogRecPtr;
 	source.time = GetCurrentTimestamp();
@@ -289,11 +322,15 @@ row_frame(SnapshotScan *s)
 }
 
 /*
- * wal2avro.snapshot_frames(rel regclass, options text[]) -> setof bytea
+ * wal2avro.snapshot_frames(rel regclass, options text[],
+ *						   first_block bigint, blocks bigint) -> setof bytea
  *
  * The SCHEMA frame of the table, then a CHANGE frame (op 'r', LSN 0) per
- * row visible to the active snapshot, for the given plugin options.  A
- * returned frame stays valid until the next call.
+ * row visible to the active snapshot, for the given plugin options.  With
+ * first_block, only the rows stored in blocks [first_block, first_block +
+ * blocks) of the table (all blocks from first_block on when blocks is
+ * NULL), marked "incremental": one chunk of a snapshot taken while the
+ * stream goes on.  A returned frame stays valid until the next call.
  */
 Datum
 wal2avro_snapshot_frames(PG_FUNCTION_ARGS)

@@ -44,6 +44,9 @@
 #define MAX_SECONDS				3600
 #define DEFAULT_METRICS_LISTEN	"127.0.0.1:9187"
 #define MIN_IN_FLIGHT_BYTES		1024
+#define DEFAULT_SNAPSHOT_CHUNK_SIZE (UINT64_C(8) * 1024 * 1024)
+#define MIN_SNAPSHOT_CHUNK_SIZE		8192	/* one block */
+#define MAX_SNAPSHOT_CHUNK_SIZE		(UINT64_C(1024) * 1024 * 1024)
 #define MAX_IN_FLIGHT_BYTES		(INT64_C(1) << 40)
 #define MAX_TOPIC_LEN			249 /* Kafka's limit */
 #define MAX_SLOT_LEN			63	/* NAMEDATALEN - 1 */
@@ -93,6 +96,8 @@ static const ConfigKey config_keys[] = {
 	{"status-interval", KEY_SECONDS, offsetof(RelayConfig, status_interval), 1, MAX_SECONDS},
 	{"reconnect-max-backoff", KEY_SECONDS, offsetof(RelayConfig, reconnect_max_backoff), 1, MAX_SECONDS},
 	{"snapshot-mode", KEY_SNAPSHOT_MODE, offsetof(RelayConfig, snapshot_mode), 0, 0},
+	{"snapshot-chunk-size", KEY_SIZE, offsetof(RelayConfig, snapshot_chunk_size),
+	MIN_SNAPSHOT_CHUNK_SIZE, MAX_SNAPSHOT_CHUNK_SIZE},
 	/* kafka */
 	{"brokers", KEY_TEXT, offsetof(RelayConfig, brokers), 0, 0},
 	{"topic-prefix", KEY_TOPIC, offsetof(RelayConfig, topic_prefix), 0, 0},
@@ -122,6 +127,7 @@ enum
 	OPT_NO_CREATE_SLOT,
 	OPT_RECONNECT_MAX_BACKOFF,
 	OPT_SNAPSHOT_MODE,
+	OPT_SNAPSHOT_CHUNK_SIZE,
 	OPT_TOPIC_PREFIX,
 	OPT_TOPIC_TEMPLATE,
 	OPT_SCHEMA_TOPIC,
@@ -163,6 +169,7 @@ static const struct option long_options[] = {
 	{"status-interval", required_argument, NULL, 's'},
 	{"reconnect-max-backoff", required_argument, NULL, OPT_RECONNECT_MAX_BACKOFF},
 	{"snapshot-mode", required_argument, NULL, OPT_SNAPSHOT_MODE},
+	{"snapshot-chunk-size", required_argument, NULL, OPT_SNAPSHOT_CHUNK_SIZE},
 	/* kafka */
 	{"brokers", required_argument, NULL, 'b'},
 	{"kafka", required_argument, NULL, 'X'},
@@ -1133,6 +1140,7 @@ config_init(RelayConfig *cfg)
 	cfg->tombstones = true;
 	cfg->on_error = RELAY_ON_ERROR_STOP;
 	cfg->max_in_flight_bytes = DEFAULT_MAX_IN_FLIGHT_BYTES;
+	cfg->snapshot_chunk_size = DEFAULT_SNAPSHOT_CHUNK_SIZE;
 	cfg->log_level = RELAY_LOG_DEFAULT;
 	cfg->metrics_listen = strdup(DEFAULT_METRICS_LISTEN);
 	if (!cfg->slot || !cfg->topic_prefix || !cfg->topic_template || !cfg->schema_topic ||
@@ -1294,6 +1302,10 @@ config_usage(FILE *out)
 			"      --snapshot-mode=MODE   initial (read every table when the slot is\n"
 			"                             created), never, or initial_only (read the\n"
 			"                             tables, then exit) (default: initial)\n"
+			"      --snapshot-chunk-size=SIZE\n"
+			"                             heap bytes an on-demand snapshot reads at a\n"
+			"                             time (wal2avro.request_snapshot())\n"
+			"                             (default: 8MB)\n"
 			"\n", DEFAULT_SLOT, DEFAULT_STATUS_INTERVAL, DEFAULT_RECONNECT_MAX_BACKOFF);
 	fprintf(out,
 			"Kafka options:\n"

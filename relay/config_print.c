@@ -293,6 +293,7 @@ config_print(const RelayConfig *cfg, FILE *out)
 	fprintf(out, "status-interval = %d\n", cfg->status_interval);
 	fprintf(out, "reconnect-max-backoff = %d\n", cfg->reconnect_max_backoff);
 	fprintf(out, "snapshot-mode = %s\n", config_snapshot_mode_name(cfg->snapshot_mode));
+	fprintf(out, "snapshot-chunk-size = %llu\n", (unsigned long long) cfg->snapshot_chunk_size);
 
 	/* kafka */
 	print_string(out, "brokers", cfg->brokers);

@@ -176,6 +176,17 @@ stream_main(RelayConfig *cfg)
 	records_set_metrics(records, state.metrics);
 	state.queue_capacity = queue_capacity(cfg);
 	state.heartbeat = heartbeat_create(cfg);
+	state.resnapshot = resnapshot_create(cfg, state.metrics);
+	if (state.resnapshot == NULL)
+	{
+		relay_log(RELAY_LOG_ERROR, "out of memory");
+		heartbeat_free(state.heartbeat);
+		metrics_stop(state.metrics);
+		producer_destroy(state.producer, 0);
+		records_free(records);
+		lsn_tracker_free(&tracker);
+		return RELAY_EXIT_CONFIG;
+	}
 
 	for (;;)
 	{
@@ -235,6 +246,7 @@ stream_main(RelayConfig *cfg)
 		backoff = backoff * 2 > cfg->reconnect_max_backoff ? cfg->reconnect_max_backoff : backoff * 2;
 	}
 
+	resnapshot_free(state.resnapshot);
 	heartbeat_free(state.heartbeat);
 	metrics_stop(state.metrics);
 	producer_destroy(state.producer, 10000);

@@ -116,7 +116,7 @@ extern void metrics_count_record(Metrics *m, const char *schema, const char *tab
 extern void metrics_observe_latency(Metrics *m, double seconds);
 
 /*
- * Set the progress of an initial snapshot of one table: rows sent so far
+ * Set the progress of a snapshot (initial or on-demand) of one table: rows sent so far
  * and the estimated total (negative: unknown).  Loop thread only; series
  * beyond cfg->max_series are dropped.  Tables given here are rendered from
  * the next metrics_update on; none given, the two metrics are left out.

@@ -203,6 +203,7 @@ typedef struct RelayConfig
 	char	   *dead_letter_topic;
 	RelayOnError on_error;
 	uint64_t	max_in_flight_bytes;	/* stop reading WAL above this */
+	uint64_t	snapshot_chunk_size;	/* heap bytes per on-demand chunk */
 	RelaySettingList kafka;		/* kafka.<property> without the prefix, in order */
 
 	/* monitoring */

@@ -69,10 +69,23 @@ build_options(const RelayConfig *cfg, RelaySettingList *out)
 	return 0;
 }
 
+/*
+ * The position we may confirm: what the broker acknowledged, but not past
+ * an on-demand snapshot still being read.
+ */
+static Lsn
+confirmable(const RunState *s)
+{
+	Lsn			safe = lsn_tracker_safe_lsn(s->tracker);
+	Lsn			hold = resnapshot_hold(s->resnapshot);
+
+	return hold != INVALID_LSN && hold < safe ? hold : safe;
+}
+
 static int
 send_status(RunState *s, PGconn *conn, bool reply)
 {
-	Lsn			flush = lsn_tracker_safe_lsn(s->tracker);
+	Lsn			flush = confirmable(s);
 	Lsn			write = s->received > flush ? s->received : flush;
 
 	if (stream_send_status(conn, write, flush, reply, s->err, sizeof(s->err)) != 0)
@@ -89,7 +102,7 @@ log_progress(RunState *s, int64_t now)
 {
 	const RecordsStats *st = records_stats(s->records);
 	LsnTrackerCounts c = lsn_tracker_in_flight(s->tracker);
-	Lsn			safe = lsn_tracker_safe_lsn(s->tracker);
+	Lsn			safe = confirmable(s);
 	double		secs = (now - s->progress_at_us) / 1e6;
 	uint64_t	lag = s->server_end > safe ? s->server_end - safe : 0;
 
@@ -126,7 +139,7 @@ shut_down(RunState *s, PGconn *conn)
 	if (send_status(s, conn, false) != 0)
 		relay_log(RELAY_LOG_WARNING, "%s", s->err);
 	relay_log(RELAY_LOG_INFO, "stopped at confirmed position " LSN_FMT,
-			  LSN_ARGS(lsn_tracker_safe_lsn(s->tracker)));
+			  LSN_ARGS(confirmable(s)));
 	stream_finish(conn);
 }
 
@@ -146,6 +159,9 @@ process(RunState *s, char *err, size_t errlen)
 		s->endpos_reached = true;
 		return RECORDS_OK;
 	}
+	/* a request or watermark of an on-demand snapshot is not produced */
+	if (s->pending_stage == 0 && resnapshot_observe(s->resnapshot, &f))
+		return RECORDS_OK;
 	return records_handle_frame(s->records, &f, &s->pending_stage, err, errlen);
 }
 
@@ -361,7 +377,7 @@ run_stream(RunState *s)
 	records_reset(s->records);
 	drop_pending(s);
 	s->last_flush = INVALID_LSN;
-	if (build_options(s->cfg, &opts) != 0)
+	if (build_options(s->cfg, &opts) != 0 || resnapshot_reset(s->resnapshot, &opts) != 0)
 	{
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		PQfinish(conn);
@@ -456,6 +472,27 @@ run_stream(RunState *s)
 			return RUN_ENDPOS;
 		}
 
+		/* the rows of an on-demand snapshot chunk go before the next frame */
+		if (resnapshot_ready(s->resnapshot))
+		{
+			RecordsResult rc = resnapshot_emit(s->resnapshot, s->records,
+											   s->err, sizeof(s->err));
+
+			if (rc == RECORDS_ERROR)
+			{
+				result = RUN_RETRY;
+				break;
+			}
+			if (rc == RECORDS_WAIT)
+			{
+				if (relay_now_us() - s->last_status_us >= BLOCKED_STATUS_US &&
+					send_status(s, conn, false) != 0)
+					break;
+				stream_wait(NULL, producer_event_fd(s->producer), 100);
+				continue;
+			}
+		}
+
 		/* a frame waiting for room in the producer, or for its schema */
 		if (s->pending_buf)
 		{
@@ -479,6 +516,8 @@ run_stream(RunState *s)
 
 		blocked = s->endpos_reached ||
 			records_stats(s->records)->in_flight_bytes > s->cfg->max_in_flight_bytes;
+		if (!blocked)
+			resnapshot_step(s->resnapshot);
 		if (blocked)
 		{
 			/*
@@ -546,6 +585,7 @@ read_more:
 					 */
 					if (rc == RECORDS_OK && ++batch < READ_BATCH &&
 						!s->endpos_reached && !*s->stop_requested &&
+						!resnapshot_ready(s->resnapshot) &&
 						records_stats(s->records)->in_flight_bytes <= s->cfg->max_in_flight_bytes)
 						goto read_more;
 				}

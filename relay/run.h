@@ -19,6 +19,7 @@
 #include "producer.h"
 #include "records.h"
 #include "relay.h"
+#include "resnapshot.h"
 #include "stream.h"
 
 /* What run_stream ended with; main decides what follows */
@@ -41,6 +42,7 @@ typedef struct RunState
 	Producer   *producer;
 	Metrics    *metrics;		/* NULL: no metrics endpoint */
 	Heartbeat  *heartbeat;		/* NULL: no heartbeats */
+	Resnapshot *resnapshot;		/* on-demand snapshots */
 	volatile sig_atomic_t *stop_requested;
 	volatile sig_atomic_t *hup_requested;	/* SIGHUP: reopen the log file */
 	char		err[1024];		/* why the last run ended, if it failed */

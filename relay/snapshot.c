@@ -316,8 +316,8 @@ snapshot_connect(RunState *s, RunResult *result)
  * an option without a value gets NULL.  Returns a malloc'd string, or NULL
  * when out of memory.
  */
-static char *
-options_array(const RelaySettingList *options)
+char *
+snapshot_options_array(const RelaySettingList *options)
 {
 	size_t		cap = 16,
 				len = 0,
@@ -528,7 +528,7 @@ int
 snapshot_run(RunState *s, PGconn *conn, const char *snapshot_name, Lsn start,
 			 const RelaySettingList *options, RunResult *result)
 {
-	char	   *opts = options_array(options);
+	char	   *opts = snapshot_options_array(options);
 	char	   *lit = NULL;
 	char		sql[256];
 	char		marker[64];

@@ -28,10 +28,69 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- CHANGE frame (op 'r') per row.  Call it in the select list, as in
 -- DECLARE c CURSOR FOR SELECT wal2avro.snapshot_frames('public.orders'), so
 -- rows stream one by one; in FROM the whole set is collected first.
-CREATE FUNCTION snapshot_frames(rel regclass, options text[] DEFAULT '{}')
+-- With first_block, only the rows stored in the table's blocks
+-- [first_block, first_block + blocks) (all from first_block on when blocks
+-- is NULL), marked source.snapshot = 'incremental': one chunk of an
+-- on-demand snapshot.
+CREATE FUNCTION snapshot_frames(
+    rel regclass,
+    options text[] DEFAULT '{}',
+    first_block bigint DEFAULT NULL,
+    blocks bigint DEFAULT NULL)
 RETURNS SETOF bytea
 AS 'MODULE_PATHNAME', 'wal2avro_snapshot_frames'
 LANGUAGE C VOLATILE;
+
+-- Ask every wal2avro-relay streaming this database to read these tables
+-- again while it goes on streaming: an on-demand snapshot.  The request is a
+-- transactional logical message (prefix 'wal2avro.snapshot', the tables'
+-- OIDs), so it takes effect if and when the caller's transaction commits,
+-- at its place in commit order.  A partitioned table stands for its leaf
+-- partitions; each table counts once, in the order named.  The caller must
+-- be able to read every table.  Returns the message's LSN.
+CREATE FUNCTION request_snapshot(VARIADIC tables regclass[])
+RETURNS pg_lsn
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t regclass;
+    relids oid[];
+BEGIN
+    IF coalesce(cardinality(tables), 0) = 0 THEN
+        RAISE EXCEPTION 'request_snapshot needs at least one table'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOREACH t IN ARRAY tables LOOP
+        IF t IS NULL THEN
+            RAISE EXCEPTION 'request_snapshot got a NULL table'
+                USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        IF (SELECT relkind FROM pg_class WHERE oid = t) NOT IN ('r', 'p') THEN
+            RAISE EXCEPTION '"%" is not a table', t
+                USING ERRCODE = 'wrong_object_type';
+        END IF;
+        IF NOT has_table_privilege(t, 'SELECT') THEN
+            RAISE EXCEPTION 'permission denied for table %', t
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END LOOP;
+    SELECT array_agg(x.relid ORDER BY x.ord, x.relid) INTO relids
+    FROM (SELECT l.relid, min(n.ord) AS ord
+          FROM unnest(tables) WITH ORDINALITY AS n(rel, ord),
+               LATERAL (SELECT n.rel::oid AS relid
+                        WHERE (SELECT relkind FROM pg_class WHERE oid = n.rel) = 'r'
+                        UNION ALL
+                        SELECT p.relid FROM pg_partition_tree(n.rel) AS p
+                        WHERE p.isleaf AND p.relid <> n.rel) AS l
+          GROUP BY l.relid) AS x;
+    IF relids IS NULL THEN
+        RAISE EXCEPTION 'no table to snapshot: the partitioned tables named have no partitions'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN pg_logical_emit_message(true, 'wal2avro.snapshot', array_to_string(relids, ' '));
+END
+$$;
 
 -- About how many CHANGE frames snapshot_frames() returns for a table, from
 -- the statistics of its last VACUUM or ANALYZE; -1 when unknown.

@@ -141,6 +141,7 @@ test_defaults(void)
 	CHECK_STR(cfg.state_topic, "_wal2avro_state");
 	CHECK_INT(cfg.status_interval, 10);
 	CHECK_U64(cfg.max_in_flight_bytes, 64 * 1024 * 1024);
+	CHECK_U64(cfg.snapshot_chunk_size, 8 * 1024 * 1024);
 	CHECK_INT(cfg.log_level, RELAY_LOG_INFO);
 	CHECK_U64(cfg.endpos, INVALID_LSN);
 	CHECK(!cfg.no_loop);
@@ -165,8 +166,10 @@ test_every_option(void)
 					"--brokers=b:1", "--topic-prefix=cdc", "--topic-template={prefix}.{table}.{op}",
 					"--schema-topic=schemas", "--no-tombstones", "--dead-letter-topic=dlq",
 					"--on-error=dead-letter", "--max-in-flight-bytes=1MB", "--log-level=warning",
-					"--kafka=acks=all", "--snapshot-mode=initial_only", "--state-topic=st", NULL), 0);
+					"--kafka=acks=all", "--snapshot-mode=initial_only", "--state-topic=st",
+					"--snapshot-chunk-size=256kB", NULL), 0);
 	CHECK_INT(cfg.snapshot_mode, RELAY_SNAPSHOT_INITIAL_ONLY);
+	CHECK_U64(cfg.snapshot_chunk_size, 256 * 1024);
 	CHECK_STR(cfg.state_topic, "st");
 	CHECK_STR(cfg.dbname, "host=db1 dbname=app");
 	CHECK_STR(cfg.slot, "s1");
@@ -439,6 +442,8 @@ test_values(void)
 				 "-b", "x:1", "-s", "10s");
 	EXPECT_ERROR("value for option \"reconnect-max-backoff\" out of range: 0",
 				 "-b", "x:1", "--reconnect-max-backoff=0");
+	EXPECT_ERROR("value for option \"snapshot-chunk-size\" out of range: 4kB (must be between 8192 and 1073741824)",
+				 "-b", "x:1", "--snapshot-chunk-size=4kB");
 	EXPECT_ERROR("value for option \"max-in-flight-bytes\" out of range: 1000 (must be between 1024 and 1099511627776)",
 				 "-b", "x:1", "--max-in-flight-bytes=1000");
 	EXPECT_ERROR("value for option \"max-in-flight-bytes\" out of range: 9999999999G",

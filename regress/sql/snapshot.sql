@@ -209,6 +209,59 @@ SET ROLE regress_snap_reader;
 SELECT count(*) FROM (SELECT wal2avro.snapshot_frames('snap_one')) s;
 RESET ROLE;
 
+-- chunks of an on-demand snapshot: first_block and blocks pick a block range
+CREATE TABLE snap_chunk (id int PRIMARY KEY, pad text) WITH (fillfactor = 10);
+INSERT INTO snap_chunk SELECT g, repeat('x', 200) FROM generate_series(1, 300) g;
+CREATE FUNCTION snap_chunk_rows(first bigint, n bigint)
+RETURNS TABLE (kind text, key bytea, incremental bool) LANGUAGE sql AS $$
+SELECT f->>'kind', (f->>'key')::bytea,
+       position(convert_to('incremental', 'UTF8') IN (f->>'value')::bytea) > 0
+  FROM (SELECT wal2avro.snapshot_frames('snap_chunk', '{}', first, n) AS data) s,
+       wal2avro.frame_to_jsonb(data) f
+$$;
+-- every chunk starts with the schema; chunks of 3 blocks cover each row once
+SELECT count(*) FILTER (WHERE kind = 'schema') = max(ceil(b / 3.0)) AS one_schema_per_chunk,
+       count(*) FILTER (WHERE kind = 'change') AS rows,
+       count(DISTINCT key) AS keys,
+       bool_and(incremental) FILTER (WHERE kind = 'change') AS all_incremental
+  FROM (SELECT pg_relation_size('snap_chunk') / current_setting('block_size')::int AS b) n,
+       LATERAL generate_series(0, b - 1, 3) g,
+       LATERAL snap_chunk_rows(g, 3);
+-- a chunk holds the rows of its blocks
+SELECT (SELECT count(*) FROM snap_chunk_rows(2, 3) WHERE kind = 'change') =
+       (SELECT count(*) FROM snap_chunk WHERE (ctid::text::point)[0] BETWEEN 2 AND 4) AS blocks_2_to_4,
+       (SELECT count(*) FROM snap_chunk_rows(2, NULL) WHERE kind = 'change') =
+       (SELECT count(*) FROM snap_chunk WHERE (ctid::text::point)[0] >= 2) AS from_block_2_on,
+       (SELECT count(*) FROM snap_chunk WHERE (ctid::text::point)[0] BETWEEN 2 AND 4) > 0 AS not_empty;
+-- a whole-table read is not "incremental"
+SELECT bool_or(position(convert_to('incremental', 'UTF8') IN (f->>'value')::bytea) > 0) AS any_incremental
+  FROM (SELECT wal2avro.snapshot_frames('snap_chunk') AS data) s, wal2avro.frame_to_jsonb(data) f;
+SELECT kind, count(*) FROM snap_chunk_rows(100000, 10) GROUP BY kind;
+SELECT kind, count(*) FROM snap_chunk_rows(0, 0) GROUP BY kind;
+SELECT wal2avro.snapshot_frames('snap_chunk', '{}', -1, 3);
+SELECT wal2avro.snapshot_frames('snap_chunk', '{}', 0, -3);
+
+-- request_snapshot(): one transactional message, the tables' OIDs in order
+SELECT 'init' FROM pg_create_logical_replication_slot('snap_requests', 'test_decoding');
+SELECT wal2avro.request_snapshot('snap_chunk', 'snap_t', 'snap_chunk') IS NOT NULL AS requested;
+SELECT wal2avro.request_snapshot('snap_parted') IS NOT NULL AS requested;
+SELECT replace(replace(replace(replace(data,
+           'snap_chunk'::regclass::oid::text, 'snap_chunk'),
+           'snap_t'::regclass::oid::text, 'snap_t'),
+           'snap_parted_us'::regclass::oid::text, 'snap_parted_us'),
+           'snap_parted_eu'::regclass::oid::text, 'snap_parted_eu') AS data
+  FROM pg_logical_slot_get_changes('snap_requests', NULL, NULL, 'include-xids', '0')
+ WHERE data LIKE 'message:%';
+SELECT pg_drop_replication_slot('snap_requests');
+SELECT wal2avro.request_snapshot();
+SELECT wal2avro.request_snapshot(VARIADIC '{}'::regclass[]);
+SELECT wal2avro.request_snapshot(NULL);
+SELECT wal2avro.request_snapshot('snap_t', NULL);
+SELECT wal2avro.request_snapshot('snap_view');
+SET ROLE regress_snap_reader;
+SELECT wal2avro.request_snapshot('snap_t');
+RESET ROLE;
+
 -- published(): which tables an initial snapshot reads, by the plugin options alone
 SELECT t, wal2avro.published(t::regclass) AS by_default,
        wal2avro.published(t::regclass, array['include-tables', 'public.snap_t,public.snap_parted*']) AS included,
@@ -217,11 +270,11 @@ SELECT t, wal2avro.published(t::regclass) AS by_default,
                     'snap_view', 'pg_class']) t;
 
 SELECT pg_drop_replication_slot('regression_slot');
-DROP TABLE snap_t, snap_nokey, snap_empty, snap_one, snap_parted, snap_unlogged;
+DROP TABLE snap_t, snap_nokey, snap_empty, snap_one, snap_parted, snap_unlogged, snap_chunk;
 DROP VIEW snap_view;
 DROP TYPE snap_inner, snap_mood;
 DROP DOMAIN snap_posint;
 DROP FUNCTION snap_compare, snap_frames, stream_frames, snap_mark, snap_flat_same,
-    snap_text, snap_toast_chunks;
+    snap_text, snap_toast_chunks, snap_chunk_rows;
 REVOKE USAGE ON SCHEMA wal2avro FROM regress_snap_reader;
 DROP ROLE regress_snap_reader;

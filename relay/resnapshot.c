@@ -1,0 +1,734 @@
+/*-------------------------------------------------------------------------
+ *
+ * resnapshot.c
+ *		On-demand snapshots: read chosen tables again, chunk by chunk, while
+ *		the stream goes on, so that a consumer rebuilding the last record per
+ *		key ends with the table as it is, and no change is lost meanwhile.
+ *
+ * A request is a transactional logical message, prefix "wal2avro.snapshot",
+ * content the tables' OIDs (wal2avro.request_snapshot() writes it), seen in
+ * the stream in commit order.  Tables are read in the order requested, each
+ * in chunks of snapshot-chunk-size bytes of heap (a block range read by
+ * wal2avro.snapshot_frames(), so the rows are encoded by the plugin, marked
+ * source.snapshot = "incremental").  For one chunk, after the DBLog scheme
+ * with a single watermark:
+ *
+ *   1. From this point of the stream on, remember the key of every change
+ *      to the table (the window opens).
+ *   2. On a second connection, in a REPEATABLE READ transaction, take the
+ *      snapshot S (pg_current_snapshot()) and read the chunk under it.
+ *   3. Commit, then write the watermark: a transactional message
+ *      "wal2avro.watermark" with this relay's tag and the chunk's number.
+ *   4. When the stream reaches the watermark, produce the chunk's rows,
+ *      inside the watermark's transaction, minus every row whose key
+ *      changed in the window; close the window.
+ *
+ * Why that is right: a change committed after S was taken and before the
+ * watermark is in the window, so the stream already carries it and the
+ * older row of the chunk is dropped; a change after the watermark comes
+ * after the chunk's rows; a change before the window was visible to S, so
+ * the chunk's row is no older.  That last point needs every transaction the
+ * stream delivered before the window to be visible to S, which PostgreSQL
+ * does not promise: a transaction is decoded once its commit record is
+ * flushed, and becomes visible a little later (much later when it waits for
+ * a synchronous standby).  So the xids of recent transactions are kept, and
+ * a chunk whose S still saw one of them in progress is read again.  A
+ * schema change or a TRUNCATE of the table inside the window also discards
+ * the chunk and reads it again.
+ *
+ * Nothing past the oldest unfinished request is confirmed (resnapshot_hold),
+ * so after a crash or a reconnect the stream replays the request and the
+ * table is read again from its first block: at least once, never lost.
+ * The rows of a table without a key cannot be matched with changes; they
+ * are produced as read, and a warning says so.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * relay/resnapshot.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "key_set.h"
+#include "records.h"
+#include "relay.h"
+#include "resnapshot.h"
+#include "snapshot.h"
+
+#define RECENT_XIDS			8192	/* transactions remembered (power of two) */
+#define RETRY_US			(5 * 1000000LL) /* after a database error */
+#define REREAD_US			(100 * 1000LL)	/* after a chunk S could not use */
+#define PROGRESS_EVERY_US	(10 * 1000000LL)
+#define NAMEDATALEN_MAX		256 /* room for a quoted PostgreSQL name */
+
+typedef enum Phase
+{
+	PHASE_IDLE = 0,				/* no chunk: read the next one when due */
+	PHASE_WAITING,				/* chunk read, its watermark not yet seen */
+	PHASE_EMITTING				/* watermark seen: produce the rows */
+} Phase;
+
+/* A transaction the stream delivered, and when */
+typedef struct RecentXid
+{
+	uint32_t	xid;
+	uint64_t	seq;			/* Resnapshot.txn_seq when its BEGIN was seen */
+} RecentXid;
+
+struct Resnapshot
+{
+	const RelayConfig *cfg;
+	Metrics    *metrics;
+	char	   *options;		/* the plugin options, a text[] literal */
+	PGconn	   *conn;			/* for reading chunks and writing watermarks */
+	char		tag[24];		/* ours, in each watermark: this process */
+	int64_t		not_before_us;	/* next chunk not before this */
+
+	/* requested tables, in order; queue[0] is the one being read */
+	uint32_t   *queue;
+	size_t		queue_len;
+	size_t		queue_cap;
+	Lsn			hold;			/* commit position of the oldest request */
+
+	/* the stream, as observed */
+	Lsn			txn_commit_lsn; /* of the transaction being read */
+	uint64_t	txn_seq;		/* transactions begun so far */
+	RecentXid	recent[RECENT_XIDS];
+
+	/* the table being read */
+	bool		table_open;
+	char		schema[NAMEDATALEN_MAX];
+	char		table[NAMEDATALEN_MAX];
+	int64_t		nblocks;		/* its size when its reading began */
+	int64_t		next_block;
+	int64_t		estimated;
+	uint64_t	rows;			/* produced so far */
+	uint64_t	dropped;		/* rows a change overtook */
+	uint64_t	rereads;
+	int64_t		started_us;
+	int64_t		logged_us;
+	bool		warned_keyless;
+
+	/* the chunk in the air */
+	Phase		phase;
+	uint64_t	chunk_seq;		/* its number, in its watermark */
+	PGresult   *chunk;			/* its frames: a SCHEMA frame, then rows */
+	uint64_t	chunk_key_fp;	/* fingerprints of its SCHEMA frame */
+	uint64_t	chunk_value_fp;
+	bool		window;			/* keys are being collected */
+	bool		invalid;		/* read it again: DDL or TRUNCATE meanwhile */
+	KeySet		keys;			/* changed in the window */
+	int			emit_row;		/* next row of chunk to produce */
+	int			emit_stage;
+};
+
+static int64_t
+wall_now_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+Resnapshot *
+resnapshot_create(const RelayConfig *cfg, Metrics *metrics)
+{
+	Resnapshot *r = calloc(1, sizeof(Resnapshot));
+
+	if (r == NULL)
+		return NULL;
+	r->cfg = cfg;
+	r->metrics = metrics;
+	r->hold = INVALID_LSN;
+	/* another relay on this database sees our watermarks: tell them apart */
+	snprintf(r->tag, sizeof(r->tag), "%lx.%llx", (unsigned long) getpid(),
+			 (unsigned long long) wall_now_us());
+	return r;
+}
+
+static void
+drop_chunk(Resnapshot *r)
+{
+	PQclear(r->chunk);
+	r->chunk = NULL;
+	r->phase = PHASE_IDLE;
+	r->window = false;
+	r->invalid = false;
+	r->emit_row = 0;
+	r->emit_stage = 0;
+	key_set_clear(&r->keys);
+}
+
+static void
+close_connection(Resnapshot *r)
+{
+	if (r->conn)
+		PQfinish(r->conn);
+	r->conn = NULL;
+}
+
+void
+resnapshot_free(Resnapshot *r)
+{
+	if (r == NULL)
+		return;
+	drop_chunk(r);
+	close_connection(r);
+	key_set_free(&r->keys);
+	free(r->queue);
+	free(r->options);
+	free(r);
+}
+
+int
+resnapshot_reset(Resnapshot *r, const RelaySettingList *options)
+{
+	if (r->queue_len > 0)
+		relay_log(RELAY_LOG_INFO, "on-demand snapshot of %zu table(s) interrupted: the stream restarts at its request, which starts it again",
+				  r->queue_len);
+	drop_chunk(r);
+	close_connection(r);
+	r->queue_len = 0;
+	r->hold = INVALID_LSN;
+	r->table_open = false;
+	r->txn_commit_lsn = INVALID_LSN;
+	r->not_before_us = 0;
+	free(r->options);
+	r->options = snapshot_options_array(options);
+	return r->options ? 0 : -1;
+}
+
+static bool
+bytes_equal(FrameBytes b, const char *s)
+{
+	size_t		n = strlen(s);
+
+	return b.len == n && memcmp(b.data, s, n) == 0;
+}
+
+/* Queue the OIDs of a request, each once.  Malformed words are skipped. */
+static void
+queue_request(Resnapshot *r, const Frame *f)
+{
+	char		text[8192];
+	size_t		len = f->message.has_content ? f->message.content.len : 0;
+	char	   *p,
+			   *end;
+	int			added = 0;
+
+	if (len >= sizeof(text))
+	{
+		relay_log(RELAY_LOG_WARNING, "snapshot request at " LSN_FMT " too long (%zu bytes): ignored",
+				  LSN_ARGS(f->message.lsn), len);
+		return;
+	}
+	memcpy(text, f->message.content.data, len);
+	text[len] = '\0';
+	for (p = text; *p;)
+	{
+		unsigned long v;
+		size_t		i;
+		bool		queued = false;
+
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		v = strtoul(p, &end, 10);
+		if (end == p || (*end != ' ' && *end != '\0') || v == 0 || v > UINT32_MAX)
+		{
+			relay_log(RELAY_LOG_WARNING, "snapshot request at " LSN_FMT ": \"%.*s\" is not a table OID: ignored",
+					  LSN_ARGS(f->message.lsn), (int) strcspn(p, " "), p);
+			p += strcspn(p, " ");
+			continue;
+		}
+		p = end;
+
+		/*
+		 * Once in the queue is enough, except for the table being read:
+		 * part of it was read before this request, so it goes in again.
+		 */
+		for (i = r->table_open ? 1 : 0; i < r->queue_len; i++)
+			queued |= r->queue[i] == (uint32_t) v;
+		if (queued)
+			continue;
+		if (r->queue_len == r->queue_cap)
+		{
+			size_t		cap = r->queue_cap ? r->queue_cap * 2 : 16;
+			uint32_t   *q = realloc(r->queue, cap * sizeof(uint32_t));
+
+			if (q == NULL)
+			{
+				relay_log(RELAY_LOG_ERROR, "out of memory: snapshot request of table OID %lu dropped", v);
+				continue;
+			}
+			r->queue = q;
+			r->queue_cap = cap;
+		}
+		r->queue[r->queue_len++] = (uint32_t) v;
+		added++;
+	}
+	if (added == 0)
+		return;
+	/* confirm nothing from the request on until every table is read */
+	if (r->hold == INVALID_LSN)
+		r->hold = f->message.transactional ? r->txn_commit_lsn : f->message.lsn;
+	relay_log(RELAY_LOG_INFO, "on-demand snapshot of %d table(s) requested at " LSN_FMT,
+			  added, LSN_ARGS(f->message.lsn));
+}
+
+/* Our watermark for the chunk in the air? */
+static bool
+is_our_watermark(const Resnapshot *r, const Frame *f)
+{
+	char		want[64];
+	int			n;
+
+	if (r->phase != PHASE_WAITING || !f->message.has_content)
+		return false;
+	n = snprintf(want, sizeof(want), "%s %" PRIu64, r->tag, r->chunk_seq);
+	return f->message.content.len == (uint32_t) n &&
+		memcmp(f->message.content.data, want, (size_t) n) == 0;
+}
+
+bool
+resnapshot_observe(Resnapshot *r, const Frame *f)
+{
+	switch (f->kind)
+	{
+		case W2A_FRAME_BEGIN:
+			r->txn_commit_lsn = f->begin.commit_lsn;
+			r->txn_seq++;
+			r->recent[r->txn_seq & (RECENT_XIDS - 1)] = (RecentXid) {f->begin.xid, r->txn_seq};
+			return false;
+		case W2A_FRAME_CHANGE:
+			if (r->window && f->change.relid == r->queue[0] && f->change.has_key &&
+				key_set_add(&r->keys, f->change.key.data, f->change.key.len) != 0)
+				r->invalid = true;	/* out of memory: cannot match, read again */
+			return false;
+		case W2A_FRAME_SCHEMA:
+			if (r->window && f->schema.relid == r->queue[0] &&
+				(f->schema.key_fingerprint != r->chunk_key_fp ||
+				 f->schema.value_fingerprint != r->chunk_value_fp))
+				r->invalid = true;
+			return false;
+		case W2A_FRAME_TRUNCATE:
+			if (r->window)
+			{
+				size_t		pos = 0;
+				FrameRelation rel;
+
+				while (frames_next_relation(&f->truncate.relations, &pos, &rel))
+				{
+					if (rel.relid == r->queue[0])
+						r->invalid = true;
+				}
+			}
+			return false;
+		case W2A_FRAME_MESSAGE:
+			if (bytes_equal(f->message.prefix, RESNAPSHOT_REQUEST_PREFIX))
+			{
+				queue_request(r, f);
+				return true;
+			}
+			if (bytes_equal(f->message.prefix, RESNAPSHOT_WATERMARK_PREFIX))
+			{
+				if (is_our_watermark(r, f))
+				{
+					r->window = false;
+					if (r->invalid)
+					{
+						relay_log(RELAY_LOG_DEBUG, "on-demand snapshot of %s.%s: chunk at block %" PRId64 " overtaken by a schema change or a truncate, reading it again",
+								  r->schema, r->table, r->next_block);
+						r->rereads++;
+						drop_chunk(r);
+					}
+					else
+						r->phase = PHASE_EMITTING;
+				}
+				return true;	/* ours or another relay's: never produced */
+			}
+			return false;
+		default:
+			return false;
+	}
+}
+
+static void
+set_conn_error(Resnapshot *r, const char *what, PGresult *res)
+{
+	const char *msg = res ? PQresultErrorMessage(res) : "";
+
+	if (msg[0] == '\0' && r->conn)
+		msg = PQerrorMessage(r->conn);
+	relay_log(RELAY_LOG_WARNING, "on-demand snapshot: %s: %.*s", what,
+			  (int) strcspn(msg, "\n"), msg);
+	r->not_before_us = relay_now_us() + RETRY_US;
+	if (r->conn && PQstatus(r->conn) != CONNECTION_OK)
+		close_connection(r);
+}
+
+static bool
+connect_if_needed(Resnapshot *r)
+{
+	const char *keys[] = {"dbname", "fallback_application_name",
+	r->cfg->pg_password ? "password" : NULL, NULL};
+	const char *values[] = {r->cfg->dbname ? r->cfg->dbname : "", RELAY_PROGNAME " snapshot",
+	r->cfg->pg_password, NULL};
+
+	if (r->conn && PQstatus(r->conn) == CONNECTION_OK)
+		return true;
+	close_connection(r);
+	r->conn = PQconnectdbParams(keys, values, 1);
+	if (r->conn == NULL || PQstatus(r->conn) != CONNECTION_OK)
+	{
+		set_conn_error(r, "could not connect", NULL);
+		return false;
+	}
+	return true;
+}
+
+/* Done with queue[0]: the next table, or the end of the request. */
+static void
+finish_table(Resnapshot *r, const char *how)
+{
+	if (r->table_open)
+	{
+		double		secs = (relay_now_us() - r->started_us) / 1e6;
+
+		relay_log(RELAY_LOG_INFO, "on-demand snapshot of %s.%s %s: %" PRIu64 " rows in %.1f s (%.0f rows/s), %" PRIu64 " overtaken by changes, %" PRIu64 " chunks read again",
+				  r->schema, r->table, how, r->rows, secs, secs > 0 ? r->rows / secs : 0.0,
+				  r->dropped, r->rereads);
+	}
+	r->table_open = false;
+	memmove(r->queue, r->queue + 1, (r->queue_len - 1) * sizeof(uint32_t));
+	r->queue_len--;
+	if (r->queue_len == 0)
+	{
+		relay_log(RELAY_LOG_INFO, "on-demand snapshot done: every requested table read");
+		r->hold = INVALID_LSN;
+		close_connection(r);
+	}
+}
+
+/* Look queue[0] up: its name, size, and whether this relay captures it. */
+static bool
+open_table(Resnapshot *r)
+{
+	char		oid[16];
+	const char *params[2] = {oid, r->options};
+	PGresult   *res;
+
+	snprintf(oid, sizeof(oid), "%u", r->queue[0]);
+	res = PQexecParams(r->conn,
+					   "SELECT n.nspname, c.relname, "
+					   "pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::pg_catalog.int8, "
+					   "p.published, "
+					   "CASE WHEN p.published THEN wal2avro.snapshot_row_estimate(c.oid) ELSE -1 END "
+					   "FROM pg_catalog.pg_class c "
+					   "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace, "
+					   "LATERAL (SELECT wal2avro.published(c.oid, $2::pg_catalog.text[]) AS published) p "
+					   "WHERE c.oid = $1::pg_catalog.oid",
+					   2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		/* no extension, a bad option: it will not get better */
+		if (PQstatus(r->conn) == CONNECTION_OK && state && strncmp(state, "42", 2) == 0)
+		{
+			relay_log(RELAY_LOG_ERROR, "on-demand snapshot of table OID %s skipped: %.*s", oid,
+					  (int) strcspn(PQresultErrorMessage(res), "\n"), PQresultErrorMessage(res));
+			relay_log_hint(RELAY_LOG_ERROR, "It needs extension \"wal2avro\" in schema \"wal2avro\" of the database.");
+			PQclear(res);
+			finish_table(r, "skipped");
+			return false;
+		}
+		set_conn_error(r, "could not look up the table", res);
+		PQclear(res);
+		return false;
+	}
+	if (PQntuples(res) == 0)
+	{
+		relay_log(RELAY_LOG_WARNING, "on-demand snapshot: table OID %s no longer exists: skipped", oid);
+		PQclear(res);
+		finish_table(r, "skipped");
+		return false;
+	}
+	snprintf(r->schema, sizeof(r->schema), "%s", PQgetvalue(res, 0, 0));
+	snprintf(r->table, sizeof(r->table), "%s", PQgetvalue(res, 0, 1));
+	if (strcmp(PQgetvalue(res, 0, 3), "t") != 0)
+	{
+		relay_log(RELAY_LOG_INFO, "on-demand snapshot of %s.%s skipped: this relay does not capture it",
+				  r->schema, r->table);
+		PQclear(res);
+		finish_table(r, "skipped");
+		return false;
+	}
+	r->nblocks = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	r->estimated = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+	PQclear(res);
+	r->table_open = true;
+	r->next_block = 0;
+	r->rows = r->dropped = r->rereads = 0;
+	r->warned_keyless = false;
+	r->started_us = r->logged_us = relay_now_us();
+	relay_log(RELAY_LOG_INFO, "on-demand snapshot of %s.%s: %" PRId64 " blocks, about %" PRId64 " rows, in chunks of %" PRIu64 " bytes",
+			  r->schema, r->table, r->nblocks, r->estimated, r->cfg->snapshot_chunk_size);
+	metrics_set_snapshot_rows(r->metrics, r->schema, r->table, 0, r->estimated);
+	return true;
+}
+
+/*
+ * Did S ("xmin:xmax:xip,...") see in progress a transaction the stream
+ * delivered before the window opened (sequence number below window_seq)?
+ */
+static bool
+saw_delivered_in_progress(const Resnapshot *r, const char *snap, uint64_t window_seq)
+{
+	const char *p = strchr(snap, ':');
+
+	if (p == NULL || (p = strchr(p + 1, ':')) == NULL)
+		return true;			/* cannot tell: read again */
+	for (p++; *p;)
+	{
+		char	   *end;
+		uint32_t	xid = (uint32_t) strtoull(p, &end, 10);	/* xid8 -> its xid */
+		size_t		i;
+
+		if (end == p)
+			return true;
+		for (i = 0; i < RECENT_XIDS; i++)
+		{
+			if (r->recent[i].seq != 0 && r->recent[i].seq < window_seq && r->recent[i].xid == xid)
+				return true;
+		}
+		p = *end == ',' ? end + 1 : end;
+	}
+	return false;
+}
+
+static void
+log_progress(Resnapshot *r, int64_t now)
+{
+	double		secs = (now - r->started_us) / 1e6;
+	double		rate = secs > 0 ? r->rows / secs : 0.0;
+	double		pct = r->nblocks > 0 ? 100.0 * r->next_block / r->nblocks : 100.0;
+	double		eta = pct > 0 && pct < 100 ? secs * (100 - pct) / pct : 0.0;
+
+	r->logged_us = now;
+	relay_log(RELAY_LOG_INFO, "on-demand snapshot of %s.%s: %" PRIu64 " rows (about %" PRId64 "), block %" PRId64 "/%" PRId64 " (%.0f%%), %.0f rows/s, ETA %.0f s",
+			  r->schema, r->table, r->rows, r->estimated, r->next_block, r->nblocks, pct, rate, eta);
+}
+
+/* Read the chunk at next_block under a new snapshot, then write its watermark. */
+static void
+read_chunk(Resnapshot *r)
+{
+	int64_t		blocks = (int64_t) (r->cfg->snapshot_chunk_size / 8192);
+	char		oid[16],
+				first[24],
+				count[24],
+				mark[64];
+	const char *params[4] = {oid, r->options, first, count};
+	const char *wm_params[1] = {mark};
+	uint64_t	window_seq;
+	PGresult   *res;
+	Frame		f;
+	bool		again;
+	char		perr[256];
+
+	if (blocks < 1)
+		blocks = 1;
+	snprintf(oid, sizeof(oid), "%u", r->queue[0]);
+	snprintf(first, sizeof(first), "%" PRId64, r->next_block);
+	snprintf(count, sizeof(count), "%" PRId64, blocks);
+
+	/* 1. the window opens: what the stream delivers from here on is in it */
+	key_set_clear(&r->keys);
+	r->invalid = false;
+	window_seq = r->txn_seq + 1;
+	r->window = true;
+
+	/* 2. the chunk under S */
+	res = PQexec(r->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		goto failed;
+	PQclear(res);
+	res = PQexec(r->conn, "SELECT pg_catalog.pg_current_snapshot()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		goto failed;
+	again = saw_delivered_in_progress(r, PQgetvalue(res, 0, 0), window_seq);
+	PQclear(res);
+	if (again)
+	{
+		res = PQexec(r->conn, "ROLLBACK");
+		PQclear(res);
+		relay_log(RELAY_LOG_DEBUG, "on-demand snapshot of %s.%s: a transaction already streamed was not yet visible; reading the chunk again",
+				  r->schema, r->table);
+		r->rereads++;
+		drop_chunk(r);
+		r->not_before_us = relay_now_us() + REREAD_US;
+		return;
+	}
+	r->chunk = PQexecParams(r->conn,
+							"SELECT wal2avro.snapshot_frames($1::pg_catalog.oid::pg_catalog.regclass, "
+							"$2::pg_catalog.text[], $3::pg_catalog.int8, $4::pg_catalog.int8)",
+							4, NULL, params, NULL, NULL, 1);
+	if (PQresultStatus(r->chunk) != PGRES_TUPLES_OK)
+	{
+		const char *state = PQresultErrorField(r->chunk, PG_DIAG_SQLSTATE);
+
+		if (PQstatus(r->conn) == CONNECTION_OK && state &&
+			(strncmp(state, "42", 2) == 0 || strncmp(state, "0A", 2) == 0 ||
+			 strncmp(state, "22", 2) == 0 || strncmp(state, "54", 2) == 0))
+		{
+			relay_log(RELAY_LOG_ERROR, "on-demand snapshot of %s.%s stopped: %.*s", r->schema, r->table,
+					  (int) strcspn(PQresultErrorMessage(r->chunk), "\n"),
+					  PQresultErrorMessage(r->chunk));
+			res = PQexec(r->conn, "ROLLBACK");
+			PQclear(res);
+			drop_chunk(r);
+			finish_table(r, "stopped");
+			return;
+		}
+		res = NULL;
+		set_conn_error(r, "could not read a chunk", r->chunk);
+		drop_chunk(r);
+		return;
+	}
+	res = PQexec(r->conn, "COMMIT");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		goto failed;
+	PQclear(res);
+
+	if (PQntuples(r->chunk) < 1 ||
+		frames_parse((const uint8_t *) PQgetvalue(r->chunk, 0, 0),
+					 (size_t) PQgetlength(r->chunk, 0, 0), &f, perr, sizeof(perr)) != 0 ||
+		f.kind != W2A_FRAME_SCHEMA)
+	{
+		relay_log(RELAY_LOG_ERROR, "on-demand snapshot of %s.%s stopped: the chunk does not start with a schema frame",
+				  r->schema, r->table);
+		drop_chunk(r);
+		finish_table(r, "stopped");
+		return;
+	}
+	r->chunk_key_fp = f.schema.key_fingerprint;
+	r->chunk_value_fp = f.schema.value_fingerprint;
+	if (f.schema.key_fingerprint == 0 && !r->warned_keyless)
+	{
+		relay_log(RELAY_LOG_WARNING, "on-demand snapshot of %s.%s: the table has no key, so rows changed meanwhile cannot be told apart; its rows are produced as read",
+				  r->schema, r->table);
+		r->warned_keyless = true;
+	}
+	if (PQntuples(r->chunk) == 1)
+	{
+		/* no row in these blocks: nothing to place in the stream */
+		drop_chunk(r);
+		r->next_block += blocks;
+		if (r->next_block >= r->nblocks)
+			finish_table(r, "done");
+		return;
+	}
+
+	/* 3. the watermark, after S */
+	r->chunk_seq++;
+	snprintf(mark, sizeof(mark), "%s %" PRIu64, r->tag, r->chunk_seq);
+	res = PQexecParams(r->conn,
+					   "SELECT pg_catalog.pg_logical_emit_message(true, '" RESNAPSHOT_WATERMARK_PREFIX "', $1)",
+					   1, NULL, wm_params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		set_conn_error(r, "could not write a watermark", res);
+		PQclear(res);
+		drop_chunk(r);
+		return;
+	}
+	PQclear(res);
+	r->phase = PHASE_WAITING;
+	return;
+
+failed:
+	set_conn_error(r, "could not read a chunk", res);
+	PQclear(res);
+	if (r->conn && PQstatus(r->conn) == CONNECTION_OK)
+		PQclear(PQexec(r->conn, "ROLLBACK"));
+	drop_chunk(r);
+}
+
+void
+resnapshot_step(Resnapshot *r)
+{
+	int64_t		now;
+
+	if (r->queue_len == 0 || r->phase != PHASE_IDLE)
+		return;
+	now = relay_now_us();
+	if (now < r->not_before_us || !connect_if_needed(r))
+		return;
+	if (!r->table_open && !open_table(r))
+		return;
+	if (r->next_block >= r->nblocks)
+	{
+		finish_table(r, "done");
+		return;
+	}
+	if (now - r->logged_us >= PROGRESS_EVERY_US)
+		log_progress(r, now);
+	read_chunk(r);
+}
+
+bool
+resnapshot_ready(const Resnapshot *r)
+{
+	return r->phase == PHASE_EMITTING;
+}
+
+RecordsResult
+resnapshot_emit(Resnapshot *r, Records *records, char *err, size_t errlen)
+{
+	int			n = PQntuples(r->chunk);
+	int64_t		blocks = (int64_t) (r->cfg->snapshot_chunk_size / 8192);
+
+	for (; r->emit_row < n; r->emit_row++)
+	{
+		Frame		f;
+		RecordsResult rc;
+
+		if (frames_parse((const uint8_t *) PQgetvalue(r->chunk, r->emit_row, 0),
+						 (size_t) PQgetlength(r->chunk, r->emit_row, 0), &f, err, errlen) != 0)
+			return RECORDS_ERROR;
+		if (r->emit_stage == 0 && f.kind == W2A_FRAME_CHANGE && f.change.has_key &&
+			key_set_contains(&r->keys, f.change.key.data, f.change.key.len))
+		{
+			r->dropped++;
+			continue;
+		}
+		rc = records_handle_frame(records, &f, &r->emit_stage, err, errlen);
+		if (rc != RECORDS_OK)
+			return rc;
+		r->emit_stage = 0;
+		if (f.kind == W2A_FRAME_CHANGE)
+			r->rows++;
+	}
+	drop_chunk(r);
+	r->next_block += blocks < 1 ? 1 : blocks;
+	metrics_set_snapshot_rows(r->metrics, r->schema, r->table, r->rows, r->estimated);
+	if (r->next_block >= r->nblocks)
+		finish_table(r, "done");
+	return RECORDS_OK;
+}
+
+Lsn
+resnapshot_hold(const Resnapshot *r)
+{
+	return r->hold;
+}

@@ -1,0 +1,69 @@
+/*-------------------------------------------------------------------------
+ *
+ * resnapshot.h
+ *		On-demand snapshots of chosen tables while the stream goes on
+ *		(resnapshot.c).
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * relay/resnapshot.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RELAY_RESNAPSHOT_H
+#define RELAY_RESNAPSHOT_H
+
+#include "metrics.h"
+#include "records.h"
+#include "relay.h"
+
+/* Logical message prefixes of the protocol (doc/protocol.md) */
+#define RESNAPSHOT_REQUEST_PREFIX	"wal2avro.snapshot"
+#define RESNAPSHOT_WATERMARK_PREFIX "wal2avro.watermark"
+
+typedef struct Resnapshot Resnapshot;
+
+/* NULL when out of memory. */
+extern Resnapshot *resnapshot_create(const RelayConfig *cfg, Metrics *metrics);
+extern void resnapshot_free(Resnapshot *r);
+
+/*
+ * Forget every request and chunk: at the start of each stream, which
+ * begins at or before the oldest unfinished request (see resnapshot_hold),
+ * so the requests come again.  options: the plugin options of the stream.
+ * Returns 0, or -1 out of memory.
+ */
+extern int	resnapshot_reset(Resnapshot *r, const RelaySettingList *options);
+
+/*
+ * See a stream frame before records.c does.  Returns true when the frame
+ * is one of ours (a request or a watermark), which is not produced.
+ */
+extern bool resnapshot_observe(Resnapshot *r, const Frame *f);
+
+/*
+ * Do the database side of the next chunk when one is due: read it, then
+ * write its watermark.  Blocks for one chunk's query.  Errors are logged
+ * and retried later; nothing here stops the stream.
+ */
+extern void resnapshot_step(Resnapshot *r);
+
+/* True when a chunk's rows must be produced before the next stream frame. */
+extern bool resnapshot_ready(const Resnapshot *r);
+
+/*
+ * Produce the ready chunk's rows, minus those a change in the stream
+ * overtook, into the transaction of its watermark.  Returns RECORDS_OK
+ * when all are given, RECORDS_WAIT (serve events, call again),
+ * RECORDS_FAILED or RECORDS_ERROR as records_handle_frame.
+ */
+extern RecordsResult resnapshot_emit(Resnapshot *r, Records *records, char *err, size_t errlen);
+
+/*
+ * The highest position that may be confirmed while requests are unfinished
+ * (the commit position of the oldest request, so the stream restarts at
+ * it), or INVALID_LSN when none is.
+ */
+extern Lsn	resnapshot_hold(const Resnapshot *r);
+
+#endif							/* RELAY_RESNAPSHOT_H */
