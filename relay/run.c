@@ -143,6 +143,21 @@ shut_down(RunState *s, PGconn *conn)
 	stream_finish(conn);
 }
 
+/*
+ * Serve Kafka for up to 100 ms while nothing can be read.  Reading nothing,
+ * we see no keepalive request either: a status update every second keeps
+ * wal_sender_timeout from firing.  Returns -1 when that update failed.
+ */
+static int
+wait_for_room(RunState *s, PGconn *conn)
+{
+	if (relay_now_us() - s->last_status_us >= BLOCKED_STATUS_US &&
+		send_status(s, conn, false) != 0)
+		return -1;
+	stream_wait(NULL, producer_event_fd(s->producer), 100);
+	return 0;
+}
+
 /* Process one XLogData payload (one frame).  Returns RECORDS_* */
 static RecordsResult
 process(RunState *s, char *err, size_t errlen)
@@ -485,10 +500,8 @@ run_stream(RunState *s)
 			}
 			if (rc == RECORDS_WAIT)
 			{
-				if (relay_now_us() - s->last_status_us >= BLOCKED_STATUS_US &&
-					send_status(s, conn, false) != 0)
+				if (wait_for_room(s, conn) != 0)
 					break;
-				stream_wait(NULL, producer_event_fd(s->producer), 100);
 				continue;
 			}
 		}
@@ -505,10 +518,8 @@ run_stream(RunState *s)
 			}
 			if (rc == RECORDS_WAIT)
 			{
-				if (relay_now_us() - s->last_status_us >= BLOCKED_STATUS_US &&
-					send_status(s, conn, false) != 0)
+				if (wait_for_room(s, conn) != 0)
 					break;
-				stream_wait(NULL, producer_event_fd(s->producer), 100);
 				continue;
 			}
 			drop_pending(s);
@@ -520,14 +531,8 @@ run_stream(RunState *s)
 			resnapshot_step(s->resnapshot);
 		if (blocked)
 		{
-			/*
-			 * Read nothing, so no keepalive request is seen either: status
-			 * updates every second keep wal_sender_timeout from firing.
-			 */
-			if (relay_now_us() - s->last_status_us >= BLOCKED_STATUS_US &&
-				send_status(s, conn, false) != 0)
+			if (wait_for_room(s, conn) != 0)
 				break;
-			stream_wait(NULL, producer_event_fd(s->producer), 100);
 			continue;
 		}
 
