@@ -8,12 +8,16 @@
 #
 # How: a throwaway cluster (regress/lib/pg.sh), one "pristine" slot per
 # plugin created before anything is written, then one deterministic workload
-# in three parts, each ended by a CHECKPOINT (for a running-xacts record) and
-# its LSN recorded:
+# in five parts (regress/bench/lib.sh writes them), each ended by a
+# CHECKPOINT (for a running-xacts record) and its LSN recorded:
 #   a  bulk   ROWS_BULK-row INSERT in one transaction
 #   b  small  TXNS_SMALL single-row INSERT transactions (procedure, COMMIT in the loop)
 #   c  wide   ROWS_WIDE wide rows (text ~200, numeric, timestamptz, jsonb ~10 keys)
 #             updated in transactions of WIDE_TXN rows
+#   d  oltp   TXNS_OLTP shop transactions (order + 3 items + customer update:
+#             5 row changes each) over CUSTOMERS customers
+#   e  toast  ROWS_TOAST rows given a new 8 kB out-of-line body (a 4 kB
+#             out-of-line column unchanged) in transactions of TOAST_TXN rows
 # A run = copy the plugin's pristine slot (pg_copy_logical_replication_slot),
 # move the copy to the part's start with pg_replication_slot_advance (fast
 # forward: nothing is decoded into the reorder buffer), then time
@@ -25,26 +29,39 @@
 # one '\n' pg_recvlogical appends to every message.
 #
 # Environment: ROWS_BULK (1000000), TXNS_SMALL (100000), ROWS_WIDE (100000),
-# WIDE_TXN (1000), REPS (3), PLUGINS ("wal2avro test_decoding wal2json
-# pgoutput"), OUT (/tmp/wal2avro-bench; decode.md and the raw runs.tsv go
-# there), CAPTURE_DIR (where pg_recvlogical writes; /dev/shm when writable),
-# W2A_KEEP=1 (keep the scratch directory and cluster).
+# WIDE_TXN (1000), TXNS_OLTP (20000), CUSTOMERS (10000), ROWS_TOAST (10000),
+# TOAST_TXN (100), REPS (3), PARTS ("a b c d e"), PLUGINS ("wal2avro
+# test_decoding wal2json pgoutput"), OUT (/tmp/wal2avro-bench; decode.md, the
+# raw runs.tsv and decode.meta go there), CAPTURE_DIR (where pg_recvlogical
+# writes; /dev/shm when writable), W2A_KEEP=1 (keep the scratch directory and
+# cluster).
 set -euo pipefail
 export LC_ALL=C
 . "$(dirname "$0")/../lib/common.sh"
 . "$W2A_ROOT/regress/lib/pg.sh"
+. "$W2A_ROOT/regress/bench/lib.sh"
 
 ROWS_BULK=${ROWS_BULK:-1000000}
 TXNS_SMALL=${TXNS_SMALL:-100000}
 ROWS_WIDE=${ROWS_WIDE:-100000}
 WIDE_TXN=${WIDE_TXN:-1000}
+TXNS_OLTP=${TXNS_OLTP:-20000}
+CUSTOMERS=${CUSTOMERS:-10000}
+ROWS_TOAST=${ROWS_TOAST:-10000}
+TOAST_TXN=${TOAST_TXN:-100}
 REPS=${REPS:-3}
 PLUGINS=${PLUGINS:-wal2avro test_decoding wal2json pgoutput}
 OUT=${OUT:-/tmp/wal2avro-bench}
-PARTS="a b c"
+PARTS=${PARTS:-a b c d e}
 
-for v in ROWS_BULK TXNS_SMALL ROWS_WIDE WIDE_TXN REPS; do
+for v in ROWS_BULK TXNS_SMALL ROWS_WIDE WIDE_TXN TXNS_OLTP CUSTOMERS ROWS_TOAST TOAST_TXN REPS; do
 	[[ "${!v}" =~ ^[1-9][0-9]*$ ]] || fail "$v must be a positive integer (is \"${!v}\")"
+done
+for p in $PARTS; do
+	case $p in
+		a | b | c | d | e) ;;
+		*) fail "unknown part \"$p\" in PARTS (a b c d e)" ;;
+	esac
 done
 for p in $PLUGINS; do
 	case $p in
@@ -80,32 +97,13 @@ if [ -z "${CAPTURE_DIR:-}" ]; then
 fi
 mkdir -p "$CAPTURE_DIR"
 
-sql()
-{
-	psql -XAtq -v ON_ERROR_STOP=1 "$@"
-}
-
 # ---------------------------------------------------------------- schema
-info "schema, $ROWS_WIDE wide rows to update later, publication"
+info "schema, $ROWS_WIDE wide rows, $ROWS_TOAST TOAST rows and $CUSTOMERS customers to update later, publication"
+bench_workload_sql | sql
+bench_fill_sql "$ROWS_WIDE" "$ROWS_TOAST" "$CUSTOMERS" | sql
 sql <<SQL
-CREATE TABLE bulk  (id bigint PRIMARY KEY, name text, amount numeric(12,2),
-                    created timestamptz, flag bool);
 CREATE TABLE small (id bigint PRIMARY KEY, name text, amount numeric(12,2),
                     created timestamptz, flag bool);
-CREATE TABLE wide  (id int PRIMARY KEY, body text, amount numeric,
-                    ts timestamptz, doc jsonb);
-INSERT INTO wide
-SELECT g,
-       left(repeat(md5(g::text), 7), 200),
-       g * 1.25,
-       timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute',
-       jsonb_build_object('k0', g, 'k1', 'value-' || g, 'k2', g * 2,
-                          'k3', g % 7 = 0, 'k4', md5(g::text), 'k5', g * 1.5,
-                          'k6', 'constant', 'k7', g % 100, 'k8', null,
-                          'k9', to_char(g, 'FM0000000'))
-FROM generate_series(1, $ROWS_WIDE) g;
-VACUUM ANALYZE wide;
-
 CREATE PROCEDURE bench_small(n int) LANGUAGE plpgsql AS \$\$
 BEGIN
     FOR i IN 1..n LOOP
@@ -113,15 +111,6 @@ BEGIN
                                   (i * 7 % 1000000) / 100.0,
                                   timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second',
                                   i % 2 = 0);
-        COMMIT;
-    END LOOP;
-END
-\$\$;
-CREATE PROCEDURE bench_wide(n int, batch int) LANGUAGE plpgsql AS \$\$
-BEGIN
-    FOR lo IN 1..n BY batch LOOP
-        UPDATE wide SET amount = amount + 1, ts = ts + interval '1 second'
-         WHERE id BETWEEN lo AND lo + batch - 1;
         COMMIT;
     END LOOP;
 END
@@ -136,9 +125,10 @@ for p in $PLUGINS; do
 	sql -c "SELECT 'created' FROM pg_create_logical_replication_slot('pristine_$p', '$p')" >/dev/null
 done
 
-declare -A part_start part_end part_commit_end part_rows part_wal part_name
-part_name=([a]=bulk [b]=small [c]=wide)
-part_rows=([a]=$ROWS_BULK [b]=$TXNS_SMALL [c]=$ROWS_WIDE)
+declare -A part_start part_end part_commit_end part_rows part_wal part_name part_tables
+part_name=([a]=bulk [b]=small [c]=wide [d]=oltp [e]=toast)
+part_tables=([a]=bulk [b]=small [c]=wide [d]="orders order_items customers" [e]=toast_docs)
+part_rows=([a]=$ROWS_BULK [b]=$TXNS_SMALL [c]=$ROWS_WIDE [d]=$((5 * TXNS_OLTP)) [e]=$ROWS_TOAST)
 
 lsn()
 {
@@ -169,14 +159,27 @@ workload_part()
 		"$((part_wal[$part] / 1048576)) MB of WAL, written in $((SECONDS - t0)) s"
 }
 
-info "workload: a $ROWS_BULK-row transaction, $TXNS_SMALL one-row transactions," \
-	"$ROWS_WIDE wide updates in transactions of $WIDE_TXN"
-workload_part a "INSERT INTO bulk
+info "workload: parts $PARTS"
+part_sql()
+{
+	case $1 in
+		a) echo "INSERT INTO bulk
 SELECT g, 'customer-' || lpad(g::text, 11, '0'), (g * 7 % 1000000) / 100.0,
        timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second', g % 2 = 0
-FROM generate_series(1, $ROWS_BULK) g"
-workload_part b "CALL bench_small($TXNS_SMALL)"
-workload_part c "CALL bench_wide($ROWS_WIDE, $WIDE_TXN)"
+FROM generate_series(1, $ROWS_BULK) g" ;;
+		b) echo "CALL bench_small($TXNS_SMALL)" ;;
+		c) echo "CALL bench_wide($ROWS_WIDE, $WIDE_TXN)" ;;
+		d) echo "CALL bench_oltp($TXNS_OLTP, $CUSTOMERS)" ;;
+		e) echo "CALL bench_toast($ROWS_TOAST, $TOAST_TXN)" ;;
+	esac
+}
+declare -A prev_part	# the part written before each one (none for the first)
+last=
+for part in $PARTS; do
+	prev_part[$part]=$last
+	workload_part "$part" "$(part_sql "$part")"
+	last=$part
+done
 
 # ---------------------------------------------------------------- measuring
 pm_pid=$(head -n 1 "$W2A_PGDATA/postmaster.pid")
@@ -223,24 +226,26 @@ plugin_opts()
 	esac
 }
 
-# Count the row changes (inserts + updates) of TABLE in a capture, the
-# plugin's own way.
+# Count the row changes (inserts + updates) of the TABLES (space-separated) in
+# a capture, the plugin's own way.
 count_changes()
 {
-	local plugin=$1 file=$2 table=$3
+	local plugin=$1 file=$2 tables=$3 alt
+	alt=${tables// /|}
 	case $plugin in
 		test_decoding)
-			grep -c -E "^table public\.$table: (INSERT|UPDATE):" "$file" || true ;;
+			grep -c -E "^table public\.($alt): (INSERT|UPDATE):" "$file" || true ;;
 		wal2json)
-			grep -c -E "^\{\"action\":\"[IU]\",\"schema\":\"public\",\"table\":\"$table\"" "$file" || true ;;
+			grep -c -E "^\{\"action\":\"[IU]\",\"schema\":\"public\",\"table\":\"($alt)\"" "$file" || true ;;
 		wal2avro | pgoutput)
-			python3 - "$plugin" "$file" "$table" <<'EOF'
+			python3 - "$plugin" "$file" "$tables" <<'EOF'
 # Split a pg_recvlogical capture (each message followed by one '\n') into
 # messages and count inserts and updates.  wal2avro frames carry their length
 # (doc/protocol.md); pgoutput protocol 1 messages are walked field by field.
 import struct, sys
 
-plugin, path, table = sys.argv[1], sys.argv[2], sys.argv[3].encode()
+plugin, path = sys.argv[1], sys.argv[2]
+tables = set(t.encode() for t in sys.argv[3].split())
 buf = open(path, "rb").read()
 n = len(buf)
 pos = 0
@@ -279,7 +284,7 @@ while pos < n:
             names[relid] = buf[p + 4:p + 4 + ln]
         elif kind == 0x44:                  # 'D' change: op, relid
             relid, = struct.unpack_from(">I", buf, b + 1)
-            if buf[b] in (0x63, 0x75) and names.get(relid) == table:   # 'c', 'u'
+            if buf[b] in (0x63, 0x75) and names.get(relid) in tables:  # 'c', 'u'
                 changes += 1
         pos = b + blen
     else:
@@ -305,14 +310,14 @@ while pos < n:
         elif kind == 0x49:                  # I
             relid, = struct.unpack_from(">I", buf, p)
             p = tuple_end(p + 5)
-            changes += names.get(relid) == table
+            changes += names.get(relid) in tables
         elif kind == 0x55:                  # U
             relid, = struct.unpack_from(">I", buf, p)
             p += 4
             if buf[p] in (0x4B, 0x4F):
                 p = tuple_end(p + 1)
             p = tuple_end(p + 1)
-            changes += names.get(relid) == table
+            changes += names.get(relid) in tables
         elif kind == 0x44:                  # D
             p = tuple_end(p + 5)
         elif kind == 0x54:                  # T
@@ -342,8 +347,8 @@ run_one()
 SELECT pg_drop_replication_slot('run') FROM pg_replication_slots WHERE slot_name = 'run';
 SELECT pg_copy_logical_replication_slot('pristine_$plugin', 'run');
 SQL
-	if [ "$part" != a ]; then
-		prev=$([ "$part" = b ] && echo a || echo b)
+	prev=${prev_part[$part]}
+	if [ -n "$prev" ]; then
 		# Two steps: an advance moves restart_lsn to at most one new
 		# running-xacts record past the old confirmed position (the slot
 		# takes a new restart candidate only once the pending one is
@@ -378,7 +383,7 @@ SQL
 	bytes=$(stat -c %s "$file")
 	if [ "$rep" -eq 1 ]; then
 		local got
-		got=$(count_changes "$plugin" "$file" "${part_name[$part]}") || fail "could not read the $plugin capture of part $part"
+		got=$(count_changes "$plugin" "$file" "${part_tables[$part]}") || fail "could not read the $plugin capture of part $part"
 		[ "$got" = "${part_rows[$part]}" ] ||
 			fail "$plugin decoded $got row changes in part $part, the workload made ${part_rows[$part]}"
 	fi
@@ -414,10 +419,14 @@ meta=$work/meta
 	for part in $PARTS; do
 		echo "wal_$part=${part_wal[$part]}"
 	done
+	echo "parts=$PARTS"
 	echo "desc_a=a: $ROWS_BULK-row INSERT, one transaction"
 	echo "desc_b=b: $TXNS_SMALL one-row INSERT transactions"
-	echo "desc_c=c: $ROWS_WIDE wide-row UPDATEs, $WIDE_TXN per transaction"
+	echo "desc_c=c: $ROWS_WIDE wide-row UPDATEs (text ~200 chars, numeric, timestamptz, jsonb 10 keys), $WIDE_TXN per transaction"
+	echo "desc_d=d: $TXNS_OLTP OLTP transactions (INSERT order + 3 items, UPDATE customer: 5 row changes each) over $CUSTOMERS customers"
+	echo "desc_e=e: $ROWS_TOAST UPDATEs giving a new 8 kB out-of-line body (a 4 kB out-of-line column unchanged), $TOAST_TXN per transaction"
 } >"$meta"
+cp "$meta" "$OUT/decode.meta"
 
 python3 - "$runs" "$meta" "$PLUGINS" >"$OUT/decode.md" <<'EOF'
 import csv, statistics, sys
@@ -445,13 +454,14 @@ out.append("Each run: pg_recvlogical --start --endpos (-F 0, output to "
 out.append("")
 out.append(f"Load average (1, 5, 15 min): {meta['load']}. wal2avro.so: {meta['plugin']}.")
 out.append("")
-for part in ("a", "b", "c"):
+parts = meta["parts"].split()
+for part in parts:
     if f"wal_{part}" in meta:
         out.append(f"- {meta['desc_' + part]}: {int(meta['wal_' + part]) / 1048576:.0f} MB of WAL")
 out.append("")
 out.append("| part | plugin | rows | rows/s (median) | rows/s [min - max] | wall s (median) | walsender CPU s (median) | rows/CPU-s (median) | output bytes/row |")
 out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-for part in ("a", "b", "c"):
+for part in parts:
     for plugin in plugins:
         rs = [r for r in rows if r["part"] == part and r["plugin"] == plugin]
         if not rs:

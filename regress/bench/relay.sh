@@ -41,6 +41,7 @@ export LC_ALL=C
 . "$W2A_ROOT/regress/lib/pg.sh"
 . "$W2A_ROOT/regress/lib/kafka.sh"
 . "$W2A_ROOT/regress/lib/relay.sh"
+. "$W2A_ROOT/regress/bench/lib.sh"
 
 ROWS_BULK=${ROWS_BULK:-1000000}
 DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-300}
@@ -72,19 +73,9 @@ max_wal_size = 4GB
 EOF
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # Which relay binary ran, and from which tree: the numbers belong to it.
-relay_bin="sha256 $(sha256sum "$W2A_RELAY" | cut -c1-12), built $(date -u -r "$W2A_RELAY" '+%Y-%m-%d %H:%M:%S UTC')"
-if git -C "$W2A_ROOT" rev-parse --short HEAD >/dev/null 2>&1; then
-	relay_bin+=", tree at $(git -C "$W2A_ROOT" rev-parse --short HEAD)"
-	[ -z "$(git -C "$W2A_ROOT" status --porcelain -- relay 2>/dev/null)" ] ||
-		relay_bin+=" with uncommitted changes in relay/"
-fi
+relay_bin=$(relay_binary_desc)
 pg_start "$work/pg" "$conf"
 kafka_start_single "$work/kafka"
-
-sql()
-{
-	psql -XAtq -v ON_ERROR_STOP=1 "$@"
-}
 
 sql <<'SQL'
 CREATE TABLE bulk (id bigint PRIMARY KEY, name text, amount numeric(12,2),
@@ -131,35 +122,6 @@ INSERT INTO ticks_ct (client) VALUES (0);
 SQL
 	relay_wait_confirmed "$(sql -c 'SELECT pg_current_wal_flush_lsn()')" 60
 	walsender_pid=$(sql -c "SELECT active_pid FROM pg_replication_slots WHERE slot_name = '$SLOT'")
-}
-
-# user+system CPU ticks of a process
-cpu_ticks()
-{
-	local s
-	s=$(<"/proc/$1/stat")
-	s=${s##*) }
-	# shellcheck disable=SC2086 # split into fields on purpose
-	set -- $s
-	echo $((${12} + ${13}))
-}
-
-# A /proc/PID/status field in kB
-status_kb()
-{
-	local k v _
-	while read -r k v _; do
-		if [ "$k" = "$2:" ]; then
-			echo "$v"
-			return
-		fi
-	done <"/proc/$1/status"
-	echo 0
-}
-
-high_watermark()
-{
-	kcat -b "$KAFKA_BOOTSTRAP" -Q -t "$1:0:-1" 2>/dev/null | awk '{ print $NF }'
 }
 
 clk_tck=$(getconf CLK_TCK)

@@ -39,6 +39,7 @@ export LC_ALL=C
 . "$W2A_ROOT/regress/lib/pg.sh"
 . "$W2A_ROOT/regress/lib/kafka.sh"
 . "$W2A_ROOT/regress/lib/relay.sh"
+. "$W2A_ROOT/regress/bench/lib.sh"
 
 ROWS=${ROWS:-10000000}
 TIMEOUT=${TIMEOUT:-1800}
@@ -64,48 +65,9 @@ checkpoint_timeout = 1h
 max_wal_size = 16GB
 EOF
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-relay_bin="sha256 $(sha256sum "$W2A_RELAY" | cut -c1-12), built $(date -u -r "$W2A_RELAY" '+%Y-%m-%d %H:%M:%S UTC')"
-if git -C "$W2A_ROOT" rev-parse --short HEAD >/dev/null 2>&1; then
-	relay_bin+=", tree at $(git -C "$W2A_ROOT" rev-parse --short HEAD)"
-	[ -z "$(git -C "$W2A_ROOT" status --porcelain -- relay 2>/dev/null)" ] ||
-		relay_bin+=" with uncommitted changes in relay/"
-fi
+relay_bin=$(relay_binary_desc)
 pg_start "$work/pg" "$conf"
 kafka_start_single "$work/kafka"
-
-sql()
-{
-	psql -XAtq -v ON_ERROR_STOP=1 "$@"
-}
-
-# user+system CPU ticks of a process (all threads)
-cpu_ticks()
-{
-	local s
-	s=$(<"/proc/$1/stat")
-	s=${s##*) }
-	# shellcheck disable=SC2086 # split into fields on purpose
-	set -- $s
-	echo $((${12} + ${13}))
-}
-
-# A /proc/PID/status field in kB (0 when absent, e.g. for a zombie)
-status_kb()
-{
-	local k v _
-	while read -r k v _; do
-		if [ "$k" = "$2:" ]; then
-			echo "$v"
-			return
-		fi
-	done <"/proc/$1/status"
-	echo 0
-}
-
-secs() # ticks -> seconds
-{
-	awk -v t="$1" -v h="$clk_tck" 'BEGIN { printf "%.2f", t / h }'
-}
 
 clk_tck=$(getconf CLK_TCK)
 broker_pid=$(cat "$KAFKA_DIR/node1/pid")
@@ -255,13 +217,13 @@ ratio() { awk -v a="$wall" -v b="$1" 'BEGIN { printf "%.1f", a / b }'; }
 	echo "| snapshot time / COPY TO '/dev/null' time | **$(ratio "$copy_server_s")x** |"
 	echo "| snapshot time / COPY TO STDOUT time | **$(ratio "$copy_stdout_s")x** |"
 	echo "| relay peak RSS: VmHWM / maxrss at exit (max sampled VmRSS, every 0.2 s) | **$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }') MB** ($(awk -v k="$rss_max" 'BEGIN { printf "%.1f", k / 1024 }') MB) |"
-	echo "| relay CPU (user+sys, all threads; $relay_cpu_how) | $(secs "$relay_ticks") s |"
+	echo "| relay CPU (user+sys, all threads; $relay_cpu_how) | $(ticks_s "$relay_ticks") s |"
 	if [ -n "$backend_pid" ]; then
-		echo "| snapshot reader backend CPU (pid $backend_pid, last sample) | $(secs "$backend_ticks") s |"
+		echo "| snapshot reader backend CPU (pid $backend_pid, last sample) | $(ticks_s "$backend_ticks") s |"
 	else
 		echo "| snapshot reader backend CPU | not found in pg_stat_activity |"
 	fi
-	echo "| broker JVM CPU during the relay run | $(secs $((broker_cpu1 - broker_cpu0))) s |"
+	echo "| broker JVM CPU during the relay run | $(ticks_s $((broker_cpu1 - broker_cpu0))) s |"
 	echo "| rows in Kafka (sum of high watermarks of $TOPIC) | $(f "$kafka_rows") of $(f "$ROWS") |"
 	echo "| load average (1, 5, 15 min) before / after | $load_before / $load_after |"
 	echo
