@@ -39,7 +39,7 @@
 #define DEFAULT_STATE_TOPIC		"_wal2avro_state"
 #define DEFAULT_STATUS_INTERVAL 10
 #define DEFAULT_RECONNECT_MAX_BACKOFF 30
-#define DEFAULT_MAX_IN_FLIGHT_BYTES (UINT64_C(64) * 1024 * 1024)
+#define DEFAULT_MAX_IN_FLIGHT_BYTES (UINT64_C(16) * 1024 * 1024)
 
 #define MAX_SECONDS				3600
 #define DEFAULT_METRICS_LISTEN	"127.0.0.1:9187"
@@ -1332,7 +1332,7 @@ config_usage(FILE *out)
 			"                             (default: stop)\n"
 			"      --max-in-flight-bytes=SIZE\n"
 			"                             stop reading WAL while this much awaits\n"
-			"                             acknowledgement (default: 64MB)\n"
+			"                             acknowledgement (default: 16MB)\n"
 			"\n", DEFAULT_TOPIC_PREFIX, DEFAULT_TOPIC_TEMPLATE, DEFAULT_SCHEMA_TOPIC,
 			DEFAULT_STATE_TOPIC);
 	fprintf(out,

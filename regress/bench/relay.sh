@@ -30,6 +30,7 @@
 #     that run shows how much of the latency is before the producer.
 #
 # Environment: ROWS_BULK (1000000), DRAIN_TIMEOUT (300), RATE (1000),
+# RELAY_ARGS (more relay options, split at spaces),
 # LAT_SECS (30), SPLIT_SECS (10; 0 skips b'), PGBENCH_CLIENTS (4), PERF (1
 # when perf is installed: sample the relay with perf -g for 3 s, 2 s into
 # the drain, and list its hottest functions when the drain outlasted that;
@@ -113,7 +114,9 @@ kafka_create_topic wal2avro.public.ticks_ct 1 1
 # of the measurements.
 start_relay_warm()
 {
-	relay_start "$SLOT"
+	local relay_args
+	read -r -a relay_args <<<"${RELAY_ARGS:-}"
+	relay_start "$SLOT" "${relay_args[@]}"
 	info "relay pid $RELAY_PID streaming slot $SLOT (log $RELAY_LOG)"
 	sql <<'SQL'
 INSERT INTO bulk VALUES (0, 'warm-up', 0, now(), false) ON CONFLICT (id) DO NOTHING;
@@ -287,8 +290,11 @@ relay_stop
 	echo "relay_bin=$relay_bin"
 	# the relay's built-in librdkafka defaults are not in --print-config
 	echo "linger=$(sed -n 's/.*{"linger\.ms", "\([0-9]*\)"}.*/\1/p' "$W2A_ROOT/relay/producer.c")"
-	echo "inflight=$("$W2A_RELAY" -b x --print-config 2>/dev/null | sed -n 's/^max-in-flight-bytes = //p')"
-	echo "status_interval=$("$W2A_RELAY" -b x --print-config 2>/dev/null | sed -n 's/^status-interval = //p')"
+	# shellcheck disable=SC2086 # RELAY_ARGS splits at spaces
+	echo "inflight=$("$W2A_RELAY" -b x ${RELAY_ARGS:-} --print-config 2>/dev/null | sed -n 's/^max-in-flight-bytes = //p')"
+	# shellcheck disable=SC2086
+	echo "status_interval=$("$W2A_RELAY" -b x ${RELAY_ARGS:-} --print-config 2>/dev/null | sed -n 's/^status-interval = //p')"
+	echo "relay_args=${RELAY_ARGS:-}"
 	echo "cores=$(nproc)"
 	echo "load=$load_before at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 	echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -359,7 +365,7 @@ o.append("## wal2avro-relay end-to-end benchmark (regress/bench/relay.sh)")
 o.append("")
 o.append(f"PostgreSQL {meta['server']} (logical_decoding_work_mem = {meta['ldwm']}), one Apache Kafka "
          f"{meta['kafka']} broker (KRaft, RF 1, 1 partition per topic), {meta['relay']}, default relay "
-         f"settings (linger.ms = {meta['linger'] or '?'}, acks=all, idempotence, status-interval = "
+         f"settings{(' plus ' + meta['relay_args']) if meta.get('relay_args') else ''} (linger.ms = {meta['linger'] or '?'}, acks=all, idempotence, status-interval = "
          f"{meta['status_interval'] or '?'} s, max-in-flight-bytes = {int(meta['inflight'] or 0) // 1048576} MB), all on {meta['cores']} cores; {meta['date']}. Relay binary: {meta['relay_bin']}. One run, no repetitions. "
          f"Load average (1, 5, 15 min): {meta['load']}.")
 o.append("")

@@ -30,7 +30,8 @@
 #     Kafka: the sum of the table topic's high watermarks (kcat -Q), which must
 #     equal ROWS.
 #
-# Environment: ROWS (10000000), TIMEOUT (1800: seconds the relay may take
+# Environment: ROWS (10000000), RELAY_ARGS (more relay options, split at
+# spaces, e.g. "--max-in-flight-bytes=16MB"), TIMEOUT (1800: seconds the relay may take
 # before it is killed and the run fails), OUT (/tmp/wal2avro-bench;
 # snapshot.md goes there).  W2A_KEEP=1 keeps the scratch directory.
 set -euo pipefail
@@ -127,7 +128,8 @@ fi
 # shellcheck disable=SC2034 # read by relay_launch
 RELAY_SNAPSHOT_MODE=initial_only
 t_start=$EPOCHREALTIME
-relay_launch "$SLOT"
+read -r -a relay_args <<<"${RELAY_ARGS:-}"
+relay_launch "$SLOT" "${relay_args[@]}"
 W2A_RELAY=$relay_real
 relay_pid=$RELAY_PID
 if [ -e "$work/relay-timed" ]; then
@@ -204,7 +206,7 @@ ratio() { awk -v a="$wall" -v b="$1" 'BEGIN { printf "%.1f", a / b }'; }
 	echo
 	echo "PostgreSQL $(sql -c 'SHOW server_version') (fsync = off, autovacuum = off), one Apache Kafka" \
 		"$KAFKA_VERSION broker (KRaft, RF 1, 1 partition), $("$W2A_RELAY" --version 2>&1 | head -n 1)" \
-		"with default settings and --snapshot-mode=initial_only, all on $(nproc) cores;" \
+		"with default settings${RELAY_ARGS:+ plus $RELAY_ARGS} and --snapshot-mode=initial_only, all on $(nproc) cores;" \
 		"$(date -u '+%Y-%m-%d %H:%M UTC'). Relay binary: $relay_bin. Table bulk: $(f "$ROWS") rows," \
 		"$table_size (loaded in $load_s s, then VACUUM FREEZE). One relay run; COPY runs twice each."
 	echo

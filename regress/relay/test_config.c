@@ -140,7 +140,7 @@ test_defaults(void)
 	CHECK_INT(cfg.snapshot_mode, RELAY_SNAPSHOT_INITIAL);
 	CHECK_STR(cfg.state_topic, "_wal2avro_state");
 	CHECK_INT(cfg.status_interval, 10);
-	CHECK_U64(cfg.max_in_flight_bytes, 64 * 1024 * 1024);
+	CHECK_U64(cfg.max_in_flight_bytes, 16 * 1024 * 1024);
 	CHECK_U64(cfg.snapshot_chunk_size, 8 * 1024 * 1024);
 	CHECK_INT(cfg.log_level, RELAY_LOG_INFO);
 	CHECK_U64(cfg.endpos, INVALID_LSN);
