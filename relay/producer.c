@@ -28,6 +28,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "key_set.h"
 #include "producer.h"
 #include "relay.h"
 
@@ -49,7 +50,10 @@ struct Producer
 	bool		all_brokers_down;
 	bool		connected;		/* a broker was UP in the last statistics */
 	bool		stats_seen;
+	KeySet		topics_seen;	/* topics already looked up (look_up_topic) */
 };
+
+#define TOPIC_LOOKUP_US		1000000 /* at most, per new topic */
 
 static void
 dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -235,6 +239,62 @@ fail:
  * delivery report.  PRODUCER_QUEUE_FULL means "serve events and try
  * again"; PRODUCER_ERROR has a message in err.
  */
+/* Does the metadata show every partition of the topic with a leader? */
+static bool
+topic_ready(const struct rd_kafka_metadata *md)
+{
+	int			i;
+
+	if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR ||
+		md->topics[0].partition_cnt == 0)
+		return false;
+	for (i = 0; i < md->topics[0].partition_cnt; i++)
+	{
+		if (md->topics[0].partitions[i].leader < 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The first record to a topic: ask for its metadata now.  librdkafka 2.0.2
+ * looks up a topic it does not know at its once-a-second scan, and after the
+ * broker auto-creates it, at the next scan again, so the first record of
+ * every new table would wait up to two seconds (and the first change of a
+ * fresh relay twice that: the schema topic, then the table's).  Asking
+ * until the topic has leaders takes a few milliseconds; it blocks the loop
+ * at most TOPIC_LOOKUP_US, once per topic, and not while no broker is up.
+ */
+static void
+look_up_topic(Producer *p, const char *topic)
+{
+	int64_t		deadline = relay_now_us() + TOPIC_LOOKUP_US;
+	rd_kafka_topic_t *rkt;
+
+	if (key_set_add(&p->topics_seen, (const uint8_t *) topic, strlen(topic)) != 0 ||
+		!producer_connected(p))
+		return;
+	rkt = rd_kafka_topic_new(p->rk, topic, NULL);
+	if (rkt == NULL)
+		return;
+	for (;;)
+	{
+		const struct rd_kafka_metadata *md;
+		bool		ready;
+		int64_t		left = deadline - relay_now_us();
+
+		if (left <= 0 ||
+			rd_kafka_metadata(p->rk, 0, rkt, &md, (int) (left / 1000) + 1) != RD_KAFKA_RESP_ERR_NO_ERROR)
+			break;
+		ready = topic_ready(md);
+		rd_kafka_metadata_destroy(md);
+		if (ready || relay_now_us() + 20000 >= deadline)
+			break;
+		usleep(20000);			/* the broker is creating it */
+	}
+	rd_kafka_topic_destroy(rkt);
+}
+
 ProducerStatus
 producer_send(Producer *p, const char *topic, const void *key, size_t keylen,
 			  const void *value, size_t valuelen, rd_kafka_headers_t *hdrs,
@@ -242,6 +302,8 @@ producer_send(Producer *p, const char *topic, const void *key, size_t keylen,
 {
 	rd_kafka_resp_err_t rc;
 
+	if (!key_set_contains(&p->topics_seen, (const uint8_t *) topic, strlen(topic)))
+		look_up_topic(p, topic);
 	rc = rd_kafka_producev(p->rk,
 						   RD_KAFKA_V_TOPIC(topic),
 						   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -335,5 +397,6 @@ producer_destroy(Producer *p, int flush_timeout_ms)
 		close(p->event_pipe[0]);
 	if (p->event_pipe[1] >= 0)
 		close(p->event_pipe[1]);
+	key_set_free(&p->topics_seen);
 	free(p);
 }
