@@ -218,39 +218,37 @@ bytes_equal(FrameBytes b, const char *s)
 static void
 queue_request(Resnapshot *r, const Frame *f)
 {
-	char		text[8192];
-	size_t		len = f->message.has_content ? f->message.content.len : 0;
-	char	   *p,
-			   *end;
+	const uint8_t *c = f->message.has_content ? f->message.content.data : NULL;
+	size_t		n = f->message.has_content ? f->message.content.len : 0;
+	size_t		pos = 0;
 	int			added = 0;
 
-	if (len >= sizeof(text))
+	while (pos < n)
 	{
-		relay_log(RELAY_LOG_WARNING, "snapshot request at " LSN_FMT " too long (%zu bytes): ignored",
-				  LSN_ARGS(f->message.lsn), len);
-		return;
-	}
-	memcpy(text, f->message.content.data, len);
-	text[len] = '\0';
-	for (p = text; *p;)
-	{
-		unsigned long v;
-		size_t		i;
+		size_t		word,
+					i;
+		uint64_t	v = 0;
+		bool		valid = true;
 		bool		queued = false;
 
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
+		while (pos < n && c[pos] == ' ')
+			pos++;
+		if (pos == n)
 			break;
-		v = strtoul(p, &end, 10);
-		if (end == p || (*end != ' ' && *end != '\0') || v == 0 || v > UINT32_MAX)
+		for (word = pos; pos < n && c[pos] != ' '; pos++)
+		{
+			if (c[pos] < '0' || c[pos] > '9' || v > UINT32_MAX)
+				valid = false;
+			else
+				v = v * 10 + (uint64_t) (c[pos] - '0');
+		}
+		if (!valid || v == 0 || v > UINT32_MAX)
 		{
 			relay_log(RELAY_LOG_WARNING, "snapshot request at " LSN_FMT ": \"%.*s\" is not a table OID: ignored",
-					  LSN_ARGS(f->message.lsn), (int) strcspn(p, " "), p);
-			p += strcspn(p, " ");
+					  LSN_ARGS(f->message.lsn), (int) (pos - word > 64 ? 64 : pos - word),
+					  (const char *) c + word);
 			continue;
 		}
-		p = end;
 
 		/*
 		 * Once in the queue is enough, except for the table being read:
@@ -267,7 +265,7 @@ queue_request(Resnapshot *r, const Frame *f)
 
 			if (q == NULL)
 			{
-				relay_log(RELAY_LOG_ERROR, "out of memory: snapshot request of table OID %lu dropped", v);
+				relay_log(RELAY_LOG_ERROR, "out of memory: snapshot request of table OID %" PRIu64 " dropped", v);
 				continue;
 			}
 			r->queue = q;

@@ -14,6 +14,7 @@
 # failed to drop them would leave stale rows (checked by mutation: with the
 # drop disabled this test fails).  Checks:
 #   * a request for a table the relay does not capture is skipped, said so;
+#   * a malformed request is logged word by word and ignored;
 #   * while the table is read, the slot is not confirmed past the request;
 #   * the relay, killed with SIGKILL in the middle, reads the table again
 #     after a restart (the stream replays the request);
@@ -68,6 +69,13 @@ sleep 1
 psql -XAtc "SELECT wal2avro.request_snapshot('secrets')" >/dev/null
 w2a_wait_for 30 grep -q "on-demand snapshot of public.secrets skipped: this relay does not capture it" "$RELAY_LOG" ||
 	fail "the request for an excluded table was not skipped"
+
+# a malformed request is logged and ignored, words one by one
+psql -XAtc "SELECT pg_logical_emit_message(true, 'wal2avro.snapshot', 'x1 0 99999999999')" >/dev/null
+w2a_wait_for 30 grep -q '"99999999999" is not a table OID: ignored' "$RELAY_LOG" ||
+	fail "a malformed request was not reported"
+grep -q '"x1" is not a table OID: ignored' "$RELAY_LOG" || fail "\"x1\" was not reported"
+grep -q '"0" is not a table OID: ignored' "$RELAY_LOG" || fail "\"0\" was not reported"
 
 request=$(psql -XAtc "SELECT wal2avro.request_snapshot('orders')")
 after_request=$(psql -XAtc "SELECT pg_current_wal_insert_lsn()")
