@@ -27,6 +27,7 @@
 
 #include "heartbeat.h"
 #include "relay.h"
+#include "stream.h"
 
 struct Heartbeat
 {
@@ -114,11 +115,7 @@ heartbeat_poll(Heartbeat *hb)
 
 	if (hb->conn == NULL)
 	{
-		const char *keys[] = {"dbname", "fallback_application_name", NULL};
-		const char *values[] = {hb->cfg->dbname ? hb->cfg->dbname : "",
-		RELAY_PROGNAME " heartbeat", NULL};
-
-		hb->conn = PQconnectdbParams(keys, values, 1);
+		hb->conn = stream_connect_plain(hb->cfg->dbname, hb->cfg->pg_password, "heartbeat");
 		if (PQstatus(hb->conn) != CONNECTION_OK)
 		{
 			drop_connection(hb, PQerrorMessage(hb->conn));

@@ -61,6 +61,7 @@
 #include "relay.h"
 #include "resnapshot.h"
 #include "snapshot.h"
+#include "stream.h"
 
 #define RECENT_XIDS			8192	/* transactions remembered (power of two) */
 #define RETRY_US			(5 * 1000000LL) /* after a database error */
@@ -377,15 +378,10 @@ set_conn_error(Resnapshot *r, const char *what, PGresult *res)
 static bool
 connect_if_needed(Resnapshot *r)
 {
-	const char *keys[] = {"dbname", "fallback_application_name",
-	r->cfg->pg_password ? "password" : NULL, NULL};
-	const char *values[] = {r->cfg->dbname ? r->cfg->dbname : "", RELAY_PROGNAME " snapshot",
-	r->cfg->pg_password, NULL};
-
 	if (r->conn && PQstatus(r->conn) == CONNECTION_OK)
 		return true;
 	close_connection(r);
-	r->conn = PQconnectdbParams(keys, values, 1);
+	r->conn = stream_connect_plain(r->cfg->dbname, r->cfg->pg_password, "snapshot");
 	if (r->conn == NULL || PQstatus(r->conn) != CONNECTION_OK)
 	{
 		set_conn_error(r, "could not connect", NULL);
@@ -438,10 +434,8 @@ open_table(Resnapshot *r)
 					   2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
 		/* no extension, a bad option: it will not get better */
-		if (PQstatus(r->conn) == CONNECTION_OK && state && strncmp(state, "42", 2) == 0)
+		if (snapshot_error_permanent(r->conn, res))
 		{
 			relay_log(RELAY_LOG_ERROR, "on-demand snapshot of table OID %s skipped: %.*s", oid,
 					  (int) strcspn(PQresultErrorMessage(res), "\n"), PQresultErrorMessage(res));
@@ -583,11 +577,7 @@ read_chunk(Resnapshot *r)
 							4, NULL, params, NULL, NULL, 1);
 	if (PQresultStatus(r->chunk) != PGRES_TUPLES_OK)
 	{
-		const char *state = PQresultErrorField(r->chunk, PG_DIAG_SQLSTATE);
-
-		if (PQstatus(r->conn) == CONNECTION_OK && state &&
-			(strncmp(state, "42", 2) == 0 || strncmp(state, "0A", 2) == 0 ||
-			 strncmp(state, "22", 2) == 0 || strncmp(state, "54", 2) == 0))
+		if (snapshot_error_permanent(r->conn, r->chunk))
 		{
 			relay_log(RELAY_LOG_ERROR, "on-demand snapshot of %s.%s stopped: %.*s", r->schema, r->table,
 					  (int) strcspn(PQresultErrorMessage(r->chunk), "\n"),

@@ -267,11 +267,7 @@ set_pg_error(RunState *s, const char *what, PGconn *conn)
 PGconn *
 snapshot_connect(RunState *s, RunResult *result)
 {
-	const char *keys[] = {"dbname", "fallback_application_name",
-	s->cfg->pg_password ? "password" : NULL, NULL};
-	const char *values[] = {s->cfg->dbname ? s->cfg->dbname : "", RELAY_PROGNAME " snapshot",
-	s->cfg->pg_password, NULL};
-	PGconn	   *conn = PQconnectdbParams(keys, values, 1);
+	PGconn	   *conn = stream_connect_plain(s->cfg->dbname, s->cfg->pg_password, "snapshot");
 	PGresult   *res;
 
 	*result = RUN_RETRY;
@@ -368,18 +364,27 @@ snapshot_options_array(const RelaySettingList *options)
 	return out;
 }
 
-static RunResult
-query_failed(RunState *s, PGconn *conn, const char *what, PGresult *res)
+/*
+ * Will this failed query fail again the same way?  An ERROR of the plugin
+ * or of a bad option (data exception, feature not supported, syntax or
+ * access rule, a program limit such as max-record-size) will; a lost
+ * connection or a conflict will not.
+ */
+bool
+snapshot_error_permanent(PGconn *conn, const PGresult *res)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
-	set_pg_error(s, what, conn);
-	/* an ERROR of the plugin or of a bad option will come again */
-	if (PQstatus(conn) == CONNECTION_OK && state != NULL &&
+	return PQstatus(conn) == CONNECTION_OK && state != NULL &&
 		(strncmp(state, "22", 2) == 0 || strncmp(state, "0A", 2) == 0 ||
-		 strncmp(state, "42", 2) == 0))
-		return RUN_FATAL_PG;
-	return RUN_RETRY;
+		 strncmp(state, "42", 2) == 0 || strncmp(state, "54", 2) == 0);
+}
+
+static RunResult
+query_failed(RunState *s, PGconn *conn, const char *what, PGresult *res)
+{
+	set_pg_error(s, what, conn);
+	return snapshot_error_permanent(conn, res) ? RUN_FATAL_PG : RUN_RETRY;
 }
 
 static void

@@ -57,6 +57,24 @@ set_error(char *err, size_t errlen, const char *what, PGconn *conn)
  * NULL with a message in err; *permanent tells whether retrying is
  * pointless (bad password, no such database or role).
  */
+/*
+ * An ordinary (not replication) connection beside the stream, with the same
+ * connection string and password: the snapshot reader, heartbeats.
+ * fallback_application_name is "wal2avro-relay <application_name>".
+ * Returns what PQconnectdbParams returns: check PQstatus (NULL: out of memory).
+ */
+PGconn *
+stream_connect_plain(const char *dbname, const char *password, const char *application_name)
+{
+	char		app[128];
+	const char *keys[] = {"dbname", "fallback_application_name",
+	password ? "password" : NULL, NULL};
+	const char *values[] = {dbname ? dbname : "", app, password, NULL};
+
+	snprintf(app, sizeof(app), "%s %s", RELAY_PROGNAME, application_name);
+	return PQconnectdbParams(keys, values, 1);
+}
+
 PGconn *
 stream_connect(const char *dbname, const char *password, char *err, size_t errlen,
 			   bool *permanent)

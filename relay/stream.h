@@ -37,6 +37,8 @@ typedef struct StreamMsg
 	size_t		payload_len;
 } StreamMsg;
 
+extern PGconn *stream_connect_plain(const char *dbname, const char *password,
+									const char *application_name);
 extern PGconn *stream_connect(const char *dbname, const char *password, char *err,
 							  size_t errlen, bool *permanent);
 extern int	stream_ensure_slot(PGconn *conn, const char *slot, bool create,
