@@ -23,6 +23,39 @@
 
 typedef struct Resnapshot Resnapshot;
 
+/*
+ * The table a chunk is read from, as the stream names it: a change, schema
+ * or truncate of the table comes under its own relid, or, with
+ * publish-via-partition-root, under its partition root's.  Only one of the
+ * two is in use at a time, so a frame under either is the table's.
+ */
+typedef struct ResnapshotTarget
+{
+	uint32_t	relid;			/* the table read: a plain table or a leaf */
+	uint32_t	root;			/* its partition root, 0 when not a partition */
+} ResnapshotTarget;
+
+/* What a stream frame means for the chunk whose window is open */
+typedef enum ResnapshotEffect
+{
+	RESNAPSHOT_NONE = 0,		/* nothing: another table, or no news */
+	RESNAPSHOT_KEY,				/* a change of the table: drop its key's row */
+	RESNAPSHOT_INVALID			/* schema changed or truncated: read again */
+} ResnapshotEffect;
+
+/* Is relid one the stream may use for the target's table?  Pure. */
+extern bool resnapshot_target_has(const ResnapshotTarget *t, uint32_t relid);
+
+/*
+ * Classify a stream frame for the chunk read from t whose SCHEMA frame had
+ * fingerprints key_fp and value_fp: RESNAPSHOT_KEY for a CHANGE of the table
+ * that has a key (f->change.key), RESNAPSHOT_INVALID for a SCHEMA frame of
+ * the table with other fingerprints or a TRUNCATE naming it, and
+ * RESNAPSHOT_NONE for anything else.  Pure; f must come from frames_parse.
+ */
+extern ResnapshotEffect resnapshot_frame_effect(const ResnapshotTarget *t, const Frame *f,
+												uint64_t key_fp, uint64_t value_fp);
+
 /* NULL when out of memory. */
 extern Resnapshot *resnapshot_create(const RelayConfig *cfg, Metrics *metrics);
 extern void resnapshot_free(Resnapshot *r);
