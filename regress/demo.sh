@@ -58,9 +58,11 @@ UPDATE orders SET status = 'paid' WHERE id = (SELECT max(id) FROM orders);
 UPDATE customers SET email = NULL WHERE id % 3 = 0 AND id = (SELECT max(id) FROM customers);
 DELETE FROM orders WHERE id % 4 = 0 AND id = (SELECT max(id) FROM orders);
 SQL
-	sleep 1
+	sleep 1	# pacing of the workload
 done
-sleep 3
+end_lsn=$(psql -XAtc "SELECT pg_current_wal_lsn()")
+w2a_await 60 "the relay to confirm the end of the workload ($end_lsn)" \
+	w2a_sql_true "SELECT confirmed_flush_lsn >= '$end_lsn' FROM pg_replication_slots WHERE slot_name = 'demo'"
 
 kill -TERM "$relay_pid"
 wait "$relay_pid" || true

@@ -43,6 +43,7 @@ w2a_on_exit "kill $bench_pid 2>/dev/null || true"
 
 : >"$out/kills"
 for i in $(seq 1 "$kills"); do
+	# pacing: the kill comes at a random moment of the workload
 	sleep "$(python3 -c "import random; print(round(random.uniform(0.3, 2.5), 2))")"
 	relay_kill9
 	echo "$(slot_confirmed kill9)$(kafka_high_watermarks wal2avro.public.counters wal2avro.public.log)" >>"$out/kills"

@@ -34,15 +34,28 @@ relay_start down --max-in-flight-bytes=262144
 pgbench -n -c 1 -R 200 -T 3600 -f "$out/workload.sql" >"$out/pgbench.log" 2>&1 &
 bench_pid=$!
 w2a_on_exit "kill $bench_pid 2>/dev/null || true"
-sleep 4
+w2a_await 60 "the workload to commit 200 updates" w2a_sql_at_least "SELECT sum(v) FROM counters" 200
+relay_wait_confirmed "$(psql -XAtc "SELECT pg_current_wal_lsn()")" 60
 walsender=$(psql -XAtc "SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'down'")
 
 info "stopping the broker"
 kafka_stop 1
-sleep 3
-c1=$(slot_confirmed down)
+# With the broker gone no acknowledgement can come.  Once the relay noticed
+# (/readyz 503) and the server holds the position the relay last confirmed,
+# that position must stand.
+url=$(relay_metrics_url)
+confirm_settled()
+{
+	local ready mine
+	ready=$(curl -s -o /dev/null -w '%{http_code}' "$url/readyz")
+	mine=$(relay_metric wal2avro_relay_confirmed_lsn)
+	c1=$(slot_confirmed down)
+	echo "/readyz $ready, relay confirmed $mine, slot at $c1"
+	[ "$ready" = 503 ] && w2a_sql_true "SELECT pg_wal_lsn_diff('$c1', '0/0') = $mine"
+}
+w2a_await 60 "the relay to see Kafka down and the slot to hold its last confirmation" confirm_settled
 w1=$(psql -XAtc "SELECT pg_current_wal_lsn()")
-sleep 22
+sleep 22	# a fixed window: the slot must not move during it (and it outlasts wal_sender_timeout)
 c2=$(slot_confirmed down)
 w2=$(psql -XAtc "SELECT pg_current_wal_lsn()")
 info "broker down: confirmed $c1 -> $c2 while the WAL went $w1 -> $w2"
@@ -54,7 +67,7 @@ kill -0 "$RELAY_PID" || fail "the relay died while Kafka was down"
 
 info "starting the broker again"
 kafka_restart 1
-sleep 5
+relay_wait_confirmed "$w2" 120	# the backlog drains while the workload goes on
 kill "$bench_pid"
 wait "$bench_pid" 2>/dev/null || true
 end_lsn=$(psql -XAtc "SELECT pg_current_wal_lsn()")

@@ -27,11 +27,19 @@ UPDATE counters SET v = v + 1 WHERE id = :id;
 EOF2
 
 relay_start restart --reconnect-max-backoff=2
+reconnects_above()	# N: the relay's log has more than N "reconnecting" lines
+{
+	local n
+	n=$(grep -c "reconnecting" "$RELAY_LOG" || true)
+	echo "$n \"reconnecting\" lines, $1 before the stop"
+	[ "$n" -gt "$1" ]
+}
 for mode in fast immediate; do
 	pgbench -n -c 1 -R 300 -T 4 -f "$out/workload.sql" >>"$out/pgbench.log" 2>&1 || true
 	info "restarting PostgreSQL ($mode)"
+	seen=$(grep -c "reconnecting" "$RELAY_LOG" || true)
 	pg_ctl_as -m "$mode" -w stop >/dev/null
-	sleep 2
+	w2a_await 30 "the relay to notice the $mode stop" reconnects_above "$seen"
 	pg_ctl_as -l "$W2A_PGDIR/server.log" -w -t 60 start >/dev/null
 	w2a_wait_for 60 w2a_sql_true "SELECT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = 'restart' AND active)" ||
 		fail "the relay did not reconnect after the $mode restart"

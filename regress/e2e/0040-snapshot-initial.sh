@@ -56,7 +56,7 @@ EOF2
 pgbench -n -c 2 -R 300 -T 3600 -f "$out/workload.sql" >"$out/pgbench.log" 2>&1 &
 bench_pid=$!
 w2a_on_exit "kill $bench_pid 2>/dev/null || true"
-sleep 1
+w2a_await 60 "the workload to insert orders" w2a_sql_at_least "SELECT last_value FROM orders_new" 100000010
 
 relay_launch snap --snapshot-mode=initial -o exclude-tables=public.skipme \
 	-o exclude-columns=public.secrets.hidden
@@ -66,7 +66,10 @@ hwm=$(awk '/VmHWM/ {print $2}' /proc/$RELAY_PID/status)
 w2a_wait_for 30 w2a_sql_true "SELECT active FROM pg_replication_slots WHERE slot_name = 'snap'" ||
 	fail "the relay did not start streaming after the snapshot"
 info "snapshot done, streaming"
-sleep 3
+# the workload goes on into the stream: 600 more orders
+seq=$(psql -XAtc "SELECT last_value FROM orders_new")
+w2a_await 60 "the workload to insert 600 orders while streaming" \
+	w2a_sql_at_least "SELECT last_value FROM orders_new" $((seq + 600))
 kill "$bench_pid"
 wait "$bench_pid" 2>/dev/null || true
 end_lsn=$(psql -XAtc "SELECT pg_current_wal_lsn()")

@@ -61,7 +61,10 @@ grep -q "was interrupted (slot still at $start): dropping the slot" "$RELAY_LOG"
 	fail "the relay did not say it redoes the snapshot"
 w2a_wait_for 30 w2a_sql_true "SELECT active FROM pg_replication_slots WHERE slot_name = 'crash'" ||
 	fail "the relay did not start streaming after the snapshot"
-sleep 2
+# the workload goes on into the stream: 200 more orders
+seq=$(psql -XAtc "SELECT last_value FROM orders_new")
+w2a_await 60 "the workload to insert 200 orders while streaming" \
+	w2a_sql_at_least "SELECT last_value FROM orders_new" $((seq + 200))
 kill "$bench_pid"
 wait "$bench_pid" 2>/dev/null || true
 end_lsn=$(psql -XAtc "SELECT pg_current_wal_lsn()")

@@ -63,7 +63,7 @@ relay_start ondemand --snapshot-mode=never --snapshot-chunk-size=1MB --max-in-fl
 pgbench -n -c 2 -R 300 -T 3600 -f "$out/workload.sql" >"$out/pgbench.log" 2>&1 &
 bench_pid=$!
 w2a_on_exit "kill $bench_pid 2>/dev/null || true"
-sleep 1
+w2a_await 60 "the workload to commit 100 events" w2a_sql_at_least "SELECT count(*) FROM events" 100
 
 # a table the relay does not capture is skipped
 psql -XAtc "SELECT wal2avro.request_snapshot('secrets')" >/dev/null
@@ -104,7 +104,10 @@ w2a_wait_for 300 grep -q "on-demand snapshot of public.orders done" "$RELAY_LOG"
 	fail "the restarted relay did not see the request at $request again"
 done_rows=$(sed -n 's/.*on-demand snapshot of public.orders done: \([0-9]*\) rows.*/\1/p' "$RELAY_LOG" | tail -n 1)
 [ "${done_rows:-0}" -gt $((rows / 2)) ] || fail "the redone snapshot read ${done_rows:-no} rows of about $rows"
-sleep 2
+# the workload goes on after the snapshot: 300 more events
+events=$(psql -XAtc "SELECT count(*) FROM events")
+w2a_await 60 "the workload to commit 300 events after the snapshot" \
+	w2a_sql_at_least "SELECT count(*) FROM events" $((events + 300))
 kill "$bench_pid"
 wait "$bench_pid" 2>/dev/null || true
 end_lsn=$(psql -XAtc "SELECT pg_current_wal_lsn()")

@@ -43,7 +43,7 @@ w2a_on_exit "kill $bench_pid 2>/dev/null || true"
 (
 	for i in $(seq 1 40); do
 		psql -XAtc "ALTER TABLE items ADD COLUMN c$i int DEFAULT $i" >/dev/null 2>&1 || exit 0
-		sleep 0.1
+		sleep 0.1	# pacing of the schema changes
 	done
 ) &
 ddl_pid=$!
@@ -54,7 +54,10 @@ w2a_wait_for 300 grep -q "on-demand snapshot of public.items done" "$RELAY_LOG" 
 	fail "the snapshot did not finish"
 kill "$ddl_pid" 2>/dev/null || true
 wait "$ddl_pid" 2>/dev/null || true
-sleep 1
+# the updates go on past the last schema change: 500 more
+sum=$(psql -XAtc "SELECT sum(a) FROM items")
+w2a_await 60 "the workload to commit 500 updates after the last ALTER" \
+	w2a_sql_at_least "SELECT sum(a) FROM items" $((sum + 500))
 kill "$bench_pid"
 wait "$bench_pid" 2>/dev/null || true
 end_lsn=$(psql -XAtc "SELECT pg_current_wal_lsn()")

@@ -8,6 +8,20 @@
 #   w2a_free_port      a loopback TCP port nobody listens on now
 #   w2a_on_exit CMD    add CMD to the list run at exit (last added runs first);
 #                      CMD finds the script's exit status in W2A_EXIT_RC
+#   w2a_wait_for SECS CMD...
+#                      poll CMD until it succeeds; 1 after SECS s, with what
+#                      CMD printed on its last try in W2A_WAIT_LAST
+#   w2a_await SECS WHAT CMD...
+#                      the same, and fail naming WHAT and that last output
+#   w2a_sql_true SQL   condition for them: the query prints "t"
+#   w2a_sql_at_least SQL MIN
+#                      condition: the query's one number (printed) is >= MIN
+#
+# No test sleeps for something it can observe: it polls the condition with
+# one of these (a condition function prints the values it looked at, so a
+# timeout says what it saw).  A sleep stays only as a poll interval, as the
+# pacing of a workload, or as a fixed window in which nothing may happen;
+# each says which.
 #
 # Every script that starts a server registers its stop with w2a_on_exit, so a
 # failing assertion still leaves no server and no temp cluster behind.
@@ -94,14 +108,42 @@ w2a_sql_true()
 	[ "$(psql -XAtc "$1" 2>/dev/null)" = t ]
 }
 
-# Poll CMD until it succeeds or SECONDS pass.  Returns 1 on timeout.
+# Print the one number the query prints; is it at least MIN?  For w2a_await
+# on a count (rows, a sequence, a position as bytes).
+w2a_sql_at_least()
+{
+	local v
+	v=$(psql -XAtc "$1" 2>&1) || { echo "$v"; return 1; }
+	echo "$v"
+	[ -n "$v" ] && [ "$v" -ge "$2" ] 2>/dev/null
+}
+
+# Poll CMD until it succeeds or SECS pass.  Returns 1 on timeout.  CMD runs
+# in this shell (it may set variables), its output goes to a file, and the
+# output of the last try is left in W2A_WAIT_LAST.
 w2a_wait_for()
 {
-	local secs=$1 deadline
+	local secs=$1 deadline out rc=0
 	shift
 	deadline=$((SECONDS + secs))
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.2
+	out=$(mktemp "${TMPDIR:-/tmp}/w2a-wait.XXXXXX")
+	until "$@" >"$out" 2>&1; do
+		if [ $SECONDS -ge $deadline ]; then
+			rc=1
+			break
+		fi
+		sleep 0.2	# the poll interval
 	done
+	W2A_WAIT_LAST=$(head -c 2000 "$out")
+	rm -f "$out"
+	return $rc
+}
+
+# w2a_wait_for, failing on timeout with what was awaited and the last output.
+w2a_await()
+{
+	local secs=$1 what=$2
+	shift 2
+	w2a_wait_for "$secs" "$@" ||
+		fail "timed out after $secs s waiting for $what (last seen: ${W2A_WAIT_LAST:-nothing printed})"
 }

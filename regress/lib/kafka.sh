@@ -125,6 +125,12 @@ _kafka_alive()
 	[ "${stat%% *}" != Z ]
 }
 
+# True once PID has exited (for w2a_await).
+_kafka_dead()
+{
+	! _kafka_alive "$1"
+}
+
 _kafka_check_node()
 {
 	if ! [[ "$1" =~ ^[0-9]+$ ]] || [ "$1" -lt 1 ] || [ "$1" -gt "$_kafka_nodes" ]; then
@@ -245,7 +251,7 @@ _kafka_wait_ready()
 		if [ $SECONDS -ge $deadline ]; then
 			fail "Kafka broker $n not ready after ${W2A_KAFKA_START_TIMEOUT:-90} s"
 		fi
-		sleep 0.5
+		sleep 0.5	# the poll interval
 	done
 }
 
@@ -324,9 +330,7 @@ kafka_kill9()
 	_kafka_alive "$pid" || fail "Kafka broker $n is not running"
 	info "kill -9 Kafka broker $n (pid $pid)"
 	kill -KILL "$pid"
-	while _kafka_alive "$pid"; do
-		sleep 0.1
-	done
+	w2a_await 30 "Kafka broker $n (pid $pid) to exit after SIGKILL" _kafka_dead "$pid"
 }
 
 # Send SIGTERM to each running broker named, then wait up to SECS for them all;
@@ -357,7 +361,7 @@ _kafka_term()
 			kill -KILL "${left[@]}" 2>/dev/null || true
 			killed=true
 		fi
-		sleep 0.2
+		sleep 0.2	# the poll interval
 	done
 }
 

@@ -47,7 +47,7 @@ def wait_for_server(seconds=60):
         except psycopg.OperationalError:
             if time.monotonic() > deadline:
                 raise
-            time.sleep(0.25)
+            time.sleep(0.25)  # the poll interval
 
 
 def cleanup():

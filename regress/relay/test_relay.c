@@ -198,7 +198,7 @@ test_clock(void)
 	int64_t		a = relay_now_us();
 	int64_t		b;
 
-	usleep(2000);
+	usleep(2000);				/* the interval the clock must measure */
 	b = relay_now_us();
 	CHECK(a > 0);
 	CHECK(b - a >= 2000);
