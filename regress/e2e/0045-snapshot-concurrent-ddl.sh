@@ -8,7 +8,8 @@
 #      old snapshot would read a.t2 empty: the relay must see the new
 #      relfilenode and take the snapshot again on a new slot;
 #   b: DROP TABLE b.t3 and a rename of b.t4 -- b.t3 is gone (skipped, no
-#      error), b.t4 is still read under its new name.
+#      error: wal2avro.published() already leaves a table dropped before the
+#      listing out), b.t4 is still read under its new name.
 # Checks: the relay never failed, and the state rebuilt from Kafka equals
 # every table.
 set -euo pipefail
@@ -107,8 +108,6 @@ check_kafka a.t1 a.t2 a.t3
 grep -q 'table "a.t[23]" was rewritten .*: dropping slot "snap_a" and taking a new snapshot' "$out/relay.a.log" ||
 	fail "the relay did not say why it took a new snapshot"
 run_case b "DROP TABLE b.t3; ALTER TABLE b.t4 RENAME TO t4r;"
-grep -q 'table "b.t3" was dropped after the snapshot was exported: gone, skipped' "$out/relay.b.log" ||
-	fail "the relay did not say b.t3 is gone"
 check_kafka b.t1 b.t2 b.t4r
 grep -q '"topic":"wal2avro.b.t3"' "$out/kafka.jsonl" && fail "dropped table b.t3 was read"
 echo "PASS: a rewrite, a TRUNCATE, a DROP and a rename during the initial snapshot lost nothing"
