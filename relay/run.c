@@ -34,6 +34,7 @@
 #define STOP_FLUSH_US			(30 * 1000000LL)
 #define BLOCKED_STATUS_US		(1000000LL)	/* status updates while not reading */
 #define READ_BATCH				256 /* frames read in a row while data flows */
+#define SNAPSHOT_ATTEMPTS		5	/* new slots for a snapshot a rewrite spoiled */
 
 static bool
 has_option(const RelaySettingList *l, const char *name)
@@ -245,55 +246,84 @@ run_reopen_log(RunState *s)
 
 /*
  * Create the slot, exporting its snapshot and reading every table under it
- * when snapshot-mode asks for it.  Returns 0, or -1 with *result and s->err set.
+ * when snapshot-mode asks for it.  A snapshot that a table rewrite made
+ * unreadable (SNAPSHOT_STALE) is dropped with its slot and taken again on a
+ * new one, SNAPSHOT_ATTEMPTS times at most.  Returns 0, or -1 with *result
+ * and s->err set.
  */
 static int
 create_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confirmed,
 			RunResult *result)
 {
 	bool		snapshot = s->cfg->snapshot_mode != RELAY_SNAPSHOT_NEVER;
-	bool		permanent = false;
-	bool		created = false;
-	char		name[256] = "";
-	PGconn	   *reader = NULL;
+	int			attempt;
 
-	if (snapshot)
+	for (attempt = 1;; attempt++)
 	{
-		/* before the slot exists: a missing extension creates nothing */
-		if ((reader = snapshot_connect(s, result)) == NULL)
-			return -1;
-		if (snapshot_mark_creating(s, result) != 0)
+		bool		permanent = false;
+		bool		created = false;
+		char		name[256] = "";
+		PGconn	   *reader = NULL;
+		int			rc;
+
+		if (snapshot)
+		{
+			/* before the slot exists: a missing extension creates nothing */
+			if ((reader = snapshot_connect(s, result)) == NULL)
+				return -1;
+			/* again before each new slot: "started" names the one dropped */
+			if (snapshot_mark_creating(s, result) != 0)
+			{
+				PQfinish(reader);
+				return -1;
+			}
+		}
+		if (stream_ensure_slot(conn, s->cfg->slot, true, snapshot ? name : NULL, sizeof(name),
+							   confirmed, &created, s->err, sizeof(s->err), &permanent) != 0)
 		{
 			PQfinish(reader);
+			*result = permanent ? RUN_FATAL_PG : RUN_RETRY;
+			return -1;
+		}
+		relay_log(RELAY_LOG_INFO, "created replication slot \"%s\" at " LSN_FMT,
+				  s->cfg->slot, LSN_ARGS(*confirmed));
+		if (!snapshot)
+			return 0;
+		if (!created || name[0] == '\0')
+		{
+			PQfinish(reader);
+			snprintf(s->err, sizeof(s->err), "replication slot \"%s\" exported no snapshot", s->cfg->slot);
+			*result = RUN_RETRY;
+			return -1;
+		}
+		lsn_tracker_note_wal_end(s->tracker, *confirmed);
+		rc = snapshot_run(s, reader, name, *confirmed, opts, result);
+		if (rc == 0)
+			return 0;
+		if (rc != SNAPSHOT_STALE)
+		{
+			if (*result == RUN_STOPPED)
+				relay_log(RELAY_LOG_INFO, "initial snapshot interrupted by the stop request: it is done again at the next start");
+			return -1;
+		}
+		if (attempt == SNAPSHOT_ATTEMPTS)
+		{
+			char		why[sizeof(s->err)];
+
+			snprintf(why, sizeof(why), "%s", s->err);
+			snprintf(s->err, sizeof(s->err), "initial snapshot not taken in %d attempts: %.700s",
+					 SNAPSHOT_ATTEMPTS, why);
+			*result = RUN_RETRY;
+			return -1;
+		}
+		relay_log(RELAY_LOG_INFO, "%s: dropping slot \"%s\" and taking a new snapshot (attempt %d of %d)",
+				  s->err, s->cfg->slot, attempt + 1, SNAPSHOT_ATTEMPTS);
+		if (stream_drop_slot(conn, s->cfg->slot, s->err, sizeof(s->err)) != 0)
+		{
+			*result = RUN_RETRY;
 			return -1;
 		}
 	}
-	if (stream_ensure_slot(conn, s->cfg->slot, true, snapshot ? name : NULL, sizeof(name),
-						   confirmed, &created, s->err, sizeof(s->err), &permanent) != 0)
-	{
-		PQfinish(reader);
-		*result = permanent ? RUN_FATAL_PG : RUN_RETRY;
-		return -1;
-	}
-	relay_log(RELAY_LOG_INFO, "created replication slot \"%s\" at " LSN_FMT,
-			  s->cfg->slot, LSN_ARGS(*confirmed));
-	if (!snapshot)
-		return 0;
-	if (!created || name[0] == '\0')
-	{
-		PQfinish(reader);
-		snprintf(s->err, sizeof(s->err), "replication slot \"%s\" exported no snapshot", s->cfg->slot);
-		*result = RUN_RETRY;
-		return -1;
-	}
-	lsn_tracker_note_wal_end(s->tracker, *confirmed);
-	if (snapshot_run(s, reader, name, *confirmed, opts, result) != 0)
-	{
-		if (*result == RUN_STOPPED)
-			relay_log(RELAY_LOG_INFO, "initial snapshot interrupted by the stop request: it is done again at the next start");
-		return -1;
-	}
-	return 0;
 }
 
 /*

@@ -27,6 +27,9 @@ typedef enum SnapshotState
 	SNAPSHOT_STATE_DONE			/* ... and every one of its records was acknowledged */
 } SnapshotState;
 
+/* snapshot_run: a table was rewritten after the export; take a new slot */
+#define SNAPSHOT_STALE		1
+
 extern int	snapshot_read_state(RunState *s, SnapshotState *state, Lsn *lsn);
 extern int	snapshot_mark_creating(RunState *s, RunResult *result);
 extern PGconn *snapshot_connect(RunState *s, RunResult *result);
