@@ -14,6 +14,7 @@
 #define RELAY_SNAPSHOT_H
 
 #include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
 
 #include "relay.h"
 #include "run.h"
@@ -27,6 +28,7 @@ typedef enum SnapshotState
 	SNAPSHOT_STATE_DONE			/* ... and every one of its records was acknowledged */
 } SnapshotState;
 
+extern rd_kafka_conf_t *snapshot_consumer_conf(const RelayConfig *cfg);
 extern int	snapshot_read_state(RunState *s, SnapshotState *state, Lsn *lsn);
 extern int	snapshot_mark_creating(RunState *s, RunResult *result);
 extern PGconn *snapshot_connect(RunState *s, RunResult *result);
