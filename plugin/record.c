@@ -134,7 +134,7 @@ record_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
 		}
 		schema_record_end(&sb);
 		entry->key_schema = sb.full.data;
-		entry->key_fp = schema_fingerprint(sb.canon.data, sb.canon.len);
+		entry->key_fp = schema_fingerprint(sb.full.data, sb.full.len);
 	}
 
 	/* value */
@@ -171,7 +171,7 @@ record_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
 		schema_record_end(&sb);
 	}
 	entry->value_schema = sb.full.data;
-	entry->value_fp = schema_fingerprint(sb.canon.data, sb.canon.len);
+	entry->value_fp = schema_fingerprint(sb.full.data, sb.full.len);
 
 	/* constant head of the Source record */
 	initStringInfo(&entry->source_head);

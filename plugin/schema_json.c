@@ -1,15 +1,18 @@
 /*-------------------------------------------------------------------------
  *
  * schema_json.c
- *		Avro schema JSON, its Parsing Canonical Form, and fingerprints.
+ *		Avro schema JSON and its fingerprint.
  *
- * Each builder call writes to two buffers at once: the schema as we publish
- * it (with logical types and pg.* properties) and its Parsing Canonical Form
- * (PCF) as the Avro specification defines it: full names only, attributes in
- * the order name, type, fields, symbols, items, values, size, everything
- * else stripped, no white space.  The fingerprint is the CRC-64-AVRO of the
- * PCF, so it matches what any Avro library computes from the published JSON
- * without us parsing JSON.
+ * The builder writes the schema as we publish it, with logical types and
+ * pg.* properties, always the same text for the same table layout and
+ * options.  The fingerprint is the CRC-64-AVRO (Rabin) of that whole text,
+ * not of its Parsing Canonical Form (PCF): the PCF drops logical types and
+ * properties, so timestamp and timestamptz (local-timestamp-micros and
+ * timestamp-micros longs), int4 and date, text and jsonb would share one,
+ * and a consumer looking a fingerprint up would read old records with the
+ * new meaning.  The PCF could only tell them apart through named wrapper
+ * types, which would change the data consumers see.  doc/protocol.md says
+ * what this means for readers.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -44,19 +47,11 @@ schema_seen(SchemaBuf *sb, const char *fullname)
 	return false;
 }
 
-static void
-append_both(SchemaBuf *sb, const char *full, const char *canon)
-{
-	appendStringInfoString(&sb->full, full);
-	appendStringInfoString(&sb->canon, canon);
-}
-
 /* Write a reference to an already defined named type. */
 static void
 append_name_ref(SchemaBuf *sb, const char *fullname)
 {
 	escape_json(&sb->full, fullname);
-	escape_json(&sb->canon, fullname);
 }
 
 /*
@@ -66,22 +61,21 @@ void
 schema_init(SchemaBuf *sb)
 {
 	initStringInfo(&sb->full);
-	initStringInfo(&sb->canon);
 	sb->defined = NIL;
 	sb->composite_names = NIL;
 	sb->composite_oids = NIL;
 }
 
-/* Text that is the same in both forms: brackets, commas, array openers. */
+/* Literal JSON text: brackets, commas, array openers. */
 void
 schema_raw(SchemaBuf *sb, const char *text)
 {
-	append_both(sb, text, text);
+	appendStringInfoString(&sb->full, text);
 }
 
 /*
- * A primitive type.  "extra" is NULL or JSON members (",\"logicalType\":...")
- * that only the published form carries.
+ * A primitive type.  "extra" is NULL or more JSON members
+ * (",\"logicalType\":...").
  */
 void
 schema_primitive(SchemaBuf *sb, const char *type, const char *extra)
@@ -90,7 +84,6 @@ schema_primitive(SchemaBuf *sb, const char *type, const char *extra)
 		appendStringInfo(&sb->full, "{\"type\":\"%s\"%s}", type, extra);
 	else
 		appendStringInfo(&sb->full, "\"%s\"", type);
-	appendStringInfo(&sb->canon, "\"%s\"", type);
 }
 
 /*
@@ -110,10 +103,6 @@ schema_record_begin(SchemaBuf *sb, const char *fullname, const char *extra)
 	if (extra)
 		appendStringInfoString(&sb->full, extra);
 	appendStringInfoString(&sb->full, ",\"fields\":[");
-
-	appendStringInfoString(&sb->canon, "{\"name\":");
-	escape_json(&sb->canon, fullname);
-	appendStringInfoString(&sb->canon, ",\"type\":\"record\",\"fields\":[");
 	return true;
 }
 
@@ -146,10 +135,6 @@ schema_field_begin(SchemaBuf *sb, bool first, const char *name,
 		escape_json(&sb->full, pg_type);
 	}
 	appendStringInfoString(&sb->full, ",\"type\":");
-
-	appendStringInfoString(&sb->canon, "{\"name\":");
-	escape_json(&sb->canon, name);
-	appendStringInfoString(&sb->canon, ",\"type\":");
 }
 
 /* Close a field, with a default (JSON text) or none (NULL). */
@@ -173,10 +158,6 @@ schema_enum(SchemaBuf *sb, const char *fullname, const char *symbol)
 	appendStringInfoString(&sb->full, "{\"type\":\"enum\",\"name\":");
 	escape_json(&sb->full, fullname);
 	appendStringInfo(&sb->full, ",\"symbols\":[\"%s\"]}", symbol);
-
-	appendStringInfoString(&sb->canon, "{\"name\":");
-	escape_json(&sb->canon, fullname);
-	appendStringInfo(&sb->canon, ",\"type\":\"enum\",\"symbols\":[\"%s\"]}", symbol);
 }
 
 /* A fixed type, e.g. a decimal; "extra" as for schema_primitive. */
@@ -191,10 +172,6 @@ schema_fixed(SchemaBuf *sb, const char *fullname, int size, const char *extra)
 	appendStringInfoString(&sb->full, "{\"type\":\"fixed\",\"name\":");
 	escape_json(&sb->full, fullname);
 	appendStringInfo(&sb->full, ",\"size\":%d%s}", size, extra ? extra : "");
-
-	appendStringInfoString(&sb->canon, "{\"name\":");
-	escape_json(&sb->canon, fullname);
-	appendStringInfo(&sb->canon, ",\"type\":\"fixed\",\"size\":%d}", size);
 }
 
 /*
@@ -231,10 +208,11 @@ schema_composite_name(SchemaBuf *sb, const char *name, Oid typid)
 }
 
 /*
- * CRC-64-AVRO fingerprint of a Parsing Canonical Form.  Cannot fail.
+ * CRC-64-AVRO fingerprint of len bytes of schema text (the whole JSON as
+ * published).  Cannot fail.
  */
 uint64
-schema_fingerprint(const char *canon, size_t len)
+schema_fingerprint(const char *text, size_t len)
 {
 	uint64		fp = CRC64_AVRO_EMPTY;
 	size_t		i;
@@ -253,7 +231,7 @@ schema_fingerprint(const char *canon, size_t len)
 		crc64_table_ready = true;
 	}
 	for (i = 0; i < len; i++)
-		fp = (fp >> 8) ^ crc64_table[(fp ^ (unsigned char) canon[i]) & 0xff];
+		fp = (fp >> 8) ^ crc64_table[(fp ^ (unsigned char) text[i]) & 0xff];
 	return fp;
 }
 

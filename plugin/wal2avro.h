@@ -170,18 +170,14 @@ extern void typemap_field_json(StringInfo out, const W2aField *field,
 							   Datum value, bool isnull, bool unchanged);
 
 /* ---------------------------------------------------------------------
- * schema_json.c: Avro schema JSON, its Parsing Canonical Form, fingerprints
+ * schema_json.c: Avro schema JSON and its fingerprint
  * ---------------------------------------------------------------------
  */
 
-/*
- * Builds a schema's JSON text and its Parsing Canonical Form side by side,
- * so the fingerprint never needs a JSON parser.
- */
+/* Builds a schema's JSON text; its fingerprint is that of the whole text. */
 typedef struct SchemaBuf
 {
 	StringInfoData full;		/* the schema as published */
-	StringInfoData canon;		/* its Parsing Canonical Form */
 	List	   *defined;		/* full names defined so far (char *) */
 	List	   *composite_names;	/* record names given to composite types */
 	List	   *composite_oids; /* ... and the types they were given to */
@@ -197,7 +193,7 @@ extern void schema_field_begin(SchemaBuf *sb, bool first, const char *name,
 extern void schema_field_end(SchemaBuf *sb, const char *default_json);
 extern void schema_enum(SchemaBuf *sb, const char *fullname, const char *symbol);
 extern void schema_fixed(SchemaBuf *sb, const char *fullname, int size, const char *extra);
-extern uint64 schema_fingerprint(const char *canon, size_t len);
+extern uint64 schema_fingerprint(const char *text, size_t len);
 extern char *schema_avro_name(const char *pgname);
 extern void schema_make_unique(char **names, int n);
 extern const char *schema_composite_name(SchemaBuf *sb, const char *name, Oid typid);

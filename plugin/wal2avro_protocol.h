@@ -68,8 +68,10 @@
  * COMMIT    commit_lsn[8] end_lsn[8] commit_time[8] change_count[8]
  *
  * Times are microseconds since the Unix epoch (UTC).  A fingerprint is the
- * CRC-64-AVRO (Rabin) fingerprint of the schema's Parsing Canonical Form; a
- * key fingerprint of 0 and an empty key schema mean the relation has no key.
+ * CRC-64-AVRO (Rabin) fingerprint of the schema's whole JSON text as the
+ * frame carries it, logical types and properties included (not of its
+ * Parsing Canonical Form, see doc/protocol.md); a key fingerprint of 0 and
+ * an empty key schema mean the relation has no key.
  */
 
 static inline void

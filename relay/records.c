@@ -9,7 +9,10 @@
  * keyed by the fingerprint in hex) and acknowledged before the first record
  * that uses it is produced, so a consumer can always find it.  A CHANGE
  * whose schema is not yet acknowledged waits (RECORDS_WAIT) while the loop
- * keeps answering the server.
+ * keeps answering the server.  A fingerprint names one schema text: one the
+ * schema topic already holds with these bytes is not published again, and
+ * one it holds, or this process used, with other bytes stops the relay
+ * (schema_ids.c says why).
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -27,6 +30,8 @@
 #include "metrics.h"
 #include "records.h"
 #include "relay.h"
+#include "schema_ids.h"
+#include "tail.h"
 
 /* The opaque of a schema record has this bit set, beside the tracker id */
 #define SCHEMA_RECORD_BIT	(UINT64_C(1) << 63)
@@ -63,13 +68,6 @@ typedef struct PendingCommit
 	int64_t		commit_time;	/* us since the Unix epoch */
 } PendingCommit;
 
-/* A published schema: its fingerprint and whether the broker has it */
-typedef struct SchemaEntry
-{
-	uint64_t	fp;
-	bool		acked;
-} SchemaEntry;
-
 struct Records
 {
 	const RelayConfig *cfg;
@@ -80,9 +78,9 @@ struct Records
 	RelEntry   *rels;			/* open addressing by relid */
 	size_t		rel_cap;
 	size_t		rel_count;
-	SchemaEntry *schemas;
-	size_t		schema_count;
-	size_t		schema_cap;
+	SchemaIds	schemas;		/* fingerprint -> schema text and its state */
+	bool		schema_topic_read;	/* records_read_schema_topic succeeded */
+	bool		schema_topic_oom;	/* ran out of memory while reading it */
 
 	/* the transaction being read */
 	uint32_t	xid;
@@ -108,8 +106,9 @@ struct Records
 
 	RecordsStats stats;
 	bool		discarding;		/* reports of a producer being thrown away */
-	bool		failed;			/* a delivery failed under on-error=stop */
+	bool		failed;			/* a delivery failed under on-error=stop, or a schema was refused */
 	char		fail_msg[512];
+	char		fail_hint[512]; /* empty: the caller's usual hint */
 };
 
 /* ------------------------------------------------------------------------
@@ -160,19 +159,6 @@ rel_find(Records *r, uint32_t relid, bool insert)
 	r->rels[i].relid = relid;
 	r->rel_count++;
 	return &r->rels[i];
-}
-
-static SchemaEntry *
-schema_find(Records *r, uint64_t fp)
-{
-	size_t		i;
-
-	for (i = 0; i < r->schema_count; i++)
-	{
-		if (r->schemas[i].fp == fp)
-			return &r->schemas[i];
-	}
-	return NULL;
 }
 
 static char *
@@ -285,7 +271,7 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 
 	if (opaque & SCHEMA_RECORD_BIT)
 	{
-		SchemaEntry *s;
+		SchemaId   *s;
 		char		hex[17];
 		uint64_t	fp;
 
@@ -294,8 +280,8 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 			memcpy(hex, m->key, 16);
 			hex[16] = '\0';
 			fp = strtoull(hex, NULL, 16);
-			if ((s = schema_find(r, fp)) != NULL)
-				s->acked = true;
+			if ((s = schema_ids_find(&r->schemas, fp)) != NULL)
+				s->state = SCHEMA_ID_ON_BROKER;
 		}
 	}
 	else if (!(opaque & CONTROL_RECORD_BIT))
@@ -370,45 +356,91 @@ send_record(Records *r, const char *topic, const void *key, size_t keylen,
 	return RECORDS_FAILED;
 }
 
-/* Publish one schema (key or value) unless this process already has. */
+/* Produce a schema to the schema topic; it becomes SCHEMA_ID_SENT. */
 static RecordsResult
-publish_schema(Records *r, uint64_t fp, FrameBytes json, const FrameBytes *schema,
-			   const FrameBytes *table, char *err, size_t errlen)
+send_schema(Records *r, SchemaId *s, const char *schema, size_t schema_len,
+			const char *table, size_t table_len, char *err, size_t errlen)
 {
 	char		key[17];
-	uint64_t	id;
 	rd_kafka_headers_t *hdrs;
 	RecordsResult rc;
 
-	if (fp == 0 || schema_find(r, fp) != NULL)
-		return RECORDS_OK;
-	if (r->schema_count == r->schema_cap)
-	{
-		size_t		cap = r->schema_cap ? r->schema_cap * 2 : 32;
-		SchemaEntry *s = realloc(r->schemas, cap * sizeof(SchemaEntry));
+	snprintf(key, sizeof(key), "%016" PRIx64, s->fp);
+	hdrs = rd_kafka_headers_new(2);
+	rd_kafka_header_add(hdrs, "wal2avro.schema", -1, schema, schema_len);
+	rd_kafka_header_add(hdrs, "wal2avro.table", -1, table, table_len);
+	rc = send_record(r, r->cfg->schema_topic, key, 16, s->text, s->len, hdrs,
+					 lsn_tracker_add(r->tracker) | SCHEMA_RECORD_BIT, err, errlen);
+	if (rc == RECORDS_OK)
+		s->state = SCHEMA_ID_SENT;
+	return rc;
+}
 
-		if (s == NULL)
-		{
+/*
+ * Stop on a schema whose fingerprint already names another text.  The
+ * transaction being read never becomes safe (a failed record in the
+ * tracker), so nothing at or past it is confirmed.  Returns RECORDS_FAILED.
+ */
+static RecordsResult
+refuse_schema(Records *r, const SchemaId *known, const char *which,
+			  const FrameBytes *schema, const FrameBytes *table, char *err, size_t errlen)
+{
+	uint64_t	id = lsn_tracker_add(r->tracker);
+
+	if (id != LSN_TRACKER_NO_ID)
+		lsn_tracker_fail(r->tracker, id);
+	r->failed = true;
+	if (!known->from_topic)
+	{
+		snprintf(r->fail_msg, sizeof(r->fail_msg),
+				 "%s schema of table \"%.*s.%.*s\" has fingerprint %016" PRIx64 ", which an earlier schema of this stream has with a different text: refusing it",
+				 which, FRAME_BYTES_ARGS(*schema), FRAME_BYTES_ARGS(*table), known->fp);
+		snprintf(r->fail_hint, sizeof(r->fail_hint),
+				 "Nothing from this schema on was confirmed. One fingerprint must name one schema; check that the server runs the wal2avro plugin of this relay's version.");
+	}
+	else
+	{
+		snprintf(r->fail_msg, sizeof(r->fail_msg),
+				 "%s schema of table \"%.*s.%.*s\" has fingerprint %016" PRIx64 ", which schema topic \"%s\" holds with %s: refusing to publish it",
+				 which, FRAME_BYTES_ARGS(*schema), FRAME_BYTES_ARGS(*table), known->fp,
+				 r->cfg->schema_topic,
+				 known->ambiguous ? "more than one text" : "a different text");
+		snprintf(r->fail_hint, sizeof(r->fail_hint),
+				 "Nothing from this schema on was confirmed. Consumers would read records of both schemas with the text the topic keeps; find out what wrote key %016" PRIx64 " to the schema topic before changing it, or use a new schema-topic.",
+				 known->fp);
+	}
+	snprintf(err, errlen, "%s", r->fail_msg);
+	return RECORDS_FAILED;
+}
+
+/*
+ * Make one schema (key or value) known under its fingerprint and have it on
+ * the broker: published unless the schema topic or this process already
+ * has these bytes under fp; refused when it has others.
+ */
+static RecordsResult
+publish_schema(Records *r, uint64_t fp, FrameBytes json, const char *which,
+			   const FrameBytes *schema, const FrameBytes *table, char *err, size_t errlen)
+{
+	SchemaId   *s;
+
+	if (fp == 0)
+		return RECORDS_OK;
+	switch (schema_ids_use(&r->schemas, fp, json.data, json.len, &s))
+	{
+		case SCHEMA_IDS_NO_MEMORY:
 			snprintf(err, errlen, "out of memory");
 			return RECORDS_ERROR;
-		}
-		r->schemas = s;
-		r->schema_cap = cap;
+		case SCHEMA_IDS_CONFLICT:
+			return refuse_schema(r, s, which, schema, table, err, errlen);
+		case SCHEMA_IDS_NEW:
+		case SCHEMA_IDS_SAME:
+			break;
 	}
-	id = lsn_tracker_add(r->tracker);
-	snprintf(key, sizeof(key), "%016" PRIx64, fp);
-	hdrs = rd_kafka_headers_new(2);
-	rd_kafka_header_add(hdrs, "wal2avro.schema", -1, schema->data, schema->len);
-	rd_kafka_header_add(hdrs, "wal2avro.table", -1, table->data, table->len);
-	rc = send_record(r, r->cfg->schema_topic, key, 16, json.data, json.len, hdrs,
-					 id | SCHEMA_RECORD_BIT, err, errlen);
-	if (rc == RECORDS_OK)
-	{
-		r->schemas[r->schema_count].fp = fp;
-		r->schemas[r->schema_count].acked = false;
-		r->schema_count++;
-	}
-	return rc;
+	if (s->state != SCHEMA_ID_UNPUBLISHED)
+		return RECORDS_OK;
+	return send_schema(r, s, (const char *) schema->data, schema->len,
+					   (const char *) table->data, table->len, err, errlen);
 }
 
 static RecordsResult
@@ -424,10 +456,10 @@ handle_schema(Records *r, const Frame *f, char *err, size_t errlen)
 		return RECORDS_ERROR;
 	}
 	/* publish first: a retry after RECORDS_WAIT finds the entry unchanged */
-	rc = publish_schema(r, f->schema.key_fingerprint, f->schema.key_schema,
+	rc = publish_schema(r, f->schema.key_fingerprint, f->schema.key_schema, "key",
 						&f->schema.schema_name, &f->schema.table_name, err, errlen);
 	if (rc == RECORDS_OK)
-		rc = publish_schema(r, f->schema.value_fingerprint, f->schema.value_schema,
+		rc = publish_schema(r, f->schema.value_fingerprint, f->schema.value_schema, "value",
 							&f->schema.schema_name, &f->schema.table_name, err, errlen);
 	if (rc != RECORDS_OK)
 		return rc;
@@ -480,7 +512,7 @@ static RecordsResult
 handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 {
 	RelEntry   *e = rel_find(r, f->change.relid, false);
-	SchemaEntry *ks,
+	SchemaId   *ks,
 			   *vs;
 	char		topic_buf[TOPIC_MAX];
 	const char *topic;
@@ -498,9 +530,17 @@ handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 		return RECORDS_ERROR;
 	}
 	/* the schemas must be on the broker before a record that uses them */
-	ks = e->key_fp ? schema_find(r, e->key_fp) : NULL;
-	vs = schema_find(r, e->value_fp);
-	if ((ks && !ks->acked) || (vs && !vs->acked))
+	ks = schema_ids_find(&r->schemas, e->key_fp);
+	vs = schema_ids_find(&r->schemas, e->value_fp);
+	if (ks && ks->state == SCHEMA_ID_UNPUBLISHED &&
+		(rc = send_schema(r, ks, e->schema, strlen(e->schema), e->table, strlen(e->table),
+						  err, errlen)) != RECORDS_OK)
+		return rc;
+	if (vs && vs->state == SCHEMA_ID_UNPUBLISHED &&
+		(rc = send_schema(r, vs, e->schema, strlen(e->schema), e->table, strlen(e->table),
+						  err, errlen)) != RECORDS_OK)
+		return rc;
+	if ((ks && ks->state != SCHEMA_ID_ON_BROKER) || (vs && vs->state != SCHEMA_ID_ON_BROKER))
 		return RECORDS_WAIT;
 
 	r->cur_schema = e->schema;
@@ -731,6 +771,61 @@ records_send_control(Records *r, const char *topic, const char *key, const char 
 					   id | CONTROL_RECORD_BIT, err, errlen);
 }
 
+static void
+note_schema_cb(void *ctx, const rd_kafka_message_t *m)
+{
+	Records    *r = ctx;
+	char		hex[17];
+	uint64_t	fp;
+
+	if (m->key_len != 16)
+		return;					/* not written by a relay */
+	memcpy(hex, m->key, 16);
+	hex[16] = '\0';
+	if (strspn(hex, "0123456789abcdef") != 16)
+		return;
+	fp = strtoull(hex, NULL, 16);
+	if (schema_ids_note_topic(&r->schemas, fp, m->payload, m->payload ? m->len : 0) != 0)
+		r->schema_topic_oom = true;
+}
+
+/*
+ * Read the schema topic from its start to its end, once per process, so
+ * that the fingerprints it holds are compared before one is used.  conf is
+ * taken over.  Returns 0 (also when it was read before), or -1 with a
+ * message in err when the topic could not be read to its end; then call
+ * again later.
+ */
+int
+records_read_schema_topic(Records *r, rd_kafka_conf_t *conf, char *err, size_t errlen)
+{
+	bool		complete = false;
+
+	if (r->schema_topic_read)
+	{
+		rd_kafka_conf_destroy(conf);
+		return 0;
+	}
+	r->schema_topic_oom = false;
+	if (tail_read_topic(conf, r->cfg->schema_topic, note_schema_cb, r, &complete,
+						err, errlen) != 0)
+		return -1;
+	if (r->schema_topic_oom)
+	{
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!complete)
+	{
+		snprintf(err, errlen, "the broker did not answer, or the read stopped before the end of the topic");
+		return -1;
+	}
+	r->schema_topic_read = true;
+	relay_log(RELAY_LOG_DEBUG, "schema topic \"%s\": %zu fingerprints known",
+			  r->cfg->schema_topic, schema_ids_count(&r->schemas));
+	return 0;
+}
+
 /*
  * Create the record builder for a tracker.  Call records_set_producer before
  * the first frame.  Returns NULL when out of memory.
@@ -776,33 +871,39 @@ records_delivery_fn(void)
 
 /*
  * Forget per-stream state after a reconnect: the open transaction, and
- * schemas not yet acknowledged (they are published again).  Relations are
- * kept; the server sends their SCHEMA frames again anyway.
+ * whether schemas not yet acknowledged were sent (they are published
+ * again; their texts stay).  Relations are kept; the server sends their
+ * SCHEMA frames again anyway.
  */
 void
 records_reset(Records *r)
 {
-	size_t		i,
-				n = 0;
-
 	r->in_txn = false;
 	r->commit_count = 0;		/* they come again */
 	r->commit_head = 0;
-	for (i = 0; i < r->schema_count; i++)
-	{
-		if (r->schemas[i].acked)
-			r->schemas[n++] = r->schemas[i];
-	}
-	r->schema_count = n;
+	schema_ids_forget_unacknowledged(&r->schemas);
 }
 
-/* Did a delivery fail under on-error=stop?  Then err gets why. */
+/*
+ * Did a delivery fail under on-error=stop, or was a schema refused?  Then
+ * err gets why.
+ */
 bool
 records_failed(const Records *r, char *err, size_t errlen)
 {
 	if (r->failed)
 		snprintf(err, errlen, "%s", r->fail_msg);
 	return r->failed;
+}
+
+/*
+ * The hint for the failure records_failed reports, when it has one of its
+ * own (a refused schema); NULL otherwise.  Owned by r.
+ */
+const char *
+records_failure_hint(const Records *r)
+{
+	return r->failed && r->fail_hint[0] ? r->fail_hint : NULL;
 }
 
 const RecordsStats *
@@ -828,7 +929,7 @@ records_free(Records *r)
 		}
 	}
 	free(r->rels);
-	free(r->schemas);
+	schema_ids_free(&r->schemas);
 	free(r->commits);
 	free(r->buf);
 	free(r);

@@ -410,6 +410,7 @@ run_stream(RunState *s)
 	Lsn			confirmed = INVALID_LSN;
 	RelaySettingList opts = {0};
 	RunResult	result = RUN_RETRY;
+	char		why[sizeof(s->err)];
 
 	s->err[0] = '\0';
 	conn = stream_connect(s->cfg->dbname, s->cfg->pg_password, s->err, sizeof(s->err),
@@ -429,6 +430,16 @@ run_stream(RunState *s)
 		return RUN_RETRY;
 	}
 
+	/* before the first schema is used, snapshot ones included */
+	if (records_read_schema_topic(s->records, snapshot_consumer_conf(s->cfg), why,
+								  sizeof(why)) != 0)
+	{
+		snprintf(s->err, sizeof(s->err), "could not read schema topic \"%s\": %.700s",
+				 s->cfg->schema_topic, why);
+		free(opts.items);
+		PQfinish(conn);
+		return RUN_RETRY;
+	}
 	if (prepare_slot(s, conn, &opts, &confirmed, &result) != 0)
 	{
 		free(opts.items);
@@ -553,6 +564,8 @@ run_stream(RunState *s)
 				continue;
 			}
 			drop_pending(s);
+			if (rc == RECORDS_FAILED)
+				continue;		/* read nothing more: the loop's top stops */
 		}
 
 		blocked = s->endpos_reached ||

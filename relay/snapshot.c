@@ -109,9 +109,12 @@ marker_key(const RunState *s, char *buf, size_t len)
 	snprintf(buf, len, "snapshot.%s", s->cfg->slot);
 }
 
-/* A consumer configuration from the relay's brokers and kafka.* settings */
-static rd_kafka_conf_t *
-consumer_conf(const RelayConfig *cfg)
+/*
+ * A consumer configuration from the relay's brokers and kafka.* settings,
+ * for tail_read_topic (which takes it over).  Never fails.
+ */
+rd_kafka_conf_t *
+snapshot_consumer_conf(const RelayConfig *cfg)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	char		err[512];
@@ -166,8 +169,8 @@ snapshot_read_state(RunState *s, SnapshotState *state, Lsn *lsn)
 
 	marker_key(s, key, sizeof(key));
 	r.key = key;
-	if (tail_read_topic(consumer_conf(s->cfg), s->cfg->state_topic, note_marker_cb, &r,
-						s->err, sizeof(s->err)) != 0)
+	if (tail_read_topic(snapshot_consumer_conf(s->cfg), s->cfg->state_topic, note_marker_cb, &r,
+						NULL, s->err, sizeof(s->err)) != 0)
 		return -1;
 	*state = r.state;
 	*lsn = r.lsn;

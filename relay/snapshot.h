@@ -14,6 +14,7 @@
 #define RELAY_SNAPSHOT_H
 
 #include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
 
 #include "relay.h"
 #include "run.h"
@@ -30,6 +31,7 @@ typedef enum SnapshotState
 /* snapshot_run: a table was rewritten after the export; take a new slot */
 #define SNAPSHOT_STALE		1
 
+extern rd_kafka_conf_t *snapshot_consumer_conf(const RelayConfig *cfg);
 extern int	snapshot_read_state(RunState *s, SnapshotState *state, Lsn *lsn);
 extern int	snapshot_mark_creating(RunState *s, RunResult *result);
 extern PGconn *snapshot_connect(RunState *s, RunResult *result);

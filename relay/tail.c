@@ -152,11 +152,14 @@ consumer_conf(const char *brokers, const char *group, int nkafka, char **kafka)
  * each message to fn on this thread, with a short-lived consumer made from
  * conf (consumed; its group.id is set here).  A missing topic is an empty
  * one.  Gives up after 10 s without a message.  Returns 0, or -1 with a
- * message in err when the consumer cannot be made.
+ * message in err when the consumer cannot be made.  *complete (unless NULL)
+ * tells whether the whole topic was read: false when the broker did not
+ * answer, the topic had an error other than not existing, or the read gave
+ * up before the end of every partition.
  */
 int
 tail_read_topic(rd_kafka_conf_t *conf, const char *topic, TailMessageFn fn, void *ctx,
-				char *err, size_t errlen)
+				bool *complete, char *err, size_t errlen)
 {
 	char		group[96];
 	rd_kafka_t *rk;
@@ -166,7 +169,10 @@ tail_read_topic(rd_kafka_conf_t *conf, const char *topic, TailMessageFn fn, void
 	rd_kafka_topic_t *rkt;
 	int			partitions = 0,
 				eofs = 0;
+	bool		missing = false;
 
+	if (complete)
+		*complete = false;
 	snprintf(group, sizeof(group), "wal2avro-read-%d", (int) getpid());
 	rd_kafka_conf_set(conf, "group.id", group, err, errlen);
 	rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, errlen);
@@ -182,11 +188,15 @@ tail_read_topic(rd_kafka_conf_t *conf, const char *topic, TailMessageFn fn, void
 	{
 		if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
 			partitions = md->topics[0].partition_cnt;
+		missing = md->topic_cnt == 1 &&
+			md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
 		rd_kafka_metadata_destroy(md);
 	}
 	rd_kafka_topic_destroy(rkt);
 	if (partitions == 0)
 	{
+		if (complete)
+			*complete = missing;
 		rd_kafka_destroy(rk);
 		return 0;
 	}
@@ -213,6 +223,8 @@ tail_read_topic(rd_kafka_conf_t *conf, const char *topic, TailMessageFn fn, void
 			fn(ctx, m);
 		rd_kafka_message_destroy(m);
 	}
+	if (complete)
+		*complete = eofs >= partitions;
 	rd_kafka_consumer_close(rk);
 	rd_kafka_destroy(rk);
 	return 0;
@@ -234,7 +246,7 @@ load_schemas(Tail *t, int nkafka, char **kafka)
 	char		err[512];
 
 	if (tail_read_topic(consumer_conf(t->brokers, "wal2avro-tail-schemas", nkafka, kafka),
-						t->schema_topic, add_schema_cb, t, err, sizeof(err)) != 0)
+						t->schema_topic, add_schema_cb, t, NULL, err, sizeof(err)) != 0)
 	{
 		relay_log(RELAY_LOG_ERROR, "tail: %s", err);
 		return -1;

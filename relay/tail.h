@@ -13,6 +13,7 @@
 #define RELAY_TAIL_H
 
 #include <signal.h>
+#include <stdbool.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -20,7 +21,7 @@
 typedef void (*TailMessageFn) (void *ctx, const rd_kafka_message_t *m);
 
 extern int	tail_read_topic(rd_kafka_conf_t *conf, const char *topic, TailMessageFn fn,
-							void *ctx, char *err, size_t errlen);
+							void *ctx, bool *complete, char *err, size_t errlen);
 
 extern int	tail_main(int argc, char **argv, volatile sig_atomic_t *stop);
 

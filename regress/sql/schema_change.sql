@@ -48,5 +48,29 @@ SELECT s.value_fingerprint = j->>'value_fingerprint' AS value_fp_matches,
           FROM pg_logical_slot_get_changes('regression_slot', NULL, NULL, 'format', 'json') ) c
  WHERE j->>'kind' = 'schema';
 
+-- retypes that only logical types or pg.type tell apart (timestamp to
+-- timestamptz, int4 to date, text to jsonb) each give a new fingerprint,
+-- in wal2avro.avro_schemas() and in the stream
+CREATE TABLE sc_meaning (id int PRIMARY KEY, t timestamp, d int4, j text);
+CREATE TEMP TABLE sc_fps AS
+  SELECT 'first' AS step, value_fingerprint FROM wal2avro.avro_schemas('sc_meaning');
+INSERT INTO sc_meaning VALUES (1, '2026-01-02 03:04:05', 10, '{}');
+ALTER TABLE sc_meaning ALTER COLUMN t TYPE timestamptz;
+INSERT INTO sc_fps SELECT 'timestamptz', value_fingerprint FROM wal2avro.avro_schemas('sc_meaning');
+INSERT INTO sc_meaning VALUES (2, '2026-01-02 03:04:05', 10, '{}');
+ALTER TABLE sc_meaning ALTER COLUMN d TYPE date USING DATE '2000-01-01' + d;
+INSERT INTO sc_fps SELECT 'date', value_fingerprint FROM wal2avro.avro_schemas('sc_meaning');
+INSERT INTO sc_meaning VALUES (3, '2026-01-02 03:04:05', '2026-01-02', '{}');
+ALTER TABLE sc_meaning ALTER COLUMN j TYPE jsonb USING j::jsonb;
+INSERT INTO sc_fps SELECT 'jsonb', value_fingerprint FROM wal2avro.avro_schemas('sc_meaning');
+INSERT INTO sc_meaning VALUES (4, '2026-01-02 03:04:05', '2026-01-02', '{}');
+SELECT count(*) AS schemas, count(DISTINCT value_fingerprint) AS fingerprints FROM sc_fps;
+SELECT count(*) AS schema_frames, count(DISTINCT j->>'value_fingerprint') AS fingerprints,
+       count(*) FILTER (WHERE j->>'value_fingerprint' IN (SELECT value_fingerprint FROM sc_fps))
+         AS as_avro_schemas
+  FROM (SELECT data::jsonb AS j
+          FROM pg_logical_slot_get_changes('regression_slot', NULL, NULL, 'format', 'json')) c
+ WHERE j->>'kind' = 'schema' AND j->>'table' = 'sc_meaning';
+
 SELECT pg_drop_replication_slot('regression_slot');
-DROP TABLE sc;
+DROP TABLE sc, sc_meaning;

@@ -29,8 +29,9 @@ Decoder(check_order=True, strict_avro=True, named_types=False)
     .finish()              raise if a transaction is still open.
     .schemas               relid -> RelationSchema, the latest SCHEMA of each.
 avro_fingerprint(schema_json_text) -> int
-    CRC-64-AVRO of the schema's Parsing Canonical Form, computed by fastavro,
-    as the unsigned 64-bit value the frames carry.
+    CRC-64-AVRO of the schema's whole JSON text (its UTF-8 bytes, as the
+    frame carries it, not its Parsing Canonical Form: see doc/protocol.md),
+    computed by fastavro, as the unsigned 64-bit value the frames carry.
 to_json(value)
     The JSON-friendly form the CLI prints (see below).
 format_lsn(int) -> str, parse_lsn(str) -> int.
@@ -52,8 +53,8 @@ integer read as signed.
 
 Checks made by Decoder
 ----------------------
-SCHEMA: both schemas parse with fastavro.parse_schema; their fingerprints
-match the frame; a key schema is present exactly when the key fingerprint is
+SCHEMA: both schemas parse with fastavro.parse_schema; the fingerprints of
+their texts match the frame; a key schema is present exactly when the key fingerprint is
 non-zero, and its record has one field per key column, whose "pg.name" (or
 name) is that column.  CHANGE: a SCHEMA for its relation came first and the
 change uses that relation's latest schema; the key block is absent when
@@ -124,7 +125,6 @@ import uuid
 import fastavro
 import fastavro.read
 from fastavro.schema import fingerprint as _fastavro_fingerprint
-from fastavro.schema import to_parsing_canonical_form
 
 MAGIC = b"W2A"
 VERSION = 1
@@ -386,20 +386,17 @@ def parse_frame(frame):
 # Avro: fingerprints, a strict structural check, decoding
 # ---------------------------------------------------------------------------
 
-def canonical_form(schema_json_text):
-    """The Parsing Canonical Form of a schema given as JSON text (fastavro)."""
-    return to_parsing_canonical_form(json.loads(schema_json_text))
-
-
 def avro_fingerprint(schema_json_text):
-    """CRC-64-AVRO of the schema's canonical form, as an unsigned int.
+    """CRC-64-AVRO of the schema's JSON text itself, as an unsigned int.
 
-    fastavro returns the hex of the fingerprint's little-endian bytes (the
-    order of Avro's single-object encoding); the integer is the value the
-    Avro spec's fingerprint64 returns, which our frames store big-endian.
+    Not of its Parsing Canonical Form, which drops logical types and
+    properties (timestamp and timestamptz would share one).  fastavro's
+    fingerprint() hashes the string it is given; it returns the hex of the
+    fingerprint's little-endian bytes (the order of Avro's single-object
+    encoding); the integer is the value the Avro spec's fingerprint64
+    returns, which our frames store big-endian.
     """
-    hexed = _fastavro_fingerprint(canonical_form(schema_json_text),
-                                  "CRC-64-AVRO")
+    hexed = _fastavro_fingerprint(schema_json_text, "CRC-64-AVRO")
     return int.from_bytes(bytes.fromhex(hexed), "little")
 
 
@@ -778,8 +775,7 @@ def _check_fingerprint(schema, claimed):
     if schema.fingerprint != claimed:
         raise FrameError(
             f"{schema.what}: frame fingerprint 0x{claimed:016X} but the "
-            f"schema's CRC-64-AVRO is 0x{schema.fingerprint:016X} "
-            f"(canonical form {canonical_form(schema.text)})")
+            f"CRC-64-AVRO of its text is 0x{schema.fingerprint:016X}")
 
 
 class Decoder:
