@@ -48,6 +48,9 @@ extern RecordsResult records_send_control(Records *r, const char *topic, const c
 										  const char *value, char *err, size_t errlen);
 extern void records_reset(Records *r);
 extern bool records_failed(const Records *r, char *err, size_t errlen);
+extern bool records_isolation_needed(const Records *r, char *err, size_t errlen);
+extern void records_start_isolation(Records *r);
+extern bool records_isolating(const Records *r);
 extern const RecordsStats *records_stats(const Records *r);
 extern void records_set_metrics(Records *r, Metrics *m);
 extern void records_note_safe(Records *r, Lsn safe, int64_t now_epoch_us);

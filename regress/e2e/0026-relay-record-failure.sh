@@ -6,8 +6,8 @@
 # exit with status 3 and a clear error, having confirmed the transaction
 # before and not the failed one.  Started again with on-error=dead-letter,
 # it must put the refused record on the dead-letter topic (with the error
-# in a header), go on, and confirm everything; every record is then on its
-# topic or on the dead-letter topic.
+# in a header), go on, and confirm everything; the other records are then
+# on their topic.
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 . "$W2A_ROOT/regress/lib/pg.sh"
@@ -46,10 +46,10 @@ relay_stop
 dlq=$(kcat -b "$KAFKA_BOOTSTRAP" -C -t wal2avro.dead-letter -e -q -f '%h|%S\n' 2>/dev/null)
 echo "$dlq" | grep -q "wal2avro.error=Broker: Message size too large.*|20573$" ||
 	fail "the refused record is not on the dead-letter topic with its error: $dlq"
-# Records that shared a producer batch with the refused one are refused
-# with it: they go to the dead-letter topic too, never nowhere.
+# Only the refused record is a dead letter; the small ones are on their
+# topic (a record sent again after the refusal may be there twice).
 n_dlq=$(echo "$dlq" | grep -c .)
 n=$(kcat -b "$KAFKA_BOOTSTRAP" -C -t wal2avro.public.docs -e -q -f '.\n' 2>/dev/null | grep -c . || true)
-[ $((n + n_dlq)) -eq 3 ] || fail "$n records on the topic and $n_dlq dead letters: expected 3 in all"
+[ "$n_dlq" -eq 1 ] && [ "$n" -ge 2 ] || fail "$n records on the topic and $n_dlq dead letters: expected 2 (or more) and 1"
 info "$n records on the topic, $n_dlq on the dead-letter topic"
 echo "PASS: a refused record stops the relay unconfirmed, or goes to the dead-letter topic"
