@@ -5,9 +5,10 @@
 # row between two small ones.  With the default on-error=stop the relay must
 # exit with status 3 and a clear error, having confirmed the transaction
 # before and not the failed one.  Started again with on-error=dead-letter,
-# it must put the refused record on the dead-letter topic (with the error
-# in a header), go on, and confirm everything; the other records are then
-# on their topic.
+# with a dead-letter topic that refuses the record too, it must stop with
+# status 3 again; with one that takes it, it must put the refused record on
+# the dead-letter topic (with the error in a header), go on, and confirm
+# everything; the other records are then on their topic.
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 . "$W2A_ROOT/regress/lib/pg.sh"
@@ -39,6 +40,19 @@ grep -q "error: delivery to topic \"wal2avro.public.docs\" failed" "$RELAY_LOG" 
 w2a_sql_true "SELECT confirmed_flush_lsn < '$big_end' AND confirmed_flush_lsn >= '$before_end' FROM pg_replication_slots WHERE slot_name = 'fail'" ||
 	fail "the slot was confirmed at $(slot_confirmed fail): past the failed record, or not up to the one before"
 info "stopped with status 3 at $(slot_confirmed fail), before the refused record"
+
+# a dead-letter topic that refuses it too: stop, rather than loop
+kafka_create_topic wal2avro.small-dead-letter 1 1 max.message.bytes=3000
+relay_launch fail --on-error=dead-letter --dead-letter-topic=wal2avro.small-dead-letter
+rc=0
+wait "$RELAY_PID" || rc=$?
+RELAY_PID=
+[ $rc -eq 3 ] || fail "relay exited with $rc, not 3, when the dead-letter topic refused the record too"
+grep -q "error: delivery to topic \"wal2avro.small-dead-letter\" failed" "$RELAY_LOG" ||
+	fail "no clear error when the dead-letter topic refused the record"
+w2a_sql_true "SELECT confirmed_flush_lsn < '$big_end' FROM pg_replication_slots WHERE slot_name = 'fail'" ||
+	fail "the slot was confirmed past the record no topic took, at $(slot_confirmed fail)"
+info "stopped with status 3 when the dead-letter topic refused the record too"
 
 relay_start fail --on-error=dead-letter --dead-letter-topic=wal2avro.dead-letter
 relay_wait_confirmed "$end_lsn" 60
