@@ -1373,7 +1373,8 @@ config_usage(FILE *out)
 			"  %d  stopped on request, or reached --endpos with everything confirmed\n"
 			"  %d  usage or configuration error\n"
 			"  %d  PostgreSQL failure not retried\n"
-			"  %d  Kafka failure (fatal client error, failed delivery with on-error=stop)\n"
+			"  %d  Kafka failure (fatal client error, failed delivery with on-error=stop,\n"
+			"      a refused record that could not be dead-lettered with on-error=dead-letter)\n"
 			"\n"
 			"Report bugs at <%s>.\n",
 			RELAY_EXIT_OK, RELAY_EXIT_CONFIG, RELAY_EXIT_PG, RELAY_EXIT_KAFKA,

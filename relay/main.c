@@ -206,8 +206,12 @@ stream_main(RelayConfig *cfg)
 		if (r == RUN_FATAL_KAFKA)
 		{
 			relay_log(RELAY_LOG_ERROR, "%s", state.err);
-			relay_log_hint(RELAY_LOG_ERROR,
-						   "Nothing past the failed record was confirmed. Fix the cause (or set on-error = dead-letter) and start again.");
+			if (cfg->on_error == RELAY_ON_ERROR_DEAD_LETTER)
+				relay_log_hint(RELAY_LOG_ERROR,
+							   "Nothing past the failed record was confirmed. Fix the cause (the dead-letter topic must take the record) and start again.");
+			else
+				relay_log_hint(RELAY_LOG_ERROR,
+							   "Nothing past the failed record was confirmed. Fix the cause (or set on-error = dead-letter) and start again.");
 			exit_code = RELAY_EXIT_KAFKA;
 			break;
 		}

@@ -50,6 +50,8 @@ RELAY_PID=
 [ $rc -eq 3 ] || fail "relay exited with $rc, not 3, when the dead-letter topic refused the record too"
 grep -q "error: delivery to topic \"wal2avro.small-dead-letter\" failed" "$RELAY_LOG" ||
 	fail "no clear error when the dead-letter topic refused the record"
+grep -q "hint: .*the dead-letter topic must take the record" "$RELAY_LOG" ||
+	fail "no hint when the dead-letter topic refused the record"
 w2a_sql_true "SELECT confirmed_flush_lsn < '$big_end' FROM pg_replication_slots WHERE slot_name = 'fail'" ||
 	fail "the slot was confirmed past the record no topic took, at $(slot_confirmed fail)"
 info "stopped with status 3 when the dead-letter topic refused the record too"

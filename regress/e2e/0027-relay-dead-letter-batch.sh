@@ -59,6 +59,10 @@ end_lsn=$(psql -XAtc "SELECT pg_current_wal_lsn()")
 relay_wait_confirmed "$end_lsn" 60
 kill -0 "$RELAY_PID" 2>/dev/null || fail "the relay is not running any more"
 relay_stop
+grep -q 'warning: a producer batch for topic "wal2avro.public.docs" was refused (Broker: Message size too large): sending the records since the last confirmed position again one at a time' "$RELAY_LOG" ||
+	fail "the relay did not say it looks for the refused record"
+grep -q "info: replayed one record at a time through .*: batching again" "$RELAY_LOG" ||
+	fail "the relay did not say it batches again"
 
 dlq=$(kcat -b "$KAFKA_BOOTSTRAP" -C -t wal2avro.dead-letter -e -q -f '%h|%S\n' 2>/dev/null | grep . || true)
 notes=$(echo "$dlq" | grep "wal2avro.table=notes" | grep -o "wal2avro.op=.,.*|-\?[0-9]*$" | sed 's/^wal2avro.op=\(.\),.*|\(-\?[0-9]*\)$/\1:\2/' | tr '\n' ' ')
