@@ -208,11 +208,37 @@ stream_main(RelayConfig *cfg)
 			relay_log(RELAY_LOG_ERROR, "%s", state.err);
 			if (records_failure_hint(records))
 				relay_log_hint(RELAY_LOG_ERROR, "%s", records_failure_hint(records));
+			else if (cfg->on_error == RELAY_ON_ERROR_DEAD_LETTER)
+				relay_log_hint(RELAY_LOG_ERROR,
+							   "Nothing past the failed record was confirmed. Fix the cause (the dead-letter topic must take the record) and start again.");
 			else
 				relay_log_hint(RELAY_LOG_ERROR,
 							   "Nothing past the failed record was confirmed. Fix the cause (or set on-error = dead-letter) and start again.");
 			exit_code = RELAY_EXIT_KAFKA;
 			break;
+		}
+		if (r == RUN_ISOLATE)
+		{
+			/*
+			 * Nothing past the refused batch was confirmed: drop what is in
+			 * flight and replay from the confirmed position at once.
+			 */
+			relay_log(RELAY_LOG_WARNING, "%s: sending the records since the last confirmed position again one at a time, to find the refused one",
+					  state.err);
+			records_discard_deliveries(records, true);
+			producer_destroy(state.producer, 0);
+			records_discard_deliveries(records, false);
+			records_start_isolation(records);
+			state.producer = new_producer(cfg, records);
+			if (state.producer == NULL)
+			{
+				exit_code = RELAY_EXIT_KAFKA;
+				break;
+			}
+			records_set_producer(records, state.producer);
+			if (stop_requested)
+				break;
+			continue;
 		}
 		if (r == RUN_RESTART_PRODUCER)
 		{

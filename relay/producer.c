@@ -335,6 +335,17 @@ producer_poll(Producer *p, int timeout_ms)
 	return rd_kafka_poll(p->rk, timeout_ms);
 }
 
+/*
+ * Send what is queued now, ignoring linger.ms, and serve delivery reports
+ * until none is outstanding or timeout_ms passed.  Returns true when none
+ * is outstanding.
+ */
+bool
+producer_flush(Producer *p, int timeout_ms)
+{
+	return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
 /* A descriptor that becomes readable when events wait: poll it with the socket. */
 int
 producer_event_fd(const Producer *p)

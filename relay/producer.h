@@ -38,6 +38,7 @@ extern ProducerStatus producer_send(Producer *p, const char *topic, const void *
 									rd_kafka_headers_t *hdrs, void *opaque,
 									char *err, size_t errlen);
 extern int	producer_poll(Producer *p, int timeout_ms);
+extern bool producer_flush(Producer *p, int timeout_ms);
 extern int	producer_event_fd(const Producer *p);
 extern int	producer_outq_len(const Producer *p);
 extern bool producer_connected(const Producer *p);

@@ -14,6 +14,18 @@
  * one it holds, or this process used, with other bytes stops the relay
  * (schema_ids.c says why).
  *
+ * Under on-error=dead-letter, a delivery report cannot say which record of
+ * a producer batch the broker refused: it refuses the whole batch.  So the
+ * first refusal only asks for isolation (records_isolation_needed); the
+ * caller drops the producer and replays from the last confirmed position,
+ * and records_start_isolation makes every record wait until the one before
+ * it is reported, through the end of the last transaction produced before;
+ * each is flushed at once (linger.ms would cost every record its wait).
+ * Each record then travels alone, and the one the broker refuses alone goes
+ * to the dead-letter topic, the others where they belong.  A failure then
+ * that is not the broker's refusal (a local error such as a timeout) stops
+ * the relay as under on-error=stop, rather than loop.
+ *
  * Copyright (c) 2026, the wal2avro authors
  *
  * relay/records.c
@@ -40,6 +52,9 @@
 #define RECORD_ID_MASK		(~(SCHEMA_RECORD_BIT | CONTROL_RECORD_BIT))
 
 #define TOPIC_MAX			512
+
+/* While isolating: how long one produce waits for its report in place */
+#define ISOLATED_FLUSH_MS	100
 
 /*
  * What a queued record costs librdkafka beside its key and value: the
@@ -103,6 +118,17 @@ struct Records
 	size_t		commit_cap;
 	size_t		commit_head;
 	size_t		commit_count;
+
+	/* dead-letter isolation (see the file header) */
+	Lsn			txn_commit_lsn; /* commit LSN of the transaction being read */
+	Lsn			produced_commit_lsn;	/* ... of the last one a record went in */
+	Lsn			done_commit_lsn;	/* ... of the last one read to its end */
+	uint64_t	unreported;		/* records enqueued, not yet reported */
+	bool		isolation_needed;	/* a batch was refused, outside isolation */
+	char		isolation_why[512];
+	bool		isolating;		/* one record in flight at a time */
+	Lsn			isolate_until;	/* through the transaction committing here */
+	bool		last_dead_lettered; /* the last change record went there */
 
 	RecordsStats stats;
 	bool		discarding;		/* reports of a producer being thrown away */
@@ -212,6 +238,38 @@ single_object(uint8_t *out, uint64_t fp, FrameBytes datum)
  * ------------------------------------------------------------------------
  */
 
+/*
+ * Send a record the broker refused on its own to the dead-letter topic, the
+ * error and its topic in headers, under the same tracker id.  Returns 0, or
+ * -1 after logging why when it could not be enqueued.
+ */
+static int
+dead_letter(Records *r, const rd_kafka_message_t *m, const char *topic)
+{
+	char		err[512];
+	rd_kafka_headers_t *hdrs = NULL;
+
+	relay_log(RELAY_LOG_WARNING, "record for topic \"%s\" failed (%s): sent to dead-letter topic \"%s\"",
+			  topic, rd_kafka_err2str(m->err), r->cfg->dead_letter_topic);
+	if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs)
+		hdrs = rd_kafka_headers_copy(hdrs);
+	else
+		hdrs = rd_kafka_headers_new(2);
+	rd_kafka_header_add(hdrs, "wal2avro.error", -1, rd_kafka_err2str(m->err), -1);
+	rd_kafka_header_add(hdrs, "wal2avro.topic", -1, topic, -1);
+	if (producer_send(r->producer, r->cfg->dead_letter_topic, m->key, m->key_len,
+					  m->payload, m->len, hdrs, m->_private, err, sizeof(err)) == PRODUCER_OK)
+	{
+		r->stats.in_flight_bytes += m->len + m->key_len + RECORD_OVERHEAD_BYTES;
+		r->unreported++;
+		r->last_dead_lettered = true;
+		return 0;
+	}
+	rd_kafka_headers_destroy(hdrs);
+	relay_log(RELAY_LOG_ERROR, "%s", err);
+	return -1;
+}
+
 static void
 delivery(void *ctx, const rd_kafka_message_t *m)
 {
@@ -221,6 +279,8 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 	size_t		bytes = m->len + m->key_len + RECORD_OVERHEAD_BYTES;
 
 	r->stats.in_flight_bytes -= bytes < r->stats.in_flight_bytes ? bytes : r->stats.in_flight_bytes;
+	if (r->unreported > 0)
+		r->unreported--;
 
 	/* a producer that had a fatal error: its records come again anyway */
 	if (r->discarding)
@@ -234,37 +294,48 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 	{
 		const char *topic = rd_kafka_topic_name(m->rkt);
 
-		r->stats.delivery_errors++;
 		if (r->cfg->on_error == RELAY_ON_ERROR_DEAD_LETTER && r->cfg->dead_letter_topic &&
 			strcmp(topic, r->cfg->dead_letter_topic) != 0 &&
 			!(opaque & (SCHEMA_RECORD_BIT | CONTROL_RECORD_BIT)))
 		{
-			char		err[512];
-			rd_kafka_headers_t *hdrs = NULL;
-
-			relay_log(RELAY_LOG_WARNING, "record for topic \"%s\" failed (%s): sent to dead-letter topic \"%s\"",
-					  topic, rd_kafka_err2str(m->err), r->cfg->dead_letter_topic);
-			if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs)
-				hdrs = rd_kafka_headers_copy(hdrs);
-			else
-				hdrs = rd_kafka_headers_new(2);
-			rd_kafka_header_add(hdrs, "wal2avro.error", -1, rd_kafka_err2str(m->err), -1);
-			rd_kafka_header_add(hdrs, "wal2avro.topic", -1, topic, -1);
-			if (producer_send(r->producer, r->cfg->dead_letter_topic, m->key, m->key_len,
-							  m->payload, m->len, hdrs, m->_private, err, sizeof(err)) == PRODUCER_OK)
+			/*
+			 * In a batch, every record gets the batch's error: find the
+			 * refused one by sending them again one at a time.  Nothing
+			 * is confirmed past this record meanwhile.
+			 */
+			if (!r->isolating)
 			{
-				r->stats.in_flight_bytes += bytes;
+				lsn_tracker_fail(r->tracker, id);
+				if (!r->isolation_needed)
+				{
+					r->isolation_needed = true;
+					snprintf(r->isolation_why, sizeof(r->isolation_why),
+							 "a producer batch for topic \"%s\" was refused (%s)",
+							 topic, rd_kafka_err2str(m->err));
+				}
 				return;
 			}
-			rd_kafka_headers_destroy(hdrs);
-			relay_log(RELAY_LOG_ERROR, "%s", err);
+			/* alone in flight: this very record was refused */
+			if (m->err > 0)
+			{
+				r->stats.delivery_errors++;
+				if (dead_letter(r, m, topic) == 0)
+					return;
+			}
 		}
+		else
+			r->stats.delivery_errors++;
 		lsn_tracker_fail(r->tracker, id);
 		if (!r->failed)
 		{
 			r->failed = true;
-			snprintf(r->fail_msg, sizeof(r->fail_msg),
-					 "delivery to topic \"%s\" failed: %s", topic, rd_kafka_err2str(m->err));
+			if (r->isolating && m->err < 0)
+				snprintf(r->fail_msg, sizeof(r->fail_msg),
+						 "delivery to topic \"%s\" failed while looking for the refused record: %s",
+						 topic, rd_kafka_err2str(m->err));
+			else
+				snprintf(r->fail_msg, sizeof(r->fail_msg),
+						 "delivery to topic \"%s\" failed: %s", topic, rd_kafka_err2str(m->err));
 		}
 		return;
 	}
@@ -297,19 +368,30 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 /*
  * Produce one record that lsn_tracker_add gave the id in opaque to.  On
  * failure the tracker forgets the record again (lsn_tracker_cancel), so a
- * retry adds it anew.  hdrs is consumed either way.
+ * retry adds it anew.  hdrs is consumed either way.  While isolating, a
+ * record waits (RECORDS_WAIT) until the one before it is reported.
  */
 static RecordsResult
 send_record(Records *r, const char *topic, const void *key, size_t keylen,
 			const void *value, size_t valuelen, rd_kafka_headers_t *hdrs,
 			uint64_t opaque, char *err, size_t errlen)
 {
-	ProducerStatus st = producer_send(r->producer, topic, key, keylen, value, valuelen,
-									  hdrs, (void *) (uintptr_t) opaque, err, errlen);
+	ProducerStatus st;
+	RecordsResult rc;
 
+	if (r->isolating && r->unreported > 0)
+		st = PRODUCER_QUEUE_FULL;
+	else
+		st = producer_send(r->producer, topic, key, keylen, value, valuelen,
+						   hdrs, (void *) (uintptr_t) opaque, err, errlen);
 	if (st == PRODUCER_OK)
 	{
 		r->stats.in_flight_bytes += keylen + valuelen + RECORD_OVERHEAD_BYTES;
+		r->unreported++;
+		r->produced_commit_lsn = r->txn_commit_lsn;
+		/* alone in its request, at once; if slow, the caller waits for it */
+		if (r->isolating)
+			(void) producer_flush(r->producer, ISOLATED_FLUSH_MS);
 		if (!(opaque & (SCHEMA_RECORD_BIT | CONTROL_RECORD_BIT)))
 		{
 			r->stats.records_produced++;
@@ -345,8 +427,11 @@ send_record(Records *r, const char *topic, const void *key, size_t keylen,
 			hdrs = rd_kafka_headers_new(2);
 		rd_kafka_header_add(hdrs, "wal2avro.error", -1, err, -1);
 		rd_kafka_header_add(hdrs, "wal2avro.topic", -1, topic, -1);
-		return send_record(r, r->cfg->dead_letter_topic, key, keylen, value, valuelen,
-						   hdrs, lsn_tracker_add(r->tracker), err, errlen);
+		rc = send_record(r, r->cfg->dead_letter_topic, key, keylen, value, valuelen,
+						 hdrs, lsn_tracker_add(r->tracker), err, errlen);
+		if (rc == RECORDS_OK)
+			r->last_dead_lettered = true;
+		return rc;
 	}
 	if (hdrs)
 		rd_kafka_headers_destroy(hdrs);
@@ -572,6 +657,7 @@ handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 
 	if (*stage == 0)
 	{
+		r->last_dead_lettered = false;
 		id = lsn_tracker_add(r->tracker);
 		rc = send_record(r, topic, f->change.has_key ? r->buf : NULL, keylen,
 						 r->buf + keylen, valuelen, change_headers(r, f, e, op),
@@ -583,13 +669,53 @@ handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 	/* a delete is followed by a tombstone, so compaction removes the key */
 	if (*stage == 1 && op == W2A_OP_DELETE && f->change.has_key && r->cfg->tombstones)
 	{
+		rd_kafka_headers_t *hdrs;
+
+		/*
+		 * The tombstone goes where its delete went: to the dead-letter
+		 * topic when the delete was refused.  While isolating, that is
+		 * known once the delete is reported.
+		 *
+		 * XXX Outside isolation the tombstone is produced before the
+		 * delete's report; when the broker refuses a batch that ends with
+		 * the delete, its tombstone (in the next batch) may reach the table
+		 * topic before the replay sends both to the dead-letter topic.
+		 */
+		if (r->isolating && r->unreported > 0)
+			return RECORDS_WAIT;
+		hdrs = change_headers(r, f, e, op);
+		if (r->last_dead_lettered)
+		{
+			rd_kafka_header_add(hdrs, "wal2avro.error", -1,
+								"the delete before this tombstone went to the dead-letter topic", -1);
+			rd_kafka_header_add(hdrs, "wal2avro.topic", -1, topic, -1);
+			topic = r->cfg->dead_letter_topic;
+		}
 		id = lsn_tracker_add(r->tracker);
-		rc = send_record(r, topic, r->buf, keylen, NULL, 0, change_headers(r, f, e, op),
-						 id, err, errlen);
+		rc = send_record(r, topic, r->buf, keylen, NULL, 0, hdrs, id, err, errlen);
 		if (rc != RECORDS_OK)
 			return rc;
 	}
 	*stage = 2;
+	return RECORDS_OK;
+}
+
+/*
+ * Leave isolation once the replay has read through the last transaction
+ * produced before the refusal and its last record is reported (so it
+ * cannot share a batch with the next).  Returns RECORDS_WAIT while that
+ * record is in flight, RECORDS_OK otherwise.
+ */
+static RecordsResult
+end_isolation(Records *r)
+{
+	if (!r->isolating || r->done_commit_lsn < r->isolate_until)
+		return RECORDS_OK;
+	if (r->unreported > 0)
+		return RECORDS_WAIT;
+	r->isolating = false;
+	relay_log(RELAY_LOG_INFO, "replayed one record at a time through " LSN_FMT ": batching again",
+			  LSN_ARGS(r->isolate_until));
 	return RECORDS_OK;
 }
 
@@ -608,6 +734,9 @@ handle_message(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 	/* a message outside any transaction is a transaction of one record */
 	if (alone && *stage == 0)
 	{
+		if (end_isolation(r) != RECORDS_OK)
+			return RECORDS_WAIT;
+		r->txn_commit_lsn = f->message.lsn;
 		if (lsn_tracker_begin(r->tracker, f->message.lsn) != LSN_TRACKER_OK)
 		{
 			snprintf(err, errlen, "non-transactional message inside a transaction at " LSN_FMT,
@@ -636,7 +765,10 @@ handle_message(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 					 f->message.has_content ? f->message.content.data : (const uint8_t *) "",
 					 f->message.has_content ? f->message.content.len : 0, hdrs, id, err, errlen);
 	if (alone && rc == RECORDS_OK)
+	{
 		lsn_tracker_commit(r->tracker, f->message.lsn);
+		r->done_commit_lsn = f->message.lsn;
+	}
 	return rc;
 }
 
@@ -711,6 +843,8 @@ records_handle_frame(Records *r, const Frame *f, int *stage, char *err, size_t e
 	switch (f->kind)
 	{
 		case W2A_FRAME_BEGIN:
+			if (end_isolation(r) != RECORDS_OK)
+				return RECORDS_WAIT;
 			if (lsn_tracker_begin(r->tracker, f->begin.commit_lsn) != LSN_TRACKER_OK)
 			{
 				snprintf(err, errlen, "BEGIN inside a transaction at " LSN_FMT,
@@ -718,6 +852,7 @@ records_handle_frame(Records *r, const Frame *f, int *stage, char *err, size_t e
 				return RECORDS_ERROR;
 			}
 			r->in_txn = true;
+			r->txn_commit_lsn = f->begin.commit_lsn;
 			r->xid = f->begin.xid;
 			r->commit_time = f->begin.commit_time;
 			r->txn_records = 0;
@@ -739,6 +874,8 @@ records_handle_frame(Records *r, const Frame *f, int *stage, char *err, size_t e
 				return RECORDS_ERROR;
 			}
 			r->in_txn = false;
+			r->done_commit_lsn = r->txn_commit_lsn;
+			(void) end_isolation(r);
 			r->stats.transactions++;
 			r->stats.last_commit_time = f->commit.commit_time;
 			if (r->txn_records > 0)
@@ -859,7 +996,10 @@ records_discard_deliveries(Records *r, bool on)
 {
 	r->discarding = on;
 	if (!on)
+	{
 		r->stats.in_flight_bytes = 0;
+		r->unreported = 0;
+	}
 }
 
 /* The delivery callback to give producer_create, with the Records as ctx. */
@@ -879,6 +1019,7 @@ void
 records_reset(Records *r)
 {
 	r->in_txn = false;
+	r->done_commit_lsn = INVALID_LSN;	/* an isolating replay starts over */
 	r->commit_count = 0;		/* they come again */
 	r->commit_head = 0;
 	schema_ids_forget_unacknowledged(&r->schemas);
@@ -904,6 +1045,41 @@ const char *
 records_failure_hint(const Records *r)
 {
 	return r->failed && r->fail_hint[0] ? r->fail_hint : NULL;
+}
+
+/*
+ * Did the broker refuse a batch under on-error=dead-letter?  Then err gets
+ * why, and the caller must drop the producer (its other records are not
+ * confirmed), call records_start_isolation and replay from the last
+ * confirmed position.
+ */
+bool
+records_isolation_needed(const Records *r, char *err, size_t errlen)
+{
+	if (r->isolation_needed)
+		snprintf(err, errlen, "%s", r->isolation_why);
+	return r->isolation_needed;
+}
+
+/*
+ * From now on, produce one record at a time, each once the one before is
+ * reported, through the end of the last transaction a record was produced
+ * in; then batch again.  Call with no record in flight, before the replay.
+ */
+void
+records_start_isolation(Records *r)
+{
+	r->isolation_needed = false;
+	r->isolating = true;
+	r->isolate_until = r->produced_commit_lsn;
+	r->done_commit_lsn = INVALID_LSN;
+}
+
+/* Is a replay one record at a time under way? */
+bool
+records_isolating(const Records *r)
+{
+	return r->isolating;
 }
 
 const RecordsStats *

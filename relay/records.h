@@ -51,6 +51,9 @@ extern bool records_failed(const Records *r, char *err, size_t errlen);
 extern const char *records_failure_hint(const Records *r);
 extern int	records_read_schema_topic(Records *r, rd_kafka_conf_t *conf, char *err,
 									  size_t errlen);
+extern bool records_isolation_needed(const Records *r, char *err, size_t errlen);
+extern void records_start_isolation(Records *r);
+extern bool records_isolating(const Records *r);
 extern const RecordsStats *records_stats(const Records *r);
 extern void records_set_metrics(Records *r, Metrics *m);
 extern void records_note_safe(Records *r, Lsn safe, int64_t now_epoch_us);

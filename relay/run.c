@@ -399,6 +399,24 @@ prepare_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confi
 }
 
 /*
+ * What a fatal producer error (message in s->err) ends the run with: a new
+ * producer, unless it happened while looking for a refused record one
+ * record at a time, which must not loop.
+ */
+RunResult
+run_producer_fatal(RunState *s)
+{
+	char		why[sizeof(s->err)];
+
+	if (!records_isolating(s->records))
+		return RUN_RESTART_PRODUCER;
+	snprintf(why, sizeof(why), "%s", s->err);
+	snprintf(s->err, sizeof(s->err),
+			 "fatal Kafka error while looking for the refused record: %.900s", why);
+	return RUN_FATAL_KAFKA;
+}
+
+/*
  * Stream until stopped, the connection fails, or a fatal error.  See
  * RunResult for what the caller does next; s->err says why on failure.
  */
@@ -500,9 +518,14 @@ run_stream(RunState *s)
 			result = RUN_FATAL_KAFKA;
 			break;
 		}
+		if (records_isolation_needed(s->records, s->err, sizeof(s->err)))
+		{
+			result = RUN_ISOLATE;
+			break;
+		}
 		if (producer_fatal(s->producer, s->err, sizeof(s->err)))
 		{
-			result = RUN_RESTART_PRODUCER;
+			result = run_producer_fatal(s);
 			break;
 		}
 		if (now >= status_due ||
@@ -648,7 +671,7 @@ read_more:
 
 failed:
 	drop_pending(s);
-	if (result == RUN_FATAL_KAFKA || result == RUN_RESTART_PRODUCER)
+	if (result == RUN_FATAL_KAFKA || result == RUN_RESTART_PRODUCER || result == RUN_ISOLATE)
 	{
 		/* confirm what is safe, then leave: nothing past a failure */
 		send_status(s, conn, false);

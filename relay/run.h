@@ -30,7 +30,9 @@ typedef enum RunResult
 	RUN_RETRY,					/* connection lost or refused: reconnect */
 	RUN_FATAL_PG,				/* a PostgreSQL error retrying cannot fix */
 	RUN_FATAL_KAFKA,			/* a delivery failed under on-error=stop */
-	RUN_RESTART_PRODUCER		/* fatal producer error: new producer, reconnect */
+	RUN_RESTART_PRODUCER,		/* fatal producer error: new producer, reconnect */
+	RUN_ISOLATE					/* a batch was refused under on-error=dead-letter:
+								 * new producer, replay one record at a time */
 } RunResult;
 
 /* Everything the loop works with; main owns it across reconnects */
@@ -68,6 +70,7 @@ typedef struct RunState
 
 extern RunResult run_stream(RunState *s);
 extern void run_reopen_log(RunState *s);
+extern RunResult run_producer_fatal(RunState *s);
 extern void run_publish_metrics(RunState *s, bool streaming);
 
 #endif							/* RELAY_RUN_H */

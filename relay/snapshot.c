@@ -196,9 +196,14 @@ must_leave(RunState *s, RunResult *result)
 		*result = RUN_FATAL_KAFKA;
 		return true;
 	}
+	if (records_isolation_needed(s->records, s->err, sizeof(s->err)))
+	{
+		*result = RUN_ISOLATE;
+		return true;
+	}
 	if (producer_fatal(s->producer, s->err, sizeof(s->err)))
 	{
-		*result = RUN_RESTART_PRODUCER;
+		*result = run_producer_fatal(s);
 		return true;
 	}
 	if (s->metrics && relay_now_us() - s->metrics_at_us >= 1000000)
