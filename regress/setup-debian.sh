@@ -13,7 +13,7 @@ packages=(
 	postgresql-15 postgresql-server-dev-15 postgresql-15-wal2json libpq-dev
 	librdkafka-dev kcat libavro-dev libmicrohttpd-dev
 	openjdk-17-jdk-headless maven
-	python3 python3-venv curl
+	python3 python3-venv curl ca-certificates
 )
 
 if [ "$(id -u)" -ne 0 ]; then
