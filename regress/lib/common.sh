@@ -34,9 +34,13 @@ info()
 	printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2
 }
 
+# The script's own stderr, kept so that a FAIL inside a command whose output
+# is redirected (a w2a_wait_for probe, a $(...)) still reaches the log.
+exec {_w2a_stderr}>&2
+
 fail()
 {
-	printf '[%s] FAIL: %s\n' "$(date +%H:%M:%S)" "$*" >&2
+	printf '[%s] FAIL: %s\n' "$(date +%H:%M:%S)" "$*" >&"$_w2a_stderr"
 	exit 1
 }
 
