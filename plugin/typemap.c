@@ -30,6 +30,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
@@ -42,6 +43,7 @@
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
@@ -582,6 +584,64 @@ write_avro_array(StringInfo out, const W2aType *type, Datum value, int branch)
 }
 
 /*
+ * heap_deform_tuple, except that a value PostgreSQL refuses to read with
+ * this descriptor returns false (with the reason in *why) instead of raising
+ * an ERROR that would stop decoding at this change every time it is tried.
+ * PostgreSQL refuses a value whose row type was altered incompatibly after
+ * the value was made (ERRCODE_DATUM_VERSION_MISMATCH; SELECT refuses it as
+ * well), never one of the descriptor's own version: only the others pay for
+ * the subtransaction that makes catching the error safe.  Other errors
+ * propagate.
+ */
+static bool
+deform_checked(HeapTuple tuple, TupleDesc desc, Datum *values, bool *nulls,
+			   char **why)
+{
+#ifdef W2A_HAVE_VERSIONED_DATUMS
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *edata = NULL;
+
+	if (!HeapTupleHeaderIsVersionedDatum(tuple->t_data) ||
+		HeapTupleHeaderGetVersion(tuple->t_data) == TupleDescGetVersion(desc))
+	{
+		heap_deform_tuple(tuple, desc, values, nulls);
+		return true;
+	}
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		heap_deform_tuple(tuple, desc, values, nulls);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode != ERRCODE_DATUM_VERSION_MISMATCH)
+			ReThrowError(edata);
+	}
+	PG_END_TRY();
+	if (edata != NULL)
+	{
+		*why = edata->message;
+		return false;
+	}
+	return true;
+#else
+	heap_deform_tuple(tuple, desc, values, nulls);
+	return true;
+#endif
+}
+
+/*
  * A composite value's attributes, in the order of type->fields.
  *
  * The value is deformed with its row type's descriptor as the catalogs (the
@@ -593,7 +653,9 @@ write_avro_array(StringInfo out, const W2aType *type, Datum value, int branch)
  * values read fine with the newer descriptor: attributes added since are
  * null.  The schema cache rebuilds the schema when the type changes, so the
  * two descriptors normally agree; should they not, a field whose attribute
- * no longer exists in that form is null rather than misread.
+ * no longer exists in that form is null rather than misread.  A value
+ * PostgreSQL cannot read at all (deform_checked) has every attribute null,
+ * with a WARNING.
  */
 static void
 deform_composite(const W2aType *type, Datum value, Datum *values, bool *nulls)
@@ -603,6 +665,8 @@ deform_composite(const W2aType *type, Datum value, Datum *values, bool *nulls)
 	TupleDesc	desc;
 	Datum	   *all_values;
 	bool	   *all_nulls;
+	char	   *why = NULL;
+	bool		readable;
 	int			i;
 
 	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(th),
@@ -613,7 +677,13 @@ deform_composite(const W2aType *type, Datum value, Datum *values, bool *nulls)
 	tuple.t_data = th;
 	all_values = palloc(sizeof(Datum) * Max(desc->natts, 1));
 	all_nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
-	heap_deform_tuple(&tuple, desc, all_values, all_nulls);
+	readable = deform_checked(&tuple, desc, all_values, all_nulls, &why);
+	if (!readable)
+		ereport(WARNING,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("a value of type %s cannot be read: its attributes are written as null",
+						format_type_be(HeapTupleHeaderGetTypeId(th))),
+				 errdetail_internal("%s", why)));
 	for (i = 0; i < type->nfields; i++)
 	{
 		const W2aField *f = &type->fields[i];
@@ -621,7 +691,7 @@ deform_composite(const W2aType *type, Datum value, Datum *values, bool *nulls)
 
 		values[i] = (Datum) 0;
 		nulls[i] = true;
-		if (f->attno >= desc->natts)
+		if (!readable || f->attno >= desc->natts)
 			continue;
 		att = TupleDescAttr(desc, f->attno);
 		if (att->attisdropped || att->atttypid != f->atttypid)

@@ -1484,6 +1484,55 @@ def test_composite_changed_mid_stream(conn):
         run(conn, "DROP SCHEMA rt_cc CASCADE")
 
 
+def test_composite_value_postgres_cannot_read(conn):
+    """A stored value PostgreSQL refuses to read does not stop the stream.
+
+    The value is made with an attribute that a rolled-back subtransaction
+    added and stored after another attribute took its place: SELECT refuses
+    it (SQLSTATE 22P07).  The change still decodes, strict Avro, with every
+    attribute null, and the next change is there as written.
+    """
+    run(conn, "DROP SCHEMA IF EXISTS rt_ccbad CASCADE")
+    run(conn, "CREATE SCHEMA rt_ccbad")
+    run(conn, "CREATE TYPE rt_ccbad.undone AS (a int, b text)")
+    run(conn, "CREATE TABLE rt_ccbad.t (id int PRIMARY KEY, v rt_ccbad.undone)")
+    create_slot(conn, "rt_ccbad")
+    try:
+        run(conn, """
+DO $$
+DECLARE
+    kept rt_ccbad.undone[];
+BEGIN
+    BEGIN
+        ALTER TYPE rt_ccbad.undone ADD ATTRIBUTE x text;
+        EXECUTE 'SELECT ARRAY[ROW(1, ''one'', ''undone'')::rt_ccbad.undone]'
+            INTO kept;
+        RAISE EXCEPTION 'roll back';
+    EXCEPTION WHEN raise_exception THEN
+        NULL;
+    END;
+    ALTER TYPE rt_ccbad.undone ADD ATTRIBUTE x int;
+    INSERT INTO rt_ccbad.t VALUES (1, kept[1]);
+END
+$$""")
+        run(conn, "INSERT INTO rt_ccbad.t VALUES (2, ROW(2, 'two', 2))")
+        with pytest.raises(psycopg.Error) as refused:
+            run(conn, "SELECT v::text FROM rt_ccbad.t WHERE id = 1")
+        assert refused.value.sqlstate == "22P07"
+        try:
+            stream = decode(conn, "rt_ccbad")
+        except (w.FrameError, psycopg.Error) as e:
+            pytest.fail(f"the stream does not decode: {e}", pytrace=False)
+        afters = [plain(row_of(c["value"]["after"])) for c in stream.changes]
+        assert afters == [
+            {"id": 1, "v": {"a": None, "b": None, "x": None}},
+            {"id": 2, "v": {"a": 2, "b": "two", "x": 2}},
+        ]
+    finally:
+        drop_slot(conn, "rt_ccbad")
+        run(conn, "DROP SCHEMA rt_ccbad CASCADE")
+
+
 
 # ---------------------------------------------------------------------------
 # 2. Replica identity x UPDATE/DELETE

@@ -114,8 +114,34 @@ INSERT INTO cc_t VALUES (23, ROW(23, 'twenty-three'), 23);
 SELECT cc_binary('regression_slot');
 SELECT regress_changes('regression_slot');
 
+-- a value PostgreSQL cannot read (made with an attribute that a rolled-back
+-- subtransaction added, stored after another took its place: SELECT refuses
+-- it too) does not stop decoding: its attributes are null, with a WARNING
+CREATE TYPE cc_undone AS (a int, b text);
+CREATE TABLE cc_bad (id int PRIMARY KEY, v cc_undone);
+DO $$
+DECLARE
+    kept cc_undone[];
+BEGIN
+    BEGIN
+        ALTER TYPE cc_undone ADD ATTRIBUTE x text;
+        EXECUTE 'SELECT ARRAY[ROW(1, ''one'', ''undone'')::cc_undone]' INTO kept;
+        RAISE EXCEPTION 'roll back';
+    EXCEPTION WHEN raise_exception THEN
+        NULL;
+    END;
+    ALTER TYPE cc_undone ADD ATTRIBUTE x int;
+    INSERT INTO cc_bad VALUES (1, kept[1]);
+END
+$$;
+INSERT INTO cc_bad VALUES (2, ROW(2, 'two', 2));
+SELECT v FROM cc_bad WHERE id = 1;
+SELECT v FROM cc_bad WHERE id = 2;
+SELECT cc_binary('regression_slot');
+SELECT regress_changes('regression_slot');
+
 SELECT pg_drop_replication_slot('regression_slot');
 DROP FUNCTION cc_binary;
-DROP TABLE cc_t, cc_nest, cc_holder, cc_row;
-DROP TYPE cc_pair_renamed, cc_outer, cc_inner;
+DROP TABLE cc_t, cc_nest, cc_holder, cc_row, cc_bad;
+DROP TYPE cc_pair_renamed, cc_outer, cc_inner, cc_undone;
 DROP DOMAIN cc_dom_renamed;
