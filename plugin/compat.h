@@ -47,6 +47,15 @@
 #define W2A_HAVE_NUMERIC_INF 1
 #endif
 
+/*
+ * Versioned composite values (the 2026 minor releases): heap_deform_tuple
+ * refuses, with ERRCODE_DATUM_VERSION_MISMATCH, a value whose row type was
+ * altered incompatibly after the value was made.
+ */
+#ifdef ERRCODE_DATUM_VERSION_MISMATCH
+#define W2A_HAVE_VERSIONED_DATUMS 1
+#endif
+
 /* The commit time of a transaction: a field of txn until 15 renamed it. */
 #if PG_VERSION_NUM >= 150000
 #define W2A_TXN_COMMIT_TIME(txn)	((txn)->xact_time.commit_time)

@@ -9,7 +9,10 @@
  * its entry under the historic snapshot.  Invalidations fire for many
  * harmless reasons, so a rebuilt entry keeps schema_sent when its schema
  * text is unchanged, and the stream sees a SCHEMA frame only when the schema
- * really changed.
+ * really changed.  An entry also goes stale when a type its columns use
+ * changes: the relation of a composite type among them (ALTER TYPE ... ADD,
+ * DROP, RENAME ATTRIBUTE; ALTER TABLE on a row type), or any of the types
+ * (TYPEOID, by hash value).
  *
  * The cache lives in the decoding context's cache_cxt; each entry's data
  * lives in a small context of its own, deleted whole on rebuild.
@@ -42,6 +45,12 @@
 /* The cache of the decoding context now running, or NULL between them */
 static HTAB *RelSchemaCache = NULL;
 
+/*
+ * Whether an entry of RelSchemaCache has ever had a composite column: until
+ * then a relcache invalidation concerns one entry only, found by its OID
+ */
+static bool cache_has_composites = false;
+
 /* Invalidation callbacks cannot be unregistered: register once per backend */
 static bool callbacks_registered = false;
 
@@ -73,6 +82,7 @@ relcache_init(Wal2AvroData *data)
 	ctl.hcxt = data->cache_cxt;
 	RelSchemaCache = hash_create("wal2avro schema cache", 128, &ctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	cache_has_composites = false;
 	cb = MemoryContextAlloc(data->cache_cxt, sizeof(MemoryContextCallback));
 	cb->func = relcache_forget_cb;
 	cb->arg = NULL;
@@ -328,6 +338,33 @@ build_columns(Wal2AvroData *data, RelSchemaEntry *entry, Relation rel)
 }
 
 /*
+ * Remember the types and composite relations the entry's columns and key
+ * depend on: their changes must rebuild it (relcache_inval_cb,
+ * syscache_inval_cb).  Runs in the entry's context.
+ */
+static void
+collect_deps(RelSchemaEntry *entry)
+{
+	List	   *typids = NIL;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; i < entry->nfields; i++)
+		typemap_add_deps(entry->fields[i].type, &typids, &entry->dep_relids);
+	for (i = 0; i < entry->nkeys; i++)
+		typemap_add_deps(entry->key_defs[i].type, &typids, &entry->dep_relids);
+	entry->ndep_types = list_length(typids);
+	entry->dep_type_hashes = palloc(sizeof(uint32) * Max(entry->ndep_types, 1));
+	i = 0;
+	foreach(lc, typids)
+		entry->dep_type_hashes[i++] = GetSysCacheHashValue1(TYPEOID,
+															ObjectIdGetDatum(lfirst_oid(lc)));
+	list_free(typids);
+	if (entry->dep_relids != NIL)
+		cache_has_composites = true;
+}
+
+/*
  * A partition published as its root: remember the root and how to turn the
  * partition's tuples into the root's shape.  Descriptors are copied, since
  * the map must outlive the relcache's own.
@@ -390,6 +427,7 @@ relcache_build_entry(Wal2AvroData *data, Relation rel, RelSchemaEntry *out)
 		else if (out->included)
 		{
 			build_columns(data, out, rel);
+			collect_deps(out);
 			record_build_schemas(data, out);
 		}
 	}
@@ -451,6 +489,13 @@ relcache_get(Wal2AvroData *data, Relation rel)
  * ------------------------------------------------------------------------
  */
 
+/*
+ * A relation changed: its own entry, and every entry with a column of a
+ * composite type that is this relation's row type (ALTER TYPE ... ADD, DROP
+ * or RENAME ATTRIBUTE invalidate the composite's relation; ALTER TABLE the
+ * table's, whose row type another table may use), also nested in other
+ * composites or in arrays.  InvalidOid: everything.
+ */
 static void
 relcache_inval_cb(Datum arg, Oid relid)
 {
@@ -459,7 +504,7 @@ relcache_inval_cb(Datum arg, Oid relid)
 
 	if (RelSchemaCache == NULL)
 		return;
-	if (OidIsValid(relid))
+	if (OidIsValid(relid) && !cache_has_composites)
 	{
 		entry = hash_search(RelSchemaCache, &relid, HASH_FIND, NULL);
 		if (entry)
@@ -468,11 +513,43 @@ relcache_inval_cb(Datum arg, Oid relid)
 	}
 	hash_seq_init(&status, RelSchemaCache);
 	while ((entry = hash_seq_search(&status)) != NULL)
-		entry->schema_valid = false;
+	{
+		if (!OidIsValid(relid) || entry->relid == relid ||
+			list_member_oid(entry->dep_relids, relid))
+			entry->schema_valid = false;
+	}
 }
 
+/*
+ * A type changed (TYPEOID: renamed, moved, a domain altered): the entries
+ * that name it, by the syscache hash of its OID (a collision only costs a
+ * rebuild; 0 means every type).  A schema changed (NAMESPACEOID): every
+ * entry, since names of tables and composite types carry their schema's.
+ */
 static void
 syscache_inval_cb(Datum arg, int cacheid, uint32 hashvalue)
 {
-	relcache_inval_cb(arg, InvalidOid);
+	HASH_SEQ_STATUS status;
+	RelSchemaEntry *entry;
+	int			i;
+
+	if (RelSchemaCache == NULL)
+		return;
+	hash_seq_init(&status, RelSchemaCache);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		if (cacheid != TYPEOID || hashvalue == 0)
+		{
+			entry->schema_valid = false;
+			continue;
+		}
+		for (i = 0; i < entry->ndep_types; i++)
+		{
+			if (entry->dep_type_hashes[i] == hashvalue)
+			{
+				entry->schema_valid = false;
+				break;
+			}
+		}
+	}
 }

@@ -5,8 +5,11 @@
  *
  * typemap_build looks a type up in the catalogs (under the historic
  * snapshot, when the schema cache is rebuilt) and records everything the
- * encoders need, so encoding a row does no catalog lookup.  Each field is a
- * union:
+ * encoders need, so encoding a row does no catalog lookup; only a composite
+ * value asks the type cache for its row type's descriptor of the moment
+ * (deform_composite), since the value may be newer than the schema's.  What
+ * a schema depends on (typemap_add_deps) tells the schema cache when to
+ * rebuild it.  Each field is a union:
  *
  *		["null"]? main-type ["string"]? ["wal2avro.Unchanged"]?
  *
@@ -27,6 +30,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
@@ -39,6 +43,7 @@
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
@@ -100,14 +105,13 @@ set_outfunc(W2aType *type, Oid typid)
 static void
 build_composite(W2aType *type, Oid typid, int depth)
 {
-	TupleDesc	desc = lookup_rowtype_tupdesc_copy(typid, -1);
+	TupleDesc	desc = lookup_rowtype_tupdesc(typid, -1);
 	char	  **names;
 	int			i,
 				n = 0;
 	HeapTuple	tp;
 	Form_pg_type typ;
 
-	type->tupdesc = desc;
 	type->fields = palloc0(sizeof(W2aField) * Max(desc->natts, 1));
 	names = palloc(sizeof(char *) * Max(desc->natts, 1));
 	for (i = 0; i < desc->natts; i++)
@@ -120,6 +124,7 @@ build_composite(W2aType *type, Oid typid, int depth)
 		f = &type->fields[n];
 		f->pg_name = pstrdup(NameStr(att->attname));
 		f->attno = i;
+		f->atttypid = att->atttypid;
 		f->type = build_type(att->atttypid, att->atttypmod, depth + 1);
 		f->nullable = true;
 		f->toastable = false;	/* composite datums hold no external values */
@@ -133,11 +138,13 @@ build_composite(W2aType *type, Oid typid, int depth)
 	if (!HeapTupleIsValid(tp))
 		elog(ERROR, "cache lookup failed for type %u", typid);
 	typ = (Form_pg_type) GETSTRUCT(tp);
+	type->typrelid = typ->typrelid;
 	/* mapped names may meet: schema_composite_name keeps them apart */
 	type->record_name = psprintf("wal2avro.composite.%s.%s",
 								 schema_avro_name(get_namespace_name(typ->typnamespace)),
 								 schema_avro_name(NameStr(typ->typname)));
 	ReleaseSysCache(tp);
+	ReleaseTupleDesc(desc);
 }
 
 static W2aType *
@@ -148,6 +155,7 @@ build_type(Oid typid, int32 typmod, int depth)
 	Oid			base = getBaseTypeAndTypmod(typid, &basemod);
 	Oid			elemtype;
 
+	type->decl_typid = typid;
 	type->typid = base;
 	type->typmod = basemod;
 	type->pg_type = format_type_with_typemod(typid, typmod);
@@ -251,6 +259,31 @@ build_type(Oid typid, int32 typmod, int depth)
 	type->kind = W2A_T_TEXTOUT;
 	set_outfunc(type, base);
 	return type;
+}
+
+/*
+ * Add what a type's schema depends on: every type it names (declared and
+ * base, elements, attributes; a rename or a change of any of them arrives
+ * as a TYPEOID invalidation) to *typids, and the relation of every
+ * composite in it (ALTER TYPE ... ADD/DROP/RENAME ATTRIBUTE, ALTER TABLE on
+ * a row type, arrive as relcache invalidations of that relation) to
+ * *relids.  Lists of OIDs, without duplicates.
+ */
+void
+typemap_add_deps(const W2aType *type, List **typids, List **relids)
+{
+	int			i;
+
+	*typids = list_append_unique_oid(*typids, type->decl_typid);
+	*typids = list_append_unique_oid(*typids, type->typid);
+	if (type->kind == W2A_T_ARRAY)
+		typemap_add_deps(type->elem, typids, relids);
+	else if (type->kind == W2A_T_COMPOSITE)
+	{
+		*relids = list_append_unique_oid(*relids, type->typrelid);
+		for (i = 0; i < type->nfields; i++)
+			typemap_add_deps(type->fields[i].type, typids, relids);
+	}
 }
 
 /* ------------------------------------------------------------------------
@@ -550,28 +583,135 @@ write_avro_array(StringInfo out, const W2aType *type, Datum value, int branch)
 	avro_write_long(out, 0);
 }
 
+/*
+ * heap_deform_tuple, except that a value PostgreSQL refuses to read with
+ * this descriptor returns false (with the reason in *why) instead of raising
+ * an ERROR that would stop decoding at this change every time it is tried.
+ * PostgreSQL refuses a value whose row type was altered incompatibly after
+ * the value was made (ERRCODE_DATUM_VERSION_MISMATCH; SELECT refuses it as
+ * well), never one of the descriptor's own version: only the others pay for
+ * the subtransaction that makes catching the error safe.  Other errors
+ * propagate.
+ */
+static bool
+deform_checked(HeapTuple tuple, TupleDesc desc, Datum *values, bool *nulls,
+			   char **why)
+{
+#ifdef W2A_HAVE_VERSIONED_DATUMS
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *edata = NULL;
+
+	if (!HeapTupleHeaderIsVersionedDatum(tuple->t_data) ||
+		HeapTupleHeaderGetVersion(tuple->t_data) == TupleDescGetVersion(desc))
+	{
+		heap_deform_tuple(tuple, desc, values, nulls);
+		return true;
+	}
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		heap_deform_tuple(tuple, desc, values, nulls);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode != ERRCODE_DATUM_VERSION_MISMATCH)
+			ReThrowError(edata);
+	}
+	PG_END_TRY();
+	if (edata != NULL)
+	{
+		*why = edata->message;
+		return false;
+	}
+	return true;
+#else
+	heap_deform_tuple(tuple, desc, values, nulls);
+	return true;
+#endif
+}
+
+/*
+ * A composite value's attributes, in the order of type->fields.
+ *
+ * The value is deformed with its row type's descriptor as the catalogs (the
+ * historic snapshot of the change) describe it now, which PostgreSQL keeps
+ * up to date in its type cache, and not with the descriptor the schema was
+ * built from: a value is never newer than the catalogs of its change, while
+ * the schema's descriptor may be older than the value (PostgreSQL refuses
+ * to deform a value with a descriptor older than the value itself).  Older
+ * values read fine with the newer descriptor: attributes added since are
+ * null.  The schema cache rebuilds the schema when the type changes, so the
+ * two descriptors normally agree; should they not, a field whose attribute
+ * no longer exists in that form is null rather than misread.  A value
+ * PostgreSQL cannot read at all (deform_checked) has every attribute null,
+ * with a WARNING.
+ */
 static void
-write_avro_composite(StringInfo out, const W2aType *type, Datum value)
+deform_composite(const W2aType *type, Datum value, Datum *values, bool *nulls)
 {
 	HeapTupleHeader th = DatumGetHeapTupleHeader(value);
 	HeapTupleData tuple;
-	Datum	   *values;
-	bool	   *nulls;
+	TupleDesc	desc;
+	Datum	   *all_values;
+	bool	   *all_nulls;
+	char	   *why = NULL;
+	bool		readable;
 	int			i;
 
+	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(th),
+								  HeapTupleHeaderGetTypMod(th));
 	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
 	ItemPointerSetInvalid(&tuple.t_self);
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = th;
-	values = palloc(sizeof(Datum) * type->tupdesc->natts);
-	nulls = palloc(sizeof(bool) * type->tupdesc->natts);
-	heap_deform_tuple(&tuple, type->tupdesc, values, nulls);
+	all_values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	all_nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
+	readable = deform_checked(&tuple, desc, all_values, all_nulls, &why);
+	if (!readable)
+		ereport(WARNING,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("a value of type %s cannot be read: its attributes are written as null",
+						format_type_be(HeapTupleHeaderGetTypeId(th))),
+				 errdetail_internal("%s", why)));
 	for (i = 0; i < type->nfields; i++)
 	{
 		const W2aField *f = &type->fields[i];
+		Form_pg_attribute att;
 
-		typemap_field_avro(out, f, values[f->attno], nulls[f->attno], false);
+		values[i] = (Datum) 0;
+		nulls[i] = true;
+		if (!readable || f->attno >= desc->natts)
+			continue;
+		att = TupleDescAttr(desc, f->attno);
+		if (att->attisdropped || att->atttypid != f->atttypid)
+			continue;
+		values[i] = all_values[f->attno];
+		nulls[i] = all_nulls[f->attno];
 	}
+	ReleaseTupleDesc(desc);
+}
+
+static void
+write_avro_composite(StringInfo out, const W2aType *type, Datum value)
+{
+	Datum	   *values = palloc(sizeof(Datum) * Max(type->nfields, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(type->nfields, 1));
+	int			i;
+
+	deform_composite(type, value, values, nulls);
+	for (i = 0; i < type->nfields; i++)
+		typemap_field_avro(out, &type->fields[i], values[i], nulls[i], false);
 }
 
 /*
@@ -894,19 +1034,11 @@ write_json_array(StringInfo out, const W2aType *type, Datum value)
 static void
 write_json_composite(StringInfo out, const W2aType *type, Datum value)
 {
-	HeapTupleHeader th = DatumGetHeapTupleHeader(value);
-	HeapTupleData tuple;
-	Datum	   *values;
-	bool	   *nulls;
+	Datum	   *values = palloc(sizeof(Datum) * Max(type->nfields, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(type->nfields, 1));
 	int			i;
 
-	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
-	ItemPointerSetInvalid(&tuple.t_self);
-	tuple.t_tableOid = InvalidOid;
-	tuple.t_data = th;
-	values = palloc(sizeof(Datum) * type->tupdesc->natts);
-	nulls = palloc(sizeof(bool) * type->tupdesc->natts);
-	heap_deform_tuple(&tuple, type->tupdesc, values, nulls);
+	deform_composite(type, value, values, nulls);
 	appendStringInfoChar(out, '{');
 	for (i = 0; i < type->nfields; i++)
 	{
@@ -916,7 +1048,7 @@ write_json_composite(StringInfo out, const W2aType *type, Datum value)
 			appendStringInfoChar(out, ',');
 		escape_json(out, f->avro_name);
 		appendStringInfoChar(out, ':');
-		typemap_field_json(out, f, values[f->attno], nulls[f->attno], false);
+		typemap_field_json(out, f, values[i], nulls[i], false);
 	}
 	appendStringInfoChar(out, '}');
 }

@@ -132,6 +132,7 @@ typedef struct W2aField
 	char	   *avro_name;		/* valid, unique within the record */
 	char	   *pg_name;
 	int			attno;			/* 0-based index into the tuple descriptor */
+	Oid			atttypid;		/* a composite's attribute: its declared type */
 	W2aType    *type;
 	bool		nullable;		/* union has a "null" branch (index 0) */
 	bool		toastable;		/* union ends with wal2avro.Unchanged */
@@ -140,6 +141,7 @@ typedef struct W2aField
 struct W2aType
 {
 	W2aTypeKind kind;
+	Oid			decl_typid;		/* as declared, maybe a domain */
 	Oid			typid;			/* after resolving domains */
 	int32		typmod;
 	char	   *pg_type;		/* the declared type, as format_type prints it */
@@ -153,8 +155,8 @@ struct W2aType
 	int16		elmlen;
 	bool		elmbyval;
 	char		elmalign;
-	/* composite types */
-	TupleDesc	tupdesc;
+	/* composite types: the attributes of the schema's time, by attno */
+	Oid			typrelid;		/* the type's pg_class entry */
 	int			nfields;
 	W2aField   *fields;
 	char	   *record_name;	/* full Avro name */
@@ -163,6 +165,7 @@ struct W2aType
 struct SchemaBuf;
 
 extern W2aType *typemap_build(Oid typid, int32 typmod);
+extern void typemap_add_deps(const W2aType *type, List **typids, List **relids);
 extern void typemap_field_schema(struct SchemaBuf *sb, const W2aField *field);
 extern void typemap_field_avro(StringInfo out, const W2aField *field,
 							   Datum value, bool isnull, bool unchanged);
@@ -259,6 +262,10 @@ typedef struct RelSchemaEntry
 	/* a partition published as its root (publish-via-partition-root) */
 	Oid			root_relid;		/* InvalidOid: published as itself */
 	struct TupleConversionMap *root_map;	/* NULL when no conversion is needed */
+	/* what else the schema depends on, for the invalidation callbacks */
+	List	   *dep_relids;		/* composite types' relations (Oid) */
+	int			ndep_types;
+	uint32	   *dep_type_hashes;	/* TYPEOID hash of every type it names */
 } RelSchemaEntry;
 
 extern void relcache_init(Wal2AvroData *data);

@@ -18,7 +18,9 @@ The tests
    the text-output fallbacks), extreme values and NULL in every one; each
    column's schema (union branches, logical types, pg.name, pg.type) and
    every INSERT's after and, with REPLICA IDENTITY FULL, every UPDATE's
-   before and after.
+   before and after.  test_composite_changed_mid_stream: composite types
+   altered (ADD, DROP, RENAME ATTRIBUTE; nested, in arrays, a table's row
+   type) while the slot streams, also inside the transaction of earlier rows.
 2. test_replica_identity_*: DEFAULT/FULL/INDEX/NOTHING, with and without a
    key, UPDATE (key kept, key changed) and DELETE: op, key, before, after,
    in the Debezium envelope and the flat one; include-before=false.
@@ -1368,6 +1370,167 @@ def test_composite_name_clash_with_oid_suffix(conn):
     finally:
         drop_slot(conn, "rt_clash2")
         run(conn, "DROP SCHEMA rt_clash2 CASCADE")
+
+
+def plain(v):
+    """A decoded value without the (fullname, value) of named branches."""
+    if isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], str):
+        return plain(v[1])
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [plain(x) for x in v]
+    return v
+
+
+def test_composite_changed_mid_stream(conn):
+    """Composite types altered while the slot streams, read back with fastavro.
+
+    ALTER TYPE ... ADD, DROP and RENAME ATTRIBUTE on a type a column uses, on
+    one nested in another composite and in an array, and ALTER TABLE ... ADD
+    COLUMN on a table whose row type a column uses; the first ALTERs share a
+    transaction with rows written before and after them.  Decoding never
+    fails; every change's value decodes with the SCHEMA frame before it
+    (strict Avro), whose records have the attributes of that moment; old
+    values copied into new row versions have added attributes null and
+    dropped ones gone; the last version of each row equals what PostgreSQL
+    holds (to_jsonb).
+    """
+    run(conn, "DROP SCHEMA IF EXISTS rt_cc CASCADE")
+    run(conn, "CREATE SCHEMA rt_cc")
+    run(conn, "CREATE TYPE rt_cc.pair AS (a int, b text)")
+    run(conn, "CREATE TYPE rt_cc.inner_t AS (x int)")
+    run(conn, "CREATE TYPE rt_cc.outer_t AS (i rt_cc.inner_t, n int)")
+    run(conn, "CREATE TABLE rt_cc.row_t (a int, b text)")
+    run(conn, "CREATE TABLE rt_cc.t (id int PRIMARY KEY, p rt_cc.pair, "
+              "o rt_cc.outer_t, arr rt_cc.inner_t[], r rt_cc.row_t)")
+    create_slot(conn, "rt_cc")
+    try:
+        run(conn, "INSERT INTO rt_cc.t VALUES (1, ROW(1, 'one'), "
+                  "ROW(ROW(1), 1), ARRAY[ROW(1)]::rt_cc.inner_t[], "
+                  "ROW(1, 'one'))")
+        with conn.transaction():
+            run(conn, "INSERT INTO rt_cc.t VALUES (2, ROW(2, 'two'), "
+                      "ROW(ROW(2), 2), ARRAY[ROW(2)]::rt_cc.inner_t[], "
+                      "ROW(2, 'two'))")
+            run(conn, "ALTER TYPE rt_cc.pair ADD ATTRIBUTE c int")
+            run(conn, "ALTER TYPE rt_cc.inner_t ADD ATTRIBUTE y text")
+            run(conn, "ALTER TABLE rt_cc.row_t ADD COLUMN c int")
+            run(conn, "INSERT INTO rt_cc.t VALUES (3, ROW(3, 'three', 3), "
+                      "ROW(ROW(3, 'three'), 3), "
+                      "ARRAY[ROW(3, 'three'), NULL]::rt_cc.inner_t[], "
+                      "ROW(3, 'three', 3))")
+            # old values in a new row version; an array of an old and a new
+            run(conn, "UPDATE rt_cc.t SET id = 11, arr = arr || "
+                      "(SELECT arr FROM rt_cc.t WHERE id = 3) WHERE id = 1")
+        run(conn, "ALTER TYPE rt_cc.pair DROP ATTRIBUTE b")
+        run(conn, "ALTER TYPE rt_cc.pair RENAME ATTRIBUTE c TO c2")
+        run(conn, "ALTER TYPE rt_cc.inner_t RENAME ATTRIBUTE x TO x2")
+        run(conn, "INSERT INTO rt_cc.t VALUES (4, ROW(4, 4), "
+                  "ROW(ROW(4, 'four'), 4), ARRAY[ROW(4, 'four')]::rt_cc.inner_t[], "
+                  "ROW(4, 'four', 4))")
+        run(conn, "UPDATE rt_cc.t SET id = 13 WHERE id = 3")
+        try:
+            stream = decode(conn, "rt_cc")
+        except (w.FrameError, psycopg.Error) as e:
+            pytest.fail(f"the stream does not decode: {e}", pytrace=False)
+
+        def records(schema_frame):
+            return {n: [f["name"] for f in d["fields"]]
+                    for n, d in value_fields(schema_frame)[1].items()
+                    if ".composite." in n}
+
+        pair, inner, outer, row_t = (f"wal2avro.composite.rt_cc.{n}" for n in
+                                     ("pair", "inner_t", "outer_t", "row_t"))
+        assert [records(x) for x in stream.schemas] == [
+            {pair: ["a", "b"], outer: ["i", "n"], inner: ["x"],
+             row_t: ["a", "b"]},
+            {pair: ["a", "b", "c"], outer: ["i", "n"], inner: ["x", "y"],
+             row_t: ["a", "b", "c"]},
+            {pair: ["a", "c2"], outer: ["i", "n"], inner: ["x2", "y"],
+             row_t: ["a", "b", "c"]},
+        ]
+        afters = [(c["key"]["id"], plain(row_of(c["value"]["after"])))
+                  for c in stream.changes if c["value"]["after"] is not None]
+        expected = [
+            (1, {"id": 1, "p": {"a": 1, "b": "one"}, "o": {"i": {"x": 1}, "n": 1},
+                 "arr": [{"x": 1}], "r": {"a": 1, "b": "one"}}),
+            (2, {"id": 2, "p": {"a": 2, "b": "two"}, "o": {"i": {"x": 2}, "n": 2},
+                 "arr": [{"x": 2}], "r": {"a": 2, "b": "two"}}),
+            (3, {"id": 3, "p": {"a": 3, "b": "three", "c": 3},
+                 "o": {"i": {"x": 3, "y": "three"}, "n": 3},
+                 "arr": [{"x": 3, "y": "three"}, None],
+                 "r": {"a": 3, "b": "three", "c": 3}}),
+            (11, {"id": 11, "p": {"a": 1, "b": "one", "c": None},
+                  "o": {"i": {"x": 1, "y": None}, "n": 1},
+                  "arr": [{"x": 1, "y": None}, {"x": 3, "y": "three"}, None],
+                  "r": {"a": 1, "b": "one", "c": None}}),
+            (4, {"id": 4, "p": {"a": 4, "c2": 4},
+                 "o": {"i": {"x2": 4, "y": "four"}, "n": 4},
+                 "arr": [{"x2": 4, "y": "four"}],
+                 "r": {"a": 4, "b": "four", "c": 4}}),
+            (13, {"id": 13, "p": {"a": 3, "c2": 3},
+                  "o": {"i": {"x2": 3, "y": "three"}, "n": 3},
+                  "arr": [{"x2": 3, "y": "three"}, None],
+                  "r": {"a": 3, "b": "three", "c": 3}}),
+        ]
+        assert afters == expected
+        # rows written after the last ALTER are what PostgreSQL holds now
+        now = {r[0]: r[1] for r in run(conn, "SELECT id, to_jsonb(t) "
+                                             "FROM rt_cc.t t WHERE id IN (4, 13)")}
+        assert {i: v for i, v in afters if i in (4, 13)} == now
+    finally:
+        drop_slot(conn, "rt_cc")
+        run(conn, "DROP SCHEMA rt_cc CASCADE")
+
+
+def test_composite_value_postgres_cannot_read(conn):
+    """A stored value PostgreSQL refuses to read does not stop the stream.
+
+    The value is made with an attribute that a rolled-back subtransaction
+    added and stored after another attribute took its place: SELECT refuses
+    it (SQLSTATE 22P07).  The change still decodes, strict Avro, with every
+    attribute null, and the next change is there as written.
+    """
+    run(conn, "DROP SCHEMA IF EXISTS rt_ccbad CASCADE")
+    run(conn, "CREATE SCHEMA rt_ccbad")
+    run(conn, "CREATE TYPE rt_ccbad.undone AS (a int, b text)")
+    run(conn, "CREATE TABLE rt_ccbad.t (id int PRIMARY KEY, v rt_ccbad.undone)")
+    create_slot(conn, "rt_ccbad")
+    try:
+        run(conn, """
+DO $$
+DECLARE
+    kept rt_ccbad.undone[];
+BEGIN
+    BEGIN
+        ALTER TYPE rt_ccbad.undone ADD ATTRIBUTE x text;
+        EXECUTE 'SELECT ARRAY[ROW(1, ''one'', ''undone'')::rt_ccbad.undone]'
+            INTO kept;
+        RAISE EXCEPTION 'roll back';
+    EXCEPTION WHEN raise_exception THEN
+        NULL;
+    END;
+    ALTER TYPE rt_ccbad.undone ADD ATTRIBUTE x int;
+    INSERT INTO rt_ccbad.t VALUES (1, kept[1]);
+END
+$$""")
+        run(conn, "INSERT INTO rt_ccbad.t VALUES (2, ROW(2, 'two', 2))")
+        with pytest.raises(psycopg.Error) as refused:
+            run(conn, "SELECT v::text FROM rt_ccbad.t WHERE id = 1")
+        assert refused.value.sqlstate == "22P07"
+        try:
+            stream = decode(conn, "rt_ccbad")
+        except (w.FrameError, psycopg.Error) as e:
+            pytest.fail(f"the stream does not decode: {e}", pytrace=False)
+        afters = [plain(row_of(c["value"]["after"])) for c in stream.changes]
+        assert afters == [
+            {"id": 1, "v": {"a": None, "b": None, "x": None}},
+            {"id": 2, "v": {"a": 2, "b": "two", "x": 2}},
+        ]
+    finally:
+        drop_slot(conn, "rt_ccbad")
+        run(conn, "DROP SCHEMA rt_ccbad CASCADE")
 
 
 
