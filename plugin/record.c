@@ -257,11 +257,34 @@ write_row(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 }
 
 /*
+ * A key column of an update PostgreSQL logged no value for: under REPLICA
+ * IDENTITY NOTHING the old key is not logged, and a TOASTed key column the
+ * update left alone is only a pointer.  The change then goes out without a
+ * key (doc/protocol.md); say so once per table and schema.
+ */
+static void
+warn_key_not_logged(RelSchemaEntry *entry, const W2aField *f)
+{
+	if (entry->key_not_logged_warned)
+		return;
+	entry->key_not_logged_warned = true;
+	ereport(WARNING,
+			(errcode(ERRCODE_WARNING),
+			 errmsg("key column \"%s\" of table \"%s.%s\" was not logged: changes go out without a key",
+					f->pg_name, entry->nspname, entry->relname),
+			 errdetail("An update left the column's TOASTed value alone and the table's replica identity logs no old key."),
+			 errhint("Set the table's replica identity to DEFAULT or FULL.")));
+}
+
+/*
  * Write the key record of a change.  Key columns come from the new tuple,
  * or from the old one for deletes and for unlogged TOASTed key values (which
- * PostgreSQL then logs in the old key).  Returns false, writing nothing, when
- * the relation has no key or the change carries none (REPLICA IDENTITY
- * NOTHING deletes).
+ * PostgreSQL then logs in the old key; for the create half of a key change
+ * the caller passes that old key).  Returns false, writing nothing, when
+ * the relation has no key or the change carries none: a REPLICA IDENTITY
+ * NOTHING delete, or an update whose TOASTed key column PostgreSQL did not
+ * log (REPLICA IDENTITY NOTHING; warned once per table).  Never fails for
+ * what the data holds.
  */
 bool
 record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
@@ -271,6 +294,7 @@ record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 			   *oldvals = NULL;
 	bool	   *newnulls = NULL,
 			   *oldnulls = NULL;
+	int			start = out->len;
 	int			i;
 
 	if (entry->nkeys == 0 || (newtuple == NULL && oldtuple == NULL))
@@ -304,8 +328,12 @@ record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 			isnull = oldnulls[f->attno];
 		}
 		else if (!f->nullable)
-			elog(ERROR, "key column \"%s\" of \"%s.%s\" was not logged",
-				 f->pg_name, entry->nspname, entry->relname);
+		{
+			warn_key_not_logged(entry, f);
+			out->len = start;
+			out->data[start] = '\0';
+			return false;
+		}
 
 		/* a chosen key column PostgreSQL did not log (see key-columns) */
 		if (!isnull && f->nullable &&

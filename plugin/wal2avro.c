@@ -520,7 +520,12 @@ check_record_size(Wal2AvroData *data, RelSchemaEntry *entry, XLogRecPtr lsn, int
 				 errhint("Raise \"max-record-size\", or leave the large column out with \"exclude-columns\".")));
 }
 
-/* One CHANGE frame: op, key and value of a row */
+/*
+ * One CHANGE frame: op, key and value of a row.  toast_source (may be NULL)
+ * is an old row PostgreSQL logged that is not the change's before (the old
+ * key, for the create half of a key change): the new row's unlogged TOAST
+ * values, key columns included, are taken from it.
+ */
 static void
 write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *entry,
 			 ReorderBufferTXN *txn, TupleDesc desc, char op, HeapTuple oldtuple,
@@ -528,6 +533,8 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 {
 	StringInfo	out = ctx->out;
 	W2aSource	source = {"false", txn->xid, lsn, W2A_TXN_COMMIT_TIME(txn)};
+	/* the create of a key change finds unlogged key values in the old key */
+	HeapTuple	key_source = oldtuple ? oldtuple : toast_source;
 	int			vstart;
 
 	OutputPluginPrepareWrite(ctx, last_write);
@@ -538,7 +545,7 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 		appendStringInfoString(out, ",\"table\":");
 		escape_json(out, entry->relname);
 		appendStringInfo(out, ",\"lsn\":\"%X/%X\",\"key\":", LSN_FORMAT_ARGS(lsn));
-		if (!record_write_key(out, data, entry, desc, newtuple, oldtuple))
+		if (!record_write_key(out, data, entry, desc, newtuple, key_source))
 			appendStringInfoString(out, "null");
 		appendStringInfoString(out, ",\"value\":");
 		vstart = out->len;
@@ -553,7 +560,7 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 		int			block;
 
 		block = frame_block_begin(out);
-		if (record_write_key(out, data, entry, desc, newtuple, oldtuple))
+		if (record_write_key(out, data, entry, desc, newtuple, key_source))
 			frame_block_end(out, block);
 		else
 		{

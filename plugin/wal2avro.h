@@ -249,6 +249,7 @@ typedef struct RelSchemaEntry
 	W2aField   *fields;			/* published columns, in column order */
 	int			nkeys;
 	bool		old_key_logged; /* an old row logged by PostgreSQL has the key */
+	bool		key_not_logged_warned;	/* warned of a change without its key */
 	int		   *key_fields;		/* indexes into fields, in key order */
 	W2aField   *key_defs;		/* the key record's fields */
 	char	   *key_schema;		/* JSON, or NULL without a key */
