@@ -181,6 +181,7 @@ typedef struct SchemaBuf
 	List	   *defined;		/* full names defined so far (char *) */
 	List	   *composite_names;	/* record names given to composite types */
 	List	   *composite_oids; /* ... and the types they were given to */
+	List	   *reserved;		/* full names no composite may take (char *) */
 } SchemaBuf;
 
 extern void schema_init(SchemaBuf *sb);
@@ -196,6 +197,7 @@ extern void schema_fixed(SchemaBuf *sb, const char *fullname, int size, const ch
 extern uint64 schema_fingerprint(const char *text, size_t len);
 extern char *schema_avro_name(const char *pgname);
 extern void schema_make_unique(char **names, int n);
+extern void schema_reserve(SchemaBuf *sb, const char *fullname);
 extern const char *schema_composite_name(SchemaBuf *sb, const char *name, Oid typid);
 
 /* ---------------------------------------------------------------------
