@@ -41,10 +41,14 @@ typedef enum W2aEnvelope
 	W2A_ENVELOPE_FLAT			/* the row plus __op, __lsn, ... */
 } W2aEnvelope;
 
-/* A "schema.table" pattern with * and ? wildcards (include/exclude-tables) */
+/*
+ * A "schema.table" pattern (include/exclude-tables), a pattern per part: *
+ * and ? are wildcards, a backslash makes the next character literal.
+ */
 typedef struct W2aTablePattern
 {
-	char	   *pattern;
+	char	   *nspname;
+	char	   *relname;
 } W2aTablePattern;
 
 /* key-columns: the key of one table, by column name */
@@ -58,7 +62,7 @@ typedef struct W2aKeyColumns
 /* exclude-columns: one "schema.table.column" pattern */
 typedef struct W2aColumnPattern
 {
-	char	   *table_pattern;	/* "schema.table", wildcards allowed */
+	W2aTablePattern table;		/* wildcards allowed */
 	char	   *column;			/* exact column name */
 } W2aColumnPattern;
 
