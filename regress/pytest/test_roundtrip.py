@@ -1477,7 +1477,8 @@ def ri_expected(t):
 
 def ri_actual(ch, has_key=True):
     """(op, key, before, after); a relation with a key whose change has
-    none had no key block (the Decoder accepts that only for a delete)."""
+    none had no key block (the Decoder accepts that only for a delete or an
+    update)."""
     key = ch["key"]
     if has_key and key is None:
         key = "absent"
@@ -1829,6 +1830,67 @@ def test_unchanged_toast_key_column(conn, ident):
         assert before[2] == old
     finally:
         drop_slot(conn, "rt_toast_pk")
+        run(conn, f"DROP TABLE {T}")
+
+
+def test_unchanged_toast_key_part_of_key_change(conn):
+    """A key change that leaves the TOASTed part of a two-column key alone.
+
+    PRIMARY KEY (a text stored out of line, b int), UPDATE SET b = 2: the
+    new row holds only a pointer for a, PostgreSQL logs the old key with
+    a's value, and the create under the new key takes a from there, for
+    its key and its after (doc/protocol.md).  Both envelopes.
+    """
+    T = "public.rt_toast_key2"
+    run(conn, f"DROP TABLE IF EXISTS {T}")
+    run(conn, f"CREATE TABLE {T} (a text, b int, n int, PRIMARY KEY (a, b))")
+    run(conn, f"ALTER TABLE {T} ALTER COLUMN a SET STORAGE EXTERNAL")
+    create_slot(conn, "rt_toast_key2")
+    try:
+        run(conn, f"INSERT INTO {T} VALUES ({TOASTED_KEY}, 1, 0)", ("ka",))
+        run(conn, f"UPDATE {T} SET b = 2")
+        a = run(conn, f"SELECT {TOASTED_KEY}", ("ka",))[0][0]
+        ch = decode(conn, "rt_toast_key2").changes
+        assert [(c["op"], c["key"]) for c in ch] == [
+            ("c", {"a": a, "b": 1}), ("d", {"a": a, "b": 1}),
+            ("c", {"a": a, "b": 2})]
+        assert row_of(ch[2]["value"]["after"]) == {"a": a, "b": 2, "n": 0}
+        flat = decode(conn, "rt_toast_key2", ["envelope", "flat"]).changes
+        assert [(c["op"], c["key"]) for c in flat] == \
+            [(c["op"], c["key"]) for c in ch]
+        assert {c: flat[2]["value"][c] for c in ("a", "b", "n")} == \
+            {"a": a, "b": 2, "n": 0}
+    finally:
+        drop_slot(conn, "rt_toast_key2")
+        run(conn, f"DROP TABLE {T}")
+
+
+def test_unchanged_toast_key_replica_identity_nothing(conn):
+    """REPLICA IDENTITY NOTHING, a TOASTed key an UPDATE leaves alone.
+
+    PostgreSQL logs no old key, so the key's value is not in the WAL: the
+    update arrives with no key block (as a NOTHING delete does) and the
+    column as wal2avro.Unchanged; decoding goes on with the next change.
+    """
+    T = "public.rt_toast_nokey"
+    run(conn, f"DROP TABLE IF EXISTS {T}")
+    run(conn, f"CREATE TABLE {T} (k text PRIMARY KEY, n int)")
+    run(conn, f"ALTER TABLE {T} REPLICA IDENTITY NOTHING")
+    create_slot(conn, "rt_toast_nokey")
+    try:
+        run(conn, f"INSERT INTO {T} VALUES ({TOASTED_KEY}, 0)", ("nk",))
+        run(conn, f"UPDATE {T} SET n = 1")
+        run(conn, f"INSERT INTO {T} VALUES ('short', 2)")
+        k = run(conn, f"SELECT {TOASTED_KEY}", ("nk",))[0][0]
+        for envelope in ("debezium", "flat"):
+            ch = decode(conn, "rt_toast_nokey", ["envelope", envelope]).changes
+            assert [(c["op"], c["key"]) for c in ch] == [
+                ("c", {"k": k}), ("u", None), ("c", {"k": "short"})]
+            v = ch[1]["value"]
+            row = v if envelope == "flat" else row_of(v["after"])
+            assert (row["k"], row["n"]) == (UNCHANGED, 1)
+    finally:
+        drop_slot(conn, "rt_toast_nokey")
         run(conn, f"DROP TABLE {T}")
 
 
