@@ -178,7 +178,7 @@ split_names(DefElem *elem, const char *value)
 		if (c == '"')
 		{
 			quoted = true;
-			keep = part.len;	/* even "" is not an unquoted space */
+			keep = part.len;	/* unquoted spaces before a quote stay */
 			continue;
 		}
 		if (c == '.' || c == ',' || c == '\0')
