@@ -3019,8 +3019,13 @@ def test_random_odd_names(conn, odd_env, envelope):
                     errors.append(f"{t.sql} key {k}: stream {short(state.get(k))}"
                                   f" != SELECT {short(final.get(k))}")
     fail_on(errors)
+    # the workload did what it is meant to exercise
     assert '"composite"."public"' in seen_tables, seen_tables
     assert len(seen_tables) >= 5, seen_tables
+    assert len(stream.changes) >= 250, len(stream.changes)
+    assert any(set(FLAT_FIELDS) & set(t.specs) for t in tables), \
+        "no column is named like a flat envelope field"
+    assert sum(1 for c in stream.changes if c["op"] == "d") >= 20
 
 
 # ---------------------------------------------------------------------------
