@@ -99,9 +99,78 @@ source_schema(SchemaBuf *sb)
 	schema_record_end(sb);
 }
 
+/* Is name one of the flat envelope's fields, or the Avro name of a column? */
+static bool
+flat_name_used(RelSchemaEntry *entry, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < (int) FLAT_META_COUNT; i++)
+	{
+		if (strcmp(flat_meta_names[i], name) == 0)
+			return true;
+	}
+	for (i = 0; i < entry->nfields; i++)
+	{
+		if (strcmp(entry->fields[i].avro_name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * With the flat envelope, its fields keep their documented names: a column
+ * whose Avro name is one of them gets the first suffix _2, _3, ... that no
+ * field of the record has, columns taken in column order.  Other columns
+ * keep their names.  Changes entry->fields[].avro_name, so both formats use
+ * the new name; key fields keep theirs (the key record has no such field).
+ */
+static void
+rename_flat_clashes(RelSchemaEntry *entry)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < entry->nfields; i++)
+	{
+		W2aField   *f = &entry->fields[i];
+
+		for (j = 0; j < (int) FLAT_META_COUNT; j++)
+		{
+			if (strcmp(flat_meta_names[j], f->avro_name) == 0)
+			{
+				const char *base = f->avro_name;
+				int			suffix = 2;
+				char	   *candidate = psprintf("%s_%d", base, suffix);
+
+				while (flat_name_used(entry, candidate))
+					candidate = psprintf("%s_%d", base, ++suffix);
+				f->avro_name = candidate;
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * The names of the row records, kept from composite types: a composite
+ * type can have one ("composite"."public" and a type public."Value"), and
+ * each must describe its own values.  Reserved in the key schema too, so a
+ * composite has the same name in both.
+ */
+static void
+reserve_row_names(SchemaBuf *sb, const char *ns)
+{
+	schema_reserve(sb, psprintf("%s.Key", ns));
+	schema_reserve(sb, psprintf("%s.Value", ns));
+	schema_reserve(sb, psprintf("%s.Envelope", ns));
+}
+
 /*
  * Compute the entry's topic, key and value schemas, fingerprints and the
- * Source head.  Runs in the entry's memory context at rebuild.
+ * Source head.  Runs in the entry's memory context at rebuild.  With the
+ * flat envelope it also renames the value fields of columns named like the
+ * envelope's own fields (entry->fields[].avro_name; key fields keep theirs).
  */
 void
 record_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
@@ -123,6 +192,7 @@ record_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
 	if (entry->nkeys > 0)
 	{
 		schema_init(&sb);
+		reserve_row_names(&sb, ns);
 		schema_record_begin(&sb, psprintf("%s.Key", ns), NULL);
 		for (i = 0; i < entry->nkeys; i++)
 		{
@@ -139,16 +209,11 @@ record_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
 
 	/* value */
 	schema_init(&sb);
+	reserve_row_names(&sb, ns);
 	if (data->envelope == W2A_ENVELOPE_FLAT)
 	{
-		char	  **names = palloc(sizeof(char *) * (entry->nfields + FLAT_META_COUNT));
-
-		for (i = 0; i < entry->nfields; i++)
-			names[i] = entry->fields[i].avro_name;
-		for (i = 0; i < (int) FLAT_META_COUNT; i++)
-			names[entry->nfields + i] = (char *) flat_meta_names[i];
-		schema_make_unique(names, entry->nfields + FLAT_META_COUNT);
-		row_schema(&sb, entry, row_name, (const char *const *) names + entry->nfields);
+		rename_flat_clashes(entry);
+		row_schema(&sb, entry, row_name, flat_meta_names);
 	}
 	else
 	{
@@ -257,11 +322,34 @@ write_row(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 }
 
 /*
+ * A key column of an update PostgreSQL logged no value for: under REPLICA
+ * IDENTITY NOTHING the old key is not logged, and a TOASTed key column the
+ * update left alone is only a pointer.  The change then goes out without a
+ * key (doc/protocol.md); say so once per table and schema.
+ */
+static void
+warn_key_not_logged(RelSchemaEntry *entry, const W2aField *f)
+{
+	if (entry->key_not_logged_warned)
+		return;
+	entry->key_not_logged_warned = true;
+	ereport(WARNING,
+			(errcode(ERRCODE_WARNING),
+			 errmsg("key column \"%s\" of table \"%s.%s\" was not logged: changes go out without a key",
+					f->pg_name, entry->nspname, entry->relname),
+			 errdetail("An update left the column's TOASTed value alone and the table's replica identity logs no old key."),
+			 errhint("Set the table's replica identity to DEFAULT or FULL.")));
+}
+
+/*
  * Write the key record of a change.  Key columns come from the new tuple,
  * or from the old one for deletes and for unlogged TOASTed key values (which
- * PostgreSQL then logs in the old key).  Returns false, writing nothing, when
- * the relation has no key or the change carries none (REPLICA IDENTITY
- * NOTHING deletes).
+ * PostgreSQL then logs in the old key; for the create half of a key change
+ * the caller passes that old key).  Returns false, writing nothing, when
+ * the relation has no key or the change carries none: a REPLICA IDENTITY
+ * NOTHING delete, or an update whose TOASTed key column PostgreSQL did not
+ * log (REPLICA IDENTITY NOTHING; warned once per table).  Never fails for
+ * what the data holds.
  */
 bool
 record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
@@ -271,6 +359,7 @@ record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 			   *oldvals = NULL;
 	bool	   *newnulls = NULL,
 			   *oldnulls = NULL;
+	int			start = out->len;
 	int			i;
 
 	if (entry->nkeys == 0 || (newtuple == NULL && oldtuple == NULL))
@@ -304,8 +393,12 @@ record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 			isnull = oldnulls[f->attno];
 		}
 		else if (!f->nullable)
-			elog(ERROR, "key column \"%s\" of \"%s.%s\" was not logged",
-				 f->pg_name, entry->nspname, entry->relname);
+		{
+			warn_key_not_logged(entry, f);
+			out->len = start;
+			out->data[start] = '\0';
+			return false;
+		}
 
 		/* a chosen key column PostgreSQL did not log (see key-columns) */
 		if (!isnull && f->nullable &&

@@ -106,8 +106,10 @@ relcache_shutdown(void)
 }
 
 /*
- * Does "schema.table" match any of the patterns?  '*' matches any run of
- * characters, '?' one character; everything else matches itself.
+ * Does str match the pattern?  '*' matches any run of characters, '?' one
+ * character, a backslash makes the next character literal (the option
+ * parser writes one before quoted characters); everything else matches
+ * itself.
  */
 static bool
 wildcard_match(const char *pat, const char *str)
@@ -126,7 +128,13 @@ wildcard_match(const char *pat, const char *str)
 			}
 			return false;
 		}
-		if (*str == '\0' || (*pat != '?' && *pat != *str))
+		if (*pat == '\\' && pat[1] != '\0')
+		{
+			pat++;
+			if (*str != *pat)
+				return false;
+		}
+		else if (*str == '\0' || (*pat != '?' && *pat != *str))
 			return false;
 		pat++;
 		str++;
@@ -134,25 +142,21 @@ wildcard_match(const char *pat, const char *str)
 	return *str == '\0';
 }
 
+/* Does the table match any of the patterns (of W2aTablePattern)? */
 bool
 table_matches(List *patterns, const char *nspname, const char *relname)
 {
-	char	   *full = psprintf("%s.%s", nspname, relname);
 	ListCell   *lc;
-	bool		match = false;
 
 	foreach(lc, patterns)
 	{
 		W2aTablePattern *p = lfirst(lc);
 
-		if (wildcard_match(p->pattern, full))
-		{
-			match = true;
-			break;
-		}
+		if (wildcard_match(p->nspname, nspname) &&
+			wildcard_match(p->relname, relname))
+			return true;
 	}
-	pfree(full);
-	return match;
+	return false;
 }
 
 static bool
@@ -164,10 +168,9 @@ column_excluded(Wal2AvroData *data, const char *nspname, const char *relname,
 	foreach(lc, data->exclude_columns)
 	{
 		W2aColumnPattern *p = lfirst(lc);
-		W2aTablePattern tp = {p->table_pattern};
 
 		if (strcmp(p->column, column) == 0 &&
-			table_matches(list_make1(&tp), nspname, relname))
+			table_matches(list_make1(&p->table), nspname, relname))
 			return true;
 	}
 	return false;

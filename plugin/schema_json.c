@@ -64,6 +64,7 @@ schema_init(SchemaBuf *sb)
 	sb->defined = NIL;
 	sb->composite_names = NIL;
 	sb->composite_oids = NIL;
+	sb->reserved = NIL;
 }
 
 /* Literal JSON text: brackets, commas, array openers. */
@@ -174,11 +175,43 @@ schema_fixed(SchemaBuf *sb, const char *fullname, int size, const char *extra)
 	appendStringInfo(&sb->full, ",\"size\":%d%s}", size, extra ? extra : "");
 }
 
+/* Is this full name taken by a named type other than a composite's? */
+static bool
+name_taken(SchemaBuf *sb, const char *fullname)
+{
+	ListCell   *lc;
+
+	foreach(lc, sb->reserved)
+	{
+		if (strcmp((char *) lfirst(lc), fullname) == 0)
+			return true;
+	}
+	foreach(lc, sb->defined)
+	{
+		if (strcmp((char *) lfirst(lc), fullname) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Keep a full name from every composite type of this schema (the row
+ * records' names, which a composite can meet: table "public" of schema
+ * "composite" and type public."Value").  The name stays free for
+ * schema_record_begin.
+ */
+void
+schema_reserve(SchemaBuf *sb, const char *fullname)
+{
+	sb->reserved = lappend(sb->reserved, pstrdup(fullname));
+}
+
 /*
  * The record name of a composite type in this schema: "name", unless another
- * type already has it (mapped names can meet: "pair-t" and pair_t); then
- * "name_o<type OID>", until free.  The first type by column order keeps the
- * plain name, so the rule depends only on the table's layout.
+ * type already has it (mapped names can meet: "pair-t" and pair_t), or a
+ * reserved or already defined named type does; then "name_o<type OID>",
+ * until free.  The first type by column order keeps the plain name, so the
+ * rule depends only on the table's layout.
  */
 const char *
 schema_composite_name(SchemaBuf *sb, const char *name, Oid typid)
@@ -197,10 +230,13 @@ schema_composite_name(SchemaBuf *sb, const char *name, Oid typid)
 				continue;
 			if (lfirst_oid(lo) == typid)
 				return candidate;
-			candidate = psprintf("%s_o%u", candidate, typid);
 			clash = true;
 			break;
 		}
+		if (!clash)
+			clash = name_taken(sb, candidate);
+		if (clash)
+			candidate = psprintf("%s_o%u", candidate, typid);
 	}
 	sb->composite_names = lappend(sb->composite_names, candidate);
 	sb->composite_oids = lappend_oid(sb->composite_oids, typid);

@@ -132,45 +132,163 @@ split_list(DefElem *elem, const char *value, char sep)
 	return items;
 }
 
+/*
+ * Split a list of dotted names (include-tables, exclude-tables,
+ * exclude-columns) into items at commas and each item into parts at dots,
+ * both outside double quotes.  Inside double quotes every character stands
+ * for itself and "" for one double quote, as in SQL; spaces around an item
+ * are dropped.  Each part comes back as a pattern: '*' and '?' are
+ * wildcards, and a backslash makes the next character literal (quoted
+ * characters, and a backslash outside quotes).  Returns a List (items) of
+ * Lists (parts) of char *; an empty item or part, or an unterminated quote,
+ * is an ERROR naming the option.
+ */
+static List *
+split_names(DefElem *elem, const char *value)
+{
+	List	   *items = NIL;
+	List	   *parts = NIL;
+	StringInfoData part;
+	int			keep = 0;		/* part's length without trailing spaces */
+	bool		quoted = false;
+	const char *p;
+
+	initStringInfo(&part);
+	for (p = value;; p++)
+	{
+		char		c = *p;
+
+		if (quoted)
+		{
+			if (c == '\0')
+				invalid_value(elem, value, "A double quote is not closed.");
+			if (c == '"' && p[1] == '"')
+				p++;
+			else if (c == '"')
+			{
+				quoted = false;
+				continue;
+			}
+			if (c == '*' || c == '?' || c == '\\')
+				appendStringInfoChar(&part, '\\');
+			appendStringInfoChar(&part, c);
+			keep = part.len;
+			continue;
+		}
+		if (c == '"')
+		{
+			quoted = true;
+			keep = part.len;	/* unquoted spaces before a quote stay */
+			continue;
+		}
+		if (c == '.' || c == ',' || c == '\0')
+		{
+			part.data[keep] = '\0';
+			if (keep == 0)
+				invalid_value(elem, value,
+							  c == '.' || parts != NIL ?
+							  "A name in the list is empty." :
+							  "An item of the list is empty.");
+			parts = lappend(parts, pstrdup(part.data));
+			resetStringInfo(&part);
+			keep = 0;
+			if (c == '.')
+				continue;
+			items = lappend(items, parts);
+			parts = NIL;
+			if (c == '\0')
+				break;
+			continue;
+		}
+		if (c == ' ' && part.len == 0 && parts == NIL)
+			continue;			/* spaces before an item */
+		if (c == '\\')
+			appendStringInfoChar(&part, '\\');
+		appendStringInfoChar(&part, c);
+		if (c != ' ')
+			keep = part.len;
+	}
+	return items;
+}
+
+/* Parts [from, to) of a split item, joined with dots */
+static char *
+join_parts(List *parts, int from, int to)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = from; i < to; i++)
+	{
+		if (i > from)
+			appendStringInfoChar(&buf, '.');
+		appendStringInfoString(&buf, (char *) list_nth(parts, i));
+	}
+	return buf.data;
+}
+
+/* A pattern part as the literal name it spells (exclude-columns' column) */
+static char *
+unescape_part(const char *part)
+{
+	StringInfoData buf;
+	const char *p;
+
+	initStringInfo(&buf);
+	for (p = part; *p; p++)
+	{
+		if (*p == '\\' && p[1])
+			p++;
+		appendStringInfoChar(&buf, *p);
+	}
+	return buf.data;
+}
+
+/*
+ * "schema.table,...": the first dot outside quotes ends the schema; more
+ * unquoted dots belong to the table name.
+ */
 static List *
 parse_table_patterns(DefElem *elem, const char *value)
 {
 	List	   *patterns = NIL;
 	ListCell   *lc;
 
-	foreach(lc, split_list(elem, value, ','))
+	foreach(lc, split_names(elem, value))
 	{
+		List	   *parts = lfirst(lc);
 		W2aTablePattern *p = palloc(sizeof(W2aTablePattern));
 
-		p->pattern = lfirst(lc);
-		if (strchr(p->pattern, '.') == NULL)
+		if (list_length(parts) < 2)
 			invalid_value(elem, value,
-						  "Table patterns are schema-qualified, as in \"public.orders\" or \"public.*\".");
+						  "Table patterns are schema-qualified, as in \"public.orders\" or \"public.*\"; double-quote a name that holds a comma or a dot.");
+		p->nspname = linitial(parts);
+		p->relname = join_parts(parts, 1, list_length(parts));
 		patterns = lappend(patterns, p);
 	}
 	return patterns;
 }
 
-/* "schema.table.column,..." */
+/* "schema.table.column,...": the last dot outside quotes starts the column */
 static List *
 parse_column_patterns(DefElem *elem, const char *value)
 {
 	List	   *patterns = NIL;
 	ListCell   *lc;
 
-	foreach(lc, split_list(elem, value, ','))
+	foreach(lc, split_names(elem, value))
 	{
-		char	   *item = lfirst(lc);
-		char	   *dot = strrchr(item, '.');
+		List	   *parts = lfirst(lc);
+		int			n = list_length(parts);
 		W2aColumnPattern *p = palloc(sizeof(W2aColumnPattern));
 
-		if (dot == NULL || dot == item || dot[1] == '\0' ||
-			memchr(item, '.', dot - item) == NULL)
+		if (n < 3)
 			invalid_value(elem, value,
 						  "Columns are named as \"schema.table.column\"; the table part may use * and ?.");
-		*dot = '\0';
-		p->table_pattern = item;
-		p->column = dot + 1;
+		p->table.nspname = linitial(parts);
+		p->table.relname = join_parts(parts, 1, n - 1);
+		p->column = unescape_part(llast(parts));
 		patterns = lappend(patterns, p);
 	}
 	return patterns;
@@ -520,7 +638,12 @@ check_record_size(Wal2AvroData *data, RelSchemaEntry *entry, XLogRecPtr lsn, int
 				 errhint("Raise \"max-record-size\", or leave the large column out with \"exclude-columns\".")));
 }
 
-/* One CHANGE frame: op, key and value of a row */
+/*
+ * One CHANGE frame: op, key and value of a row.  toast_source (may be NULL)
+ * is an old row PostgreSQL logged that is not the change's before (the old
+ * key, for the create half of a key change): the new row's unlogged TOAST
+ * values, key columns included, are taken from it.
+ */
 static void
 write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *entry,
 			 ReorderBufferTXN *txn, TupleDesc desc, char op, HeapTuple oldtuple,
@@ -528,6 +651,8 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 {
 	StringInfo	out = ctx->out;
 	W2aSource	source = {"false", txn->xid, lsn, W2A_TXN_COMMIT_TIME(txn)};
+	/* the create of a key change finds unlogged key values in the old key */
+	HeapTuple	key_source = oldtuple ? oldtuple : toast_source;
 	int			vstart;
 
 	OutputPluginPrepareWrite(ctx, last_write);
@@ -538,7 +663,7 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 		appendStringInfoString(out, ",\"table\":");
 		escape_json(out, entry->relname);
 		appendStringInfo(out, ",\"lsn\":\"%X/%X\",\"key\":", LSN_FORMAT_ARGS(lsn));
-		if (!record_write_key(out, data, entry, desc, newtuple, oldtuple))
+		if (!record_write_key(out, data, entry, desc, newtuple, key_source))
 			appendStringInfoString(out, "null");
 		appendStringInfoString(out, ",\"value\":");
 		vstart = out->len;
@@ -553,7 +678,7 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 		int			block;
 
 		block = frame_block_begin(out);
-		if (record_write_key(out, data, entry, desc, newtuple, oldtuple))
+		if (record_write_key(out, data, entry, desc, newtuple, key_source))
 			frame_block_end(out, block);
 		else
 		{

@@ -41,10 +41,14 @@ typedef enum W2aEnvelope
 	W2A_ENVELOPE_FLAT			/* the row plus __op, __lsn, ... */
 } W2aEnvelope;
 
-/* A "schema.table" pattern with * and ? wildcards (include/exclude-tables) */
+/*
+ * A "schema.table" pattern (include/exclude-tables), a pattern per part: *
+ * and ? are wildcards, a backslash makes the next character literal.
+ */
 typedef struct W2aTablePattern
 {
-	char	   *pattern;
+	char	   *nspname;
+	char	   *relname;
 } W2aTablePattern;
 
 /* key-columns: the key of one table, by column name */
@@ -58,7 +62,7 @@ typedef struct W2aKeyColumns
 /* exclude-columns: one "schema.table.column" pattern */
 typedef struct W2aColumnPattern
 {
-	char	   *table_pattern;	/* "schema.table", wildcards allowed */
+	W2aTablePattern table;		/* wildcards allowed */
 	char	   *column;			/* exact column name */
 } W2aColumnPattern;
 
@@ -184,6 +188,7 @@ typedef struct SchemaBuf
 	List	   *defined;		/* full names defined so far (char *) */
 	List	   *composite_names;	/* record names given to composite types */
 	List	   *composite_oids; /* ... and the types they were given to */
+	List	   *reserved;		/* full names no composite may take (char *) */
 } SchemaBuf;
 
 extern void schema_init(SchemaBuf *sb);
@@ -199,6 +204,7 @@ extern void schema_fixed(SchemaBuf *sb, const char *fullname, int size, const ch
 extern uint64 schema_fingerprint(const char *text, size_t len);
 extern char *schema_avro_name(const char *pgname);
 extern void schema_make_unique(char **names, int n);
+extern void schema_reserve(SchemaBuf *sb, const char *fullname);
 extern const char *schema_composite_name(SchemaBuf *sb, const char *name, Oid typid);
 
 /* ---------------------------------------------------------------------
@@ -252,6 +258,7 @@ typedef struct RelSchemaEntry
 	W2aField   *fields;			/* published columns, in column order */
 	int			nkeys;
 	bool		old_key_logged; /* an old row logged by PostgreSQL has the key */
+	bool		key_not_logged_warned;	/* warned of a change without its key */
 	int		   *key_fields;		/* indexes into fields, in key order */
 	W2aField   *key_defs;		/* the key record's fields */
 	char	   *key_schema;		/* JSON, or NULL without a key */

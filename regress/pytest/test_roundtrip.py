@@ -1640,7 +1640,8 @@ def ri_expected(t):
 
 def ri_actual(ch, has_key=True):
     """(op, key, before, after); a relation with a key whose change has
-    none had no key block (the Decoder accepts that only for a delete)."""
+    none had no key block (the Decoder accepts that only for a delete or an
+    update)."""
     key = ch["key"]
     if has_key and key is None:
         key = "absent"
@@ -1992,6 +1993,67 @@ def test_unchanged_toast_key_column(conn, ident):
         assert before[2] == old
     finally:
         drop_slot(conn, "rt_toast_pk")
+        run(conn, f"DROP TABLE {T}")
+
+
+def test_unchanged_toast_key_part_of_key_change(conn):
+    """A key change that leaves the TOASTed part of a two-column key alone.
+
+    PRIMARY KEY (a text stored out of line, b int), UPDATE SET b = 2: the
+    new row holds only a pointer for a, PostgreSQL logs the old key with
+    a's value, and the create under the new key takes a from there, for
+    its key and its after (doc/protocol.md).  Both envelopes.
+    """
+    T = "public.rt_toast_key2"
+    run(conn, f"DROP TABLE IF EXISTS {T}")
+    run(conn, f"CREATE TABLE {T} (a text, b int, n int, PRIMARY KEY (a, b))")
+    run(conn, f"ALTER TABLE {T} ALTER COLUMN a SET STORAGE EXTERNAL")
+    create_slot(conn, "rt_toast_key2")
+    try:
+        run(conn, f"INSERT INTO {T} VALUES ({TOASTED_KEY}, 1, 0)", ("ka",))
+        run(conn, f"UPDATE {T} SET b = 2")
+        a = run(conn, f"SELECT {TOASTED_KEY}", ("ka",))[0][0]
+        ch = decode(conn, "rt_toast_key2").changes
+        assert [(c["op"], c["key"]) for c in ch] == [
+            ("c", {"a": a, "b": 1}), ("d", {"a": a, "b": 1}),
+            ("c", {"a": a, "b": 2})]
+        assert row_of(ch[2]["value"]["after"]) == {"a": a, "b": 2, "n": 0}
+        flat = decode(conn, "rt_toast_key2", ["envelope", "flat"]).changes
+        assert [(c["op"], c["key"]) for c in flat] == \
+            [(c["op"], c["key"]) for c in ch]
+        assert {c: flat[2]["value"][c] for c in ("a", "b", "n")} == \
+            {"a": a, "b": 2, "n": 0}
+    finally:
+        drop_slot(conn, "rt_toast_key2")
+        run(conn, f"DROP TABLE {T}")
+
+
+def test_unchanged_toast_key_replica_identity_nothing(conn):
+    """REPLICA IDENTITY NOTHING, a TOASTed key an UPDATE leaves alone.
+
+    PostgreSQL logs no old key, so the key's value is not in the WAL: the
+    update arrives with no key block (as a NOTHING delete does) and the
+    column as wal2avro.Unchanged; decoding goes on with the next change.
+    """
+    T = "public.rt_toast_nokey"
+    run(conn, f"DROP TABLE IF EXISTS {T}")
+    run(conn, f"CREATE TABLE {T} (k text PRIMARY KEY, n int)")
+    run(conn, f"ALTER TABLE {T} REPLICA IDENTITY NOTHING")
+    create_slot(conn, "rt_toast_nokey")
+    try:
+        run(conn, f"INSERT INTO {T} VALUES ({TOASTED_KEY}, 0)", ("nk",))
+        run(conn, f"UPDATE {T} SET n = 1")
+        run(conn, f"INSERT INTO {T} VALUES ('short', 2)")
+        k = run(conn, f"SELECT {TOASTED_KEY}", ("nk",))[0][0]
+        for envelope in ("debezium", "flat"):
+            ch = decode(conn, "rt_toast_nokey", ["envelope", envelope]).changes
+            assert [(c["op"], c["key"]) for c in ch] == [
+                ("c", {"k": k}), ("u", None), ("c", {"k": "short"})]
+            v = ch[1]["value"]
+            row = v if envelope == "flat" else row_of(v["after"])
+            assert (row["k"], row["n"]) == (UNCHANGED, 1)
+    finally:
+        drop_slot(conn, "rt_toast_nokey")
         run(conn, f"DROP TABLE {T}")
 
 
@@ -2814,6 +2876,319 @@ def diff_canon(where, want, got, unchanged_ok):
             errors.append(f"{where}: column {c}: decoded {short(got.get(c))}"
                           f" != expected {short(want[c])}")
     return errors
+
+
+# ---------------------------------------------------------------------------
+# 5b. Random odd names and nested composites
+# ---------------------------------------------------------------------------
+
+ODD_SEED = 20261203
+# schemas, tables, columns and types named like wal2avro's own records and
+# fields, with commas, dots, quotes, spaces, non-ASCII and leading digits;
+# "composite"."public" with a type public."Value" makes a composite's record
+# name the row record's (issue 13 item 15a)
+ODD_SCHEMAS = ["composite", "wal2avro", "odd.sch", "s,1", 'q"s', "ünï",
+               "Value"]
+ODD_TABLES = ["public", "Value", "Key", "Envelope", "Source", "t,1",
+              "dot.t", 'quo"te', "表 t", "1st", "Unchanged"]
+ODD_COLUMNS = ["__op", "__lsn", "__deleted", "__source_ts_ms", "__op_2",
+               "Value", "Key", "before", "after", "op", "ts_ms", "a,b",
+               "x.y", 'q"c', "ünï", "1c", "my-id", "my_id", " "]
+ODD_TYPES = ["Value", "Key", "Envelope", "pair-t", "pair_t", "Source",
+             "Unchanged"]
+ODD_TXNS = 120
+FLAT_FIELDS = ("__op", "__lsn", "__source_ts_ms", "__deleted")
+
+
+def qi(name):
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def avro_name(pg):
+    """doc/protocol.md's mapping of a PostgreSQL name to an Avro name."""
+    out = "".join(c if (c.isascii() and (c.isalnum() or c == "_")) else "_"
+                  for c in pg)
+    return "_" + out if not pg or pg[0].isdigit() else out
+
+
+def unique_names(names):
+    """Later duplicates get _2, _3, ... (doc/protocol.md)."""
+    out = []
+    for n in names:
+        base, k = n, 1
+        while n in out:
+            k += 1
+            n = f"{base}_{k}"
+        out.append(n)
+    return out
+
+
+class OddComposite(Spec):
+    """A composite type of odd attribute names; its record's name is
+    whatever the schema gives it (the naming rule has its own tests), but it
+    must be a composite's record, never a row record."""
+
+    def __init__(self, attrs):
+        self.attrs = attrs      # [(pg name, spec)]
+        self.avro = unique_names([avro_name(a) for a, _ in attrs])
+
+    def expr(self, c):
+        parts = []
+        for (a, spec), av in zip(self.attrs, self.avro):
+            ac = f"({c}).{qi(a)}"
+            parts.append(f"{q(av)}, CASE WHEN num_nulls({ac}) = 1 THEN NULL "
+                         f"ELSE {spec.expr(ac)} END")
+        return f"jsonb_build_object({', '.join(parts)})"
+
+    def want(self, j):
+        return {av: None if j[av] is None else spec.want(j[av])
+                for (_, spec), av in zip(self.attrs, self.avro)}
+
+    def got(self, v):
+        if not (isinstance(v, tuple) and len(v) == 2 and
+                v[0].startswith("wal2avro.composite.")):
+            raise Mismatch(f"not a composite's record: {short(v)}")
+        r = v[1]
+        if not isinstance(r, dict) or list(r) != self.avro:
+            raise Mismatch(f"bad {v[0]}: {short(r)}")
+        return {av: None if r[av] is None else spec.got(r[av])
+                for (_, spec), av in zip(self.attrs, self.avro)}
+
+
+def odd_text(rng):
+    return q("".join(rng.choice(_ALPHABET) for _ in range(rng.randint(0, 12))))
+
+
+class OddType:
+    """A composite type: name, SQL type, spec and value generator."""
+
+    def __init__(self, sql, spec, gen):
+        self.sql, self.spec, self.gen = sql, spec, gen
+
+
+def odd_types(rng, conn):
+    """Three composite types nested in each other, with odd names, in odd
+    schemas; public."Value" always among them."""
+    names = [("public", "Value")] + [
+        (rng.choice(ODD_SCHEMAS), n) for n in rng.sample(ODD_TYPES[1:], 2)]
+    for sch, _ in names[1:]:
+        run(conn, f"CREATE SCHEMA IF NOT EXISTS {qi(sch)}")
+    a_sql, b_sql, c_sql = (f"{qi(s)}.{qi(n)}" for s, n in names)
+    a_attrs = [("x", INT4), ("Value", TEXT), ("1a", NUMVAR)]
+    run(conn, f"CREATE TYPE {a_sql} AS (x int, \"Value\" text, \"1a\" numeric)")
+    a = OddType(a_sql, OddComposite(a_attrs), lambda r: (
+        f"ROW({r.choice(['NULL', str(r.randint(-9, 9**9))])}, "
+        f"{r.choice(['NULL', odd_text(r)])}, "
+        f"{r.choice(['NULL', repr(r.randint(-10**6, 10**6) / 1000)])})"
+        f"::{a_sql}"))
+    b_attrs = [("__op", a.spec), ("a,b", Array(a.spec)), ("d", DATE)]
+    run(conn, f"CREATE TYPE {b_sql} AS (__op {a_sql}, \"a,b\" {a_sql}[], "
+              f"d date)")
+
+    def gen_b(r):
+        arr = ", ".join(r.choice(["NULL", a.gen(r)])
+                        for _ in range(r.randint(0, 3)))
+        return (f"ROW({r.choice(['NULL', a.gen(r)])}, "
+                f"ARRAY[{arr}]::{a_sql}[], "
+                f"{r.choice(['NULL', 'current_date'])})::{b_sql}")
+    b = OddType(b_sql, OddComposite(b_attrs), gen_b)
+    c_attrs = [("Key", b.spec), ("é", BOOL)]
+    run(conn, f"CREATE TYPE {c_sql} AS (\"Key\" {b_sql}, \"é\" bool)")
+    c = OddType(c_sql, OddComposite(c_attrs), lambda r: (
+        f"ROW({r.choice(['NULL', b.gen(r)])}, "
+        f"{r.choice(['NULL', 'true', 'false'])})::{c_sql}"))
+    arr_b = OddType(b_sql + "[]", Array(b.spec), lambda r: (
+        "ARRAY[" + ", ".join(r.choice(["NULL", b.gen(r)])
+                             for _ in range(r.randint(0, 2))) +
+        f"]::{b_sql}[]"))
+    plain = [OddType("int", INT4, lambda r: str(r.randint(-2**31, 2**31 - 1))),
+             OddType("text", TEXT, odd_text),
+             OddType("numeric", NUMVAR, _r_numeric),
+             OddType("text[]", Array(TEXT), _r_text_array)]
+    return [a, b, c, arr_b] + plain, names
+
+
+class OddTable:
+    def __init__(self, rng, schema, name, types):
+        self.schema, self.name = schema, name
+        self.sql = f"{qi(schema)}.{qi(name)}"
+        cols = rng.sample(ODD_COLUMNS, rng.randint(3, 8))
+        self.key = cols[0]
+        self.cols = [(c, rng.choice(types)) for c in cols[1:]]
+        # a composite column in every table, nested three deep in some
+        self.cols.append(("nest", rng.choice(types[:4])))
+        self.specs = {self.key: INT4} | {c: t.spec for c, t in self.cols}
+        self.live = []
+
+    def ddl(self):
+        cols = ", ".join(f"{qi(c)} {t.sql}" for c, t in self.cols)
+        return f"CREATE TABLE {self.sql} ({qi(self.key)} int PRIMARY KEY, {cols})"
+
+
+def odd_select(conn, t):
+    """key -> {pg column name: canonical form} of every row of t."""
+    exprs = [wrap_expr(s, f"t.{qi(c)}") for c, s in t.specs.items()]
+    out = {}
+    for row in run(conn, f"SELECT {', '.join(exprs)} FROM {t.sql} t"):
+        vals = {c: canon_want(s, v) for (c, s), v in zip(t.specs.items(), row)}
+        out[vals[t.key]] = vals
+    return out
+
+
+def named_definitions(node, out):
+    """Every definition of a named type (duplicates kept)."""
+    if isinstance(node, list):
+        for n in node:
+            named_definitions(n, out)
+    elif isinstance(node, dict):
+        if node.get("type") in ("record", "enum", "fixed"):
+            out.append(node["name"])
+        for f in node.get("fields", []):
+            named_definitions(f["type"], out)
+        if node.get("type") == "array":
+            named_definitions(node["items"], out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def odd_env(conn):
+    rng = random.Random(ODD_SEED)
+    for sch in ODD_SCHEMAS:
+        run(conn, f"DROP SCHEMA IF EXISTS {qi(sch)} CASCADE")
+    run(conn, 'DROP TYPE IF EXISTS public."Value" CASCADE')
+    types, type_names = odd_types(rng, conn)
+    tables = [OddTable(rng, "composite", "public", types)]
+    for name in rng.sample(ODD_TABLES[1:], 6):
+        tables.append(OddTable(rng, rng.choice(ODD_SCHEMAS), name, types))
+    for t in tables:
+        run(conn, f"CREATE SCHEMA IF NOT EXISTS {qi(t.schema)}")
+        run(conn, t.ddl())
+    create_slot(conn, "rt_odd")
+    serial = 0
+    for _ in range(ODD_TXNS):
+        stmts = ["BEGIN"]
+        for _ in range(rng.randint(1, 6)):
+            t = rng.choice(tables)
+            r = rng.random()
+            if not t.live or r < 0.5:
+                serial += 1
+                t.live.append(serial)
+                cols = [qi(t.key)] + [qi(c) for c, _ in t.cols]
+                vals = [str(serial)] + [rng.choice(["NULL"] + [ty.gen(rng)] * 5)
+                                        for _, ty in t.cols]
+                stmts.append(f"INSERT INTO {t.sql} ({', '.join(cols)}) "
+                             f"VALUES ({', '.join(vals)})")
+            elif r < 0.85:
+                k = rng.choice(t.live)
+                c, ty = rng.choice(t.cols)
+                stmts.append(f"UPDATE {t.sql} SET {qi(c)} = {ty.gen(rng)} "
+                             f"WHERE {qi(t.key)} = {k}")
+            else:
+                k = t.live.pop(rng.randrange(len(t.live)))
+                stmts.append(f"DELETE FROM {t.sql} WHERE {qi(t.key)} = {k}")
+        stmts.append("COMMIT")
+        run(conn, ";\n".join(stmts))
+    yield {"tables": tables, "type_names": type_names}
+    drop_slot(conn, "rt_odd")
+    for sch in ODD_SCHEMAS:
+        run(conn, f"DROP SCHEMA IF EXISTS {qi(sch)} CASCADE")
+    run(conn, 'DROP TYPE IF EXISTS public."Value" CASCADE')
+
+
+def quoted_pattern(t):
+    """include-tables item naming exactly t (doc: double-quoted names)."""
+    return f"{qi(t.schema)}.{qi(t.name)}"
+
+
+@pytest.mark.parametrize("envelope", ["debezium", "flat"])
+def test_random_odd_names(conn, odd_env, envelope):
+    """Random changes to tables of odd names with nested composite columns.
+
+    Schemas, tables, columns and composite types are named like wal2avro's
+    own records and fields (Value, Key, Envelope, Source, Unchanged, __op,
+    __lsn, __deleted, __source_ts_ms, before, op) or hold commas, dots,
+    quotes, spaces, non-ASCII characters and leading digits; one table is
+    "composite"."public" next to a type public."Value"; composite types nest
+    three deep, also in arrays.  The tables are selected by include-tables
+    with double-quoted names.  Checked: every binary record decodes with
+    its published schema by fastavro (w2a_frames.Decoder, strict), no
+    schema defines a named type twice, composite columns decode as their
+    composite's record, the flat envelope's __op/__deleted are the
+    envelope's, and the tables rebuilt from the stream equal SELECT.
+    """
+    tables = odd_env["tables"]
+    include = ",".join(quoted_pattern(t) for t in tables)
+    stream = decode(conn, "rt_odd", ["include-tables", include,
+                                     "envelope", envelope])
+    errors = []
+    assert {(c["schema"], c["table"]) for c in stream.changes} <= \
+        {(t.schema, t.name) for t in tables}
+    for s in stream.schemas:
+        for which in ("key_schema", "value_schema"):
+            if not s[which]:
+                continue
+            defs = named_definitions(json.loads(s[which]), [])
+            dups = {n for n in defs if defs.count(n) > 1}
+            if dups:
+                errors.append(f"{s['schema']}.{s['table']} {which}: named "
+                              f"types defined twice: {sorted(dups)}")
+    seen_tables = set()
+    for t in tables:
+        recs = [c for c in stream.changes
+                if (c["schema"], c["table"]) == (t.schema, t.name)]
+        schemas = [s for s in stream.schemas
+                   if (s["schema"], s["table"]) == (t.schema, t.name)]
+        if not recs:
+            continue
+        seen_tables.add(t.sql)
+        fields, _ = value_fields(schemas[-1])
+        by_pg = {f["pg.name"]: f["name"] for f in fields if "pg.name" in f}
+        assert set(by_pg) == set(t.specs), (t.sql, by_pg)
+        if envelope == "flat":
+            names = [f["name"] for f in fields]
+            assert names[-4:] == list(FLAT_FIELDS), names
+            assert not set(FLAT_FIELDS) & set(by_pg.values()), by_pg
+        key_fields = json.loads(schemas[-1]["key_schema"])["fields"]
+        key_name = key_fields[0]["name"]
+        assert key_fields[0]["pg.name"] == t.key
+        state = {}
+        for n, rec in enumerate(recs):
+            where = f"{t.sql} change {n} ({rec['op']})"
+            key = rec["key"][key_name]
+            v = rec["value"]
+            if envelope == "flat":
+                if v["__op"] != rec["op"] or v["__deleted"] != \
+                        (rec["op"] == "d"):
+                    errors.append(f"{where}: __op {v['__op']!r}, __deleted "
+                                  f"{v['__deleted']!r}")
+                row = None if rec["op"] == "d" else v
+            else:
+                row = row_of(v["after"])
+            if row is None:
+                state.pop(key, None)
+                continue
+            got = {}
+            for c, spec in t.specs.items():
+                try:
+                    got[c] = canon_got(spec, row[by_pg[c]])
+                except Mismatch as e:
+                    errors.append(f"{where}: column {c!r}: {e}")
+            state[key] = got
+        final = odd_select(conn, t)
+        if final != state:
+            for k in set(final) | set(state):
+                if final.get(k) != state.get(k):
+                    errors.append(f"{t.sql} key {k}: stream {short(state.get(k))}"
+                                  f" != SELECT {short(final.get(k))}")
+    fail_on(errors)
+    # the workload did what it is meant to exercise
+    assert '"composite"."public"' in seen_tables, seen_tables
+    assert len(seen_tables) >= 5, seen_tables
+    assert len(stream.changes) >= 250, len(stream.changes)
+    assert any(set(FLAT_FIELDS) & set(t.specs) for t in tables), \
+        "no column is named like a flat envelope field"
+    assert sum(1 for c in stream.changes if c["op"] == "d") >= 20
 
 
 # ---------------------------------------------------------------------------

@@ -69,6 +69,36 @@ SELECT j #> '{key,id}' AS id
  WHERE j->>'kind' = 'change';
 SELECT pg_replication_origin_drop('w2a_origin');
 
+-- names with commas, dots, quotes and wildcard characters: double-quoted
+-- parts stand for themselves ("" is one quote), unquoted * and ? are wildcards
+CREATE SCHEMA "odd.schema";
+CREATE TABLE public."a,b" (id int PRIMARY KEY, "x,y" int, "q""c" int);
+CREATE TABLE public."a*" (id int PRIMARY KEY);
+CREATE TABLE public.ab (id int PRIMARY KEY);
+CREATE TABLE "odd.schema"."t.1" (id int PRIMARY KEY);
+CREATE TABLE public."say ""hi""" (id int PRIMARY KEY);
+INSERT INTO public."a,b" VALUES (1, 2, 3);
+INSERT INTO public."a*" VALUES (1);
+INSERT INTO public.ab VALUES (1);
+INSERT INTO "odd.schema"."t.1" VALUES (1);
+INSERT INTO public."say ""hi""" VALUES (1);
+SELECT j->>'schema' AS schema, j->>'table' AS table, j #> '{value,after}' AS after
+  FROM (SELECT r::jsonb AS j FROM regress_changes('regression_slot',
+        'include-tables', ' public."a,b" , "public"."a*","odd.schema"."t.1", public."say ""hi"""',
+        'exclude-columns', 'public."a,b"."x,y"') r) s
+ WHERE j->>'kind' = 'change';
+INSERT INTO public."a,b" VALUES (2, 2, 3);
+INSERT INTO public."a*" VALUES (2);
+INSERT INTO public.ab VALUES (2);
+INSERT INTO "odd.schema"."t.1" VALUES (2);
+-- unquoted, a* is a wildcard; exclusion by a quoted name with a comma
+SELECT j->>'schema' AS schema, j->>'table' AS table
+  FROM (SELECT r::jsonb AS j FROM regress_changes('regression_slot',
+        'include-tables', 'public.a*,"odd.schema".*', 'exclude-tables', 'public."a,b"') r) s
+ WHERE j->>'kind' = 'change';
+DROP TABLE public."a,b", public."a*", public.ab, public."say ""hi""";
+DROP SCHEMA "odd.schema" CASCADE;
+
 SELECT pg_drop_replication_slot('regression_slot');
 DROP SCHEMA shop CASCADE;
 DROP TABLE public.orders;

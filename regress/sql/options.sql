@@ -24,6 +24,9 @@ SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'forma
 SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'include-tables', 'opt_t');
 SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'include-tables', 'public.a,,public.b');
 SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'exclude-columns', 'opt_t.v');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'include-tables', 'public."a,b');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'exclude-tables', 'public.');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'exclude-tables', '"public.a"');
 SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'key-columns', 'public.opt_t');
 SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'key-columns', 'opt_t:v');
 -- the same option twice

@@ -59,8 +59,9 @@ non-zero, and its record has one field per key column, whose "pg.name" (or
 name) is that column.  CHANGE: a SCHEMA for its relation came first and the
 change uses that relation's latest schema; the key block is absent when
 the relation has no key, and present when it has one, except that a delete
-('d') may lack it (REPLICA IDENTITY NOTHING logs no old row, so no key: the
-decoded key is None); the block is valid Avro for the schema (see
+('d') or an update ('u') may lack it (REPLICA IDENTITY NOTHING logs no old
+row, so no key for a delete, nor for an update that leaves a TOASTed key
+column alone: the decoded key is None); the block is valid Avro for the schema (see
 check_avro: union and enum indexes in range, ints within 32 bits, booleans 0
 or 1, minimal varints, valid UTF-8, decimals within their precision, no byte
 left over), which fastavro alone does not check; fastavro decodes it and
@@ -868,13 +869,15 @@ class Decoder:
             key = None
         else:
             if f["key"] is None:
-                # a delete without an old row (REPLICA IDENTITY NOTHING)
-                # has no key; a create or an update always has one
-                if f["op"] != "d":
+                # under REPLICA IDENTITY NOTHING a delete (no old row) and
+                # an update leaving a TOASTed key column alone (no old key,
+                # only a pointer in the new row) have no key; a create
+                # always has one (doc/protocol.md)
+                if f["op"] not in ("d", "u"):
                     raise FrameError(
                         f"CHANGE of {name}: no key block but the relation "
-                        f"has a key (op {f['op']!r}; only a delete may lack "
-                        f"it)")
+                        f"has a key (op {f['op']!r}; only a delete or an "
+                        f"update may lack it)")
                 key = None
             else:
                 key = rel.key.decode(f["key"], self.strict_avro,
