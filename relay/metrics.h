@@ -25,7 +25,7 @@
 #include "relay.h"
 
 #define METRICS_DEFAULT_HOST		"127.0.0.1"
-#define METRICS_DEFAULT_PORT		9187
+#define METRICS_DEFAULT_PORT		8794
 #define METRICS_DEFAULT_MAX_SERIES	10000
 #define METRICS_ERROR_WINDOW_SECONDS	60	/* delivery error ratio looks back this far */
 

@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -38,6 +39,13 @@ _Static_assert(sizeof(void *) >= sizeof(uint64_t), "the relay needs 64-bit point
 #define RELAY_XSTR(x)	#x
 #define RELAY_STR(x)	RELAY_XSTR(x)
 
+/* A topic the lookup thread is to ask the brokers about */
+typedef struct TopicToLookUp
+{
+	struct TopicToLookUp *next;
+	char		name[];
+} TopicToLookUp;
+
 struct Producer
 {
 	rd_kafka_t *rk;
@@ -50,10 +58,21 @@ struct Producer
 	bool		all_brokers_down;
 	bool		connected;		/* a broker was UP in the last statistics */
 	bool		stats_seen;
-	KeySet		topics_seen;	/* topics already looked up (look_up_topic) */
+	KeySet		topics_seen;	/* topics handed to the lookup thread */
+
+	/* the lookup thread (look_up_topics) and its queue of new topics */
+	pthread_t	lookup_thread;
+	bool		lookup_started;
+	pthread_mutex_t lookup_lock;	/* guards what follows */
+	pthread_cond_t lookup_cond;
+	TopicToLookUp *lookup_head;
+	TopicToLookUp **lookup_tail;
+	bool		lookup_stop;
 };
 
 #define TOPIC_LOOKUP_US		1000000 /* at most, per new topic */
+
+static void *look_up_topics(void *arg);
 
 static void
 dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -223,6 +242,16 @@ producer_create(const RelayConfig *cfg, ProducerDeliveryFn on_delivery, void *ct
 	fcntl(p->event_pipe[1], F_SETFL, O_NONBLOCK);
 	p->main_queue = rd_kafka_queue_get_main(p->rk);
 	rd_kafka_queue_io_event_enable(p->main_queue, p->event_pipe[1], "1", 1);
+	pthread_mutex_init(&p->lookup_lock, NULL);
+	pthread_cond_init(&p->lookup_cond, NULL);
+	p->lookup_tail = &p->lookup_head;
+	p->lookup_started = pthread_create(&p->lookup_thread, NULL, look_up_topics, p) == 0;
+	if (!p->lookup_started)
+	{
+		pthread_mutex_destroy(&p->lookup_lock);
+		pthread_cond_destroy(&p->lookup_cond);
+		relay_log(RELAY_LOG_WARNING, "could not start the topic lookup thread: new topics are found at librdkafka's own pace");
+	}
 	return p;
 
 fail:
@@ -232,13 +261,6 @@ fail:
 	return NULL;
 }
 
-/*
- * Enqueue one record.  key may be NULL (no key); value NULL makes a
- * tombstone.  Both are copied.  hdrs (may be NULL) is owned by librdkafka on
- * PRODUCER_OK and still the caller's otherwise.  opaque comes back in the
- * delivery report.  PRODUCER_QUEUE_FULL means "serve events and try
- * again"; PRODUCER_ERROR has a message in err.
- */
 /* Does the metadata show every partition of the topic with a leader? */
 static bool
 topic_ready(const struct rd_kafka_metadata *md)
@@ -262,19 +284,17 @@ topic_ready(const struct rd_kafka_metadata *md)
  * broker auto-creates it, at the next scan again, so the first record of
  * every new table would wait up to two seconds (and the first change of a
  * fresh relay twice that: the schema topic, then the table's).  Asking
- * until the topic has leaders takes a few milliseconds; it blocks the loop
- * at most TOPIC_LOOKUP_US, once per topic, and not while no broker is up.
+ * until the topic has leaders takes a few milliseconds.  A thread of its
+ * own asks (up to TOPIC_LOOKUP_US per topic), so the stream's loop never
+ * waits for it: the record is queued in librdkafka at once and goes out as
+ * soon as the metadata the thread asked for has come.
  */
 static void
 look_up_topic(Producer *p, const char *topic)
 {
 	int64_t		deadline = relay_now_us() + TOPIC_LOOKUP_US;
-	rd_kafka_topic_t *rkt;
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, topic, NULL);
 
-	if (key_set_add(&p->topics_seen, (const uint8_t *) topic, strlen(topic)) != 0 ||
-		!producer_connected(p))
-		return;
-	rkt = rd_kafka_topic_new(p->rk, topic, NULL);
 	if (rkt == NULL)
 		return;
 	for (;;)
@@ -290,11 +310,87 @@ look_up_topic(Producer *p, const char *topic)
 		rd_kafka_metadata_destroy(md);
 		if (ready || relay_now_us() + 20000 >= deadline)
 			break;
-		usleep(20000);			/* the broker is creating it */
+		usleep(20000);			/* poll interval: the broker is creating it */
 	}
 	rd_kafka_topic_destroy(rkt);
 }
 
+static void *
+look_up_topics(void *arg)
+{
+	Producer   *p = arg;
+
+	pthread_mutex_lock(&p->lookup_lock);
+	for (;;)
+	{
+		TopicToLookUp *t;
+
+		while (p->lookup_head == NULL && !p->lookup_stop)
+			pthread_cond_wait(&p->lookup_cond, &p->lookup_lock);
+		if (p->lookup_stop)
+			break;
+		t = p->lookup_head;
+		p->lookup_head = t->next;
+		if (p->lookup_head == NULL)
+			p->lookup_tail = &p->lookup_head;
+		pthread_mutex_unlock(&p->lookup_lock);
+		look_up_topic(p, t->name);
+		free(t);
+		pthread_mutex_lock(&p->lookup_lock);
+	}
+	pthread_mutex_unlock(&p->lookup_lock);
+	return NULL;
+}
+
+/* Hand a topic not seen before to the lookup thread (once per topic). */
+static void
+queue_lookup(Producer *p, const char *topic)
+{
+	size_t		n = strlen(topic);
+	TopicToLookUp *t;
+
+	if (!p->lookup_started ||
+		key_set_add(&p->topics_seen, (const uint8_t *) topic, n) != 0 ||
+		(t = malloc(sizeof(TopicToLookUp) + n + 1)) == NULL)
+		return;					/* only a lookup less: librdkafka finds it anyway */
+	memcpy(t->name, topic, n + 1);
+	t->next = NULL;
+	pthread_mutex_lock(&p->lookup_lock);
+	*p->lookup_tail = t;
+	p->lookup_tail = &t->next;
+	pthread_cond_signal(&p->lookup_cond);
+	pthread_mutex_unlock(&p->lookup_lock);
+}
+
+static void
+stop_lookups(Producer *p)
+{
+	TopicToLookUp *t;
+
+	if (!p->lookup_started)
+		return;
+	pthread_mutex_lock(&p->lookup_lock);
+	p->lookup_stop = true;
+	pthread_cond_signal(&p->lookup_cond);
+	pthread_mutex_unlock(&p->lookup_lock);
+	pthread_join(p->lookup_thread, NULL);
+	while ((t = p->lookup_head) != NULL)
+	{
+		p->lookup_head = t->next;
+		free(t);
+	}
+	pthread_mutex_destroy(&p->lookup_lock);
+	pthread_cond_destroy(&p->lookup_cond);
+	p->lookup_started = false;
+}
+
+/*
+ * Enqueue one record.  key may be NULL (no key); value NULL makes a
+ * tombstone.  Both are copied.  hdrs (may be NULL) is owned by librdkafka on
+ * PRODUCER_OK and still the caller's otherwise.  opaque comes back in the
+ * delivery report.  PRODUCER_QUEUE_FULL means "serve events and try
+ * again"; PRODUCER_ERROR has a message in err.
+ */
 ProducerStatus
 producer_send(Producer *p, const char *topic, const void *key, size_t keylen,
 			  const void *value, size_t valuelen, rd_kafka_headers_t *hdrs,
@@ -303,7 +399,7 @@ producer_send(Producer *p, const char *topic, const void *key, size_t keylen,
 	rd_kafka_resp_err_t rc;
 
 	if (!key_set_contains(&p->topics_seen, (const uint8_t *) topic, strlen(topic)))
-		look_up_topic(p, topic);
+		queue_lookup(p, topic);
 	rc = rd_kafka_producev(p->rk,
 						   RD_KAFKA_V_TOPIC(topic),
 						   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -390,6 +486,7 @@ producer_destroy(Producer *p, int flush_timeout_ms)
 {
 	if (p == NULL)
 		return;
+	stop_lookups(p);
 	if (p->rk)
 	{
 		if (flush_timeout_ms > 0 && !p->fatal)

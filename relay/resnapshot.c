@@ -90,6 +90,7 @@
 #define RETRY_US			(5 * 1000000LL) /* after a database error */
 #define REREAD_US			(100 * 1000LL)	/* after a chunk S could not use */
 #define PROGRESS_EVERY_US	(10 * 1000000LL)
+#define QUERY_BOUND_US		(120 * 1000000LL)	/* one query, at most */
 #define NAMEDATALEN_MAX		256 /* room for a quoted PostgreSQL name */
 
 typedef enum Phase
@@ -98,6 +99,18 @@ typedef enum Phase
 	PHASE_WAITING,				/* chunk read, its watermark not yet seen */
 	PHASE_EMITTING				/* watermark seen: produce the rows */
 } Phase;
+
+/* The query in the air on the connection, if any */
+typedef enum Pending
+{
+	PENDING_NONE = 0,
+	PENDING_LOOKUP,				/* the table's name, size, whether captured */
+	PENDING_BEGIN,				/* BEGIN and S */
+	PENDING_CHUNK,				/* the chunk's frames */
+	PENDING_COMMIT,
+	PENDING_WATERMARK,
+	PENDING_ROLLBACK			/* after a failed or useless chunk */
+} Pending;
 
 /* A transaction the stream delivered, and when */
 typedef struct RecentXid
@@ -114,6 +127,13 @@ struct Resnapshot
 	PGconn	   *conn;			/* for reading chunks and writing watermarks */
 	char		tag[24];		/* ours, in each watermark: this process */
 	int64_t		not_before_us;	/* next chunk not before this */
+	Pending		pending;		/* the query in the air */
+	PGresult   *pending_res;	/* what of its result came so far */
+	int64_t		pending_deadline_us;
+	char		oid[16];		/* parameters of the query in the air */
+	char		first[24];
+	char		count[24];
+	char		mark[64];
 
 	/* requested tables, in order; queue[0] is the one being read */
 	uint32_t   *queue;
@@ -133,6 +153,7 @@ struct Resnapshot
 	char		table[NAMEDATALEN_MAX];
 	int64_t		nblocks;		/* its size when its reading began */
 	int64_t		next_block;
+	int64_t		chunk_blocks;	/* blocks per chunk (block_size of the server) */
 	int64_t		estimated;
 	uint64_t	rows;			/* produced so far */
 	uint64_t	dropped;		/* rows a change overtook */
@@ -148,7 +169,13 @@ struct Resnapshot
 	uint64_t	chunk_key_fp;	/* fingerprints of its SCHEMA frame */
 	uint64_t	chunk_value_fp;
 	bool		window;			/* keys are being collected */
+	uint64_t	window_seq;		/* first transaction inside it */
 	bool		invalid;		/* read it again: DDL or TRUNCATE meanwhile */
+	bool		chunk_fp_known; /* the chunk's SCHEMA frame has come */
+	bool		window_schema_seen; /* the table's SCHEMA frames before that */
+	bool		window_schema_mixed;	/* ... with different fingerprints */
+	uint64_t	seen_key_fp;
+	uint64_t	seen_value_fp;
 	KeySet		keys;			/* changed in the window */
 	int			emit_row;		/* next row of chunk to produce */
 	int			emit_stage;
@@ -187,18 +214,15 @@ drop_chunk(Resnapshot *r)
 	r->phase = PHASE_IDLE;
 	r->window = false;
 	r->invalid = false;
+	r->chunk_fp_known = false;
+	r->window_schema_seen = false;
+	r->window_schema_mixed = false;
 	r->emit_row = 0;
 	r->emit_stage = 0;
 	key_set_clear(&r->keys);
 }
 
-static void
-close_connection(Resnapshot *r)
-{
-	if (r->conn)
-		PQfinish(r->conn);
-	r->conn = NULL;
-}
+static void close_connection(Resnapshot *r);
 
 void
 resnapshot_free(Resnapshot *r)
@@ -374,6 +398,21 @@ resnapshot_observe(Resnapshot *r, const Frame *f)
 		case W2A_FRAME_TRUNCATE:
 			if (!r->window)
 				return false;
+			if (f->kind == W2A_FRAME_SCHEMA && !r->chunk_fp_known)
+			{
+				/* compared with the chunk's own once it has come */
+				if (resnapshot_target_has(&r->target, f->schema.relid))
+				{
+					if (r->window_schema_seen &&
+						(r->seen_key_fp != f->schema.key_fingerprint ||
+						 r->seen_value_fp != f->schema.value_fingerprint))
+						r->window_schema_mixed = true;
+					r->window_schema_seen = true;
+					r->seen_key_fp = f->schema.key_fingerprint;
+					r->seen_value_fp = f->schema.value_fingerprint;
+				}
+				return false;
+			}
 			switch (resnapshot_frame_effect(&r->target, f, r->chunk_key_fp, r->chunk_value_fp))
 			{
 				case RESNAPSHOT_NONE:
@@ -417,6 +456,17 @@ resnapshot_observe(Resnapshot *r, const Frame *f)
 }
 
 static void
+close_connection(Resnapshot *r)
+{
+	if (r->conn)
+		PQfinish(r->conn);
+	r->conn = NULL;
+	PQclear(r->pending_res);
+	r->pending_res = NULL;
+	r->pending = PENDING_NONE;
+}
+
+static void
 set_conn_error(Resnapshot *r, const char *what, PGresult *res)
 {
 	const char *msg = res ? PQresultErrorMessage(res) : "";
@@ -442,7 +492,108 @@ connect_if_needed(Resnapshot *r)
 		set_conn_error(r, "could not connect", NULL);
 		return false;
 	}
+	if (PQsetnonblocking(r->conn, 1) != 0)
+	{
+		set_conn_error(r, "could not make the connection non-blocking", NULL);
+		close_connection(r);
+		return false;
+	}
 	return true;
+}
+
+static bool
+result_ok(const PGresult *res)
+{
+	return PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK;
+}
+
+/*
+ * The connection's queries are asynchronous: a step sends one and returns;
+ * a later step takes its result once all of it has arrived, so the stream
+ * loop never waits for the database (a chunk behind a lock, a watermark
+ * behind a synchronous standby, a slow network).  A query still running
+ * after QUERY_BOUND_US is abandoned with its connection and tried again.
+ */
+static bool
+send_query(Resnapshot *r, Pending what, const char *sql, int nparams,
+		   const char *const *params, int result_format)
+{
+	int			ok;
+
+	if (nparams == 0 && result_format == 0)
+		ok = PQsendQuery(r->conn, sql);
+	else
+		ok = PQsendQueryParams(r->conn, sql, nparams, NULL, params, NULL, NULL, result_format);
+	if (!ok || PQflush(r->conn) < 0)
+	{
+		set_conn_error(r, "could not send a query", NULL);
+		close_connection(r);
+		return false;
+	}
+	r->pending = what;
+	r->pending_deadline_us = relay_now_us() + QUERY_BOUND_US;
+	return true;
+}
+
+/*
+ * The connection failed under a query: the chunk is read again, unless its
+ * watermark has already come (its rows are here, being produced).  If the
+ * watermark was written after all, it comes for no chunk and is ignored.
+ */
+static void
+abandon_chunk(Resnapshot *r)
+{
+	if (r->phase != PHASE_EMITTING)
+		drop_chunk(r);
+}
+
+/*
+ * The result of the query in the air, once complete (true): the first
+ * failed result if a statement failed, else the last one; the caller owns
+ * it.  False while it runs, or when the connection failed (then it is
+ * closed and nothing is pending).
+ */
+static bool
+take_result(Resnapshot *r, PGresult **out)
+{
+	PGresult   *res;
+
+	*out = NULL;
+	if (PQflush(r->conn) < 0 || !PQconsumeInput(r->conn))
+	{
+		set_conn_error(r, "connection lost", NULL);
+		close_connection(r);
+		abandon_chunk(r);
+		return false;
+	}
+	while (!PQisBusy(r->conn))
+	{
+		res = PQgetResult(r->conn);
+		if (res == NULL)
+		{
+			*out = r->pending_res;
+			r->pending_res = NULL;
+			r->pending = PENDING_NONE;
+			return true;
+		}
+		if (r->pending_res == NULL || result_ok(r->pending_res))
+		{
+			PQclear(r->pending_res);
+			r->pending_res = res;
+		}
+		else
+			PQclear(res);		/* keep the first failure */
+	}
+	if (relay_now_us() > r->pending_deadline_us)
+	{
+		relay_log(RELAY_LOG_WARNING, "on-demand snapshot of %s.%s: a query ran longer than %d s: abandoned, trying again",
+				  r->table_open ? r->schema : "?", r->table_open ? r->table : "?",
+				  (int) (QUERY_BOUND_US / 1000000));
+		close_connection(r);
+		abandon_chunk(r);
+		r->not_before_us = relay_now_us() + RETRY_US;
+	}
+	return false;
 }
 
 /* Done with queue[0]: the next table, or the end of the request. */
@@ -469,47 +620,50 @@ finish_table(Resnapshot *r, const char *how)
 }
 
 /* Look queue[0] up: its name, size, and whether this relay captures it. */
-static bool
-open_table(Resnapshot *r)
+static void
+start_lookup(Resnapshot *r)
 {
-	char		oid[16];
-	const char *params[2] = {oid, r->options};
-	PGresult   *res;
+	const char *params[2] = {r->oid, r->options};
 
-	snprintf(oid, sizeof(oid), "%u", r->queue[0]);
-	res = PQexecParams(r->conn,
-					   "SELECT n.nspname, c.relname, "
-					   "pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::pg_catalog.int8, "
-					   "p.published, "
-					   "CASE WHEN p.published THEN wal2avro.snapshot_row_estimate(c.oid) ELSE -1 END, "
-					   "CASE WHEN c.relispartition THEN pg_catalog.pg_partition_root(c.oid) END "
-					   "FROM pg_catalog.pg_class c "
-					   "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace, "
-					   "LATERAL (SELECT wal2avro.published(c.oid, $2::pg_catalog.text[]) AS published) p "
-					   "WHERE c.oid = $1::pg_catalog.oid",
-					   2, NULL, params, NULL, NULL, 0);
+	snprintf(r->oid, sizeof(r->oid), "%u", r->queue[0]);
+	send_query(r, PENDING_LOOKUP,
+			   "SELECT n.nspname, c.relname, "
+			   "pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::pg_catalog.int8, "
+			   "p.published, "
+			   "CASE WHEN p.published THEN wal2avro.snapshot_row_estimate(c.oid) ELSE -1 END, "
+			   "CASE WHEN c.relispartition THEN pg_catalog.pg_partition_root(c.oid) END, "
+			   "pg_catalog.current_setting('block_size')::pg_catalog.int8 "
+			   "FROM pg_catalog.pg_class c "
+			   "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace, "
+			   "LATERAL (SELECT wal2avro.published(c.oid, $2::pg_catalog.text[]) AS published) p "
+			   "WHERE c.oid = $1::pg_catalog.oid",
+			   2, params, 0);
+}
+
+static void
+lookup_done(Resnapshot *r, PGresult *res)
+{
+	int64_t		block_size;
+
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		/* no extension, a bad option: it will not get better */
 		if (snapshot_error_permanent(r->conn, res))
 		{
-			relay_log(RELAY_LOG_ERROR, "on-demand snapshot of table OID %s skipped: %.*s", oid,
+			relay_log(RELAY_LOG_ERROR, "on-demand snapshot of table OID %s skipped: %.*s", r->oid,
 					  (int) strcspn(PQresultErrorMessage(res), "\n"), PQresultErrorMessage(res));
 			relay_log_hint(RELAY_LOG_ERROR, "It needs extension \"wal2avro\" in schema \"wal2avro\" of the database.");
-			PQclear(res);
 			finish_table(r, "skipped");
-			return false;
+			return;
 		}
 		set_conn_error(r, "could not look up the table", res);
-		PQclear(res);
-		return false;
+		return;
 	}
 	if (PQntuples(res) == 0)
 	{
-		relay_log(RELAY_LOG_WARNING, "on-demand snapshot: table OID %s no longer exists: skipped", oid);
-		PQclear(res);
+		relay_log(RELAY_LOG_WARNING, "on-demand snapshot: table OID %s no longer exists: skipped", r->oid);
 		finish_table(r, "skipped");
-		return false;
+		return;
 	}
 	snprintf(r->schema, sizeof(r->schema), "%s", PQgetvalue(res, 0, 0));
 	snprintf(r->table, sizeof(r->table), "%s", PQgetvalue(res, 0, 1));
@@ -517,25 +671,35 @@ open_table(Resnapshot *r)
 	{
 		relay_log(RELAY_LOG_INFO, "on-demand snapshot of %s.%s skipped: this relay does not capture it",
 				  r->schema, r->table);
-		PQclear(res);
 		finish_table(r, "skipped");
-		return false;
+		return;
 	}
 	r->nblocks = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
 	r->estimated = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
 	r->target.relid = r->queue[0];
 	r->target.root = PQgetisnull(res, 0, 5) ? 0 :
 		(uint32_t) strtoul(PQgetvalue(res, 0, 5), NULL, 10);
-	PQclear(res);
+	block_size = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
+	r->chunk_blocks = resnapshot_chunk_blocks(r->cfg->snapshot_chunk_size, block_size);
 	r->table_open = true;
 	r->next_block = 0;
 	r->rows = r->dropped = r->rereads = 0;
 	r->warned_keyless = false;
 	r->started_us = r->logged_us = relay_now_us();
-	relay_log(RELAY_LOG_INFO, "on-demand snapshot of %s.%s: %" PRId64 " blocks, about %" PRId64 " rows, in chunks of %" PRIu64 " bytes",
-			  r->schema, r->table, r->nblocks, r->estimated, r->cfg->snapshot_chunk_size);
+	relay_log(RELAY_LOG_INFO, "on-demand snapshot of %s.%s: %" PRId64 " blocks of %" PRId64 " bytes, about %" PRId64 " rows, in chunks of %" PRId64 " blocks",
+			  r->schema, r->table, r->nblocks, block_size, r->estimated, r->chunk_blocks);
 	metrics_set_snapshot_rows(r->metrics, r->schema, r->table, 0, r->estimated);
-	return true;
+}
+
+int64_t
+resnapshot_chunk_blocks(uint64_t chunk_size, int64_t block_size)
+{
+	int64_t		blocks;
+
+	if (block_size <= 0)
+		block_size = 8192;
+	blocks = (int64_t) (chunk_size / (uint64_t) block_size);
+	return blocks < 1 ? 1 : blocks;
 }
 
 /*
@@ -580,83 +744,113 @@ log_progress(Resnapshot *r, int64_t now)
 			  r->schema, r->table, r->rows, r->estimated, r->next_block, r->nblocks, pct, rate, eta);
 }
 
-/* Read the chunk at next_block under a new snapshot, then write its watermark. */
+/*
+ * Reading a chunk, one query at a time:
+ *   1. the window opens; BEGIN REPEATABLE READ and take S (chunk_begun)
+ *   2. the chunk's frames under S (chunk_read)
+ *   3. COMMIT (chunk_committed), then the watermark (watermark_written):
+ *      from then on resnapshot_observe waits for it in the stream.
+ */
 static void
-read_chunk(Resnapshot *r)
+start_chunk(Resnapshot *r)
 {
-	int64_t		blocks = (int64_t) (r->cfg->snapshot_chunk_size / 8192);
-	char		oid[16],
-				first[24],
-				count[24],
-				mark[64];
-	const char *params[4] = {oid, r->options, first, count};
-	const char *wm_params[1] = {mark};
-	uint64_t	window_seq;
-	PGresult   *res;
-	Frame		f;
-	bool		again;
-	char		perr[256];
-
-	if (blocks < 1)
-		blocks = 1;
-	snprintf(oid, sizeof(oid), "%u", r->queue[0]);
-	snprintf(first, sizeof(first), "%" PRId64, r->next_block);
-	snprintf(count, sizeof(count), "%" PRId64, blocks);
-
-	/* 1. the window opens: what the stream delivers from here on is in it */
+	/* the window opens: what the stream delivers from here on is in it */
 	key_set_clear(&r->keys);
 	r->invalid = false;
-	window_seq = r->txn_seq + 1;
+	r->window_seq = r->txn_seq + 1;
 	r->window = true;
+	r->chunk_fp_known = false;
+	r->window_schema_seen = false;
+	send_query(r, PENDING_BEGIN,
+			   "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+			   "SELECT pg_catalog.pg_current_snapshot()", 0, NULL, 0);
+	if (r->pending == PENDING_NONE)
+		drop_chunk(r);
+}
 
-	/* 2. the chunk under S */
-	res = PQexec(r->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		goto failed;
-	PQclear(res);
-	res = PQexec(r->conn, "SELECT pg_catalog.pg_current_snapshot()");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		goto failed;
-	again = saw_delivered_in_progress(r, PQgetvalue(res, 0, 0), window_seq);
-	PQclear(res);
-	if (again)
+/* Give up on the chunk after a database error; it is read again. */
+static void
+chunk_failed(Resnapshot *r, const char *what, PGresult *res)
+{
+	set_conn_error(r, what, res);
+	if (r->conn && PQstatus(r->conn) == CONNECTION_OK)
 	{
-		res = PQexec(r->conn, "ROLLBACK");
-		PQclear(res);
+		/* the transaction may be open: end it before the next chunk */
+		send_query(r, PENDING_ROLLBACK, "ROLLBACK", 0, NULL, 0);
+	}
+	drop_chunk(r);
+}
+
+static void
+chunk_begun(Resnapshot *r, PGresult *res)
+{
+	const char *params[4] = {r->oid, r->options, r->first, r->count};
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+	{
+		chunk_failed(r, "could not read a chunk", res);
+		return;
+	}
+	if (saw_delivered_in_progress(r, PQgetvalue(res, 0, 0), r->window_seq))
+	{
 		relay_log(RELAY_LOG_DEBUG, "on-demand snapshot of %s.%s: a transaction already streamed was not yet visible; reading the chunk again",
 				  r->schema, r->table);
 		r->rereads++;
 		drop_chunk(r);
+		send_query(r, PENDING_ROLLBACK, "ROLLBACK", 0, NULL, 0);
 		r->not_before_us = relay_now_us() + REREAD_US;
 		return;
 	}
-	r->chunk = PQexecParams(r->conn,
-							"SELECT wal2avro.snapshot_frames($1::pg_catalog.oid::pg_catalog.regclass, "
-							"$2::pg_catalog.text[], $3::pg_catalog.int8, $4::pg_catalog.int8)",
-							4, NULL, params, NULL, NULL, 1);
-	if (PQresultStatus(r->chunk) != PGRES_TUPLES_OK)
+	snprintf(r->oid, sizeof(r->oid), "%u", r->queue[0]);
+	snprintf(r->first, sizeof(r->first), "%" PRId64, r->next_block);
+	snprintf(r->count, sizeof(r->count), "%" PRId64, r->chunk_blocks);
+	send_query(r, PENDING_CHUNK,
+			   "SELECT wal2avro.snapshot_frames($1::pg_catalog.oid::pg_catalog.regclass, "
+			   "$2::pg_catalog.text[], $3::pg_catalog.int8, $4::pg_catalog.int8)",
+			   4, params, 1);
+	if (r->pending == PENDING_NONE)
+		drop_chunk(r);
+}
+
+/* Takes res: kept as the chunk, or freed. */
+static void
+chunk_read(Resnapshot *r, PGresult *res)
+{
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		if (snapshot_error_permanent(r->conn, r->chunk))
+		if (snapshot_error_permanent(r->conn, res))
 		{
 			relay_log(RELAY_LOG_ERROR, "on-demand snapshot of %s.%s stopped: %.*s", r->schema, r->table,
-					  (int) strcspn(PQresultErrorMessage(r->chunk), "\n"),
-					  PQresultErrorMessage(r->chunk));
-			res = PQexec(r->conn, "ROLLBACK");
+					  (int) strcspn(PQresultErrorMessage(res), "\n"),
+					  PQresultErrorMessage(res));
 			PQclear(res);
 			drop_chunk(r);
+			send_query(r, PENDING_ROLLBACK, "ROLLBACK", 0, NULL, 0);
 			finish_table(r, "stopped");
 			return;
 		}
-		res = NULL;
-		set_conn_error(r, "could not read a chunk", r->chunk);
-		drop_chunk(r);
+		chunk_failed(r, "could not read a chunk", res);
+		PQclear(res);
 		return;
 	}
-	res = PQexec(r->conn, "COMMIT");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		goto failed;
-	PQclear(res);
+	r->chunk = res;
+	send_query(r, PENDING_COMMIT, "COMMIT", 0, NULL, 0);
+	if (r->pending == PENDING_NONE)
+		drop_chunk(r);
+}
 
+static void
+chunk_committed(Resnapshot *r, PGresult *res)
+{
+	const char *wm_params[1] = {r->mark};
+	Frame		f;
+	char		perr[256];
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		chunk_failed(r, "could not read a chunk", res);
+		return;
+	}
 	if (PQntuples(r->chunk) < 1 ||
 		frames_parse((const uint8_t *) PQgetvalue(r->chunk, 0, 0),
 					 (size_t) PQgetlength(r->chunk, 0, 0), &f, perr, sizeof(perr)) != 0 ||
@@ -680,6 +874,12 @@ read_chunk(Resnapshot *r)
 	}
 	r->chunk_key_fp = f.schema.key_fingerprint;
 	r->chunk_value_fp = f.schema.value_fingerprint;
+	r->chunk_fp_known = true;
+	/* a schema frame the stream sent while the chunk was read */
+	if (r->window_schema_seen &&
+		(r->window_schema_mixed || r->seen_key_fp != r->chunk_key_fp ||
+		 r->seen_value_fp != r->chunk_value_fp))
+		r->invalid = true;
 	if (f.schema.key_fingerprint == 0 && !r->warned_keyless)
 	{
 		relay_log(RELAY_LOG_WARNING, "on-demand snapshot of %s.%s: the table has no key, so rows changed meanwhile cannot be told apart; its rows are produced as read",
@@ -690,35 +890,66 @@ read_chunk(Resnapshot *r)
 	{
 		/* no row in these blocks: nothing to place in the stream */
 		drop_chunk(r);
-		r->next_block += blocks;
+		r->next_block += r->chunk_blocks;
 		if (r->next_block >= r->nblocks)
 			finish_table(r, "done");
 		return;
 	}
 
-	/* 3. the watermark, after S */
+	/*
+	 * The watermark, after S.  The stream may bring it before its query's
+	 * result is taken here, so the chunk waits for it from now on
+	 * (resnapshot_observe takes it from there).
+	 */
 	r->chunk_seq++;
-	snprintf(mark, sizeof(mark), "%s %" PRIu64, r->tag, r->chunk_seq);
-	res = PQexecParams(r->conn,
-					   "SELECT pg_catalog.pg_logical_emit_message(true, '" RESNAPSHOT_WATERMARK_PREFIX "', $1)",
-					   1, NULL, wm_params, NULL, NULL, 0);
+	snprintf(r->mark, sizeof(r->mark), "%s %" PRIu64, r->tag, r->chunk_seq);
+	send_query(r, PENDING_WATERMARK,
+			   "SELECT pg_catalog.pg_logical_emit_message(true, '" RESNAPSHOT_WATERMARK_PREFIX "', $1)",
+			   1, wm_params, 0);
+	if (r->pending == PENDING_NONE)
+		drop_chunk(r);
+	else
+		r->phase = PHASE_WAITING;
+}
+
+static void
+watermark_written(Resnapshot *r, PGresult *res)
+{
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		set_conn_error(r, "could not write a watermark", res);
-		PQclear(res);
-		drop_chunk(r);
-		return;
+		abandon_chunk(r);
+	}
+}
+
+/* A result came for the query in the air: the next step. */
+static void
+query_done(Resnapshot *r, Pending what, PGresult *res)
+{
+	switch (what)
+	{
+		case PENDING_NONE:
+			break;
+		case PENDING_LOOKUP:
+			lookup_done(r, res);
+			break;
+		case PENDING_BEGIN:
+			chunk_begun(r, res);
+			break;
+		case PENDING_CHUNK:
+			chunk_read(r, res);
+			res = NULL;			/* kept as r->chunk, or freed by it */
+			break;
+		case PENDING_COMMIT:
+			chunk_committed(r, res);
+			break;
+		case PENDING_WATERMARK:
+			watermark_written(r, res);
+			break;
+		case PENDING_ROLLBACK:
+			break;
 	}
 	PQclear(res);
-	r->phase = PHASE_WAITING;
-	return;
-
-failed:
-	set_conn_error(r, "could not read a chunk", res);
-	PQclear(res);
-	if (r->conn && PQstatus(r->conn) == CONNECTION_OK)
-		PQclear(PQexec(r->conn, "ROLLBACK"));
-	drop_chunk(r);
 }
 
 void
@@ -726,13 +957,27 @@ resnapshot_step(Resnapshot *r)
 {
 	int64_t		now;
 
-	if (r->queue_len == 0 || r->phase != PHASE_IDLE)
+	if (r->pending != PENDING_NONE)
+	{
+		Pending		what = r->pending;
+		PGresult   *res;
+
+		if (!take_result(r, &res))
+			return;
+		query_done(r, what, res);
+		if (r->pending != PENDING_NONE)
+			return;
+	}
+	if (r->queue_len == 0 || r->phase != PHASE_IDLE || r->window)
 		return;
 	now = relay_now_us();
 	if (now < r->not_before_us || !connect_if_needed(r))
 		return;
-	if (!r->table_open && !open_table(r))
+	if (!r->table_open)
+	{
+		start_lookup(r);
 		return;
+	}
 	if (r->next_block >= r->nblocks)
 	{
 		finish_table(r, "done");
@@ -740,7 +985,13 @@ resnapshot_step(Resnapshot *r)
 	}
 	if (now - r->logged_us >= PROGRESS_EVERY_US)
 		log_progress(r, now);
-	read_chunk(r);
+	start_chunk(r);
+}
+
+int
+resnapshot_socket(const Resnapshot *r)
+{
+	return r->pending != PENDING_NONE && r->conn ? PQsocket(r->conn) : -1;
 }
 
 bool
@@ -753,7 +1004,6 @@ RecordsResult
 resnapshot_emit(Resnapshot *r, Records *records, char *err, size_t errlen)
 {
 	int			n = PQntuples(r->chunk);
-	int64_t		blocks = (int64_t) (r->cfg->snapshot_chunk_size / 8192);
 
 	for (; r->emit_row < n; r->emit_row++)
 	{
@@ -777,7 +1027,7 @@ resnapshot_emit(Resnapshot *r, Records *records, char *err, size_t errlen)
 			r->rows++;
 	}
 	drop_chunk(r);
-	r->next_block += blocks < 1 ? 1 : blocks;
+	r->next_block += r->chunk_blocks;
 	metrics_set_snapshot_rows(r->metrics, r->schema, r->table, r->rows, r->estimated);
 	if (r->next_block >= r->nblocks)
 		finish_table(r, "done");

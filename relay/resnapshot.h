@@ -75,11 +75,22 @@ extern int	resnapshot_reset(Resnapshot *r, const RelaySettingList *options);
 extern bool resnapshot_observe(Resnapshot *r, const Frame *f);
 
 /*
- * Do the database side of the next chunk when one is due: read it, then
- * write its watermark.  Blocks for one chunk's query.  Errors are logged
- * and retried later; nothing here stops the stream.
+ * Advance the database side of the next chunk when one is due: look the
+ * table up, read the chunk, write its watermark, one asynchronous query at
+ * a time.  Never waits for the database: a step sends a query or takes the
+ * result that has come.  Errors are logged and retried later; nothing here
+ * stops the stream.
  */
 extern void resnapshot_step(Resnapshot *r);
+
+/*
+ * The socket of the query in the air, for the loop's poll (a result wakes
+ * it), or -1 when none is.
+ */
+extern int	resnapshot_socket(const Resnapshot *r);
+
+/* Blocks per chunk of chunk_size bytes with the server's block_size: >= 1. */
+extern int64_t resnapshot_chunk_blocks(uint64_t chunk_size, int64_t block_size);
 
 /* True when a chunk's rows must be produced before the next stream frame. */
 extern bool resnapshot_ready(const Resnapshot *r);

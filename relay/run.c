@@ -610,12 +610,16 @@ read_more:
 			case STREAM_MSG_NONE:
 				{
 					int64_t		wait_us = status_due - relay_now_us();
+					int			fds[2];
 
 					if (wait_us > 1000000)
 						wait_us = 1000000;
 					if (wait_us < 0)
 						wait_us = 0;
-					stream_wait(conn, producer_event_fd(s->producer), (int) (wait_us / 1000));
+					/* a Kafka event or an on-demand snapshot's result wakes it */
+					fds[0] = producer_event_fd(s->producer);
+					fds[1] = resnapshot_socket(s->resnapshot);
+					stream_wait_fds(conn, fds, 2, (int) (wait_us / 1000));
 				}
 				continue;
 			case STREAM_MSG_KEEPALIVE:

@@ -51,37 +51,54 @@ set_error(char *err, size_t errlen, const char *what, PGconn *conn)
 }
 
 /*
- * Open a replication connection (replication=database) with the conninfo
- * string or URI in "dbname" (NULL: libpq's defaults) and, when not NULL,
- * a password that overrides libpq's sources.  Returns the connection, or
- * NULL with a message in err; *permanent tells whether retrying is
- * pointless (bad password, no such database or role).
+ * Seconds libpq may take to connect unless the connection string or
+ * PGCONNECT_TIMEOUT says otherwise: a connection is made from the stream's
+ * loop, which must not wait for an unreachable host for minutes.
  */
+#define DEFAULT_CONNECT_TIMEOUT "10"
+
+static const char *
+connect_timeout(void)
+{
+	const char *env = getenv("PGCONNECT_TIMEOUT");
+
+	return env && env[0] ? env : DEFAULT_CONNECT_TIMEOUT;
+}
+
 /*
  * An ordinary (not replication) connection beside the stream, with the same
  * connection string and password: the snapshot reader, heartbeats.
  * fallback_application_name is "wal2avro-relay <application_name>".
+ * connect_timeout comes before dbname, so the string's own wins.
  * Returns what PQconnectdbParams returns: check PQstatus (NULL: out of memory).
  */
 PGconn *
 stream_connect_plain(const char *dbname, const char *password, const char *application_name)
 {
 	char		app[128];
-	const char *keys[] = {"dbname", "fallback_application_name",
+	const char *keys[] = {"connect_timeout", "dbname", "fallback_application_name",
 	password ? "password" : NULL, NULL};
-	const char *values[] = {dbname ? dbname : "", app, password, NULL};
+	const char *values[] = {connect_timeout(), dbname ? dbname : "", app, password, NULL};
 
 	snprintf(app, sizeof(app), "%s %s", RELAY_PROGNAME, application_name);
 	return PQconnectdbParams(keys, values, 1);
 }
 
+/*
+ * Open a replication connection (replication=database) with the conninfo
+ * string or URI in "dbname" (NULL: libpq's defaults) and, when not NULL,
+ * a password that overrides libpq's sources.  Returns the connection, or
+ * NULL with a message in err; *permanent tells whether retrying is
+ * pointless (bad password, no such database or role).
+ */
 PGconn *
 stream_connect(const char *dbname, const char *password, char *err, size_t errlen,
 			   bool *permanent)
 {
-	const char *keys[] = {"dbname", "replication", "fallback_application_name",
+	const char *keys[] = {"connect_timeout", "dbname", "replication", "fallback_application_name",
 	password ? "password" : NULL, NULL};
-	const char *values[] = {dbname ? dbname : "", "database", RELAY_PROGNAME, password, NULL};
+	const char *values[] = {connect_timeout(), dbname ? dbname : "", "database", RELAY_PROGNAME,
+	password, NULL};
 	PGconn	   *conn;
 	PGresult   *res;
 
@@ -482,16 +499,17 @@ stream_finish(PGconn *conn)
 }
 
 /*
- * Wait until the PostgreSQL socket, or "extra_fd" (-1: none), is readable,
- * or timeout_ms passes.  Returns 1 if something is readable, 0 on timeout
- * or signal.
+ * Wait until the PostgreSQL socket, or one of the n "extra" sockets (-1s
+ * are skipped), is readable, or timeout_ms passes.  Returns 1 if something
+ * is readable, 0 on timeout or signal.
  */
 int
-stream_wait(PGconn *conn, int extra_fd, int timeout_ms)
+stream_wait_fds(PGconn *conn, const int *extra, int n, int timeout_ms)
 {
-	struct pollfd fds[2];
+	struct pollfd fds[4];
 	int			nfds = 0;
 	int			rc;
+	int			i;
 
 	if (conn && PQsocket(conn) >= 0)
 	{
@@ -499,9 +517,11 @@ stream_wait(PGconn *conn, int extra_fd, int timeout_ms)
 		fds[nfds].events = POLLIN;
 		nfds++;
 	}
-	if (extra_fd >= 0)
+	for (i = 0; i < n && nfds < 4; i++)
 	{
-		fds[nfds].fd = extra_fd;
+		if (extra[i] < 0)
+			continue;
+		fds[nfds].fd = extra[i];
 		fds[nfds].events = POLLIN;
 		nfds++;
 	}
@@ -509,4 +529,10 @@ stream_wait(PGconn *conn, int extra_fd, int timeout_ms)
 	if (rc < 0 && errno != EINTR)
 		relay_log(RELAY_LOG_WARNING, "poll failed: %s", strerror(errno));
 	return rc > 0 ? 1 : 0;
+}
+
+int
+stream_wait(PGconn *conn, int extra_fd, int timeout_ms)
+{
+	return stream_wait_fds(conn, &extra_fd, 1, timeout_ms);
 }

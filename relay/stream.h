@@ -53,5 +53,6 @@ extern int	stream_send_status(PGconn *conn, Lsn write, Lsn flush, bool reply_req
 							   char *err, size_t errlen);
 extern void stream_finish(PGconn *conn);
 extern int	stream_wait(PGconn *conn, int extra_fd, int timeout_ms);
+extern int	stream_wait_fds(PGconn *conn, const int *extra, int n, int timeout_ms);
 
 #endif							/* RELAY_STREAM_H */

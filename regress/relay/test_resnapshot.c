@@ -161,9 +161,23 @@ test_other_kinds(void)
 	CHECK_INT(effect(&t, f), RESNAPSHOT_NONE);
 }
 
+/* A chunk is chunk_size bytes of the server's blocks, at least one block. */
+static void
+test_chunk_blocks(void)
+{
+	CHECK_INT(resnapshot_chunk_blocks(8 * 1024 * 1024, 8192), 1024);
+	CHECK_INT(resnapshot_chunk_blocks(64 * 1024, 8192), 8);
+	CHECK_INT(resnapshot_chunk_blocks(64 * 1024, 32768), 2);
+	CHECK_INT(resnapshot_chunk_blocks(64 * 1024, 1024), 64);
+	CHECK_INT(resnapshot_chunk_blocks(8192, 32768), 1);
+	CHECK_INT(resnapshot_chunk_blocks(1, 8192), 1);
+	CHECK_INT(resnapshot_chunk_blocks(64 * 1024, 0), 8);	/* unknown: 8 kB */
+}
+
 int
 main(void)
 {
+	test_chunk_blocks();
 	test_plain_table();
 	test_leaf_via_root();
 	test_other_kinds();
