@@ -274,6 +274,15 @@ dead_letter(Records *r, const rd_kafka_message_t *m, const char *topic)
 	return -1;
 }
 
+/* The hint for a record outside the tracker that failed: the position's */
+static void
+set_untracked_hint(Records *r)
+{
+	snprintf(r->fail_hint, sizeof(r->fail_hint),
+			 "The relay writes its confirmed position to the state topic \"%s\" before confirming it to PostgreSQL: make sure the relay may write to that topic, then start again.",
+			 r->cfg->state_topic);
+}
+
 static void
 delivery(void *ctx, const rd_kafka_message_t *m)
 {
@@ -308,6 +317,7 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 			r->failed = true;
 			snprintf(r->fail_msg, sizeof(r->fail_msg), "delivery to topic \"%s\" failed: %s",
 					 rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+			set_untracked_hint(r);
 		}
 		return;
 	}
@@ -958,6 +968,7 @@ records_send_untracked(Records *r, const char *topic, const char *key, const cha
 		{
 			r->failed = true;
 			snprintf(r->fail_msg, sizeof(r->fail_msg), "%s", err);
+			set_untracked_hint(r);
 		}
 		return RECORDS_FAILED;
 	}

@@ -198,7 +198,7 @@ typedef struct RelayConfig
 	char	   *topic_prefix;
 	char	   *topic_template; /* with {prefix} {schema} {table} {op} {op_name} */
 	char	   *schema_topic;
-	char	   *state_topic;	/* compacted: snapshot markers per slot */
+	char	   *state_topic;	/* compacted: confirmed position, snapshot markers */
 	bool		tombstones;		/* a null-valued record after each delete */
 	char	   *dead_letter_topic;
 	RelayOnError on_error;
