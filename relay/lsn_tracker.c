@@ -202,6 +202,13 @@ lsn_tracker_reset(LsnTracker *t)
 	t->capacity = 0;
 }
 
+void
+lsn_tracker_restart(LsnTracker *t, Lsn start)
+{
+	lsn_tracker_reset(t);
+	t->safe_lsn = start;
+}
+
 size_t
 lsn_tracker_memory(const LsnTracker *t)
 {

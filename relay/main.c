@@ -177,9 +177,12 @@ stream_main(RelayConfig *cfg)
 	state.queue_capacity = queue_capacity(cfg);
 	state.heartbeat = heartbeat_create(cfg);
 	state.resnapshot = resnapshot_create(cfg, state.metrics);
-	if (state.resnapshot == NULL)
+	state.position = position_create(cfg);
+	if (state.resnapshot == NULL || state.position == NULL)
 	{
 		relay_log(RELAY_LOG_ERROR, "out of memory");
+		position_free(state.position);
+		resnapshot_free(state.resnapshot);
 		heartbeat_free(state.heartbeat);
 		metrics_stop(state.metrics);
 		producer_destroy(state.producer, 0);
@@ -275,6 +278,7 @@ stream_main(RelayConfig *cfg)
 		backoff = backoff * 2 > cfg->reconnect_max_backoff ? cfg->reconnect_max_backoff : backoff * 2;
 	}
 
+	position_free(state.position);
 	resnapshot_free(state.resnapshot);
 	heartbeat_free(state.heartbeat);
 	metrics_stop(state.metrics);

@@ -49,7 +49,9 @@
 #define SCHEMA_RECORD_BIT	(UINT64_C(1) << 63)
 /* ... or this one for a control record (a snapshot marker): not counted */
 #define CONTROL_RECORD_BIT	(UINT64_C(1) << 62)
-#define RECORD_ID_MASK		(~(SCHEMA_RECORD_BIT | CONTROL_RECORD_BIT))
+/* ... or this one, beside a tag instead, for a record outside the tracker */
+#define UNTRACKED_RECORD_BIT	(UINT64_C(1) << 61)
+#define RECORD_ID_MASK		(~(SCHEMA_RECORD_BIT | CONTROL_RECORD_BIT | UNTRACKED_RECORD_BIT))
 
 #define TOPIC_MAX			512
 
@@ -129,6 +131,8 @@ struct Records
 	bool		isolating;		/* one record in flight at a time */
 	Lsn			isolate_until;	/* through the transaction committing here */
 	bool		last_dead_lettered; /* the last change record went there */
+
+	uint64_t	untracked_acked;	/* highest tag of an untracked record acknowledged */
 
 	RecordsStats stats;
 	bool		discarding;		/* reports of a producer being thrown away */
@@ -270,6 +274,15 @@ dead_letter(Records *r, const rd_kafka_message_t *m, const char *topic)
 	return -1;
 }
 
+/* The hint for a record outside the tracker that failed: the position's */
+static void
+set_untracked_hint(Records *r)
+{
+	snprintf(r->fail_hint, sizeof(r->fail_hint),
+			 "The relay writes its confirmed position to the state topic \"%s\" before confirming it to PostgreSQL: make sure the relay may write to that topic, then start again.",
+			 r->cfg->state_topic);
+}
+
 static void
 delivery(void *ctx, const rd_kafka_message_t *m)
 {
@@ -289,6 +302,25 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 	if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
 		m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
 		return;					/* dropped on stop: never confirmed, comes again */
+
+	if (opaque & UNTRACKED_RECORD_BIT)
+	{
+		if (!m->err)
+		{
+			if (id > r->untracked_acked)
+				r->untracked_acked = id;
+			return;
+		}
+		r->stats.delivery_errors++;
+		if (!r->failed)
+		{
+			r->failed = true;
+			snprintf(r->fail_msg, sizeof(r->fail_msg), "delivery to topic \"%s\" failed: %s",
+					 rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+			set_untracked_hint(r);
+		}
+		return;
+	}
 
 	if (m->err)
 	{
@@ -906,6 +938,50 @@ records_send_control(Records *r, const char *topic, const char *key, const char 
 	}
 	return send_record(r, topic, key, strlen(key), value, strlen(value), NULL,
 					   id | CONTROL_RECORD_BIT, err, errlen);
+}
+
+/*
+ * Produce one record (text key and value, no headers) outside the tracker:
+ * the relay's position on the state topic.  Its acknowledgement only raises
+ * records_untracked_acked to "tag" (at least 1, below 2^61, increasing); a
+ * failed delivery fails the run as a change record's does under
+ * on-error=stop.  Returns RECORDS_OK, RECORDS_WAIT (queue full: serve
+ * events, call again) or RECORDS_FAILED with a message in err.
+ */
+RecordsResult
+records_send_untracked(Records *r, const char *topic, const char *key, const char *value,
+					   uint64_t tag, char *err, size_t errlen)
+{
+	size_t		keylen = strlen(key),
+				valuelen = strlen(value);
+	ProducerStatus st;
+
+	st = producer_send(r->producer, topic, key, keylen, value, valuelen, NULL,
+					   (void *) (uintptr_t) ((tag & RECORD_ID_MASK) | UNTRACKED_RECORD_BIT),
+					   err, errlen);
+	if (st == PRODUCER_QUEUE_FULL)
+		return RECORDS_WAIT;
+	if (st != PRODUCER_OK)
+	{
+		r->stats.delivery_errors++;
+		if (!r->failed)
+		{
+			r->failed = true;
+			snprintf(r->fail_msg, sizeof(r->fail_msg), "%s", err);
+			set_untracked_hint(r);
+		}
+		return RECORDS_FAILED;
+	}
+	r->stats.in_flight_bytes += keylen + valuelen + RECORD_OVERHEAD_BYTES;
+	r->unreported++;
+	return RECORDS_OK;
+}
+
+/* The highest tag of records_send_untracked acknowledged so far (0: none). */
+uint64_t
+records_untracked_acked(const Records *r)
+{
+	return r->untracked_acked;
 }
 
 static void

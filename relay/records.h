@@ -46,6 +46,10 @@ extern RecordsResult records_handle_frame(Records *r, const Frame *f, int *stage
 										  char *err, size_t errlen);
 extern RecordsResult records_send_control(Records *r, const char *topic, const char *key,
 										  const char *value, char *err, size_t errlen);
+extern RecordsResult records_send_untracked(Records *r, const char *topic, const char *key,
+											const char *value, uint64_t tag, char *err,
+											size_t errlen);
+extern uint64_t records_untracked_acked(const Records *r);
 extern void records_reset(Records *r);
 extern bool records_failed(const Records *r, char *err, size_t errlen);
 extern const char *records_failure_hint(const Records *r);

@@ -198,7 +198,7 @@ typedef struct RelayConfig
 	char	   *topic_prefix;
 	char	   *topic_template; /* with {prefix} {schema} {table} {op} {op_name} */
 	char	   *schema_topic;
-	char	   *state_topic;	/* compacted: snapshot markers per slot */
+	char	   *state_topic;	/* compacted: confirmed position, snapshot markers */
 	bool		tombstones;		/* a null-valued record after each delete */
 	char	   *dead_letter_topic;
 	RelayOnError on_error;
@@ -556,7 +556,7 @@ extern LsnTrackerStatus lsn_tracker_cancel(LsnTracker *t, uint64_t id);
  * The highest LSN safe to confirm as flush: the end LSN of the newest
  * transaction that is committed and acknowledged with all before it, or a
  * keepalive's walEnd noted while idle, or the start LSN.  Never decreases,
- * not even across lsn_tracker_reset.
+ * not even across lsn_tracker_reset (lsn_tracker_restart sets it).
  */
 extern Lsn	lsn_tracker_safe_lsn(const LsnTracker *t);
 
@@ -579,6 +579,14 @@ extern LsnTrackerCounts lsn_tracker_in_flight(const LsnTracker *t);
  * never fails.
  */
 extern void lsn_tracker_reset(LsnTracker *t);
+
+/*
+ * lsn_tracker_reset, and the safe LSN becomes "start", lower or higher: a
+ * new stream starts there (after a server crash the slot may be behind what
+ * was acknowledged on the last connection).  The only call that can move
+ * the safe LSN back.  Never fails.
+ */
+extern void lsn_tracker_restart(LsnTracker *t, Lsn start);
 
 /* Bytes the tracker holds on the heap (the ring): for tests and metrics. */
 extern size_t lsn_tracker_memory(const LsnTracker *t);

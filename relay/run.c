@@ -83,10 +83,20 @@ confirmable(const RunState *s)
 	return hold != INVALID_LSN && hold < safe ? hold : safe;
 }
 
+/* ... and already on the state topic: what the next status update confirms */
+static Lsn
+flushable(const RunState *s)
+{
+	Lsn			c = confirmable(s);
+	Lsn			limit = position_limit(s->position);
+
+	return limit < c ? limit : c;
+}
+
 static int
 send_status(RunState *s, PGconn *conn, bool reply)
 {
-	Lsn			flush = confirmable(s);
+	Lsn			flush = flushable(s);
 	Lsn			write = s->received > flush ? s->received : flush;
 
 	if (stream_send_status(conn, write, flush, reply, s->err, sizeof(s->err)) != 0)
@@ -103,7 +113,7 @@ log_progress(RunState *s, int64_t now)
 {
 	const RecordsStats *st = records_stats(s->records);
 	LsnTrackerCounts c = lsn_tracker_in_flight(s->tracker);
-	Lsn			safe = confirmable(s);
+	Lsn			safe = flushable(s);
 	double		secs = (now - s->progress_at_us) / 1e6;
 	uint64_t	lag = s->server_end > safe ? s->server_end - safe : 0;
 
@@ -137,10 +147,26 @@ shut_down(RunState *s, PGconn *conn)
 	if (producer_outq_len(s->producer) > 0)
 		relay_log(RELAY_LOG_WARNING, "%d records still in flight at stop: they were not confirmed and will be sent again",
 				  producer_outq_len(s->producer));
+	/* the last position on the state topic before it goes to the server */
+	while (relay_now_us() < deadline)
+	{
+		RecordsResult rc = position_step(s->position, s->records, confirmable(s), true,
+										 s->err, sizeof(s->err));
+
+		if (rc == RECORDS_FAILED || rc == RECORDS_ERROR ||
+			position_settled(s->position, confirmable(s)) ||
+			records_failed(s->records, s->err, sizeof(s->err)))
+			break;
+		producer_poll(s->producer, 100);
+	}
+	if (!position_settled(s->position, confirmable(s)))
+		relay_log(RELAY_LOG_WARNING, "the position " LSN_FMT " did not reach state topic \"%s\": confirming " LSN_FMT " only",
+				  LSN_ARGS(confirmable(s)), s->cfg->state_topic,
+				  LSN_ARGS(flushable(s)));
 	if (send_status(s, conn, false) != 0)
 		relay_log(RELAY_LOG_WARNING, "%s", s->err);
 	relay_log(RELAY_LOG_INFO, "stopped at confirmed position " LSN_FMT,
-			  LSN_ARGS(confirmable(s)));
+			  LSN_ARGS(flushable(s)));
 	stream_finish(conn);
 }
 
@@ -159,11 +185,43 @@ wait_for_room(RunState *s, PGconn *conn)
 	return 0;
 }
 
+/*
+ * Is this frame part of what the relay confirmed before (skip_before), and
+ * so already in Kafka?  Then it is not produced again.  A covered
+ * transaction's BEGIN and COMMIT still go through (an empty transaction of
+ * the tracker), and so do SCHEMA frames, which later transactions need.
+ */
+static bool
+skip_confirmed(RunState *s, const Frame *f)
+{
+	switch (f->kind)
+	{
+		case W2A_FRAME_BEGIN:
+			s->skipping_txn = position_covers(s->skip_before, f->begin.commit_lsn);
+			if (!s->skipping_txn && s->skipped_txns > 0)
+			{
+				relay_log(RELAY_LOG_INFO, "skipped %llu transactions committed before " LSN_FMT ": they are in Kafka already",
+						  (unsigned long long) s->skipped_txns, LSN_ARGS(s->skip_before));
+				s->skipped_txns = 0;
+			}
+			return false;
+		case W2A_FRAME_CHANGE:
+		case W2A_FRAME_TRUNCATE:
+			return s->skipping_txn;
+		case W2A_FRAME_MESSAGE:
+			return f->message.transactional ? s->skipping_txn :
+				position_covers(s->skip_before, f->message.lsn);
+		default:
+			return false;
+	}
+}
+
 /* Process one XLogData payload (one frame).  Returns RECORDS_* */
 static RecordsResult
 process(RunState *s, char *err, size_t errlen)
 {
 	Frame		f;
+	RecordsResult rc;
 
 	if (frames_parse(s->pending.payload, s->pending.payload_len, &f, err, errlen) != 0)
 		return RECORDS_ERROR;
@@ -175,10 +233,18 @@ process(RunState *s, char *err, size_t errlen)
 		s->endpos_reached = true;
 		return RECORDS_OK;
 	}
+	if (s->pending_stage == 0 && skip_confirmed(s, &f))
+		return RECORDS_OK;
 	/* a request or watermark of an on-demand snapshot is not produced */
 	if (s->pending_stage == 0 && resnapshot_observe(s->resnapshot, &f))
 		return RECORDS_OK;
-	return records_handle_frame(s->records, &f, &s->pending_stage, err, errlen);
+	rc = records_handle_frame(s->records, &f, &s->pending_stage, err, errlen);
+	if (rc == RECORDS_OK && f.kind == W2A_FRAME_COMMIT && s->skipping_txn)
+	{
+		s->skipping_txn = false;
+		s->skipped_txns++;
+	}
+	return rc;
 }
 
 static void
@@ -287,6 +353,8 @@ create_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confir
 		}
 		relay_log(RELAY_LOG_INFO, "created replication slot \"%s\" at " LSN_FMT,
 				  s->cfg->slot, LSN_ARGS(*confirmed));
+		if (created)
+			s->slot_created = true; /* a stored position is of an older slot */
 		if (!snapshot)
 			return 0;
 		if (!created || name[0] == '\0')
@@ -417,6 +485,53 @@ run_producer_fatal(RunState *s)
 }
 
 /*
+ * Decide where the stream starts, from the slot's confirmed position and the
+ * stored one, and say so when they differ.  Returns what START_REPLICATION
+ * asks for.
+ */
+static Lsn
+choose_start(RunState *s, const StreamSystem *sys, Lsn slot_confirmed)
+{
+	const PositionRecord *stored = position_known(s->position);
+	PositionStart st = position_decide(s->slot_created ? NULL : stored, sys->sysid,
+									   sys->timeline, s->cfg->slot, slot_confirmed,
+									   sys->flush);
+
+	switch (st.verdict)
+	{
+		case POSITION_NONE:
+		case POSITION_AT_SLOT:
+			break;
+		case POSITION_OTHER_SERVER:
+			relay_log(RELAY_LOG_INFO, "confirmed position " LSN_FMT " is of system %s timeline %u slot \"%s\", not of this one (system %s timeline %u): starting at the slot's",
+					  LSN_ARGS(stored->lsn), stored->sysid, stored->timeline, stored->slot,
+					  sys->sysid, sys->timeline);
+			break;
+		case POSITION_AHEAD_OF_WAL:
+			relay_log(RELAY_LOG_WARNING, "confirmed position " LSN_FMT " of slot \"%s\" is past the server's WAL end " LSN_FMT ": starting at the slot's " LSN_FMT,
+					  LSN_ARGS(stored->lsn), s->cfg->slot, LSN_ARGS(sys->flush),
+					  LSN_ARGS(slot_confirmed));
+			relay_log_hint(RELAY_LOG_WARNING, "Was the server restored from a backup? Records after the slot's position may come again.");
+			break;
+		case POSITION_AHEAD_OF_SLOT:
+			relay_log(RELAY_LOG_INFO, "slot \"%s\" is confirmed at " LSN_FMT " only, behind the relay's confirmed position " LSN_FMT " (the server lost confirmations in a crash): starting at " LSN_FMT,
+					  s->cfg->slot, LSN_ARGS(slot_confirmed), LSN_ARGS(stored->lsn),
+					  LSN_ARGS(st.from));
+			break;
+	}
+	position_begin(s->position, sys->sysid, sys->timeline, st.from, s->slot_created);
+	s->skip_before = st.skip_before;
+	/* idle here: a snapshot and its markers are acknowledged before */
+	if (lsn_tracker_idle(s->tracker))
+		lsn_tracker_restart(s->tracker, st.from);
+	else
+		lsn_tracker_note_wal_end(s->tracker, st.from);
+	s->received = st.from;
+	s->server_end = st.from;
+	return st.request;
+}
+
+/*
  * Stream until stopped, the connection fails, or a fatal error.  See
  * RunResult for what the caller does next; s->err says why on failure.
  */
@@ -425,13 +540,15 @@ run_stream(RunState *s)
 {
 	PGconn	   *conn;
 	bool		permanent = false;
+	StreamSystem sys;
 	Lsn			confirmed = INVALID_LSN;
+	Lsn			start;
 	RelaySettingList opts = {0};
 	RunResult	result = RUN_RETRY;
 	char		why[sizeof(s->err)];
 
 	s->err[0] = '\0';
-	conn = stream_connect(s->cfg->dbname, s->cfg->pg_password, s->err, sizeof(s->err),
+	conn = stream_connect(s->cfg->dbname, s->cfg->pg_password, &sys, s->err, sizeof(s->err),
 						  &permanent);
 	if (conn == NULL)
 		return permanent ? RUN_FATAL_PG : RUN_RETRY;
@@ -441,6 +558,10 @@ run_stream(RunState *s)
 	records_reset(s->records);
 	drop_pending(s);
 	s->last_flush = INVALID_LSN;
+	s->slot_created = false;
+	s->skipping_txn = false;
+	s->skipped_txns = 0;
+	s->logged_first_data = false;
 	if (build_options(s->cfg, &opts) != 0 || resnapshot_reset(s->resnapshot, &opts) != 0)
 	{
 		snprintf(s->err, sizeof(s->err), "out of memory");
@@ -454,6 +575,15 @@ run_stream(RunState *s)
 	{
 		snprintf(s->err, sizeof(s->err), "could not read schema topic \"%s\": %.700s",
 				 s->cfg->schema_topic, why);
+		free(opts.items);
+		PQfinish(conn);
+		return RUN_RETRY;
+	}
+	/* the confirmed position, before any slot is created or dropped */
+	if (position_load(s->position, why, sizeof(why)) != 0)
+	{
+		snprintf(s->err, sizeof(s->err), "could not read state topic \"%s\": %.700s",
+				 s->cfg->state_topic, why);
 		free(opts.items);
 		PQfinish(conn);
 		return RUN_RETRY;
@@ -472,11 +602,10 @@ run_stream(RunState *s)
 		PQfinish(conn);
 		return RUN_ENDPOS;
 	}
-	lsn_tracker_note_wal_end(s->tracker, confirmed);
-	s->received = confirmed;
+	start = choose_start(s, &sys, confirmed);
 	result = RUN_RETRY;
 
-	if (stream_start(conn, s->cfg->slot, &opts, s->err, sizeof(s->err)) != 0)
+	if (stream_start(conn, s->cfg->slot, start, &opts, s->err, sizeof(s->err)) != 0)
 	{
 		free(opts.items);
 		if (s->err[0] == '\0')
@@ -491,8 +620,10 @@ run_stream(RunState *s)
 		return permanent ? RUN_FATAL_PG : RUN_RETRY;
 	}
 	free(opts.items);
-	relay_log(RELAY_LOG_INFO, "streaming slot \"%s\" from " LSN_FMT, s->cfg->slot,
-			  LSN_ARGS(lsn_tracker_safe_lsn(s->tracker)));
+	/* the server streams from the later of the slot's and the one asked for */
+	relay_log(RELAY_LOG_INFO, "streaming slot \"%s\" from " LSN_FMT " (slot confirmed at " LSN_FMT ", asked for " LSN_FMT ")",
+			  s->cfg->slot, LSN_ARGS(start > confirmed ? start : confirmed),
+			  LSN_ARGS(confirmed), LSN_ARGS(start));
 	run_publish_metrics(s, true);
 	s->progress_at_us = relay_now_us();
 	s->last_status_us = 0;
@@ -528,8 +659,18 @@ run_stream(RunState *s)
 			result = run_producer_fatal(s);
 			break;
 		}
+		{
+			RecordsResult prc = position_step(s->position, s->records, confirmable(s), false,
+											  s->err, sizeof(s->err));
+
+			if (prc == RECORDS_FAILED || prc == RECORDS_ERROR)
+			{
+				result = RUN_FATAL_KAFKA;
+				break;
+			}
+		}
 		if (now >= status_due ||
-			(lsn_tracker_safe_lsn(s->tracker) > s->last_flush &&
+			(flushable(s) > s->last_flush &&
 			 now - s->last_status_us >= STATUS_MIN_GAP_US))
 		{
 			if (send_status(s, conn, false) != 0)
@@ -634,6 +775,12 @@ read_more:
 					goto failed;
 				continue;
 			case STREAM_MSG_DATA:
+				if (!s->logged_first_data)
+				{
+					relay_log(RELAY_LOG_DEBUG, "first data of slot \"%s\" at " LSN_FMT,
+							  s->cfg->slot, LSN_ARGS(msg.data_start));
+					s->logged_first_data = true;
+				}
 				if (msg.data_start > s->received)
 					s->received = msg.data_start;
 				if (msg.wal_end > s->server_end)

@@ -16,6 +16,7 @@
 
 #include "heartbeat.h"
 #include "metrics.h"
+#include "position.h"
 #include "producer.h"
 #include "records.h"
 #include "relay.h"
@@ -45,6 +46,7 @@ typedef struct RunState
 	Metrics    *metrics;		/* NULL: no metrics endpoint */
 	Heartbeat  *heartbeat;		/* NULL: no heartbeats */
 	Resnapshot *resnapshot;		/* on-demand snapshots */
+	Position   *position;		/* the confirmed position on the state topic */
 	volatile sig_atomic_t *stop_requested;
 	volatile sig_atomic_t *hup_requested;	/* SIGHUP: reopen the log file */
 	char		err[1024];		/* why the last run ended, if it failed */
@@ -55,6 +57,11 @@ typedef struct RunState
 	Lsn			last_flush;		/* flush position last sent */
 	int64_t		last_status_us;
 	bool		endpos_reached;
+	bool		slot_created;	/* by this connection: no stored position applies */
+	Lsn			skip_before;	/* transactions committing before it are in Kafka */
+	bool		skipping_txn;	/* the transaction being read is one of them */
+	uint64_t	skipped_txns;	/* ... how many so far */
+	bool		logged_first_data;
 	bool		streamed_data;	/* any data this run: resets the backoff */
 	char	   *pending_buf;	/* a frame not fully produced yet (PQfreemem) */
 	StreamMsg	pending;

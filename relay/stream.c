@@ -87,13 +87,14 @@ stream_connect_plain(const char *dbname, const char *password, const char *appli
 /*
  * Open a replication connection (replication=database) with the conninfo
  * string or URI in "dbname" (NULL: libpq's defaults) and, when not NULL,
- * a password that overrides libpq's sources.  Returns the connection, or
- * NULL with a message in err; *permanent tells whether retrying is
- * pointless (bad password, no such database or role).
+ * a password that overrides libpq's sources; *sys gets what IDENTIFY_SYSTEM
+ * says.  Returns the connection, or NULL with a message in err; *permanent
+ * tells whether retrying is pointless (bad password, no such database or
+ * role).
  */
 PGconn *
-stream_connect(const char *dbname, const char *password, char *err, size_t errlen,
-			   bool *permanent)
+stream_connect(const char *dbname, const char *password, StreamSystem *sys, char *err,
+			   size_t errlen, bool *permanent)
 {
 	const char *keys[] = {"connect_timeout", "dbname", "replication", "fallback_application_name",
 	password ? "password" : NULL, NULL};
@@ -138,6 +139,11 @@ stream_connect(const char *dbname, const char *password, char *err, size_t errle
 		PQfinish(conn);
 		return NULL;
 	}
+	memset(sys, 0, sizeof(*sys));
+	snprintf(sys->sysid, sizeof(sys->sysid), "%s", PQgetvalue(res, 0, 0));
+	sys->timeline = (unsigned int) strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+	if (!relay_lsn_parse(PQgetvalue(res, 0, 2), &sys->flush))
+		sys->flush = INVALID_LSN;
 	PQclear(res);
 	return conn;
 }
@@ -265,14 +271,16 @@ stream_drop_slot(PGconn *conn, const char *slot, char *err, size_t errlen)
 }
 
 /*
- * START_REPLICATION from the slot's confirmed position, with the plugin
- * options in order.  Returns 0 once the server is in COPY BOTH mode, or -1
+ * START_REPLICATION at "start" (INVALID_LSN: 0/0, the slot's confirmed
+ * position; the server never starts before that), with the plugin options in
+ * order.  Returns 0 once the server is in COPY BOTH mode, or -1
  * with a message in err (a plugin ERROR, such as a bad option, is there).
  */
 int
-stream_start(PGconn *conn, const char *slot, const RelaySettingList *options,
+stream_start(PGconn *conn, const char *slot, Lsn start, const RelaySettingList *options,
 			 char *err, size_t errlen)
 {
+	char		at[LSN_TEXT_SIZE + 16];
 	size_t		cap = 256,
 				len = 0,
 				i;
@@ -305,7 +313,8 @@ stream_start(PGconn *conn, const char *slot, const RelaySettingList *options,
 
 	APPEND("START_REPLICATION SLOT ");
 	APPEND(ident);
-	APPEND(" LOGICAL 0/0");
+	snprintf(at, sizeof(at), " LOGICAL " LSN_FMT, LSN_ARGS(start));
+	APPEND(at);
 	for (i = 0; i < options->count; i++)
 	{
 		const RelaySetting *o = &options->items[i];

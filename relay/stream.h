@@ -37,16 +37,24 @@ typedef struct StreamMsg
 	size_t		payload_len;
 } StreamMsg;
 
+/* What IDENTIFY_SYSTEM said about the server */
+typedef struct StreamSystem
+{
+	char		sysid[24];		/* systemid, a uint64 in decimal */
+	unsigned int timeline;
+	Lsn			flush;			/* xlogpos: WAL flushed up to here */
+} StreamSystem;
+
 extern PGconn *stream_connect_plain(const char *dbname, const char *password,
 									const char *application_name);
-extern PGconn *stream_connect(const char *dbname, const char *password, char *err,
-							  size_t errlen, bool *permanent);
+extern PGconn *stream_connect(const char *dbname, const char *password, StreamSystem *sys,
+							  char *err, size_t errlen, bool *permanent);
 extern int	stream_ensure_slot(PGconn *conn, const char *slot, bool create,
 							   char *snapshot_name, size_t namelen, Lsn *confirmed,
 							   bool *created, char *err, size_t errlen, bool *permanent);
 extern int	stream_drop_slot(PGconn *conn, const char *slot, char *err, size_t errlen);
-extern int	stream_start(PGconn *conn, const char *slot, const RelaySettingList *options,
-						 char *err, size_t errlen);
+extern int	stream_start(PGconn *conn, const char *slot, Lsn start,
+						 const RelaySettingList *options, char *err, size_t errlen);
 extern StreamMsgKind stream_read(PGconn *conn, StreamMsg *msg, char **buf,
 								 char *err, size_t errlen);
 extern int	stream_send_status(PGconn *conn, Lsn write, Lsn flush, bool reply_requested,

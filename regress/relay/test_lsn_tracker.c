@@ -408,6 +408,37 @@ test_wal_end(void)
 	lsn_tracker_free(&t);
 }
 
+/*
+ * A new stream starts where it starts, even behind the last safe LSN (the
+ * server lost confirmations in a crash); ids of before stay refused.
+ */
+static void
+test_restart(void)
+{
+	LsnTracker	t;
+	uint64_t	a;
+
+	lsn_tracker_init(&t, 0x1000);
+	lsn_tracker_begin(&t, 0x1100);
+	a = lsn_tracker_add(&t);
+	lsn_tracker_commit(&t, 0x1110);
+	lsn_tracker_note_wal_end(&t, 0x5000);
+	CHECK_U64(lsn_tracker_safe_lsn(&t), 0x1000);
+	lsn_tracker_restart(&t, 0x800);
+	CHECK_U64(lsn_tracker_safe_lsn(&t), 0x800);
+	CHECK(lsn_tracker_idle(&t));
+	CHECK_INT(lsn_tracker_ack(&t, a), LSN_TRACKER_UNKNOWN_ID);
+	CHECK_U64(lsn_tracker_safe_lsn(&t), 0x800);
+	lsn_tracker_restart(&t, 0x2000);
+	CHECK_U64(lsn_tracker_safe_lsn(&t), 0x2000);
+	lsn_tracker_begin(&t, 0x2100);
+	a = lsn_tracker_add(&t);
+	lsn_tracker_commit(&t, 0x2110);
+	CHECK_INT(lsn_tracker_ack(&t, a), LSN_TRACKER_OK);
+	CHECK_U64(lsn_tracker_safe_lsn(&t), 0x2110);
+	lsn_tracker_free(&t);
+}
+
 /* A million records in one transaction cost one ring slot. */
 static void
 test_million_records(void)
@@ -641,6 +672,7 @@ main(void)
 	test_resend_same_id();
 	test_cancel();
 	test_wal_end();
+	test_restart();
 	test_million_records();
 	test_ring_grows_and_shrinks();
 	test_random_against_model(0);
