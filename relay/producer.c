@@ -5,7 +5,11 @@
  *		events, notice fatal errors, drain on stop.
  *
  * Defaults: idempotence (acks=all, retries without reordering), no message
- * timeout (a record is retried until it is delivered or fails permanently).
+ * timeout (a record is retried until it is delivered or fails permanently),
+ * and a reconnect backoff that grows to PRODUCER_RECONNECT_MAX_MS, not
+ * librdkafka's 10 s: after an outage a broker that is back is tried again
+ * within a second, at the cost of one connection attempt a second per
+ * broker while it is down.
  * Not enable.gapless.guarantee: it turns one refused record (too large) into
  * a fatal error for the whole producer, and the LSN tracker already keeps
  * anything after a failed record from being confirmed.  Any kafka.<property> from the
@@ -186,6 +190,7 @@ producer_create(const RelayConfig *cfg, ProducerDeliveryFn on_delivery, void *ct
 		{"linger.ms", "5"},
 		{"client.id", RELAY_PROGNAME},
 		{"statistics.interval.ms", "1000"},
+		{"reconnect.backoff.max.ms", RELAY_STR(PRODUCER_RECONNECT_MAX_MS)},
 	};
 
 	if (p == NULL)

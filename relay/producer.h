@@ -21,6 +21,9 @@ typedef struct Producer Producer;
 /* queue.buffering.max.messages unless configured: room for bursts */
 #define PRODUCER_QUEUE_MESSAGES		1000000
 
+/* reconnect.backoff.max.ms unless configured: back within a second */
+#define PRODUCER_RECONNECT_MAX_MS	1000
+
 /* Called for every delivery report, on our thread, from producer_poll. */
 typedef void (*ProducerDeliveryFn) (void *ctx, const rd_kafka_message_t *m);
 

@@ -1,9 +1,11 @@
 /*-------------------------------------------------------------------------
  *
- * test_records_fatal.c
+ * test_records_mock.c
  *		Unit tests for relay/records.c and relay/producer.c against
  *		librdkafka's mock cluster: a fatal idempotent-producer error, under
- *		load and idle, under on-error=stop and on-error=dead-letter.
+ *		load and idle, under on-error=stop and on-error=dead-letter; and how
+ *		soon records are delivered once every broker is back after an
+ *		outage.
  *
  * The mock cluster runs inside this process (no network beyond loopback,
  * no broker to start).  rd_kafka_test_fatal_error raises a fatal error on
@@ -16,9 +18,16 @@
  * Under load the brokers answer slowly (a round-trip time), so records are
  * in flight when the error strikes.
  *
+ * The outage: every broker refuses connections for OUTAGE_S seconds, long
+ * enough for librdkafka's reconnect backoff to grow to its maximum; once
+ * they are up, what waited must be acknowledged within RECOVERY_BOUND_US
+ * (a bound, generous for a loaded machine: with librdkafka's default
+ * reconnect.backoff.max.ms of 10 s a broker could wait that long before
+ * its next try; the producer's own default is 1 s).
+ *
  * Copyright (c) 2026, the wal2avro authors
  *
- * regress/relay/test_records_fatal.c
+ * regress/relay/test_records_mock.c
  *
  *-------------------------------------------------------------------------
  */
@@ -47,6 +56,8 @@
 #define IDLE_TXNS		5
 #define SLOW_RTT_MS		300		/* under load: records stay in flight */
 #define WAIT_US			(30 * 1000000LL)
+#define OUTAGE_S		20		/* librdkafka's backoff reaches 10 s in ~13 s */
+#define RECOVERY_BOUND_US	(4 * 1000000LL)
 
 static const char key_schema[] = "{\"type\":\"record\",\"name\":\"k\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"}]}";
 static const char value_schema[] = "{\"type\":\"record\",\"name\":\"v\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"}]}";
@@ -415,6 +426,55 @@ test_fatal_idle(bool dead_letter)
 	teardown(&fx);
 }
 
+/*
+ * Every broker down for OUTAGE_S seconds with records waiting, then up: the
+ * records must be acknowledged within RECOVERY_BOUND_US.
+ */
+static void
+test_recovery_after_outage(void)
+{
+	Fixture		fx;
+	int			b;
+	int			i;
+	int64_t		up_at;
+	int64_t		took;
+	char		value[32];
+	size_t		len;
+
+	if (!setup(&fx, false))
+	{
+		CHECK(!"setup");
+		return;
+	}
+	/* a broker that is back is tried again within a second */
+	len = sizeof(value);
+	CHECK_INT(rd_kafka_conf_get(rd_kafka_conf(producer_handle(fx.producer)),
+								"reconnect.backoff.max.ms", value, &len), RD_KAFKA_CONF_OK);
+	CHECK(atoi(value) <= 1000);
+
+	CHECK_INT(feed_schema(&fx), RECORDS_OK);
+	CHECK_INT(feed_txn(&fx, 0), RECORDS_OK);
+	CHECK_U64(wait_safe(&fx, txn_end(0)), txn_end(0));
+
+	for (b = 1; b <= BROKERS; b++)
+		rd_kafka_mock_broker_set_down(mock, b);
+	for (i = 1; i <= 3; i++)
+		CHECK_INT(feed_txn(&fx, i), RECORDS_OK);
+	serve(&fx, OUTAGE_S * 1000);
+	CHECK_U64(lsn_tracker_safe_lsn(&fx.tracker), txn_end(0));	/* nothing acknowledged */
+	CHECK(!producer_connected(fx.producer));
+
+	for (b = 1; b <= BROKERS; b++)
+		rd_kafka_mock_broker_set_up(mock, b);
+	up_at = relay_now_us();
+	CHECK_U64(wait_safe(&fx, txn_end(3)), txn_end(3));
+	took = relay_now_us() - up_at;
+	printf("test_records_mock: acknowledged %.1f s after every broker was up again\n", took / 1e6);
+	CHECK(took < RECOVERY_BOUND_US);
+	check_nothing_refused(&fx);
+	teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -427,7 +487,7 @@ main(void)
 	if (mock_rk == NULL || (mock = rd_kafka_mock_cluster_new(mock_rk, BROKERS)) == NULL)
 	{
 		fprintf(stderr, "could not start a mock cluster: %s\n", err);
-		return unit_finish("test_records_fatal");
+		return unit_finish("test_records_mock");
 	}
 	rd_kafka_mock_topic_create(mock, "_wal2avro_schemas", 1, BROKERS);
 	rd_kafka_mock_topic_create(mock, "wal2avro.public.t", 1, BROKERS);
@@ -437,8 +497,9 @@ main(void)
 	test_fatal_idle(true);
 	test_fatal_under_load(false);
 	test_fatal_under_load(true);
+	test_recovery_after_outage();
 
 	rd_kafka_mock_cluster_destroy(mock);
 	rd_kafka_destroy(mock_rk);
-	return unit_finish("test_records_fatal");
+	return unit_finish("test_records_mock");
 }
