@@ -29,9 +29,9 @@
 
 /*
  * Fatal producer errors in a row, with the confirmed position not moving
- * between them, before the relay gives up (exit 3): a cause that a new
- * producer cannot fix (say, no authorization for an idempotent producer)
- * must not loop forever.
+ * between them, at which the relay gives up (exit 3) instead of making a
+ * new producer once more: a cause that a new producer cannot fix (say, no
+ * authorization for an idempotent producer) must not loop forever.
  */
 #define FATAL_RESTARTS_MAX		5
 
@@ -257,7 +257,7 @@ stream_main(RelayConfig *cfg)
 			if (fatal_restarts > 0 && confirmed > fatal_confirmed)
 				fatal_restarts = 0;
 			fatal_confirmed = confirmed;
-			if (++fatal_restarts > FATAL_RESTARTS_MAX)
+			if (++fatal_restarts >= FATAL_RESTARTS_MAX)
 			{
 				relay_log(RELAY_LOG_ERROR, "%d fatal Kafka producer errors in a row, the confirmed position staying at " LSN_FMT ": giving up: %s",
 						  fatal_restarts, LSN_ARGS(confirmed), state.err);
