@@ -3,13 +3,16 @@
 #
 # Three brokers (RF 3, min ISR 2) and a relay on its own librdkafka defaults
 # (not the short reconnect backoff the other tests give it).  While pgbench
-# writes, every broker stops for about 30 seconds; then all start again.
-# Once every broker is back in the metadata and the table topic has its
-# leader again, the slot's confirmed position must move within
-# RECOVERY_BOUND seconds (a bound, not a benchmark: it was 51-108 s when
-# librdkafka's reconnect backoff had grown to its 10 s default maximum and
-# the idempotent producer waited to re-acquire its id).  In the end Kafka
-# must hold exactly the committed changes.
+# writes, every broker stops for 30 seconds; then all start again.  Once
+# every broker is back in the metadata, the slot's confirmed position must
+# move within RECOVERY_BOUND seconds (a bound, not a benchmark), and in the
+# end Kafka must hold exactly the committed changes.
+#
+# Measured on a loaded two-core machine: restarted after SIGTERM or SIGKILL
+# (W2A_OUTAGE_HOW=kill), the brokers took 31 to 85 s from their start to
+# serving (KRaft quorum, registration, unfencing), 7 s after SIGSTOP and
+# SIGCONT (W2A_OUTAGE_HOW=pause); the slot moved 0.5 to 1.5 s after they
+# served, in every case.
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 . "$W2A_ROOT/regress/lib/pg.sh"
@@ -35,18 +38,18 @@ cat >"$out/workload.sql" <<'EOF2'
 UPDATE counters SET v = v + 1 WHERE id = :id;
 EOF2
 
+# Created beforehand: a topic auto-created while a fresh cluster settles can
+# flap its partition count, which is not what this test is about.
+kafka_create_topic _wal2avro_schemas 1 3 cleanup.policy=compact
+kafka_create_topic wal2avro.public.counters 1 3
 RELAY_KAFKA_ARGS='' relay_start recovery -v
 pgbench -n -c 1 -R 200 -T 3600 -f "$out/workload.sql" >"$out/pgbench.log" 2>&1 &
 bench_pid=$!
 w2a_on_exit "kill $bench_pid 2>/dev/null || true"
-kafka_wait_isr wal2avro.public.counters 3 60	# the relay creates the topic on its first record
 relay_wait_confirmed "$(psql -XAtc "SELECT pg_current_wal_lsn()")" 60
 
 kafka_outage ${W2A_OUTAGE_HOW:-}
 down_at=$SECONDS
-if [ -n "${W2A_OUTAGE_PG_DROP:-}" ]; then
-	w2a_sql_true "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'recovery'"
-fi
 sleep $OUTAGE	# a fixed outage: its length is what the test is about
 c1=$(slot_confirmed recovery)
 w1=$(psql -XAtc "SELECT pg_current_wal_lsn()")
