@@ -873,9 +873,10 @@ records_set_metrics(Records *r, Metrics *m)
  * the same stage, once events were served.  Returns RECORDS_OK (done with
  * the frame), RECORDS_WAIT (the producer queue is full, a schema is not
  * acknowledged yet, or the producer is dead: producer_fatal says so, and the
- * frame must then be replayed with a new producer) or RECORDS_ERROR with a message in err (a frame out of
- * order or without schema, out of memory, a produce error): the stream must
- * then be restarted from the last confirmed position.
+ * frame must then be replayed with a new producer) or RECORDS_ERROR with a
+ * message in err (a frame out of order or without schema, out of memory, a
+ * produce error): the stream must then be restarted from the last confirmed
+ * position.
  */
 RecordsResult
 records_handle_frame(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
