@@ -1374,9 +1374,9 @@ config_usage(FILE *out)
 			"  %d  stopped on request, or reached --endpos with everything confirmed\n"
 			"  %d  usage or configuration error\n"
 			"  %d  PostgreSQL failure not retried\n"
-			"  %d  Kafka failure (fatal client error, failed delivery with on-error=stop,\n"
-			"      a fingerprint the schema topic holds with another schema, a refused\n"
-			"      record not dead-lettered with on-error=dead-letter)\n"
+			"  %d  Kafka failure (5 fatal client errors in a row, failed delivery with\n"
+			"      on-error=stop, a fingerprint the schema topic holds with another\n"
+			"      schema, a refused record not dead-lettered with on-error=dead-letter)\n"
 			"\n"
 			"Report bugs at <%s>.\n",
 			RELAY_EXIT_OK, RELAY_EXIT_CONFIG, RELAY_EXIT_PG, RELAY_EXIT_KAFKA,

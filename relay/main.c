@@ -27,6 +27,14 @@
 #include "run.h"
 #include "tail.h"
 
+/*
+ * Fatal producer errors in a row, with the confirmed position not moving
+ * between them, at which the relay gives up (exit 3) instead of making a
+ * new producer once more: a cause that a new producer cannot fix (say, no
+ * authorization for an idempotent producer) must not loop forever.
+ */
+#define FATAL_RESTARTS_MAX		5
+
 static volatile sig_atomic_t stop_requested = 0;
 static volatile sig_atomic_t hup_received = 0;
 
@@ -143,6 +151,8 @@ stream_main(RelayConfig *cfg)
 	RunState	state;
 	int			backoff = 1;
 	int			exit_code = RELAY_EXIT_OK;
+	int			fatal_restarts = 0; /* in a row, see FATAL_RESTARTS_MAX */
+	Lsn			fatal_confirmed = INVALID_LSN;	/* at the last one */
 
 	lsn_tracker_init(&tracker, INVALID_LSN);
 	records = records_create(cfg, &tracker);
@@ -245,7 +255,22 @@ stream_main(RelayConfig *cfg)
 		}
 		if (r == RUN_RESTART_PRODUCER)
 		{
-			relay_log(RELAY_LOG_WARNING, "recreating the Kafka producer after a fatal error: %s", state.err);
+			Lsn			confirmed = lsn_tracker_safe_lsn(&tracker);
+
+			if (fatal_restarts > 0 && confirmed > fatal_confirmed)
+				fatal_restarts = 0;
+			fatal_confirmed = confirmed;
+			if (++fatal_restarts >= FATAL_RESTARTS_MAX)
+			{
+				relay_log(RELAY_LOG_ERROR, "%d fatal Kafka producer errors in a row, the confirmed position staying at " LSN_FMT ": giving up: %s",
+						  fatal_restarts, LSN_ARGS(confirmed), state.err);
+				relay_log_hint(RELAY_LOG_ERROR,
+							   "Nothing past the confirmed position was confirmed. A new producer did not help; fix the cause the error names and start again.");
+				exit_code = RELAY_EXIT_KAFKA;
+				break;
+			}
+			relay_log(RELAY_LOG_WARNING, "recreating the Kafka producer after a fatal error (%d of %d in a row): %s; replaying from " LSN_FMT,
+					  fatal_restarts, FATAL_RESTARTS_MAX, state.err, LSN_ARGS(confirmed));
 			records_discard_deliveries(records, true);
 			producer_destroy(state.producer, 0);
 			records_discard_deliveries(records, false);

@@ -5,7 +5,11 @@
  *		events, notice fatal errors, drain on stop.
  *
  * Defaults: idempotence (acks=all, retries without reordering), no message
- * timeout (a record is retried until it is delivered or fails permanently).
+ * timeout (a record is retried until it is delivered or fails permanently),
+ * and a reconnect backoff that grows to PRODUCER_RECONNECT_MAX_MS, not
+ * librdkafka's 10 s: after an outage a broker that is back is tried again
+ * within a second, at the cost of one connection attempt a second per
+ * broker while it is down.
  * Not enable.gapless.guarantee: it turns one refused record (too large) into
  * a fatal error for the whole producer, and the LSN tracker already keeps
  * anything after a failed record from being confirmed.  Any kafka.<property> from the
@@ -83,20 +87,35 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	p->on_delivery(p->ctx, m);
 }
 
+/*
+ * Note a fatal error (once): librdkafka raised it, from any thread, but we
+ * learn of it first from producev, a delivery report or the error event.
+ */
+static void
+note_fatal(Producer *p)
+{
+	char		buf[480];
+	rd_kafka_resp_err_t orig;
+
+	if (p->fatal)
+		return;
+	orig = rd_kafka_fatal_error(p->rk, buf, sizeof(buf));
+	if (orig == RD_KAFKA_RESP_ERR_NO_ERROR)
+		snprintf(buf, sizeof(buf), "%s", "fatal error without a reason");
+	p->fatal = true;
+	snprintf(p->fatal_msg, sizeof(p->fatal_msg), "%s: %s", rd_kafka_err2name(orig), buf);
+	relay_log(RELAY_LOG_ERROR, "kafka: fatal error: %s", p->fatal_msg);
+}
+
 static void
 error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	Producer   *p = opaque;
 
+	(void) rk;
 	if (err == RD_KAFKA_RESP_ERR__FATAL)
 	{
-		char		buf[480];
-		rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, buf, sizeof(buf));
-
-		p->fatal = true;
-		snprintf(p->fatal_msg, sizeof(p->fatal_msg), "%s: %s",
-				 rd_kafka_err2name(orig), buf);
-		relay_log(RELAY_LOG_ERROR, "kafka: fatal error: %s", p->fatal_msg);
+		note_fatal(p);
 		return;
 	}
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
@@ -190,6 +209,7 @@ producer_create(const RelayConfig *cfg, ProducerDeliveryFn on_delivery, void *ct
 		{"linger.ms", "5"},
 		{"client.id", RELAY_PROGNAME},
 		{"statistics.interval.ms", "1000"},
+		{"reconnect.backoff.max.ms", RELAY_STR(PRODUCER_RECONNECT_MAX_MS)},
 	};
 
 	if (p == NULL)
@@ -389,7 +409,10 @@ stop_lookups(Producer *p)
  * tombstone.  Both are copied.  hdrs (may be NULL) is owned by librdkafka on
  * PRODUCER_OK and still the caller's otherwise.  opaque comes back in the
  * delivery report.  PRODUCER_QUEUE_FULL means "serve events and try
- * again"; PRODUCER_ERROR has a message in err.
+ * again"; PRODUCER_FATAL that the producer is dead (a fatal error, in err):
+ * nothing more can be produced with it, the record is not refused, and the
+ * caller must recreate the producer; PRODUCER_ERROR that this record is
+ * refused, with a message in err.
  */
 ProducerStatus
 producer_send(Producer *p, const char *topic, const void *key, size_t keylen,
@@ -398,6 +421,8 @@ producer_send(Producer *p, const char *topic, const void *key, size_t keylen,
 {
 	rd_kafka_resp_err_t rc;
 
+	if (producer_fatal(p, err, errlen))
+		return PRODUCER_FATAL;
 	if (!key_set_contains(&p->topics_seen, (const uint8_t *) topic, strlen(topic)))
 		queue_lookup(p, topic);
 	rc = rd_kafka_producev(p->rk,
@@ -412,6 +437,12 @@ producer_send(Producer *p, const char *topic, const void *key, size_t keylen,
 		return PRODUCER_OK;
 	if (rc == RD_KAFKA_RESP_ERR__QUEUE_FULL)
 		return PRODUCER_QUEUE_FULL;
+	if (rc == RD_KAFKA_RESP_ERR__FATAL)
+	{
+		note_fatal(p);
+		snprintf(err, errlen, "%s", p->fatal_msg);
+		return PRODUCER_FATAL;
+	}
 	snprintf(err, errlen, "could not produce to topic \"%s\": %s", topic,
 			 rd_kafka_err2str(rc));
 	return PRODUCER_ERROR;
@@ -467,13 +498,30 @@ producer_outq_len(const Producer *p)
 	return rd_kafka_outq_len(p->rk);
 }
 
-/* Has a fatal error happened?  Then err gets its message. */
+/*
+ * Has a fatal error happened?  Then err (may be NULL) gets its message.
+ * Asks librdkafka, so it is true from the moment the error is raised,
+ * before its event is served: delivery reports served before it must not
+ * be taken for refused records.
+ */
 bool
-producer_fatal(const Producer *p, char *err, size_t errlen)
+producer_fatal(Producer *p, char *err, size_t errlen)
 {
-	if (p->fatal)
+	char		ignored[1];
+
+	if (!p->fatal &&
+		rd_kafka_fatal_error(p->rk, ignored, sizeof(ignored)) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		note_fatal(p);
+	if (p->fatal && err)
 		snprintf(err, errlen, "%s", p->fatal_msg);
 	return p->fatal;
+}
+
+/* The librdkafka handle, for tests (fault injection) only.  Owned by p. */
+rd_kafka_t *
+producer_handle(const Producer *p)
+{
+	return p->rk;
 }
 
 /*
@@ -489,7 +537,7 @@ producer_destroy(Producer *p, int flush_timeout_ms)
 	stop_lookups(p);
 	if (p->rk)
 	{
-		if (flush_timeout_ms > 0 && !p->fatal)
+		if (flush_timeout_ms > 0 && !producer_fatal(p, NULL, 0))
 			rd_kafka_flush(p->rk, flush_timeout_ms);
 		if (p->main_queue)
 		{

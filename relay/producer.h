@@ -21,6 +21,9 @@ typedef struct Producer Producer;
 /* queue.buffering.max.messages unless configured: room for bursts */
 #define PRODUCER_QUEUE_MESSAGES		1000000
 
+/* reconnect.backoff.max.ms unless configured: back within a second */
+#define PRODUCER_RECONNECT_MAX_MS	1000
+
 /* Called for every delivery report, on our thread, from producer_poll. */
 typedef void (*ProducerDeliveryFn) (void *ctx, const rd_kafka_message_t *m);
 
@@ -28,7 +31,8 @@ typedef enum ProducerStatus
 {
 	PRODUCER_OK = 0,
 	PRODUCER_QUEUE_FULL,		/* serve events, then try again */
-	PRODUCER_ERROR
+	PRODUCER_FATAL,				/* the producer had a fatal error: recreate it */
+	PRODUCER_ERROR				/* this record is refused */
 } ProducerStatus;
 
 extern Producer *producer_create(const RelayConfig *cfg, ProducerDeliveryFn on_delivery,
@@ -42,7 +46,8 @@ extern bool producer_flush(Producer *p, int timeout_ms);
 extern int	producer_event_fd(const Producer *p);
 extern int	producer_outq_len(const Producer *p);
 extern bool producer_connected(const Producer *p);
-extern bool producer_fatal(const Producer *p, char *err, size_t errlen);
+extern bool producer_fatal(Producer *p, char *err, size_t errlen);
+extern rd_kafka_t *producer_handle(const Producer *p);
 extern void producer_destroy(Producer *p, int flush_timeout_ms);
 
 #endif							/* RELAY_PRODUCER_H */

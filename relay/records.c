@@ -26,6 +26,13 @@
  * that is not the broker's refusal (a local error such as a timeout) stops
  * the relay as under on-error=stop, rather than loop.
  *
+ * A fatal producer error (idempotence broken: librdkafka gives up on the
+ * producer) refuses no record: a produce to a dead producer makes the frame
+ * wait, failures it reports fail nothing but the tracker (so nothing past
+ * them is confirmed), and never reach the dead-letter topic.  The caller
+ * sees producer_fatal, recreates the producer and replays from the last
+ * confirmed position.
+ *
  * Copyright (c) 2026, the wal2avro authors
  *
  * relay/records.c
@@ -244,32 +251,38 @@ single_object(uint8_t *out, uint64_t fp, FrameBytes datum)
 
 /*
  * Send a record the broker refused on its own to the dead-letter topic, the
- * error and its topic in headers, under the same tracker id.  Returns 0, or
- * -1 after logging why when it could not be enqueued.
+ * error and its topic in headers, under the same tracker id.  Returns 0; 1
+ * when the producer just died (nothing sent: the replay after recreating it
+ * finds the record again); or -1 after logging why when it could not be
+ * enqueued.
  */
 static int
 dead_letter(Records *r, const rd_kafka_message_t *m, const char *topic)
 {
 	char		err[512];
 	rd_kafka_headers_t *hdrs = NULL;
+	ProducerStatus st;
 
-	relay_log(RELAY_LOG_WARNING, "record for topic \"%s\" failed (%s): sent to dead-letter topic \"%s\"",
-			  topic, rd_kafka_err2str(m->err), r->cfg->dead_letter_topic);
 	if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs)
 		hdrs = rd_kafka_headers_copy(hdrs);
 	else
 		hdrs = rd_kafka_headers_new(2);
 	rd_kafka_header_add(hdrs, "wal2avro.error", -1, rd_kafka_err2str(m->err), -1);
 	rd_kafka_header_add(hdrs, "wal2avro.topic", -1, topic, -1);
-	if (producer_send(r->producer, r->cfg->dead_letter_topic, m->key, m->key_len,
-					  m->payload, m->len, hdrs, m->_private, err, sizeof(err)) == PRODUCER_OK)
+	st = producer_send(r->producer, r->cfg->dead_letter_topic, m->key, m->key_len,
+					   m->payload, m->len, hdrs, m->_private, err, sizeof(err));
+	if (st == PRODUCER_OK)
 	{
+		relay_log(RELAY_LOG_WARNING, "record for topic \"%s\" failed (%s): sent to dead-letter topic \"%s\"",
+				  topic, rd_kafka_err2str(m->err), r->cfg->dead_letter_topic);
 		r->stats.in_flight_bytes += m->len + m->key_len + RECORD_OVERHEAD_BYTES;
 		r->unreported++;
 		r->last_dead_lettered = true;
 		return 0;
 	}
 	rd_kafka_headers_destroy(hdrs);
+	if (st == PRODUCER_FATAL)
+		return 1;
 	relay_log(RELAY_LOG_ERROR, "%s", err);
 	return -1;
 }
@@ -298,6 +311,20 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 	/* a producer that had a fatal error: its records come again anyway */
 	if (r->discarding)
 		return;
+
+	/*
+	 * A failure reported by a dead producer (purged, or failed by the fatal
+	 * error) refuses nothing: the record comes again with the replay from
+	 * the last confirmed position, so neither on-error policy applies, and
+	 * nothing at or past it is confirmed meanwhile.  A record it reports
+	 * delivered was acknowledged by the broker, and counts.
+	 */
+	if (m->err && (m->err == RD_KAFKA_RESP_ERR__FATAL ||
+				   producer_fatal(r->producer, NULL, 0)))
+	{
+		lsn_tracker_fail(r->tracker, id);
+		return;
+	}
 
 	if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
 		m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
@@ -350,8 +377,15 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 			/* alone in flight: this very record was refused */
 			if (m->err > 0)
 			{
+				int			dl = dead_letter(r, m, topic);
+
+				if (dl == 1)
+				{
+					lsn_tracker_fail(r->tracker, id);
+					return;
+				}
 				r->stats.delivery_errors++;
-				if (dead_letter(r, m, topic) == 0)
+				if (dl == 0)
 					return;
 			}
 		}
@@ -434,9 +468,14 @@ send_record(Records *r, const char *topic, const void *key, size_t keylen,
 		}
 		return RECORDS_OK;
 	}
-	if (st == PRODUCER_QUEUE_FULL)
+	if (st == PRODUCER_QUEUE_FULL || st == PRODUCER_FATAL)
 	{
-		/* nothing was enqueued: no delivery report will come for it */
+		/*
+		 * Nothing was enqueued: no delivery report will come for it.  A
+		 * dead producer does not refuse the record either: the frame waits,
+		 * and the caller, seeing producer_fatal, recreates the producer and
+		 * replays from the last confirmed position.
+		 */
 		lsn_tracker_cancel(r->tracker, opaque & RECORD_ID_MASK);
 		if (hdrs)
 			rd_kafka_headers_destroy(hdrs);
@@ -864,10 +903,12 @@ records_set_metrics(Records *r, Metrics *m)
  * Act on one frame.  *stage is the caller's resume point for this frame,
  * 0 on first call: a frame that returned RECORDS_WAIT is given again, with
  * the same stage, once events were served.  Returns RECORDS_OK (done with
- * the frame), RECORDS_WAIT (the producer queue is full or a schema is not
- * acknowledged yet) or RECORDS_ERROR with a message in err (a frame out of
- * order or without schema, out of memory, a produce error): the stream must
- * then be restarted from the last confirmed position.
+ * the frame), RECORDS_WAIT (the producer queue is full, a schema is not
+ * acknowledged yet, or the producer is dead: producer_fatal says so, and the
+ * frame must then be replayed with a new producer) or RECORDS_ERROR with a
+ * message in err (a frame out of order or without schema, out of memory, a
+ * produce error): the stream must then be restarted from the last confirmed
+ * position.
  */
 RecordsResult
 records_handle_frame(Records *r, const Frame *f, int *stage, char *err, size_t errlen)

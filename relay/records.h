@@ -21,7 +21,8 @@ typedef struct Records Records;
 typedef enum RecordsResult
 {
 	RECORDS_OK = 0,
-	RECORDS_WAIT,				/* serve events, then give the same frame again */
+	RECORDS_WAIT,				/* serve events, then give the same frame again;
+								 * after producer_fatal: recreate the producer */
 	RECORDS_FAILED,				/* a record failed for good (see records_failed) */
 	RECORDS_ERROR
 } RecordsResult;

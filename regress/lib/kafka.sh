@@ -15,6 +15,14 @@
 #   kafka_restart N               start broker N again on its config and data;
 #                                 returns when it is back in the metadata
 #   kafka_stop_all                stop every broker that runs (the exit trap does it)
+#   kafka_outage [kill|pause]     SIGTERM every broker together (SIGKILL what is
+#                                 left after 20 s), or with "kill" SIGKILL them at
+#                                 once, and wait until all have exited; or with
+#                                 "pause" SIGSTOP them (connections stay open,
+#                                 nothing answers); the cluster stays defined
+#   kafka_return                  start every stopped broker again on its config
+#                                 and data, SIGCONT every paused one; returns when
+#                                 each is back in the metadata
 #   kafka_dump_logs [LINES]       tail of every broker's log, on stderr
 #   kafka_create_topic NAME PARTITIONS RF [CONFIG=VALUE...]
 #                                 create a topic (with topic configs), wait until
@@ -385,6 +393,52 @@ kafka_restart()
 	_kafka_launch "$n"
 	_kafka_wait_ready "$n"
 	info "Kafka broker $n back after $((SECONDS - start)) s"
+}
+
+kafka_outage()
+{
+	local i nodes=() start=$SECONDS
+	for ((i = 1; i <= _kafka_nodes; i++)); do
+		nodes+=("$i")
+	done
+	if [ "${1:-}" = pause ]; then
+		info "SIGSTOP every Kafka broker (${nodes[*]})"
+		for i in "${nodes[@]}"; do
+			kill -STOP "$(_kafka_pid "$i")"
+		done
+	elif [ "${1:-}" = kill ]; then
+		info "kill -9 every Kafka broker (${nodes[*]})"
+		for i in "${nodes[@]}"; do
+			kill -KILL "$(_kafka_pid "$i")" 2>/dev/null || true
+		done
+		for i in "${nodes[@]}"; do
+			w2a_await 30 "Kafka broker $i to exit after SIGKILL" _kafka_dead "$(_kafka_pid "$i")"
+		done
+	else
+		info "stopping every Kafka broker (${nodes[*]})"
+		_kafka_term 20 "${nodes[@]}"
+	fi
+	info "every Kafka broker stopped in $((SECONDS - start)) s"
+}
+
+# Launch every node first: a KRaft node is not ready before a quorum of
+# controllers is up, so waiting for each in turn would wait for nothing.
+kafka_return()
+{
+	local i start=$SECONDS
+	for ((i = 1; i <= _kafka_nodes; i++)); do
+		if _kafka_alive "$(_kafka_pid "$i")"; then
+			info "SIGCONT Kafka broker $i"
+			kill -CONT "$(_kafka_pid "$i")"
+		else
+			info "restarting Kafka broker $i"
+			_kafka_launch "$i"
+		fi
+	done
+	for ((i = 1; i <= _kafka_nodes; i++)); do
+		_kafka_wait_ready "$i"
+	done
+	info "every Kafka broker back after $((SECONDS - start)) s"
 }
 
 kafka_stop_all()

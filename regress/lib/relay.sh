@@ -9,6 +9,9 @@
 #   RELAY_SNAPSHOT_MODE           --snapshot-mode given to both (default never:
 #                                 the tests that compare with a reference slot
 #                                 want changes only); ARGS may override it
+#   RELAY_KAFKA_ARGS              librdkafka settings given to both (default
+#                                 "-X reconnect.backoff.max.ms=500"; set it empty
+#                                 to run on the relay's own defaults)
 #   relay_kill9                   kill -9 it and wait until the slot is free
 #   relay_stop                    SIGTERM, wait, fail if it did not exit 0
 #   relay_wait_confirmed LSN [S]  wait until the slot confirmed LSN
@@ -36,8 +39,9 @@ relay_launch()
 	[ -x "$W2A_RELAY" ] || fail "wal2avro-relay is not built ($W2A_RELAY)"
 	RELAY_SLOT=$slot
 	RELAY_LOG=${RELAY_LOG:-$(w2a_tmpdir relay)/relay.log}
+	# shellcheck disable=SC2086 # RELAY_KAFKA_ARGS is words on purpose
 	"$W2A_RELAY" -d "host=$PGHOST port=$PGPORT dbname=${PGDATABASE:-postgres} user=$PGUSER" \
-		-b "$KAFKA_BOOTSTRAP" -S "$slot" -X reconnect.backoff.max.ms=500 \
+		-b "$KAFKA_BOOTSTRAP" -S "$slot" ${RELAY_KAFKA_ARGS--X reconnect.backoff.max.ms=500} \
 		--metrics-listen=127.0.0.1:0 --snapshot-mode="${RELAY_SNAPSHOT_MODE:-never}" "$@" \
 		>>"$RELAY_LOG" 2>&1 &
 	RELAY_PID=$!
