@@ -262,14 +262,15 @@ stream_main(RelayConfig *cfg)
 			fatal_confirmed = confirmed;
 			if (++fatal_restarts >= FATAL_RESTARTS_MAX)
 			{
-				relay_log(RELAY_LOG_ERROR, "%d fatal Kafka producer errors in a row, the confirmed position staying at " LSN_FMT ": giving up: %s",
+				relay_log(RELAY_LOG_ERROR, "%d Kafka producer failures in a row, the confirmed position staying at " LSN_FMT ": giving up: %s",
 						  fatal_restarts, LSN_ARGS(confirmed), state.err);
 				relay_log_hint(RELAY_LOG_ERROR,
 							   "Nothing past the confirmed position was confirmed. A new producer did not help; fix the cause the error names and start again.");
 				exit_code = RELAY_EXIT_KAFKA;
 				break;
 			}
-			relay_log(RELAY_LOG_WARNING, "recreating the Kafka producer after a fatal error (%d of %d in a row): %s; replaying from " LSN_FMT,
+			relay_log(RELAY_LOG_WARNING, "recreating the Kafka producer after %s (%d of %d in a row): %s; replaying from " LSN_FMT,
+					  producer_fatal(state.producer, NULL, 0) ? "a fatal error" : "a failed delivery",
 					  fatal_restarts, FATAL_RESTARTS_MAX, state.err, LSN_ARGS(confirmed));
 			records_discard_deliveries(records, true);
 			producer_destroy(state.producer, 0);

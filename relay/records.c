@@ -26,6 +26,15 @@
  * that is not the broker's refusal (a local error such as a timeout) stops
  * the relay as under on-error=stop, rather than loop.
  *
+ * A local failure that says nothing about the record (records_replay_error:
+ * librdkafka dropped it because its view of the topic changed, as when a
+ * broker that has not yet heard of a topic just auto-created answers the
+ * metadata request, and the partition count falls to 0) refuses nothing
+ * either: the record is failed in the tracker only, and records_replay_needed
+ * asks the caller to recreate the producer and replay from the last
+ * confirmed position, which keeps the order per key (sending that one record
+ * again would put it after later ones).
+ *
  * A fatal producer error (idempotence broken: librdkafka gives up on the
  * producer) refuses no record: a produce to a dead producer makes the frame
  * wait, failures it reports fail nothing but the tracker (so nothing past
@@ -143,6 +152,8 @@ struct Records
 
 	RecordsStats stats;
 	bool		discarding;		/* reports of a producer being thrown away */
+	bool		replay_needed;	/* a delivery failed for a local, passing cause */
+	char		replay_why[512];
 	bool		failed;			/* a delivery failed under on-error=stop, or a schema was refused */
 	char		fail_msg[512];
 	char		fail_hint[512]; /* empty: the caller's usual hint */
@@ -329,6 +340,20 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 	if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
 		m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
 		return;					/* dropped on stop: never confirmed, comes again */
+
+	/* not the broker's refusal: replay (one record at a time, stop instead) */
+	if (m->err && records_replay_error(m->err) && !r->isolating)
+	{
+		lsn_tracker_fail(r->tracker, id);
+		if (!r->replay_needed)
+		{
+			r->replay_needed = true;
+			snprintf(r->replay_why, sizeof(r->replay_why),
+					 "delivery to topic \"%s\" failed for a passing cause: %s",
+					 rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+		}
+		return;
+	}
 
 	if (opaque & UNTRACKED_RECORD_BIT)
 	{
@@ -1135,6 +1160,7 @@ records_delivery_fn(void)
 void
 records_reset(Records *r)
 {
+	r->replay_needed = false;
 	r->in_txn = false;
 	r->done_commit_lsn = INVALID_LSN;	/* an isolating replay starts over */
 	r->commit_count = 0;		/* they come again */
@@ -1162,6 +1188,33 @@ const char *
 records_failure_hint(const Records *r)
 {
 	return r->failed && r->fail_hint[0] ? r->fail_hint : NULL;
+}
+
+bool
+records_replay_error(rd_kafka_resp_err_t err)
+{
+	switch (err)
+	{
+		case RD_KAFKA_RESP_ERR__DESTROY:	/* its partition went away */
+		case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+		case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:	/* not (yet) in the metadata */
+		case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:	/* message.timeout.ms set */
+		case RD_KAFKA_RESP_ERR__TIMED_OUT:
+		case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+		case RD_KAFKA_RESP_ERR__TRANSPORT:
+		case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+			return true;
+		default:
+			return false;
+	}
+}
+
+bool
+records_replay_needed(const Records *r, char *err, size_t errlen)
+{
+	if (r->replay_needed)
+		snprintf(err, errlen, "%s", r->replay_why);
+	return r->replay_needed;
 }
 
 /*

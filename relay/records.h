@@ -57,6 +57,19 @@ extern const char *records_failure_hint(const Records *r);
 extern int	records_read_schema_topic(Records *r, rd_kafka_conf_t *conf, char *err,
 									  size_t errlen);
 extern bool records_isolation_needed(const Records *r, char *err, size_t errlen);
+
+/*
+ * Is err a local delivery failure with a passing cause (the record was not
+ * refused by the broker: the topic's metadata changed, a timeout)?
+ */
+extern bool records_replay_error(rd_kafka_resp_err_t err);
+
+/*
+ * Did such a failure happen?  Then err gets why, and the caller must drop
+ * the producer (nothing at or past the record is confirmed), create a new
+ * one and replay from the last confirmed position.
+ */
+extern bool records_replay_needed(const Records *r, char *err, size_t errlen);
 extern void records_start_isolation(Records *r);
 extern bool records_isolating(const Records *r);
 extern const RecordsStats *records_stats(const Records *r);

@@ -649,6 +649,11 @@ run_stream(RunState *s)
 			result = RUN_FATAL_KAFKA;
 			break;
 		}
+		if (records_replay_needed(s->records, s->err, sizeof(s->err)))
+		{
+			result = RUN_RESTART_PRODUCER;
+			break;
+		}
 		if (records_isolation_needed(s->records, s->err, sizeof(s->err)))
 		{
 			result = RUN_ISOLATE;

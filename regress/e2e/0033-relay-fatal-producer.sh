@@ -82,7 +82,7 @@ info "a fatal error that every new producer gets"
 psql -Xq -c "UPDATE counters SET v = v + 1 WHERE id = 1"	# something to produce
 before=$(wc -l <"$RELAY_LOG")
 echo always >"$trigger"
-w2a_await 120 "the relay to give up" grep -q "5 fatal Kafka producer errors in a row" "$RELAY_LOG"
+w2a_await 120 "the relay to give up" grep -q "5 Kafka producer failures in a row" "$RELAY_LOG"
 rc=0
 wait "$RELAY_PID" || rc=$?
 RELAY_PID=

@@ -76,6 +76,7 @@ typedef struct Fixture
 	uint64_t	dead_lettered;	/* records reported for the dead-letter topic */
 } Fixture;
 
+static const char *extra_property;	/* a -X option for the next setup() */
 static rd_kafka_t *mock_rk;		/* owns the mock cluster */
 static rd_kafka_mock_cluster_t *mock;
 
@@ -150,6 +151,11 @@ setup(Fixture *fx, bool dead_letter)
 	argv[argc++] = "wal2avro-relay";
 	argv[argc++] = "-b";
 	argv[argc++] = brokers;
+	if (extra_property)
+	{
+		argv[argc++] = "-X";
+		argv[argc++] = (char *) extra_property;
+	}
 	if (dead_letter)
 	{
 		argv[argc++] = "--on-error=dead-letter";
@@ -475,6 +481,81 @@ test_recovery_after_outage(void)
 	teardown(&fx);
 }
 
+/*
+ * A record librdkafka drops for a local, passing cause (here its message
+ * timeout while every broker is down) is not refused: no failure, nothing
+ * dead-lettered or isolated, nothing past it confirmed, and the module asks
+ * for a replay, after which everything is delivered.
+ */
+static void
+test_local_failure_replays(bool dead_letter)
+{
+	Fixture		fx;
+	char		err[512];
+	int			b;
+	int64_t		deadline;
+
+	extra_property = "message.timeout.ms=1000";
+	if (!setup(&fx, dead_letter))
+	{
+		extra_property = NULL;
+		CHECK(!"setup");
+		return;
+	}
+	extra_property = NULL;
+	CHECK_INT(feed_schema(&fx), RECORDS_OK);
+	CHECK_INT(feed_txn(&fx, 0), RECORDS_OK);
+	CHECK_U64(wait_safe(&fx, txn_end(0)), txn_end(0));
+
+	for (b = 1; b <= BROKERS; b++)
+		rd_kafka_mock_broker_set_down(mock, b);
+	CHECK_INT(feed_txn(&fx, 1), RECORDS_OK);
+	deadline = relay_now_us() + WAIT_US;
+	while (!records_replay_needed(fx.records, err, sizeof(err)) && relay_now_us() < deadline)
+		producer_poll(fx.producer, 50);
+	CHECK(records_replay_needed(fx.records, err, sizeof(err)));
+	CHECK_CONTAINS(err, "failed for a passing cause");
+	check_nothing_refused(&fx);
+	CHECK_U64(lsn_tracker_safe_lsn(&fx.tracker), txn_end(0));
+
+	/* the loop's answer: a new producer, the replay from the safe LSN */
+	for (b = 1; b <= BROKERS; b++)
+		rd_kafka_mock_broker_set_up(mock, b);
+	records_discard_deliveries(fx.records, true);
+	producer_destroy(fx.producer, 0);
+	records_discard_deliveries(fx.records, false);
+	if (!new_producer(&fx))
+	{
+		CHECK(!"new producer");
+		teardown(&fx);
+		return;
+	}
+	lsn_tracker_reset(&fx.tracker);
+	records_reset(fx.records);
+	CHECK(!records_replay_needed(fx.records, err, sizeof(err)));
+	fx.delivered = 0;
+	CHECK_INT(feed_schema(&fx), RECORDS_OK);
+	CHECK_INT(feed_txn(&fx, 1), RECORDS_OK);
+	CHECK_U64(wait_safe(&fx, txn_end(1)), txn_end(1));
+	CHECK_INT(fx.delivered, (uint64_t) PER_TXN);
+	check_nothing_refused(&fx);
+	CHECK(!records_replay_needed(fx.records, err, sizeof(err)));
+	teardown(&fx);
+}
+
+/* Which local errors are passing ones, and that a broker's refusal is not */
+static void
+test_replay_errors(void)
+{
+	CHECK(records_replay_error(RD_KAFKA_RESP_ERR__DESTROY));
+	CHECK(records_replay_error(RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION));
+	CHECK(records_replay_error(RD_KAFKA_RESP_ERR__MSG_TIMED_OUT));
+	CHECK(!records_replay_error(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE));
+	CHECK(!records_replay_error(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED));
+	CHECK(!records_replay_error(RD_KAFKA_RESP_ERR__INVALID_ARG));
+	CHECK(!records_replay_error(RD_KAFKA_RESP_ERR__FATAL));
+}
+
 int
 main(void)
 {
@@ -498,6 +579,9 @@ main(void)
 	test_fatal_under_load(false);
 	test_fatal_under_load(true);
 	test_recovery_after_outage();
+	test_replay_errors();
+	test_local_failure_replays(false);
+	test_local_failure_replays(true);
 
 	rd_kafka_mock_cluster_destroy(mock);
 	rd_kafka_destroy(mock_rk);
