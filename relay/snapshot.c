@@ -166,12 +166,24 @@ snapshot_read_state(RunState *s, SnapshotState *state, Lsn *lsn)
 {
 	char		key[256];
 	StateReader r = {0};
+	bool		complete = false;
 
 	marker_key(s, key, sizeof(key));
 	r.key = key;
 	if (tail_read_topic(snapshot_consumer_conf(s->cfg), s->cfg->state_topic, note_marker_cb, &r,
-						NULL, s->err, sizeof(s->err)) != 0)
+						&complete, s->err, sizeof(s->err)) != 0)
 		return -1;
+
+	/*
+	 * A marker not read is not "no marker": taken as none, an interrupted
+	 * snapshot would never be redone and its rows would be missing.
+	 */
+	if (!complete)
+	{
+		snprintf(s->err, sizeof(s->err),
+				 "the broker did not answer, or the read stopped before the end of the topic");
+		return -1;
+	}
 	*state = r.state;
 	*lsn = r.lsn;
 	return 0;
