@@ -6,8 +6,12 @@
  *
  * Only this file decides between stopping and retrying: the loop returns
  * why it ended, and main reconnects with backoff (doubling up to
- * reconnect-max-backoff), recreates the producer after a fatal Kafka
- * error, or exits with the code --help lists.
+ * reconnect-max-backoff, back to 1 s only once a run got further than the
+ * last one failed), recreates the producer after a fatal Kafka error, or
+ * exits with the code --help lists.  A PostgreSQL failure that is neither
+ * transient nor permanent (pgerror.c) and comes again at the same stream
+ * position PGERROR_MAX_REPEATS times in a row stops it: each retry would
+ * produce the failing transaction's first records again.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -22,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pgerror.h"
 #include "records.h"
 #include "relay.h"
 #include "run.h"
@@ -142,6 +147,8 @@ stream_main(RelayConfig *cfg)
 	Records    *records;
 	RunState	state;
 	int			backoff = 1;
+	Lsn			failed_at = INVALID_LSN;	/* furthest stream position a run failed at */
+	int			repeats = 0;	/* repeatable failures in a row there */
 	int			exit_code = RELAY_EXIT_OK;
 
 	lsn_tracker_init(&tracker, INVALID_LSN);
@@ -193,7 +200,6 @@ stream_main(RelayConfig *cfg)
 		RunResult	r;
 
 		run_reopen_log(&state);
-		state.streamed_data = false;
 		r = run_stream(&state);
 		if (r == RUN_STOPPED || r == RUN_ENDPOS)
 			break;
@@ -254,8 +260,29 @@ stream_main(RelayConfig *cfg)
 			}
 			records_set_producer(records, state.producer);
 		}
-		else
+		else if (state.kafka_failed || state.pgerr.sqlstate[0] == '\0')
 			relay_log(RELAY_LOG_WARNING, "%s", state.err);
+		else
+			relay_log(RELAY_LOG_WARNING, "%s (SQLSTATE %s, %s)", state.err,
+					  state.pgerr.sqlstate, pgerror_class_name(state.pgerr.cls));
+
+		/* got further than at the last failure: start the backoff again */
+		if (state.stream_pos > failed_at)
+		{
+			failed_at = state.stream_pos;
+			repeats = 0;
+			backoff = 1;
+		}
+		if (r == RUN_RETRY && !state.kafka_failed && state.pgerr.cls == PGERROR_REPEATABLE &&
+			++repeats >= PGERROR_MAX_REPEATS)
+		{
+			relay_log(RELAY_LOG_ERROR, "the same failure came %d times in a row at " LSN_FMT ": %s",
+					  repeats, LSN_ARGS(failed_at), state.err);
+			relay_log_hint(RELAY_LOG_ERROR,
+						   "Nothing past the failing transaction was confirmed. Fix the cause and start again.");
+			exit_code = RELAY_EXIT_PG;
+			break;
+		}
 
 		run_publish_metrics(&state, false);
 		metrics_inc_reconnects(state.metrics);
@@ -263,11 +290,10 @@ stream_main(RelayConfig *cfg)
 			break;
 		if (cfg->no_loop)
 		{
-			exit_code = RELAY_EXIT_PG;
+			exit_code = r == RUN_RESTART_PRODUCER || state.kafka_failed ?
+				RELAY_EXIT_KAFKA : RELAY_EXIT_PG;
 			break;
 		}
-		if (state.streamed_data)
-			backoff = 1;
 		relay_log(RELAY_LOG_INFO, "reconnecting in %d s", backoff);
 		backoff_sleep(backoff);
 		if (stop_requested)

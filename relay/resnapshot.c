@@ -80,6 +80,7 @@
 #include <libpq-fe.h>
 
 #include "key_set.h"
+#include "pgerror.h"
 #include "records.h"
 #include "relay.h"
 #include "resnapshot.h"
@@ -491,7 +492,7 @@ open_table(Resnapshot *r)
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		/* no extension, a bad option: it will not get better */
-		if (snapshot_error_permanent(r->conn, res))
+		if (pgerror_from_result(res).cls == PGERROR_PERMANENT)
 		{
 			relay_log(RELAY_LOG_ERROR, "on-demand snapshot of table OID %s skipped: %.*s", oid,
 					  (int) strcspn(PQresultErrorMessage(res), "\n"), PQresultErrorMessage(res));
@@ -636,7 +637,7 @@ read_chunk(Resnapshot *r)
 							4, NULL, params, NULL, NULL, 1);
 	if (PQresultStatus(r->chunk) != PGRES_TUPLES_OK)
 	{
-		if (snapshot_error_permanent(r->conn, r->chunk))
+		if (pgerror_from_result(r->chunk).cls == PGERROR_PERMANENT)
 		{
 			relay_log(RELAY_LOG_ERROR, "on-demand snapshot of %s.%s stopped: %.*s", r->schema, r->table,
 					  (int) strcspn(PQresultErrorMessage(r->chunk), "\n"),
