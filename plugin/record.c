@@ -304,8 +304,10 @@ record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 			isnull = oldnulls[f->attno];
 		}
 		else if (!f->nullable)
-			elog(ERROR, "key column \"%s\" of \"%s.%s\" was not logged",
-				 f->pg_name, entry->nspname, entry->relname);
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("key column \"%s\" of \"%s.%s\" was not logged",
+							f->pg_name, entry->nspname, entry->relname)));
 
 		/* a chosen key column PostgreSQL did not log (see key-columns) */
 		if (!isnull && f->nullable &&
