@@ -147,8 +147,7 @@ stream_main(RelayConfig *cfg)
 	Records    *records;
 	RunState	state;
 	int			backoff = 1;
-	Lsn			failed_at = INVALID_LSN;	/* furthest stream position a run failed at */
-	int			repeats = 0;	/* repeatable failures in a row there */
+	PgRetry		retry = {0};
 	int			exit_code = RELAY_EXIT_OK;
 
 	lsn_tracker_init(&tracker, INVALID_LSN);
@@ -198,6 +197,7 @@ stream_main(RelayConfig *cfg)
 	for (;;)
 	{
 		RunResult	r;
+		PgRetryAction action;
 
 		run_reopen_log(&state);
 		r = run_stream(&state);
@@ -266,18 +266,15 @@ stream_main(RelayConfig *cfg)
 			relay_log(RELAY_LOG_WARNING, "%s (SQLSTATE %s, %s)", state.err,
 					  state.pgerr.sqlstate, pgerror_class_name(state.pgerr.cls));
 
-		/* got further than at the last failure: start the backoff again */
-		if (state.stream_pos > failed_at)
-		{
-			failed_at = state.stream_pos;
-			repeats = 0;
+		action = pgerror_note_failure(&retry, state.stream_pos,
+									  r == RUN_RETRY && !state.kafka_failed ?
+									  state.pgerr.cls : PGERROR_TRANSIENT);
+		if (action == PGRETRY_AGAIN_AT_ONCE)
 			backoff = 1;
-		}
-		if (r == RUN_RETRY && !state.kafka_failed && state.pgerr.cls == PGERROR_REPEATABLE &&
-			++repeats >= PGERROR_MAX_REPEATS)
+		if (action == PGRETRY_STOP)
 		{
 			relay_log(RELAY_LOG_ERROR, "the same failure came %d times in a row at " LSN_FMT ": %s",
-					  repeats, LSN_ARGS(failed_at), state.err);
+					  retry.repeats, LSN_ARGS(retry.failed_at), state.err);
 			relay_log_hint(RELAY_LOG_ERROR,
 						   "Nothing past the failing transaction was confirmed. Fix the cause and start again.");
 			exit_code = RELAY_EXIT_PG;

@@ -148,3 +148,19 @@ pgerror_class_name(PgErrorClass cls)
 	}
 	return "unknown";
 }
+
+PgRetryAction
+pgerror_note_failure(PgRetry *r, Lsn pos, PgErrorClass cls)
+{
+	PgRetryAction action = PGRETRY_AGAIN;
+
+	if (pos > r->failed_at)
+	{
+		r->failed_at = pos;
+		r->repeats = 0;
+		action = PGRETRY_AGAIN_AT_ONCE;
+	}
+	if (cls == PGERROR_REPEATABLE && ++r->repeats >= PGERROR_MAX_REPEATS)
+		return PGRETRY_STOP;
+	return action;
+}

@@ -17,6 +17,8 @@
 
 #include <libpq-fe.h>
 
+#include "relay.h"
+
 /*
  * A failure that is not transient and comes again at the same stream
  * position this many times in a row stops the relay (exit status 2).
@@ -63,5 +65,29 @@ extern PgError pgerror_from_connect_message(const char *message, bool needs_pass
 
 /* The class as a word for messages: "transient", "repeatable", "permanent". */
 extern const char *pgerror_class_name(PgErrorClass cls);
+
+/* Where successive failed runs failed; zero it to start */
+typedef struct PgRetry
+{
+	Lsn			failed_at;		/* the furthest stream position a run failed at */
+	int			repeats;		/* repeatable failures in a row there */
+} PgRetry;
+
+typedef enum PgRetryAction
+{
+	PGRETRY_AGAIN = 0,			/* retry, the backoff growing */
+	PGRETRY_AGAIN_AT_ONCE,		/* retry with the backoff back at its start: the
+								 * run got further than any failed before */
+	PGRETRY_STOP				/* the same repeatable failure PGERROR_MAX_REPEATS
+								 * times in a row at one position: stop */
+} PgRetryAction;
+
+/*
+ * Note a failed run that got to stream position "pos" (INVALID_LSN: it
+ * failed before streaming) and failed with a failure of class "cls"
+ * (a Kafka failure: PGERROR_TRANSIENT).  A position not past failed_at
+ * is "the same position": the replay got no further.  Never fails.
+ */
+extern PgRetryAction pgerror_note_failure(PgRetry *r, Lsn pos, PgErrorClass cls);
 
 #endif							/* RELAY_PGERROR_H */
