@@ -65,7 +65,9 @@ INSERT INTO docs SELECT 2, string_agg(md5(g::text), '') FROM generate_series(1, 
 COMMIT;
 SQL
 big_end=$(psql -XAtc "SELECT pg_current_wal_lsn()")
-relay_await_exit 120 "a record over max-record-size replays forever"
+w2a_wait_for 120 relay_exited ||
+	fail "the relay still runs after 120 s, $(($(topic_count wal2avro.public.docs) - 1)) records of the failing transaction produced so far ($(grep -c 'reconnecting in' "$RELAY_LOG") reconnects)"
+relay_await_exit 1 "a record over max-record-size"
 n=$(topic_count wal2avro.public.docs)
 info "relay exited with $relay_rc; $n records on the topic (1 before the failing transaction)"
 [ "$relay_rc" -eq 2 ] || fail "relay exited with $relay_rc, not 2, on a record over max-record-size"
