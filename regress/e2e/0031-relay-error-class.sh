@@ -103,16 +103,17 @@ RELAY_SLOT=wal2avro
 	-X reconnect.backoff.max.ms=500 --metrics-listen=127.0.0.1:0 --snapshot-mode=never \
 	--reconnect-max-backoff=2 >>"$RELAY_LOG" 2>&1 &
 RELAY_PID=$!
-retried()
+retried_or_exited()
 {
 	local n
 	n=$(grep -c 'is active for PID' "$RELAY_LOG" || true)
 	echo "$((n - busy_before)) busy-slot failures logged"
-	[ $((n - busy_before)) -ge 2 ] && kill -0 "$RELAY_PID" 2>/dev/null
+	[ $((n - busy_before)) -ge 2 ] || relay_exited
 }
-if ! w2a_wait_for 60 retried; then
-	relay_exited && fail "the relay exited while the slot was busy: $(tail -n 3 "$RELAY_LOG")"
-	fail "the relay did not retry the busy slot: $W2A_WAIT_LAST"
+w2a_wait_for 60 retried_or_exited || fail "the relay did not retry the busy slot: $W2A_WAIT_LAST"
+if relay_exited; then
+	relay_await_exit 1 "slot busy"
+	fail "the relay exited with $relay_rc while the slot was busy: $(grep 'is active for PID' "$RELAY_LOG" | tail -n 1)"
 fi
 grep -q 'reconnecting in' "$RELAY_LOG" || fail "no reconnect line in the relay log"
 info "(b) slot busy: $W2A_WAIT_LAST, still running; freeing it"
