@@ -205,7 +205,11 @@ stream_main(RelayConfig *cfg)
 			break;
 		if (r == RUN_FATAL_PG)
 		{
-			relay_log(RELAY_LOG_ERROR, "%s", state.err);
+			if (state.pgerr.sqlstate[0] == '\0')
+				relay_log(RELAY_LOG_ERROR, "%s", state.err);
+			else
+				relay_log(RELAY_LOG_ERROR, "%s (SQLSTATE %s, %s)", state.err,
+						  state.pgerr.sqlstate, pgerror_class_name(state.pgerr.cls));
 			exit_code = RELAY_EXIT_PG;
 			break;
 		}

@@ -154,6 +154,8 @@ set_connect_error(char *err, size_t errlen, const char *msg)
 	const char *p = msg;
 
 	len = (size_t) snprintf(err, errlen, "could not connect to server: ");
+	if (len >= errlen)
+		len = errlen - 1;
 	while (*p && len + 1 < errlen)
 	{
 		const char *eol = strchr(p, '\n');
