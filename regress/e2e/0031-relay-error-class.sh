@@ -9,6 +9,9 @@
 #      times, the slot confirmed before that transaction and not past it;
 #  (a2) a key-columns entry naming a missing column stops it at start-up
 #      (22023 from START_REPLICATION), before any change to that table;
+#  (a3) a failure that is neither transient nor permanent (a topic name over
+#      the relay's limit) at the same position stops it with exit status 2
+#      after 3 tries;
 #  (b) the default slot held by another client ("replication slot
 #      \"wal2avro\" is active for PID n", 55006, as after a kill -9) is
 #      retried with backoff until it is free, then streamed;
@@ -88,6 +91,36 @@ grep -q 'column "no_such_column" named in "key-columns" does not exist in table 
 	fail "the relay log does not name the bad key-columns entry"
 info "(a2) a bad key-columns stopped the relay at start-up with status 2"
 psql -Xq -c "SELECT pg_drop_replication_slot('badkey')" >/dev/null
+
+# ---- (a3) a repeatable failure mid-transaction: bounded retries ----
+# A topic name over the relay's limit (a template naming the table 8 times,
+# a 63-byte table name) fails the same way at the table's schema frame on
+# every replay, after the transaction's first five rows were produced.
+long=$(printf 't%.0s' $(seq 63))
+psql -Xq -v ON_ERROR_STOP=1 -c "CREATE TABLE $long (id int PRIMARY KEY)"
+few=$(topic_count "wal2avro.public.docs.docs.docs.docs.docs.docs.docs.docs")
+relay_start again --reconnect-max-backoff=2 \
+	--topic-template='{prefix}.{schema}.{table}.{table}.{table}.{table}.{table}.{table}.{table}.{table}'
+psql -Xq -v ON_ERROR_STOP=1 <<SQL
+BEGIN;
+INSERT INTO docs SELECT g, 'again ' || g FROM generate_series(30, 34) g;
+INSERT INTO $long VALUES (1);
+COMMIT;
+SQL
+again_end=$(psql -XAtc "SELECT pg_current_wal_lsn()")
+w2a_wait_for 120 relay_exited ||
+	fail "the relay still runs after 120 s, $(($(topic_count "wal2avro.public.docs.docs.docs.docs.docs.docs.docs.docs") - few)) records of the failing transaction produced so far ($(grep -c 'reconnecting in' "$RELAY_LOG") reconnects)"
+relay_await_exit 1 "a repeatable failure"
+n=$(($(topic_count "wal2avro.public.docs.docs.docs.docs.docs.docs.docs.docs") - few))
+info "relay exited with $relay_rc; $n records of the failing transaction on the topic"
+[ "$relay_rc" -eq 2 ] || fail "relay exited with $relay_rc, not 2, on a failure repeated at one position"
+grep -q "error: the same failure came $MAX_REPEATS times in a row at .*: topic name for table \"public.$long\" is too long" "$RELAY_LOG" ||
+	fail "the relay log does not say which failure repeated"
+[ "$n" -le $((5 * MAX_REPEATS)) ] || fail "$n records of the failing transaction: more than $MAX_REPEATS tries of 5"
+w2a_sql_true "SELECT confirmed_flush_lsn < '$again_end' FROM pg_replication_slots WHERE slot_name = 'again'" ||
+	fail "slot confirmed at $(slot_confirmed again), past the failing transaction ($again_end)"
+info "(a3) stopped with status 2 after $MAX_REPEATS tries, $n records of the failing transaction"
+psql -Xq -c "SELECT pg_drop_replication_slot('again')" >/dev/null
 
 # ---- (b) the default slot busy: retried until it is free ----
 psql -XAtq -c "SELECT 'made' FROM pg_create_logical_replication_slot('wal2avro', 'wal2avro')" >/dev/null
