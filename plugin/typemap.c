@@ -510,7 +510,9 @@ numeric_unscaled_digits(const char *text, int scale, int *scale_out)
 	if (scale < 0)
 		scale = frac;
 	if (frac > scale)
-		elog(ERROR, "numeric value \"%s\" has more than %d fraction digits", text, scale);
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("numeric value \"%s\" has more than %d fraction digits", text, scale)));
 	initStringInfo(&buf);
 	for (p = text; *p; p++)
 	{

@@ -20,6 +20,7 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "access/tupconvert.h"
+#include "catalog/namespace.h"
 #include "commands/dbcommands.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -482,30 +483,68 @@ wal2avro_parse_options(Wal2AvroData *data, List *options)
  */
 
 /*
- * The database's name, looked up now: during decoding the historic snapshot
- * cannot always read the shared catalog pg_database.  A walsender calls
- * startup outside any transaction, so open one for the lookup.
+ * Refuse a key-columns entry naming a table or column that does not exist,
+ * before anything is decoded: found at the table's first change instead,
+ * the ERROR would stop the stream there after every restart.  Checked
+ * against the current catalog; needs a transaction.
  */
-static char *
-lookup_database_name(void)
+static void
+check_key_columns(Wal2AvroData *data)
+{
+	ListCell   *lc;
+
+	foreach(lc, data->key_columns)
+	{
+		W2aKeyColumns *kc = lfirst(lc);
+		Oid			nspid = get_namespace_oid(kc->nspname, true);
+		Oid			relid = OidIsValid(nspid) ? get_relname_relid(kc->relname, nspid) : InvalidOid;
+		ListCell   *lc2;
+
+		if (!OidIsValid(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("table \"%s.%s\" named in \"key-columns\" does not exist",
+							kc->nspname, kc->relname),
+					 errhint("Tables are named as \"schema.table\", exactly as in the catalog.")));
+		foreach(lc2, kc->columns)
+		{
+			const char *col = lfirst(lc2);
+
+			/* InvalidAttrNumber: missing or dropped; below it: a system column */
+			if (get_attnum(relid, col) <= InvalidAttrNumber)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("column \"%s\" named in \"key-columns\" does not exist in table \"%s.%s\"",
+								col, kc->nspname, kc->relname)));
+		}
+	}
+}
+
+/*
+ * What startup looks up in the catalog: the database's name, looked up now
+ * (during decoding the historic snapshot cannot always read the shared
+ * catalog pg_database), and the tables and columns key-columns names.  A
+ * walsender calls startup outside any transaction, so open one for them.
+ */
+static void
+startup_lookups(Wal2AvroData *data)
 {
 	MemoryContext cxt = CurrentMemoryContext;
+	bool		own = !IsTransactionState();
 	char	   *name;
 
-	if (IsTransactionState())
-		name = get_database_name(MyDatabaseId);
-	else
-	{
+	if (own)
 		StartTransactionCommand();
-		name = get_database_name(MyDatabaseId);
-		if (name)
-			name = MemoryContextStrdup(cxt, name);
+	name = get_database_name(MyDatabaseId);
+	if (name == NULL)
+		elog(ERROR, "cache lookup failed for database %u", MyDatabaseId);
+	data->dbname = MemoryContextStrdup(cxt, name);
+	check_key_columns(data);
+	if (own)
+	{
 		CommitTransactionCommand();
 		MemoryContextSwitchTo(cxt);
 	}
-	if (name == NULL)
-		elog(ERROR, "cache lookup failed for database %u", MyDatabaseId);
-	return name;
 }
 
 /* startup: parse options, create the memory contexts and the schema cache */
@@ -526,7 +565,7 @@ wal2avro_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
 
 	/* slot creation decodes nothing, and may run where no transaction can */
 	if (!is_init)
-		data->dbname = lookup_database_name();
+		startup_lookups(data);
 
 	opt->output_type = (data->format == W2A_FORMAT_JSON) ?
 		OUTPUT_PLUGIN_TEXTUAL_OUTPUT : OUTPUT_PLUGIN_BINARY_OUTPUT;

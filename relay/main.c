@@ -6,8 +6,12 @@
  *
  * Only this file decides between stopping and retrying: the loop returns
  * why it ended, and main reconnects with backoff (doubling up to
- * reconnect-max-backoff), recreates the producer after a fatal Kafka
- * error, or exits with the code --help lists.
+ * reconnect-max-backoff, back to 1 s only once a run got further than the
+ * last one failed), recreates the producer after a fatal Kafka error, or
+ * exits with the code --help lists.  A PostgreSQL failure that is neither
+ * transient nor permanent (pgerror.c) and comes again at the same stream
+ * position PGERROR_MAX_REPEATS times in a row stops it: each retry would
+ * produce the failing transaction's first records again.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -22,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pgerror.h"
 #include "records.h"
 #include "relay.h"
 #include "run.h"
@@ -150,6 +155,7 @@ stream_main(RelayConfig *cfg)
 	Records    *records;
 	RunState	state;
 	int			backoff = 1;
+	PgRetry		retry = {0};
 	int			exit_code = RELAY_EXIT_OK;
 	int			fatal_restarts = 0; /* in a row, see FATAL_RESTARTS_MAX */
 	Lsn			fatal_confirmed = INVALID_LSN;	/* at the last one */
@@ -204,15 +210,19 @@ stream_main(RelayConfig *cfg)
 	for (;;)
 	{
 		RunResult	r;
+		PgRetryAction action;
 
 		run_reopen_log(&state);
-		state.streamed_data = false;
 		r = run_stream(&state);
 		if (r == RUN_STOPPED || r == RUN_ENDPOS)
 			break;
 		if (r == RUN_FATAL_PG)
 		{
-			relay_log(RELAY_LOG_ERROR, "%s", state.err);
+			if (state.pgerr.sqlstate[0] == '\0')
+				relay_log(RELAY_LOG_ERROR, "%s", state.err);
+			else
+				relay_log(RELAY_LOG_ERROR, "%s (SQLSTATE %s, %s)", state.err,
+						  state.pgerr.sqlstate, pgerror_class_name(state.pgerr.cls));
 			exit_code = RELAY_EXIT_PG;
 			break;
 		}
@@ -283,8 +293,26 @@ stream_main(RelayConfig *cfg)
 			}
 			records_set_producer(records, state.producer);
 		}
-		else
+		else if (state.kafka_failed || state.pgerr.sqlstate[0] == '\0')
 			relay_log(RELAY_LOG_WARNING, "%s", state.err);
+		else
+			relay_log(RELAY_LOG_WARNING, "%s (SQLSTATE %s, %s)", state.err,
+					  state.pgerr.sqlstate, pgerror_class_name(state.pgerr.cls));
+
+		action = pgerror_note_failure(&retry, state.stream_pos,
+									  r == RUN_RETRY && !state.kafka_failed ?
+									  state.pgerr.cls : PGERROR_TRANSIENT);
+		if (action == PGRETRY_AGAIN_AT_ONCE)
+			backoff = 1;
+		if (action == PGRETRY_STOP)
+		{
+			relay_log(RELAY_LOG_ERROR, "the same failure came %d times in a row at " LSN_FMT ": %s",
+					  retry.repeats, LSN_ARGS(retry.failed_at), state.err);
+			relay_log_hint(RELAY_LOG_ERROR,
+						   "Nothing past the failing transaction was confirmed. Fix the cause and start again.");
+			exit_code = RELAY_EXIT_PG;
+			break;
+		}
 
 		run_publish_metrics(&state, false);
 		metrics_inc_reconnects(state.metrics);
@@ -292,11 +320,10 @@ stream_main(RelayConfig *cfg)
 			break;
 		if (cfg->no_loop)
 		{
-			exit_code = RELAY_EXIT_PG;
+			exit_code = r == RUN_RESTART_PRODUCER || state.kafka_failed ?
+				RELAY_EXIT_KAFKA : RELAY_EXIT_PG;
 			break;
 		}
-		if (state.streamed_data)
-			backoff = 1;
 		relay_log(RELAY_LOG_INFO, "reconnecting in %d s", backoff);
 		backoff_sleep(backoff);
 		if (stop_requested)

@@ -80,6 +80,7 @@
 #include <libpq-fe.h>
 
 #include "key_set.h"
+#include "pgerror.h"
 #include "records.h"
 #include "relay.h"
 #include "resnapshot.h"
@@ -648,7 +649,7 @@ lookup_done(Resnapshot *r, PGresult *res)
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		/* no extension, a bad option: it will not get better */
-		if (snapshot_error_permanent(r->conn, res))
+		if (pgerror_from_result(res).cls == PGERROR_PERMANENT)
 		{
 			relay_log(RELAY_LOG_ERROR, "on-demand snapshot of table OID %s skipped: %.*s", r->oid,
 					  (int) strcspn(PQresultErrorMessage(res), "\n"), PQresultErrorMessage(res));
@@ -818,7 +819,7 @@ chunk_read(Resnapshot *r, PGresult *res)
 {
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		if (snapshot_error_permanent(r->conn, res))
+		if (pgerror_from_result(res).cls == PGERROR_PERMANENT)
 		{
 			relay_log(RELAY_LOG_ERROR, "on-demand snapshot of %s.%s stopped: %.*s", r->schema, r->table,
 					  (int) strcspn(PQresultErrorMessage(res), "\n"),

@@ -224,7 +224,18 @@ process(RunState *s, char *err, size_t errlen)
 	RecordsResult rc;
 
 	if (frames_parse(s->pending.payload, s->pending.payload_len, &f, err, errlen) != 0)
+	{
+		s->pgerr.cls = PGERROR_REPEATABLE;
 		return RECORDS_ERROR;
+	}
+	if (s->pending_stage == 0)
+	{
+		if (f.kind == W2A_FRAME_BEGIN)
+			s->stream_pos = f.begin.commit_lsn;
+		else if (f.kind == W2A_FRAME_MESSAGE && !f.message.transactional &&
+				 f.message.lsn > s->stream_pos)
+			s->stream_pos = f.message.lsn;
+	}
 	if (s->cfg->endpos != INVALID_LSN && s->pending_stage == 0 &&
 		((f.kind == W2A_FRAME_BEGIN && f.begin.commit_lsn > s->cfg->endpos) ||
 		 (f.kind == W2A_FRAME_MESSAGE && !f.message.transactional &&
@@ -244,7 +255,18 @@ process(RunState *s, char *err, size_t errlen)
 		s->skipping_txn = false;
 		s->skipped_txns++;
 	}
+	if (rc == RECORDS_ERROR)
+		s->pgerr.cls = PGERROR_REPEATABLE;	/* the same frame comes again */
+	else if (rc != RECORDS_WAIT && f.kind == W2A_FRAME_COMMIT)
+		s->stream_pos = f.commit.end_lsn;
 	return rc;
+}
+
+/* What a PostgreSQL failure classified in s->pgerr ends the run with */
+static RunResult
+pg_failed(RunState *s)
+{
+	return s->pgerr.cls == PGERROR_PERMANENT ? RUN_FATAL_PG : RUN_RETRY;
 }
 
 static void
@@ -326,7 +348,6 @@ create_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confir
 
 	for (attempt = 1;; attempt++)
 	{
-		bool		permanent = false;
 		bool		created = false;
 		char		name[256] = "";
 		PGconn	   *reader = NULL;
@@ -345,10 +366,10 @@ create_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confir
 			}
 		}
 		if (stream_ensure_slot(conn, s->cfg->slot, true, snapshot ? name : NULL, sizeof(name),
-							   confirmed, &created, s->err, sizeof(s->err), &permanent) != 0)
+							   confirmed, &created, s->err, sizeof(s->err), &s->pgerr) != 0)
 		{
 			PQfinish(reader);
-			*result = permanent ? RUN_FATAL_PG : RUN_RETRY;
+			*result = pg_failed(s);
 			return -1;
 		}
 		relay_log(RELAY_LOG_INFO, "created replication slot \"%s\" at " LSN_FMT,
@@ -406,20 +427,19 @@ static int
 prepare_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confirmed,
 			 RunResult *result)
 {
-	bool		permanent = false;
 	bool		created = false;
 	SnapshotState state;
 	Lsn			marked = INVALID_LSN;
+	int			rc;
 
-	if (stream_ensure_slot(conn, s->cfg->slot, false, NULL, 0, confirmed, &created,
-						   s->err, sizeof(s->err), &permanent) != 0)
-	{
-		if (!s->cfg->create_slot || strstr(s->err, "does not exist") == NULL)
-		{
-			*result = permanent ? RUN_FATAL_PG : RUN_RETRY;
-			return -1;
-		}
+	rc = stream_ensure_slot(conn, s->cfg->slot, false, NULL, 0, confirmed, &created,
+							s->err, sizeof(s->err), &s->pgerr);
+	if (rc == STREAM_SLOT_MISSING && s->cfg->create_slot)
 		return create_slot(s, conn, opts, confirmed, result);
+	if (rc != 0)
+	{
+		*result = pg_failed(s);
+		return -1;
 	}
 	if (s->cfg->snapshot_mode == RELAY_SNAPSHOT_NEVER)
 		return 0;
@@ -431,6 +451,7 @@ prepare_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confi
 		snprintf(why, sizeof(why), "%s", s->err);
 		snprintf(s->err, sizeof(s->err), "could not read state topic \"%s\": %.700s",
 				 s->cfg->state_topic, why);
+		s->kafka_failed = true;
 		*result = RUN_RETRY;
 		return -1;
 	}
@@ -539,7 +560,6 @@ RunResult
 run_stream(RunState *s)
 {
 	PGconn	   *conn;
-	bool		permanent = false;
 	StreamSystem sys;
 	Lsn			confirmed = INVALID_LSN;
 	Lsn			start;
@@ -548,10 +568,13 @@ run_stream(RunState *s)
 	char		why[sizeof(s->err)];
 
 	s->err[0] = '\0';
+	s->pgerr = pgerror_from_result(NULL);
+	s->kafka_failed = false;
+	s->stream_pos = INVALID_LSN;
 	conn = stream_connect(s->cfg->dbname, s->cfg->pg_password, &sys, s->err, sizeof(s->err),
-						  &permanent);
+						  &s->pgerr);
 	if (conn == NULL)
-		return permanent ? RUN_FATAL_PG : RUN_RETRY;
+		return pg_failed(s);
 
 	/* what was in flight on the last connection comes again */
 	lsn_tracker_reset(s->tracker);
@@ -575,6 +598,7 @@ run_stream(RunState *s)
 	{
 		snprintf(s->err, sizeof(s->err), "could not read schema topic \"%s\": %.700s",
 				 s->cfg->schema_topic, why);
+		s->kafka_failed = true;
 		free(opts.items);
 		PQfinish(conn);
 		return RUN_RETRY;
@@ -584,6 +608,7 @@ run_stream(RunState *s)
 	{
 		snprintf(s->err, sizeof(s->err), "could not read state topic \"%s\": %.700s",
 				 s->cfg->state_topic, why);
+		s->kafka_failed = true;
 		free(opts.items);
 		PQfinish(conn);
 		return RUN_RETRY;
@@ -603,21 +628,21 @@ run_stream(RunState *s)
 		return RUN_ENDPOS;
 	}
 	start = choose_start(s, &sys, confirmed);
+	s->stream_pos = start > confirmed ? start : confirmed;
 	result = RUN_RETRY;
 
-	if (stream_start(conn, s->cfg->slot, start, &opts, s->err, sizeof(s->err)) != 0)
+	/*
+	 * A bad plugin option (22023, 42704), an invalidated slot (55000) fail
+	 * for good; a slot still held by a relay killed a moment ago (55006)
+	 * does not.
+	 */
+	if (stream_start(conn, s->cfg->slot, start, &opts, s->err, sizeof(s->err), &s->pgerr) != 0)
 	{
 		free(opts.items);
 		if (s->err[0] == '\0')
 			snprintf(s->err, sizeof(s->err), "out of memory");
-		/*
-		 * An ERROR from the plugin (a bad option) or an invalidated slot
-		 * (max_slot_wal_keep_size removed its WAL) will not go away by itself.
-		 */
-		permanent = strstr(s->err, "wal2avro") != NULL || strstr(s->err, "option") != NULL ||
-			strstr(s->err, "invalidated") != NULL;
 		PQfinish(conn);
-		return permanent ? RUN_FATAL_PG : RUN_RETRY;
+		return pg_failed(s);
 	}
 	free(opts.items);
 	/* the server streams from the later of the slot's and the one asked for */
@@ -750,7 +775,7 @@ run_stream(RunState *s)
 
 		batch = 0;
 read_more:
-		kind = stream_read(conn, &msg, &buf, s->err, sizeof(s->err));
+		kind = stream_read(conn, &msg, &buf, s->err, sizeof(s->err), &s->pgerr);
 		switch (kind)
 		{
 			case STREAM_MSG_NONE:
@@ -793,7 +818,6 @@ read_more:
 				s->pending_buf = buf;
 				s->pending = msg;
 				s->pending_stage = 0;
-				s->streamed_data = true;
 				{
 					RecordsResult rc = process(s, s->err, sizeof(s->err));
 
@@ -821,6 +845,7 @@ read_more:
 				snprintf(s->err, sizeof(s->err), "the server ended the replication stream");
 				goto failed;
 			case STREAM_MSG_ERROR:
+				result = pg_failed(s);
 				goto failed;
 		}
 	}

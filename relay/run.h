@@ -16,6 +16,7 @@
 
 #include "heartbeat.h"
 #include "metrics.h"
+#include "pgerror.h"
 #include "position.h"
 #include "producer.h"
 #include "records.h"
@@ -50,6 +51,12 @@ typedef struct RunState
 	volatile sig_atomic_t *stop_requested;
 	volatile sig_atomic_t *hup_requested;	/* SIGHUP: reopen the log file */
 	char		err[1024];		/* why the last run ended, if it failed */
+	PgError		pgerr;			/* RUN_RETRY, RUN_FATAL_PG: the failure's class */
+	bool		kafka_failed;	/* RUN_RETRY: Kafka failed, not PostgreSQL */
+	Lsn			stream_pos;		/* how far the stream got: the open transaction's
+								 * commit LSN, else the end of the last one (the
+								 * start position before any); where a failure
+								 * happened */
 
 	/* per connection */
 	Lsn			received;		/* highest position received: status "write" */
@@ -62,7 +69,6 @@ typedef struct RunState
 	bool		skipping_txn;	/* the transaction being read is one of them */
 	uint64_t	skipped_txns;	/* ... how many so far */
 	bool		logged_first_data;
-	bool		streamed_data;	/* any data this run: resets the backoff */
 	char	   *pending_buf;	/* a frame not fully produced yet (PQfreemem) */
 	StreamMsg	pending;
 	int			pending_stage;

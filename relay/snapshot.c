@@ -45,6 +45,7 @@
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 
+#include "pgerror.h"
 #include "records.h"
 #include "relay.h"
 #include "run.h"
@@ -263,6 +264,7 @@ send_marker(RunState *s, Lsn lsn, const char *value, RunResult *result)
 	lsn_tracker_commit(s->tracker, lsn);
 	if (rc != RECORDS_OK)
 	{
+		s->kafka_failed = true;
 		*result = rc == RECORDS_FAILED ? RUN_FATAL_KAFKA : RUN_RETRY;
 		return -1;
 	}
@@ -402,26 +404,17 @@ snapshot_options_array(const RelaySettingList *options)
 }
 
 /*
- * Will this failed query fail again the same way?  An ERROR of the plugin
- * or of a bad option (data exception, feature not supported, syntax or
- * access rule, a program limit such as max-record-size) will; a lost
- * connection or a conflict will not.
+ * A failed query: an ERROR of the plugin or of a bad option (data
+ * exception, feature not supported, syntax or access rule, a program limit
+ * such as max-record-size) stops the relay; a lost connection or a
+ * conflict is retried (pgerror.c decides).
  */
-bool
-snapshot_error_permanent(PGconn *conn, const PGresult *res)
-{
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-	return PQstatus(conn) == CONNECTION_OK && state != NULL &&
-		(strncmp(state, "22", 2) == 0 || strncmp(state, "0A", 2) == 0 ||
-		 strncmp(state, "42", 2) == 0 || strncmp(state, "54", 2) == 0);
-}
-
 static RunResult
 query_failed(RunState *s, PGconn *conn, const char *what, PGresult *res)
 {
 	set_pg_error(s, what, conn);
-	return snapshot_error_permanent(conn, res) ? RUN_FATAL_PG : RUN_RETRY;
+	s->pgerr = pgerror_from_result(res);
+	return s->pgerr.cls == PGERROR_PERMANENT ? RUN_FATAL_PG : RUN_RETRY;
 }
 
 static void

@@ -35,7 +35,6 @@ extern rd_kafka_conf_t *snapshot_consumer_conf(const RelayConfig *cfg);
 extern int	snapshot_read_state(RunState *s, SnapshotState *state, Lsn *lsn);
 extern int	snapshot_mark_creating(RunState *s, RunResult *result);
 extern PGconn *snapshot_connect(RunState *s, RunResult *result);
-extern bool snapshot_error_permanent(PGconn *conn, const PGresult *res);
 extern char *snapshot_options_array(const RelaySettingList *options);
 extern int	snapshot_run(RunState *s, PGconn *conn, const char *snapshot_name, Lsn start,
 						 const RelaySettingList *options, RunResult *result);

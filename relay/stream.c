@@ -22,6 +22,7 @@
 
 #include <libpq-fe.h>
 
+#include "pgerror.h"
 #include "relay.h"
 #include "stream.h"
 
@@ -85,16 +86,132 @@ stream_connect_plain(const char *dbname, const char *password, const char *appli
 }
 
 /*
+ * Seconds of the connection's connect_timeout (0: none; libpq makes 1 into
+ * 2), read back from the options libpq settled on.
+ */
+static int
+connect_timeout_secs(PGconn *conn)
+{
+	PQconninfoOption *opts = PQconninfo(conn);
+	PQconninfoOption *o;
+	int			secs = 0;
+
+	for (o = opts; o && o->keyword; o++)
+	{
+		if (strcmp(o->keyword, "connect_timeout") == 0 && o->val)
+			secs = atoi(o->val);
+	}
+	PQconninfoFree(opts);
+	return secs <= 0 ? 0 : secs < 2 ? 2 : secs;
+}
+
+/*
+ * PQconnectdbParams with verbose error messages, so that a failure the
+ * server reported carries its SQLSTATE ("FATAL:  28P01: ...") for
+ * pgerror_from_connect_message; messages are default again once connected.
+ * Returns the connection (check PQstatus) or NULL, with a message in err,
+ * when out of memory or connect_timeout passed.
+ *
+ * XXX: connect_timeout bounds the whole attempt, where libpq's own loop
+ * gives each host of a multi-host string its own.
+ */
+static PGconn *
+connect_verbose(const char *const *keys, const char *const *values, char *err, size_t errlen)
+{
+	PGconn	   *conn = PQconnectStartParams(keys, values, 1);
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	int64_t		deadline = 0;
+
+	if (conn == NULL)
+	{
+		snprintf(err, errlen, "could not connect to server: out of memory");
+		return NULL;
+	}
+	PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
+	if (PQstatus(conn) == CONNECTION_BAD)
+		return conn;
+	if (connect_timeout_secs(conn) > 0)
+		deadline = relay_now_us() + (int64_t) connect_timeout_secs(conn) * 1000000;
+	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED)
+	{
+		struct pollfd pfd = {PQsocket(conn), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, 0};
+		int			timeout = -1;
+
+		if (deadline)
+		{
+			int64_t		left = deadline - relay_now_us();
+
+			if (left <= 0)
+			{
+				snprintf(err, errlen, "could not connect to server: timeout expired");
+				PQfinish(conn);
+				return NULL;
+			}
+			timeout = (int) (left / 1000) + 1;
+		}
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+			break;
+		st = PQconnectPoll(conn);
+	}
+	if (PQstatus(conn) == CONNECTION_OK)
+		PQsetErrorVerbosity(conn, PQERRORS_DEFAULT);
+	return conn;
+}
+
+/*
+ * A copy of a verbose libpq message without its LOCATION lines (the
+ * server's source file and line: noise in a log).  libpq's own words are
+ * English: the relay never calls setlocale.
+ */
+static void
+set_connect_error(char *err, size_t errlen, const char *msg)
+{
+	size_t		len = 0;
+	const char *p = msg;
+
+	len = (size_t) snprintf(err, errlen, "could not connect to server: ");
+	if (len >= errlen)
+		len = errlen - 1;
+	while (*p && len + 1 < errlen)
+	{
+		const char *eol = strchr(p, '\n');
+		size_t		n = eol ? (size_t) (eol - p) + 1 : strlen(p);
+
+		if (strncmp(p, "LOCATION:  ", 11) != 0)
+		{
+			if (n > errlen - len - 1)
+				n = errlen - len - 1;
+			memcpy(err + len, p, n);
+			len += n;
+		}
+		p += eol ? (size_t) (eol - p) + 1 : strlen(p);
+	}
+	err[len] = '\0';
+	while (len > 0 && (err[len - 1] == '\n' || err[len - 1] == ' '))
+		err[--len] = '\0';
+}
+
+/* Is "dbname" a connection string or URI (which libpq expands)? */
+static bool
+is_conninfo(const char *dbname)
+{
+	return dbname && (strchr(dbname, '=') != NULL ||
+					  strncmp(dbname, "postgresql://", 13) == 0 ||
+					  strncmp(dbname, "postgres://", 11) == 0);
+}
+
+/*
  * Open a replication connection (replication=database) with the conninfo
  * string or URI in "dbname" (NULL: libpq's defaults) and, when not NULL,
  * a password that overrides libpq's sources; *sys gets what IDENTIFY_SYSTEM
- * says.  Returns the connection, or NULL with a message in err; *permanent
- * tells whether retrying is pointless (bad password, no such database or
- * role).
+ * says.  Returns the connection, or NULL with a message in err and the
+ * failure classified in *pgerr
+ * (permanent: bad password, no such database or role, a connection string
+ * libpq cannot parse).
  */
 PGconn *
 stream_connect(const char *dbname, const char *password, StreamSystem *sys, char *err,
-			   size_t errlen, bool *permanent)
+			   size_t errlen, PgError *pgerr)
 {
 	const char *keys[] = {"connect_timeout", "dbname", "replication", "fallback_application_name",
 	password ? "password" : NULL, NULL};
@@ -102,22 +219,37 @@ stream_connect(const char *dbname, const char *password, StreamSystem *sys, char
 	password, NULL};
 	PGconn	   *conn;
 	PGresult   *res;
+	char	   *perr = NULL;
+	PQconninfoOption *parsed;
 
-	*permanent = false;
-	conn = PQconnectdbParams(keys, values, 1);
-	if (conn == NULL)
+	*pgerr = pgerror_from_result(NULL);
+
+	/* a connection string libpq cannot parse will not parse next time */
+	if (is_conninfo(dbname))
 	{
-		snprintf(err, errlen, "could not connect to server: out of memory");
-		return NULL;
+		parsed = PQconninfoParse(dbname, &perr);
+		if (parsed == NULL)
+		{
+			size_t		n;
+
+			snprintf(err, errlen, "invalid connection string: %s", perr ? perr : "out of memory");
+			n = strlen(err);
+			while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
+				err[--n] = '\0';
+			pgerr->cls = perr ? PGERROR_PERMANENT : PGERROR_TRANSIENT;
+			PQfreemem(perr);
+			return NULL;
+		}
+		PQconninfoFree(parsed);
 	}
+	conn = connect_verbose(keys, values, err, errlen);
+	if (conn == NULL)
+		return NULL;
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
-		const char *msg = PQerrorMessage(conn);
-
-		*permanent = strstr(msg, "password authentication failed") != NULL ||
-			strstr(msg, "does not exist") != NULL ||
-			strstr(msg, "no pg_hba.conf entry") != NULL;
-		set_error(err, errlen, "could not connect to server", conn);
+		*pgerr = pgerror_from_connect_message(PQerrorMessage(conn),
+											  PQconnectionNeedsPassword(conn));
+		set_connect_error(err, errlen, PQerrorMessage(conn));
 		PQfinish(conn);
 		return NULL;
 	}
@@ -126,7 +258,9 @@ stream_connect(const char *dbname, const char *password, StreamSystem *sys, char
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) < 4)
 	{
 		set_error(err, errlen, "could not identify system", conn);
-		*permanent = true;		/* not a replication-capable connection */
+		*pgerr = pgerror_from_result(res);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK)
+			pgerr->cls = PGERROR_PERMANENT; /* not a replication connection */
 		PQclear(res);
 		PQfinish(conn);
 		return NULL;
@@ -134,7 +268,7 @@ stream_connect(const char *dbname, const char *password, StreamSystem *sys, char
 	if (PQgetisnull(res, 0, 3))
 	{
 		snprintf(err, errlen, "the replication connection is not to a database");
-		*permanent = true;
+		pgerr->cls = PGERROR_PERMANENT;
 		PQclear(res);
 		PQfinish(conn);
 		return NULL;
@@ -155,20 +289,21 @@ stream_connect(const char *dbname, const char *password, StreamSystem *sys, char
  * new slot exports its snapshot, whose name goes there (NUL terminated, cut
  * to namelen): it lives only until this connection runs another command.
  * Otherwise, and for an existing slot, snapshot_name is left alone.  Returns
- * 0, or -1 with a message in err and *permanent telling whether a retry
- * could help.
+ * 0; STREAM_SLOT_MISSING, with a message in err, when the slot does not
+ * exist and "create" is false; or -1 with a message in err and the failure
+ * classified in *pgerr.
  */
 int
 stream_ensure_slot(PGconn *conn, const char *slot, bool create, char *snapshot_name,
 				   size_t namelen, Lsn *confirmed, bool *created, char *err, size_t errlen,
-				   bool *permanent)
+				   PgError *pgerr)
 {
 	char	   *lit = PQescapeLiteral(conn, slot, strlen(slot));
 	char	   *ident;
 	char		sql[512];
 	PGresult   *res;
 
-	*permanent = false;
+	*pgerr = pgerror_from_result(NULL);
 	*created = false;
 	*confirmed = INVALID_LSN;
 	if (lit == NULL)
@@ -184,6 +319,7 @@ stream_ensure_slot(PGconn *conn, const char *slot, bool create, char *snapshot_n
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		set_error(err, errlen, "could not look up replication slot", conn);
+		*pgerr = pgerror_from_result(res);
 		PQclear(res);
 		return -1;
 	}
@@ -194,7 +330,7 @@ stream_ensure_slot(PGconn *conn, const char *slot, bool create, char *snapshot_n
 		{
 			snprintf(err, errlen, "replication slot \"%s\" exists but is not a logical slot of plugin wal2avro (plugin \"%s\")",
 					 slot, PQgetvalue(res, 0, 0));
-			*permanent = true;
+			pgerr->cls = PGERROR_PERMANENT;
 			PQclear(res);
 			return -1;
 		}
@@ -208,8 +344,8 @@ stream_ensure_slot(PGconn *conn, const char *slot, bool create, char *snapshot_n
 	if (!create)
 	{
 		snprintf(err, errlen, "replication slot \"%s\" does not exist", slot);
-		*permanent = true;
-		return -1;
+		pgerr->cls = PGERROR_PERMANENT;
+		return STREAM_SLOT_MISSING;
 	}
 
 	ident = PQescapeIdentifier(conn, slot, strlen(slot));
@@ -224,10 +360,8 @@ stream_ensure_slot(PGconn *conn, const char *slot, bool create, char *snapshot_n
 	res = PQexec(conn, sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		const char *msg = PQerrorMessage(conn);
-
-		*permanent = strstr(msg, "may not be used as an output plugin") != NULL ||
-			strstr(msg, "could not access file") != NULL;
+		/* 42501: not in output_plugin_libraries; 58P01: not installed */
+		*pgerr = pgerror_from_result(res);
 		set_error(err, errlen, "could not create replication slot", conn);
 		PQclear(res);
 		return -1;
@@ -273,12 +407,13 @@ stream_drop_slot(PGconn *conn, const char *slot, char *err, size_t errlen)
 /*
  * START_REPLICATION at "start" (INVALID_LSN: 0/0, the slot's confirmed
  * position; the server never starts before that), with the plugin options in
- * order.  Returns 0 once the server is in COPY BOTH mode, or -1
- * with a message in err (a plugin ERROR, such as a bad option, is there).
+ * order.  Returns 0 once the server is in COPY BOTH mode, or -1 with a
+ * message in err (a plugin ERROR, such as a bad option, is there) and the
+ * failure classified in *pgerr.
  */
 int
 stream_start(PGconn *conn, const char *slot, Lsn start, const RelaySettingList *options,
-			 char *err, size_t errlen)
+			 char *err, size_t errlen, PgError *pgerr)
 {
 	char		at[LSN_TEXT_SIZE + 16];
 	size_t		cap = 256,
@@ -289,6 +424,7 @@ stream_start(PGconn *conn, const char *slot, Lsn start, const RelaySettingList *
 	PGresult   *res;
 	int			rc = 0;
 
+	*pgerr = pgerror_from_result(NULL);
 	if (sql == NULL || ident == NULL)
 	{
 		free(sql);
@@ -349,6 +485,7 @@ stream_start(PGconn *conn, const char *slot, Lsn start, const RelaySettingList *
 	if (PQresultStatus(res) != PGRES_COPY_BOTH)
 	{
 		set_error(err, errlen, "could not start replication", conn);
+		*pgerr = pgerror_from_result(res);
 		rc = -1;
 	}
 	PQclear(res);
@@ -371,15 +508,19 @@ get_u64(const char *p)
  * Read one CopyData message without blocking.  Returns STREAM_MSG_NONE
  * (nothing yet: wait on the socket), STREAM_MSG_DATA or STREAM_MSG_KEEPALIVE
  * with *msg filled, STREAM_MSG_END when the server ended the stream, or
- * STREAM_MSG_ERROR with a message in err.  For STREAM_MSG_DATA the payload
- * points into *buf, which the caller frees with PQfreemem once done with it.
+ * STREAM_MSG_ERROR with a message in err and the failure classified in
+ * *pgerr (an ERROR of the plugin arrives as the stream's result, with its
+ * SQLSTATE).  For STREAM_MSG_DATA the payload points into *buf, which the
+ * caller frees with PQfreemem once done with it.
  */
 StreamMsgKind
-stream_read(PGconn *conn, StreamMsg *msg, char **buf, char *err, size_t errlen)
+stream_read(PGconn *conn, StreamMsg *msg, char **buf, char *err, size_t errlen,
+			PgError *pgerr)
 {
 	int			n;
 
 	*buf = NULL;
+	*pgerr = pgerror_from_result(NULL);
 
 	/*
 	 * Take what libpq already holds first; read from the socket only when it
@@ -409,6 +550,7 @@ stream_read(PGconn *conn, StreamMsg *msg, char **buf, char *err, size_t errlen)
 			return STREAM_MSG_END;
 		}
 		set_error(err, errlen, "replication stream ended", conn);
+		*pgerr = pgerror_from_result(res);
 		PQclear(res);
 		return STREAM_MSG_ERROR;
 	}
@@ -436,6 +578,7 @@ stream_read(PGconn *conn, StreamMsg *msg, char **buf, char *err, size_t errlen)
 	}
 	snprintf(err, errlen, "unexpected replication message of type 0x%02x and %d bytes",
 			 (unsigned char) (*buf)[0], n);
+	pgerr->cls = PGERROR_REPEATABLE;
 	PQfreemem(*buf);
 	*buf = NULL;
 	return STREAM_MSG_ERROR;

@@ -16,7 +16,11 @@
 
 #include <libpq-fe.h>
 
+#include "pgerror.h"
 #include "relay.h"
+
+/* stream_ensure_slot: the slot does not exist (and may be created) */
+#define STREAM_SLOT_MISSING	1
 
 typedef enum StreamMsgKind
 {
@@ -48,15 +52,16 @@ typedef struct StreamSystem
 extern PGconn *stream_connect_plain(const char *dbname, const char *password,
 									const char *application_name);
 extern PGconn *stream_connect(const char *dbname, const char *password, StreamSystem *sys,
-							  char *err, size_t errlen, bool *permanent);
+							  char *err, size_t errlen, PgError *pgerr);
 extern int	stream_ensure_slot(PGconn *conn, const char *slot, bool create,
 							   char *snapshot_name, size_t namelen, Lsn *confirmed,
-							   bool *created, char *err, size_t errlen, bool *permanent);
+							   bool *created, char *err, size_t errlen, PgError *pgerr);
 extern int	stream_drop_slot(PGconn *conn, const char *slot, char *err, size_t errlen);
 extern int	stream_start(PGconn *conn, const char *slot, Lsn start,
-						 const RelaySettingList *options, char *err, size_t errlen);
+						 const RelaySettingList *options, char *err, size_t errlen,
+						 PgError *pgerr);
 extern StreamMsgKind stream_read(PGconn *conn, StreamMsg *msg, char **buf,
-								 char *err, size_t errlen);
+								 char *err, size_t errlen, PgError *pgerr);
 extern int	stream_send_status(PGconn *conn, Lsn write, Lsn flush, bool reply_requested,
 							   char *err, size_t errlen);
 extern void stream_finish(PGconn *conn);

@@ -31,7 +31,7 @@ SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'forma
 SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'key-columns', 'opt_t:v');
 -- the same option twice
 SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'format', 'json');
--- a key column that does not exist is reported when the table is first seen
+-- a key column that does not exist is an ERROR naming it
 -- (LSNs in messages depend on what ran before: shown as X/X)
 CREATE FUNCTION regress_error(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
@@ -49,6 +49,17 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 SELECT regress_error($$SELECT * FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'format', 'json', 'key-columns', 'public.opt_t:cust_id')$$);
+-- key-columns is checked against the catalog at start-up, before anything
+-- is decoded (upto_lsn 0/1 decodes nothing): a table or column that does not
+-- exist, a system column
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', '0/1', NULL, 'format', 'json', 'key-columns', 'public.opt_t:cust_id');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', '0/1', NULL, 'format', 'json', 'key-columns', 'public.no_such_table:id');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', '0/1', NULL, 'format', 'json', 'key-columns', 'no_such_schema.opt_t:id');
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', '0/1', NULL, 'format', 'json', 'key-columns', 'public.opt_t:id,ctid');
+-- names are exact: "public.OPT_T" is another table
+SELECT * FROM pg_logical_slot_peek_changes('regression_slot', '0/1', NULL, 'format', 'json', 'key-columns', 'public.OPT_T:id');
+-- an existing table and column: accepted
+SELECT count(*) FROM pg_logical_slot_peek_changes('regression_slot', '0/1', NULL, 'format', 'json', 'key-columns', 'public.opt_t:v,id');
 
 -- valid values work (a bare option, meaning true, needs the replication
 -- protocol: the e2e pg_recvlogical test passes one)
