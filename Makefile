@@ -10,6 +10,7 @@ EXTENSION = wal2avro
 MODULE_big = wal2avro
 OBJS = \
 	plugin/avro_writer.o \
+	plugin/decimal.o \
 	plugin/frame.o \
 	plugin/record.o \
 	plugin/relcache.o \

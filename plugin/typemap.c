@@ -495,44 +495,6 @@ write_union_index(StringInfo out, int branch)
 		avro_write_long(out, branch);
 }
 
-/*
- * A numeric's text without the point, padded to "scale" fraction digits;
- * *scale_out gets the scale used (the text's own when scale < 0).
- */
-static char *
-numeric_unscaled_digits(const char *text, int scale, int *scale_out)
-{
-	StringInfoData buf;
-	const char *point = strchr(text, '.');
-	int			frac = point ? (int) strlen(point + 1) : 0;
-	const char *p;
-
-	if (scale < 0)
-		scale = frac;
-	if (frac > scale)
-		elog(ERROR, "numeric value \"%s\" has more than %d fraction digits", text, scale);
-	initStringInfo(&buf);
-	for (p = text; *p; p++)
-	{
-		if (*p != '.')
-			appendStringInfoChar(&buf, *p);
-	}
-	for (; frac < scale; frac++)
-		appendStringInfoChar(&buf, '0');
-	*scale_out = scale;
-	return buf.data;
-}
-
-static bool
-numeric_is_special(Numeric num)
-{
-#ifdef W2A_HAVE_NUMERIC_INF
-	return numeric_is_nan(num) || numeric_is_inf(num);
-#else
-	return numeric_is_nan(num);
-#endif
-}
-
 static void
 write_uuid_text(char *buf, const pg_uuid_t *uuid)
 {
@@ -752,33 +714,10 @@ write_avro_value(StringInfo out, const W2aType *type, Datum value, int branch)
 			avro_write_double(out, DatumGetFloat8(value));
 			break;
 		case W2A_T_NUMERIC_FIXED:
+			decimal_write_avro(out, value, type->scale, type->fixed_size, branch);
+			break;
 		case W2A_T_NUMERIC_VAR:
-			{
-				Numeric		num = DatumGetNumeric(value);
-				char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   NumericGetDatum(num)));
-				char	   *digits;
-				int			scale;
-
-				if (numeric_is_special(num))
-				{
-					write_union_index(out, branch + 1);
-					avro_write_string(out, text);
-					break;
-				}
-				write_union_index(out, branch);
-				if (type->kind == W2A_T_NUMERIC_FIXED)
-				{
-					digits = numeric_unscaled_digits(text, type->scale, &scale);
-					avro_write_decimal(out, digits, type->fixed_size);
-				}
-				else
-				{
-					digits = numeric_unscaled_digits(text, -1, &scale);
-					avro_write_long(out, scale);
-					avro_write_decimal(out, digits, 0);
-				}
-			}
+			decimal_write_avro(out, value, -1, 0, branch);
 			break;
 		case W2A_T_TEXT:
 			{
@@ -1084,11 +1023,9 @@ write_json_value(StringInfo out, const W2aType *type, Datum value)
 		case W2A_T_NUMERIC_FIXED:
 		case W2A_T_NUMERIC_VAR:
 			{
-				Numeric		num = DatumGetNumeric(value);
-				char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   NumericGetDatum(num)));
+				char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, value));
 
-				if (numeric_is_special(num))
+				if (decimal_is_special(value))
 					escape_json(out, text);
 				else
 					appendStringInfoString(out, text);
