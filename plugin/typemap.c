@@ -29,6 +29,7 @@
 
 #include <math.h>
 
+#include "access/detoast.h"
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -469,6 +470,27 @@ write_avro_text(StringInfo out, const char *str, int len)
 }
 
 /*
+ * A text or bytea value's varlena, not copied when it can be read where it
+ * is: decoding hands a TOAST value it reassembled over as an indirect
+ * pointer to it, which DatumGetTextPP would copy whole.  Compressed and
+ * on-disk values are detoasted as usual.
+ */
+static struct varlena *
+varlena_in_place(Datum value)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(value);
+
+	if (VARATT_IS_EXTERNAL_INDIRECT(v))
+	{
+		struct varatt_indirect redirect;
+
+		VARATT_EXTERNAL_GET_POINTER(redirect, v);
+		v = (struct varlena *) redirect.pointer;
+	}
+	return pg_detoast_datum_packed(v);
+}
+
+/*
  * A finite timestamp as ISO 8601 text in UTC, whatever the session's
  * DateStyle and TimeZone.  buf holds MAXDATELEN + 1 bytes.
  */
@@ -721,7 +743,7 @@ write_avro_value(StringInfo out, const W2aType *type, Datum value, int branch)
 			break;
 		case W2A_T_TEXT:
 			{
-				text	   *t = DatumGetTextPP(value);
+				text	   *t = (text *) varlena_in_place(value);
 
 				write_union_index(out, branch);
 				write_avro_text(out, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
@@ -745,7 +767,7 @@ write_avro_value(StringInfo out, const W2aType *type, Datum value, int branch)
 			break;
 		case W2A_T_BYTEA:
 			{
-				bytea	   *b = DatumGetByteaPP(value);
+				bytea	   *b = (bytea *) varlena_in_place(value);
 
 				write_union_index(out, branch);
 				avro_write_bytes(out, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
