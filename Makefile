@@ -12,6 +12,7 @@ OBJS = \
 	plugin/avro_writer.o \
 	plugin/decimal.o \
 	plugin/frame.o \
+	plugin/jsonb_text.o \
 	plugin/record.o \
 	plugin/relcache.o \
 	plugin/schema_json.o \

@@ -86,6 +86,45 @@ avro_write_string(StringInfo out, const char *str)
 	avro_write_bytes(out, str, strlen(str));
 }
 
+/* Room for the length of any bytes a StringInfo holds (under 2^30) */
+#define AVRO_LENGTH_ROOM	5
+
+/*
+ * Bytes (or a string) whose length is known only once they are written:
+ * avro_bytes_begin keeps room for the length and returns where the value
+ * starts; write the bytes, then avro_bytes_end puts the length in front
+ * and moves the bytes up against it.
+ */
+int
+avro_bytes_begin(StringInfo out)
+{
+	int			start = out->len;
+
+	enlargeStringInfo(out, AVRO_LENGTH_ROOM);
+	out->len += AVRO_LENGTH_ROOM;
+	return start;
+}
+
+void
+avro_bytes_end(StringInfo out, int start)
+{
+	int			len = out->len - start - AVRO_LENGTH_ROOM;
+	uint64		z = (uint64) len << 1;	/* zig-zag of a length */
+	char		buf[AVRO_LENGTH_ROOM];
+	int			n = 0;
+
+	while (z > 0x7F)
+	{
+		buf[n++] = (char) ((z & 0x7F) | 0x80);
+		z >>= 7;
+	}
+	buf[n++] = (char) z;
+	memmove(out->data + start + n, out->data + start + AVRO_LENGTH_ROOM, len);
+	memcpy(out->data + start, buf, n);
+	out->len = start + n + len;
+	out->data[out->len] = '\0';
+}
+
 /*
  * Write a decimal's unscaled value.  "digits" is an optional '-' and decimal
  * digits, nothing else (the caller removed the point).  With fixed_size > 0
@@ -181,8 +220,14 @@ avro_write_decimal128(StringInfo out, bool negative, uint128 magnitude, int fixe
 	int			i;
 	char	   *p;
 
-	for (i = 0; i < 16; i++)
-		be[15 - i] = (unsigned char) (v >> (8 * i));
+	uint64		lo = (uint64) v;
+	uint64		hi = (uint64) (v >> 64);
+
+	for (i = 0; i < 8; i++)
+	{
+		be[15 - i] = (unsigned char) (lo >> (8 * i));
+		be[7 - i] = (unsigned char) (hi >> (8 * i));
+	}
 
 	if (fixed_size > 0)
 	{

@@ -450,13 +450,20 @@ typemap_field_schema(SchemaBuf *sb, const W2aField *field)
  * ------------------------------------------------------------------------
  */
 
+/* Is text in the server encoding already what an Avro string holds? */
+static inline bool
+text_is_utf8(void)
+{
+	int			enc = GetDatabaseEncoding();
+
+	return enc == PG_UTF8 || enc == PG_SQL_ASCII;
+}
+
 /* Text in the server encoding, as UTF-8 (Avro strings are UTF-8). */
 static void
 write_avro_text(StringInfo out, const char *str, int len)
 {
-	int			enc = GetDatabaseEncoding();
-
-	if (enc != PG_UTF8 && enc != PG_SQL_ASCII)
+	if (!text_is_utf8())
 	{
 		char	   *conv = pg_server_to_any(str, len, PG_UTF8);
 
@@ -758,6 +765,13 @@ write_avro_value(StringInfo out, const W2aType *type, Datum value, int branch)
 			}
 			break;
 		case W2A_T_TEXTOUT:
+			if (type->typid == JSONBOID && text_is_utf8())
+			{
+				/* jsonb_out's text, without its copies */
+				write_union_index(out, branch);
+				jsonb_text_write_avro(out, value);
+			}
+			else
 			{
 				char	   *s = OutputFunctionCall((FmgrInfo *) &type->outfunc, value);
 

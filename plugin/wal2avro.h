@@ -217,6 +217,8 @@ extern void avro_write_float(StringInfo out, float4 v);
 extern void avro_write_double(StringInfo out, float8 v);
 extern void avro_write_bytes(StringInfo out, const char *data, int len);
 extern void avro_write_string(StringInfo out, const char *str);
+extern int	avro_bytes_begin(StringInfo out);
+extern void avro_bytes_end(StringInfo out, int start);
 extern void avro_write_decimal(StringInfo out, const char *digits, int fixed_size);
 #ifdef HAVE_INT128
 extern void avro_write_decimal128(StringInfo out, bool negative, uint128 magnitude,
@@ -230,6 +232,12 @@ extern void avro_write_decimal128(StringInfo out, bool negative, uint128 magnitu
 extern void decimal_write_avro(StringInfo out, Datum value, int scale, int fixed_size,
 							   int branch);
 extern bool decimal_is_special(Datum value);
+
+/* ---------------------------------------------------------------------
+ * jsonb_text.c: jsonb values as jsonb_out's text, into an Avro string
+ * ---------------------------------------------------------------------
+ */
+extern void jsonb_text_write_avro(StringInfo out, Datum value);
 
 /* ---------------------------------------------------------------------
  * frame.c: frame headers and body fields (the only code that knows bytes)

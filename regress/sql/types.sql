@@ -46,6 +46,46 @@ SELECT f->>'key' AS key
 SELECT pg_drop_replication_slot('decimal_slot');
 SELECT regress_changes('regression_slot');
 
+-- jsonb as an Avro string: the value record holds jsonb_out's text (what
+-- ::text gives) after its length, for escapes, control characters, nesting,
+-- raw scalars, non-ASCII text and lengths of one, two and three bytes
+SELECT 'init' FROM pg_create_logical_replication_slot('jsonb_slot', 'wal2avro');
+CREATE TABLE ty_jsonb (id int PRIMARY KEY, j jsonb);
+INSERT INTO ty_jsonb VALUES
+    (1, E'{"a": "quote \\" backslash \\\\ slash / tab \\t nl \\n cr \\r bs \\b ff \\f", "b": [1, 2.50, -0, 1e100, true, false, null]}'),
+    (2, '"control \u0001 \u001f \u007f"'),
+    (3, '12.500'),
+    (4, 'null'),
+    (5, '{}'),
+    (6, '[]'),
+    (7, '[[], {}, [{"x": []}], [[1, [2]], {"y": {}}]]'),
+    (8, '{"nested": {"deeper": {"k": "v"}}, "arr": [{"a": 1}, {"b": 2}], "": ""}'),
+    (9, '"ünïcödé ☃ 😀"'),
+    (10, (SELECT jsonb_agg(g) FROM generate_series(1, 100) g)),
+    (11, jsonb_build_object('long', repeat('x', 20000), 'n', 1));
+-- the zig-zag varint of a length
+CREATE FUNCTION avro_len(n int) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+    WITH RECURSIVE v(z, out) AS (
+        SELECT (2 * n)::bigint, ''::bytea
+        UNION ALL
+        SELECT z >> 7, out || CASE WHEN z > 127
+                                   THEN set_byte('\x00', 0, ((z & 127) | 128)::int)
+                                   ELSE set_byte('\x00', 0, z::int) END
+          FROM v WHERE z > 0 OR out = ''
+    )
+    SELECT out FROM v WHERE z = 0 AND out <> '' LIMIT 1
+$$;
+SELECT t.id, octet_length(t.j::text) AS text_bytes,
+       position(avro_len(octet_length(t.j::text)) || convert_to(t.j::text, 'UTF8')
+                in decode(substr(f->>'value', 3), 'hex')) > 0 AS value_holds_text
+  FROM pg_logical_slot_get_binary_changes('jsonb_slot', NULL, NULL) c,
+       wal2avro.frame_to_jsonb(c.data) f, ty_jsonb t
+ WHERE f->>'kind' = 'change' AND f->>'key' = '\x' || lpad(to_hex(2 * t.id), 2, '0')
+ ORDER BY t.id;
+SELECT pg_drop_replication_slot('jsonb_slot');
+DROP FUNCTION avro_len;
+SELECT count(*) FROM regress_changes('regression_slot');
+
 -- text and bytes
 CREATE TABLE ty_text (id int PRIMARY KEY, t text, v varchar(5), c char(4), nm name,
     ch "char", by bytea, j json, jb jsonb, u uuid);
@@ -97,6 +137,6 @@ SELECT f->>'name' AS name, f->>'pg.type' AS pg_type, f->'type' AS type
        json_array_elements(value_schema #> '{fields,0,type,1,fields}') f;
 
 SELECT pg_drop_replication_slot('regression_slot');
-DROP TABLE ty_num, ty_dec, ty_text, ty_time, ty_misc;
+DROP TABLE ty_num, ty_dec, ty_jsonb, ty_text, ty_time, ty_misc;
 DROP TYPE ty_outer, ty_inner, ty_mood;
 DROP DOMAIN ty_posint, ty_code;

@@ -1,0 +1,201 @@
+/*-------------------------------------------------------------------------
+ *
+ * jsonb_text.c
+ *		A jsonb value as an Avro string: the text jsonb_out prints, written
+ *		straight into the output.
+ *
+ * jsonb_out builds its text in a buffer of its own, copies every string
+ * and key before escaping it one character at a time, and hands the text
+ * back to be measured and copied again.  This walks the value with the same
+ * iterator and writes the same text (", " and ": " between items, strings
+ * escaped as escape_json does, numbers as numeric_out prints them) where the
+ * Avro string goes, its length patched in after.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * plugin/jsonb_text.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "wal2avro.h"
+
+/*
+ * A JSON string, escaped as escape_json escapes it: the seven short escapes,
+ * other control characters as \uXXXX, everything else as it is.  Runs of
+ * plain bytes are copied whole.  Stops at a NUL byte, as escape_json (which
+ * reads a C string) would; jsonb strings hold none.
+ */
+static void
+put_json_string(StringInfo out, const char *s, int len)
+{
+	const char *end = s + len;
+	const char *run = s;
+	const char *p;
+
+	appendStringInfoCharMacro(out, '"');
+	for (p = s; p < end && *p != '\0'; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+		const char *esc;
+
+		if (c >= ' ' && c != '"' && c != '\\')
+			continue;
+		if (p > run)
+			appendBinaryStringInfo(out, run, p - run);
+		run = p + 1;
+		switch (c)
+		{
+			case '\b':
+				esc = "\\b";
+				break;
+			case '\f':
+				esc = "\\f";
+				break;
+			case '\n':
+				esc = "\\n";
+				break;
+			case '\r':
+				esc = "\\r";
+				break;
+			case '\t':
+				esc = "\\t";
+				break;
+			case '"':
+				esc = "\\\"";
+				break;
+			case '\\':
+				esc = "\\\\";
+				break;
+			default:
+				appendStringInfo(out, "\\u%04x", (int) c);
+				continue;
+		}
+		appendBinaryStringInfo(out, esc, 2);
+	}
+	if (p > run)
+		appendBinaryStringInfo(out, run, p - run);
+	appendStringInfoCharMacro(out, '"');
+}
+
+/* A scalar, as jsonb_put_escaped_value writes it */
+static void
+put_scalar(StringInfo out, const JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			appendBinaryStringInfo(out, "null", 4);
+			break;
+		case jbvString:
+			put_json_string(out, v->val.string.val, v->val.string.len);
+			break;
+		case jbvNumeric:
+			appendStringInfoString(out,
+								   DatumGetCString(DirectFunctionCall1(numeric_out,
+																	   PointerGetDatum(v->val.numeric))));
+			break;
+		case jbvBool:
+			if (v->val.boolean)
+				appendBinaryStringInfo(out, "true", 4);
+			else
+				appendBinaryStringInfo(out, "false", 5);
+			break;
+		default:
+			elog(ERROR, "unknown jsonb scalar type");
+	}
+}
+
+/*
+ * The text of a jsonb container, item for item as JsonbToCString writes it
+ * without indentation (jsonb.c, JsonbToCStringWorker).
+ */
+static void
+put_container(StringInfo out, JsonbContainer *in)
+{
+	JsonbIterator *it = JsonbIteratorInit(in);
+	JsonbValue	v;
+	JsonbIteratorToken type = WJB_DONE;
+	bool		first = true;
+	bool		redo_switch = false;
+	bool		raw_scalar = false;
+
+	while (redo_switch || (type = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		redo_switch = false;
+		switch (type)
+		{
+			case WJB_BEGIN_ARRAY:
+				if (!first)
+					appendBinaryStringInfo(out, ", ", 2);
+				if (!v.val.array.rawScalar)
+					appendStringInfoCharMacro(out, '[');
+				else
+					raw_scalar = true;
+				first = true;
+				break;
+			case WJB_BEGIN_OBJECT:
+				if (!first)
+					appendBinaryStringInfo(out, ", ", 2);
+				appendStringInfoCharMacro(out, '{');
+				first = true;
+				break;
+			case WJB_KEY:
+				if (!first)
+					appendBinaryStringInfo(out, ", ", 2);
+				first = true;
+				put_scalar(out, &v);
+				appendBinaryStringInfo(out, ": ", 2);
+				type = JsonbIteratorNext(&it, &v, false);
+				if (type == WJB_VALUE)
+				{
+					first = false;
+					put_scalar(out, &v);
+				}
+				else
+				{
+					/* a container: the next turn opens it */
+					Assert(type == WJB_BEGIN_OBJECT || type == WJB_BEGIN_ARRAY);
+					redo_switch = true;
+				}
+				break;
+			case WJB_ELEM:
+				if (!first)
+					appendBinaryStringInfo(out, ", ", 2);
+				first = false;
+				put_scalar(out, &v);
+				break;
+			case WJB_END_ARRAY:
+				if (!raw_scalar)
+					appendStringInfoCharMacro(out, ']');
+				first = false;
+				break;
+			case WJB_END_OBJECT:
+				appendStringInfoCharMacro(out, '}');
+				first = false;
+				break;
+			default:
+				elog(ERROR, "unknown jsonb iterator token type");
+		}
+	}
+}
+
+/*
+ * Write a jsonb value as an Avro string holding jsonb_out's text.  The text
+ * is UTF-8 only in a UTF-8 (or SQL_ASCII) database: the caller converts
+ * other encodings itself.  Fails only as jsonb_out would.
+ */
+void
+jsonb_text_write_avro(StringInfo out, Datum value)
+{
+	Jsonb	   *jb = DatumGetJsonbP(value);
+	int			start = avro_bytes_begin(out);
+
+	put_container(out, &jb->root);
+	avro_bytes_end(out, start);
+}
