@@ -68,6 +68,153 @@ decimal_is_special(Datum value)
 	return numeric_is_special_value(DatumGetNumeric(value));
 }
 
+/* A finite numeric as stored: sign, display scale, weight, digits */
+typedef struct NumericDigits
+{
+	bool		negative;
+	int			dscale;			/* decimal digits after the point, as printed */
+	int			weight;			/* of the first digit, in powers of 10000 */
+	int			ndigits;
+	const char *digits;			/* int16 each, maybe unaligned */
+} NumericDigits;
+
+/*
+ * Read a numeric's header (value: a detoasted varlena, any header).
+ * Returns false for NaN and the infinities, and for what is too short to be
+ * a numeric.
+ */
+static bool
+read_numeric(const struct varlena *v, NumericDigits *n)
+{
+	const char *p = VARDATA_ANY(v);
+	int			len = VARSIZE_ANY_EXHDR(v);
+	uint16		header;
+
+	if (len < (int) sizeof(uint16))
+		return false;
+	memcpy(&header, p, sizeof(header));
+	if ((header & W2A_NUMERIC_SIGN_MASK) == W2A_NUMERIC_SPECIAL)
+		return false;
+	if (header & W2A_NUMERIC_IS_SHORT_HDR)
+	{
+		n->negative = (header & W2A_NUMERIC_SHORT_SIGN) != 0;
+		n->dscale = (header & W2A_NUMERIC_SHORT_DSCALE) >> W2A_NUMERIC_SHORT_DSCALE_SHIFT;
+		n->weight = ((header & W2A_NUMERIC_SHORT_WEIGHT_SIGN) ? ~W2A_NUMERIC_SHORT_WEIGHT : 0) |
+			(header & W2A_NUMERIC_SHORT_WEIGHT);
+		p += sizeof(uint16);
+		len -= sizeof(uint16);
+	}
+	else
+	{
+		int16		w;
+
+		if (len < (int) (sizeof(uint16) + sizeof(int16)))
+			return false;
+		n->negative = (header & W2A_NUMERIC_SIGN_MASK) == W2A_NUMERIC_NEG;
+		n->dscale = header & W2A_NUMERIC_DSCALE_MASK;
+		memcpy(&w, p + sizeof(uint16), sizeof(w));
+		n->weight = w;
+		p += sizeof(uint16) + sizeof(int16);
+		len -= sizeof(uint16) + sizeof(int16);
+	}
+	n->digits = p;
+	n->ndigits = len / (int) sizeof(int16);
+	return true;
+}
+
+/* Digit i of the number, 0 past either end */
+static inline int
+digit_at(const NumericDigits *n, int i)
+{
+	int16		d;
+
+	if (i < 0 || i >= n->ndigits)
+		return 0;
+	memcpy(&d, n->digits + i * sizeof(int16), sizeof(d));
+	return (uint16) d;
+}
+
+/*
+ * Append a numeric's text, character for character what numeric_out prints
+ * (utils/adt/numeric.c, get_str_from_var): a '-', the integer digits
+ * without leading zeros ("0" when there are none), then a point and exactly
+ * dscale digits, the last group cut.  For jsonb numbers; NaN and the
+ * infinities go through numeric_out itself.
+ */
+void
+decimal_append_text(StringInfo out, struct NumericData *num)
+{
+	NumericDigits n;
+	int			d;
+	int			i;
+	char	   *cp;
+	char	   *endcp;
+
+	if (!read_numeric((const struct varlena *) num, &n))
+	{
+		appendStringInfoString(out, DatumGetCString(DirectFunctionCall1(numeric_out,
+																	  NumericGetDatum(num))));
+		return;
+	}
+
+	i = (n.weight + 1) * W2A_DEC_DIGITS;
+	if (i <= 0)
+		i = 1;
+	enlargeStringInfo(out, i + n.dscale + W2A_DEC_DIGITS + 2);
+	cp = out->data + out->len;
+	if (n.negative)
+		*cp++ = '-';
+	if (n.weight < 0)
+	{
+		d = n.weight + 1;
+		*cp++ = '0';
+	}
+	else
+	{
+		for (d = 0; d <= n.weight; d++)
+		{
+			int			dig = digit_at(&n, d);
+			bool		putit = (d > 0);
+			int			d1;
+
+			/* in the first digit, no leading zeros */
+			d1 = dig / 1000;
+			dig -= d1 * 1000;
+			putit |= (d1 > 0);
+			if (putit)
+				*cp++ = d1 + '0';
+			d1 = dig / 100;
+			dig -= d1 * 100;
+			putit |= (d1 > 0);
+			if (putit)
+				*cp++ = d1 + '0';
+			d1 = dig / 10;
+			dig -= d1 * 10;
+			putit |= (d1 > 0);
+			if (putit)
+				*cp++ = d1 + '0';
+			*cp++ = dig + '0';
+		}
+	}
+	if (n.dscale > 0)
+	{
+		*cp++ = '.';
+		endcp = cp + n.dscale;
+		for (i = 0; i < n.dscale; d++, i += W2A_DEC_DIGITS)
+		{
+			int			dig = digit_at(&n, d);
+
+			*cp++ = dig / 1000 + '0';
+			*cp++ = dig / 100 % 10 + '0';
+			*cp++ = dig / 10 % 10 + '0';
+			*cp++ = dig % 10 + '0';
+		}
+		cp = endcp;
+	}
+	out->len = cp - out->data;
+	*cp = '\0';
+}
+
 #ifdef HAVE_INT128
 
 static const uint64 pow10_u64[] = {
@@ -100,50 +247,18 @@ static bool
 unscaled_from_digits(Datum value, int scale, int *scale_out, bool *negative,
 					 uint128 *magnitude)
 {
-	struct varlena *v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(value));
-	const char *p = VARDATA_ANY(v);
-	int			len = VARSIZE_ANY_EXHDR(v);
-	uint16		header;
-	int			dscale;
-	int			weight;
+	NumericDigits n;
 	int			int_digits;
-	int			ndigits;
 	int			i;
 	uint128		mag = 0;
 
-	if (len < (int) sizeof(uint16))
+	if (!read_numeric(pg_detoast_datum_packed((struct varlena *) DatumGetPointer(value)), &n))
 		return false;
-	memcpy(&header, p, sizeof(header));
-	if ((header & W2A_NUMERIC_SIGN_MASK) == W2A_NUMERIC_SPECIAL)
-		return false;
-	if (header & W2A_NUMERIC_IS_SHORT_HDR)
-	{
-		*negative = (header & W2A_NUMERIC_SHORT_SIGN) != 0;
-		dscale = (header & W2A_NUMERIC_SHORT_DSCALE) >> W2A_NUMERIC_SHORT_DSCALE_SHIFT;
-		weight = ((header & W2A_NUMERIC_SHORT_WEIGHT_SIGN) ? ~W2A_NUMERIC_SHORT_WEIGHT : 0) |
-			(header & W2A_NUMERIC_SHORT_WEIGHT);
-		p += sizeof(uint16);
-		len -= sizeof(uint16);
-	}
-	else
-	{
-		int16		w;
-
-		if (len < (int) (sizeof(uint16) + sizeof(int16)))
-			return false;
-		*negative = (header & W2A_NUMERIC_SIGN_MASK) == W2A_NUMERIC_NEG;
-		dscale = header & W2A_NUMERIC_DSCALE_MASK;
-		memcpy(&w, p + sizeof(uint16), sizeof(w));
-		weight = w;
-		p += sizeof(uint16) + sizeof(int16);
-		len -= sizeof(uint16) + sizeof(int16);
-	}
-
 	if (scale < 0)
-		scale = dscale;
-	if (dscale > scale)
+		scale = n.dscale;
+	if (n.dscale > scale)
 		return false;
-	int_digits = weight >= 0 ? (weight + 1) * W2A_DEC_DIGITS : 0;
+	int_digits = n.weight >= 0 ? (n.weight + 1) * W2A_DEC_DIGITS : 0;
 	if (int_digits + scale > W2A_DECIMAL_FAST_DIGITS)
 		return false;
 
@@ -152,23 +267,22 @@ unscaled_from_digits(Datum value, int scale, int *scale_out, bool *negative,
 	 * the display scale cuts loses its last decimal digits, as numeric_out
 	 * prints them, and the digits after it are not printed at all.
 	 */
-	ndigits = len / (int) sizeof(int16);
-	for (i = 0; i < ndigits; i++)
+	for (i = 0; i < n.ndigits; i++)
 	{
-		int			e = W2A_DEC_DIGITS * (weight - i) + dscale;
-		int16		d;
+		int			e = W2A_DEC_DIGITS * (n.weight - i) + n.dscale;
+		int			d = digit_at(&n, i);
 
-		memcpy(&d, p + i * sizeof(int16), sizeof(d));
 		if (e >= 0)
-			mag += (uint128) (uint16) d * pow10_u128(e);
+			mag += (uint128) d * pow10_u128(e);
 		else
 		{
 			if (e > -W2A_DEC_DIGITS)
-				mag += (uint16) d / pow10_u64[-e];
+				mag += d / pow10_u64[-e];
 			break;
 		}
 	}
-	*magnitude = mag * pow10_u128(scale - dscale);
+	*negative = n.negative;
+	*magnitude = mag * pow10_u128(scale - n.dscale);
 	*scale_out = scale;
 	return true;
 }

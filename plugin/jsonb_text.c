@@ -25,62 +25,90 @@
 
 #include "wal2avro.h"
 
+/* Input bytes escaped between two checks of the room left */
+#define W2A_ESCAPE_CHUNK	4096
+
+/* Two characters: ", " and ": " between items, without a call each time */
+static inline void
+put_two(StringInfo out, char a, char b)
+{
+	if (out->len + 2 >= out->maxlen)
+		enlargeStringInfo(out, 2);
+	out->data[out->len++] = a;
+	out->data[out->len++] = b;
+	out->data[out->len] = '\0';
+}
+
 /*
  * A JSON string, escaped as escape_json escapes it: the seven short escapes,
- * other control characters as \uXXXX, everything else as it is.  Runs of
- * plain bytes are copied whole.  Stops at a NUL byte, as escape_json (which
- * reads a C string) would; jsonb strings hold none.
+ * other control characters as \uXXXX, everything else as it is.  Stops at a
+ * NUL byte, as escape_json (which reads a C string) would; jsonb strings
+ * hold none.  Room for the longest escaping is made once per chunk.
  */
 static void
 put_json_string(StringInfo out, const char *s, int len)
 {
+	static const char hex[] = "0123456789abcdef";
 	const char *end = s + len;
-	const char *run = s;
-	const char *p;
+	const char *chunk_end = s;
+	char	   *d;
 
-	appendStringInfoCharMacro(out, '"');
-	for (p = s; p < end && *p != '\0'; p++)
+	/* the quotes: the room for the closing one is kept by every chunk too */
+	enlargeStringInfo(out, 2);
+	d = out->data + out->len;
+	*d++ = '"';
+	for (; s < end && *s != '\0'; s++)
 	{
-		unsigned char c = (unsigned char) *p;
-		const char *esc;
+		unsigned char c = (unsigned char) *s;
 
+		if (s == chunk_end)
+		{
+			/* at most 6 bytes a character: \u00XX */
+			chunk_end = s + Min(end - s, W2A_ESCAPE_CHUNK);
+			out->len = d - out->data;
+			enlargeStringInfo(out, (int) (chunk_end - s) * 6 + 1);
+			d = out->data + out->len;
+		}
 		if (c >= ' ' && c != '"' && c != '\\')
+		{
+			*d++ = (char) c;
 			continue;
-		if (p > run)
-			appendBinaryStringInfo(out, run, p - run);
-		run = p + 1;
+		}
+		*d++ = '\\';
 		switch (c)
 		{
 			case '\b':
-				esc = "\\b";
+				*d++ = 'b';
 				break;
 			case '\f':
-				esc = "\\f";
+				*d++ = 'f';
 				break;
 			case '\n':
-				esc = "\\n";
+				*d++ = 'n';
 				break;
 			case '\r':
-				esc = "\\r";
+				*d++ = 'r';
 				break;
 			case '\t':
-				esc = "\\t";
+				*d++ = 't';
 				break;
 			case '"':
-				esc = "\\\"";
-				break;
 			case '\\':
-				esc = "\\\\";
+				*d++ = (char) c;
 				break;
 			default:
-				appendStringInfo(out, "\\u%04x", (int) c);
-				continue;
+				/* \u%04x */
+				*d++ = 'u';
+				*d++ = '0';
+				*d++ = '0';
+				*d++ = hex[c >> 4];
+				*d++ = hex[c & 0xF];
+				break;
 		}
-		appendBinaryStringInfo(out, esc, 2);
 	}
-	if (p > run)
-		appendBinaryStringInfo(out, run, p - run);
-	appendStringInfoCharMacro(out, '"');
+	*d++ = '"';
+	out->len = d - out->data;
+	*d = '\0';
 }
 
 /* A scalar, as jsonb_put_escaped_value writes it */
@@ -96,9 +124,7 @@ put_scalar(StringInfo out, const JsonbValue *v)
 			put_json_string(out, v->val.string.val, v->val.string.len);
 			break;
 		case jbvNumeric:
-			appendStringInfoString(out,
-								   DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   PointerGetDatum(v->val.numeric))));
+			decimal_append_text(out, v->val.numeric);
 			break;
 		case jbvBool:
 			if (v->val.boolean)
@@ -132,7 +158,7 @@ put_container(StringInfo out, JsonbContainer *in)
 		{
 			case WJB_BEGIN_ARRAY:
 				if (!first)
-					appendBinaryStringInfo(out, ", ", 2);
+					put_two(out, ',', ' ');
 				if (!v.val.array.rawScalar)
 					appendStringInfoCharMacro(out, '[');
 				else
@@ -141,16 +167,16 @@ put_container(StringInfo out, JsonbContainer *in)
 				break;
 			case WJB_BEGIN_OBJECT:
 				if (!first)
-					appendBinaryStringInfo(out, ", ", 2);
+					put_two(out, ',', ' ');
 				appendStringInfoCharMacro(out, '{');
 				first = true;
 				break;
 			case WJB_KEY:
 				if (!first)
-					appendBinaryStringInfo(out, ", ", 2);
+					put_two(out, ',', ' ');
 				first = true;
 				put_scalar(out, &v);
-				appendBinaryStringInfo(out, ": ", 2);
+				put_two(out, ':', ' ');
 				type = JsonbIteratorNext(&it, &v, false);
 				if (type == WJB_VALUE)
 				{
@@ -166,7 +192,7 @@ put_container(StringInfo out, JsonbContainer *in)
 				break;
 			case WJB_ELEM:
 				if (!first)
-					appendBinaryStringInfo(out, ", ", 2);
+					put_two(out, ',', ' ');
 				first = false;
 				put_scalar(out, &v);
 				break;

@@ -229,9 +229,12 @@ extern void avro_write_decimal128(StringInfo out, bool negative, uint128 magnitu
  * decimal.c: numeric values as Avro decimals
  * ---------------------------------------------------------------------
  */
+struct NumericData;
+
 extern void decimal_write_avro(StringInfo out, Datum value, int scale, int fixed_size,
 							   int branch);
 extern bool decimal_is_special(Datum value);
+extern void decimal_append_text(StringInfo out, struct NumericData *num);
 
 /* ---------------------------------------------------------------------
  * jsonb_text.c: jsonb values as jsonb_out's text, into an Avro string

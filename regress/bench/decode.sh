@@ -31,7 +31,9 @@
 # Environment: ROWS_BULK (1000000), TXNS_SMALL (100000), ROWS_WIDE (100000),
 # WIDE_TXN (1000), TXNS_OLTP (20000), CUSTOMERS (10000), ROWS_TOAST (10000),
 # TOAST_TXN (100), REPS (3), PARTS ("a b c d e"), PLUGINS ("wal2avro
-# test_decoding wal2json pgoutput"), OUT (/tmp/wal2avro-bench; decode.md, the
+# test_decoding wal2json pgoutput"; may also name wal2avro_base, another
+# build of the plugin installed as wal2avro_base.so, to compare two builds
+# in one interleaved run), OUT (/tmp/wal2avro-bench; decode.md, the
 # raw runs.tsv and decode.meta go there), CAPTURE_DIR (where pg_recvlogical
 # writes; /dev/shm when writable), W2A_KEEP=1 (keep the scratch directory and
 # cluster).
@@ -65,13 +67,18 @@ for p in $PARTS; do
 done
 for p in $PLUGINS; do
 	case $p in
-		wal2avro | test_decoding | wal2json | pgoutput) ;;
+		wal2avro | wal2avro_base | test_decoding | wal2json | pgoutput) ;;
 		*) fail "unknown plugin \"$p\" in PLUGINS" ;;
 	esac
 done
 command -v pg_recvlogical >/dev/null || fail "pg_recvlogical not found"
 [ -e "$(pg_config --pkglibdir)/wal2avro.so" ] || fail "wal2avro is not installed (make && make install)"
 [ -e "$(pg_config --pkglibdir)/wal2json.so" ] || fail "wal2json is not installed (postgresql-15-wal2json)"
+case " $PLUGINS " in
+	*" wal2avro_base "*)
+		[ -e "$(pg_config --pkglibdir)/wal2avro_base.so" ] ||
+			fail "PLUGINS names wal2avro_base but no wal2avro_base.so is installed" ;;
+esac
 mkdir -p "$OUT"
 
 work=$(w2a_tmpdir bench-decode)
@@ -85,6 +92,13 @@ autovacuum = off
 checkpoint_timeout = 1h
 max_wal_size = 16GB
 EOF
+# a second build decodes only when allow-listed too (servers with the setting)
+case " $PLUGINS " in
+	*" wal2avro_base "*)
+		if "$W2A_PGBIN/postgres" --describe-config 2>/dev/null | grep -q '^output_plugin_libraries'; then
+			echo "output_plugin_libraries = 'pgoutput, test_decoding, wal2json, wal2avro, wal2avro_base'" >>"$conf"
+		fi ;;
+esac
 pg_start "$work/pg" "$conf"
 
 if [ -z "${CAPTURE_DIR:-}" ]; then
@@ -237,7 +251,7 @@ count_changes()
 			grep -c -E "^table public\.($alt): (INSERT|UPDATE):" "$file" || true ;;
 		wal2json)
 			grep -c -E "^\{\"action\":\"[IU]\",\"schema\":\"public\",\"table\":\"($alt)\"" "$file" || true ;;
-		wal2avro | pgoutput)
+		wal2avro | wal2avro_base | pgoutput)
 			python3 - "$plugin" "$file" "$tables" <<'EOF'
 # Split a pg_recvlogical capture (each message followed by one '\n') into
 # messages and count inserts and updates.  wal2avro frames carry their length
@@ -269,7 +283,7 @@ def tuple_end(p):
     return p
 
 while pos < n:
-    if plugin == "wal2avro":
+    if plugin.startswith("wal2avro"):
         if buf[pos:pos + 3] != b"W2A":
             raise SystemExit(f"no frame magic at offset {pos}")
         kind = buf[pos + 4]
@@ -414,7 +428,13 @@ meta=$work/meta
 	echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "capture=$CAPTURE_DIR"
 	so=$(pg_config --pkglibdir)/wal2avro.so
-	echo "plugin=sha256 $(sha256sum "$so" | cut -c1-12), installed $(date -u -r "$so" '+%Y-%m-%d %H:%M:%S UTC')"
+	base=$(pg_config --pkglibdir)/wal2avro_base.so
+	desc="sha256 $(sha256sum "$so" | cut -c1-12), installed $(date -u -r "$so" '+%Y-%m-%d %H:%M:%S UTC')"
+	case " $PLUGINS " in
+		*" wal2avro_base "*)
+			desc+="; wal2avro_base.so: sha256 $(sha256sum "$base" | cut -c1-12), installed $(date -u -r "$base" '+%Y-%m-%d %H:%M:%S UTC')" ;;
+	esac
+	echo "plugin=$desc"
 	echo "load=$load_before before the runs, $(cut -d' ' -f1-3 /proc/loadavg) after"
 	for part in $PARTS; do
 		echo "wal_$part=${part_wal[$part]}"
