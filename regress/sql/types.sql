@@ -62,7 +62,9 @@ INSERT INTO ty_jsonb VALUES
     (8, '{"nested": {"deeper": {"k": "v"}}, "arr": [{"a": 1}, {"b": 2}], "": ""}'),
     (9, '"ünïcödé ☃ 😀"'),
     (10, (SELECT jsonb_agg(g) FROM generate_series(1, 100) g)),
-    (11, jsonb_build_object('long', repeat('x', 20000), 'n', 1));
+    (11, jsonb_build_object('long', repeat('x', 20000), 'n', 1)),
+    (12, '[0, 0.0001, -12345.678901, 1e-30, -1.5e-7, 123456789012345678901234567890, 10000,
+          100000000, 0.1000, -0.5, 1.0e4, 9999.9999, 12345678.000000001]');
 -- the zig-zag varint of a length
 CREATE FUNCTION avro_len(n int) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
     WITH RECURSIVE v(z, out) AS (
