@@ -95,7 +95,7 @@ EOF
 # a second build decodes only when allow-listed too (servers with the setting)
 case " $PLUGINS " in
 	*" wal2avro_base "*)
-		if "$W2A_PGBIN/postgres" --describe-config 2>/dev/null | grep -q '^output_plugin_libraries'; then
+		if "$W2A_PGBIN/postgres" --describe-config 2>/dev/null | grep '^output_plugin_libraries' >/dev/null; then
 			echo "output_plugin_libraries = 'pgoutput, test_decoding, wal2json, wal2avro, wal2avro_base'" >>"$conf"
 		fi ;;
 esac
