@@ -154,11 +154,12 @@ put_container(StringInfo out, JsonbContainer *in)
 	while (redo_switch || (type = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
 	{
 		redo_switch = false;
+		/* an item after another, at any level: ", " first */
+		if (!first && type != WJB_END_ARRAY && type != WJB_END_OBJECT)
+			put_two(out, ',', ' ');
 		switch (type)
 		{
 			case WJB_BEGIN_ARRAY:
-				if (!first)
-					put_two(out, ',', ' ');
 				if (!v.val.array.rawScalar)
 					appendStringInfoCharMacro(out, '[');
 				else
@@ -166,15 +167,10 @@ put_container(StringInfo out, JsonbContainer *in)
 				first = true;
 				break;
 			case WJB_BEGIN_OBJECT:
-				if (!first)
-					put_two(out, ',', ' ');
 				appendStringInfoCharMacro(out, '{');
 				first = true;
 				break;
 			case WJB_KEY:
-				if (!first)
-					put_two(out, ',', ' ');
-				first = true;
 				put_scalar(out, &v);
 				put_two(out, ':', ' ');
 				type = JsonbIteratorNext(&it, &v, false);
@@ -185,14 +181,13 @@ put_container(StringInfo out, JsonbContainer *in)
 				}
 				else
 				{
-					/* a container: the next turn opens it */
+					/* a container: the next turn opens it, with no ", " */
 					Assert(type == WJB_BEGIN_OBJECT || type == WJB_BEGIN_ARRAY);
+					first = true;
 					redo_switch = true;
 				}
 				break;
 			case WJB_ELEM:
-				if (!first)
-					put_two(out, ',', ' ');
 				first = false;
 				put_scalar(out, &v);
 				break;

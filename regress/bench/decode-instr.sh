@@ -39,13 +39,13 @@ ROWS_WIDE=${ROWS_WIDE:-5000}
 TXNS_OLTP=${TXNS_OLTP:-1000}
 CUSTOMERS=${CUSTOMERS:-500}
 ROWS_TOAST=${ROWS_TOAST:-1000}
+WIDE_TXN=1000
+TOAST_TXN=100
 PARTS=${PARTS:-a b c d e f g}
 PLUGINS=${PLUGINS:-wal2avro pgoutput}
 OUT=${OUT:-/tmp/wal2avro-bench}
 
-for v in ROWS_BULK TXNS_SMALL ROWS_WIDE TXNS_OLTP CUSTOMERS ROWS_TOAST; do
-	[[ "${!v}" =~ ^[1-9][0-9]*$ ]] || fail "$v must be a positive integer (is \"${!v}\")"
-done
+bench_check_counts ROWS_BULK TXNS_SMALL ROWS_WIDE TXNS_OLTP CUSTOMERS ROWS_TOAST
 for p in $PARTS; do
 	case $p in a | b | c | d | e | f | g) ;; *) fail "unknown part \"$p\" (a to g)" ;; esac
 done
@@ -77,20 +77,9 @@ pg_start "$work/pg" "$conf"
 info "schema and the rows the updates start from"
 bench_workload_sql | sql
 bench_fill_sql "$ROWS_WIDE" "$ROWS_TOAST" "$CUSTOMERS" | sql
-sql <<SQL
-CREATE TABLE small (id bigint PRIMARY KEY, name text, amount numeric(12,2),
-                    created timestamptz, flag bool);
-CREATE PROCEDURE bench_small(n int) LANGUAGE plpgsql AS \$\$
-BEGIN
-    FOR i IN 1..n LOOP
-        INSERT INTO small VALUES (i, 'customer-' || lpad(i::text, 11, '0'),
-                                  (i * 7 % 1000000) / 100.0,
-                                  timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second',
-                                  i % 2 = 0);
-        COMMIT;
-    END LOOP;
-END
-\$\$;
+{
+	bench_decode_schema_sql
+	cat <<'SQL'
 CREATE TABLE wide_full (LIKE wide INCLUDING ALL);
 INSERT INTO wide_full SELECT * FROM wide;
 ALTER TABLE wide_full REPLICA IDENTITY FULL;
@@ -98,45 +87,35 @@ CREATE TABLE toast_full (LIKE toast_docs INCLUDING ALL);
 ALTER TABLE toast_full ALTER body SET STORAGE EXTERNAL, ALTER notes SET STORAGE EXTERNAL;
 INSERT INTO toast_full SELECT * FROM toast_docs;
 ALTER TABLE toast_full REPLICA IDENTITY FULL;
-CREATE PROCEDURE bench_wide_full(n int, batch int) LANGUAGE plpgsql AS \$\$
-BEGIN
-    FOR lo IN 1..n BY batch LOOP
-        UPDATE wide_full SET amount = amount + 1, ts = ts + interval '1 second'
-         WHERE id BETWEEN lo AND lo + batch - 1;
-        COMMIT;
-    END LOOP;
-END
-\$\$;
-CREATE PROCEDURE bench_toast_full(n int, batch int) LANGUAGE plpgsql AS \$\$
-BEGIN
-    FOR lo IN 1..n BY batch LOOP
-        UPDATE toast_full SET rev = rev + 1, body = bench_toast_body(id, rev + 1, 8)
-         WHERE id BETWEEN lo AND lo + batch - 1;
-        COMMIT;
-    END LOOP;
-END
-\$\$;
-CREATE TABLE marker (id serial PRIMARY KEY, part text);
-CREATE PUBLICATION pub FOR ALL TABLES;
 VACUUM ANALYZE wide_full, toast_full;
 CHECKPOINT;
 SQL
+} | sql
+
+# The update of part c or e on its REPLICA IDENTITY FULL copy: N rows, BATCH a transaction
+update_full_sql()
+{
+	local table=$1 set=$2 n=$3 batch=$4
+	echo "DO \$\$ BEGIN FOR lo IN 1..$n BY $batch LOOP UPDATE $table SET $set" \
+		"WHERE id BETWEEN lo AND lo + $batch - 1; COMMIT; END LOOP; END \$\$"
+}
 
 declare -A part_end part_rows part_name
 part_name=([a]=bulk [b]=small [c]=wide [d]=oltp [e]=toast [f]=wide_full [g]=toast_full)
 for part in $PARTS; do
 	case $part in
-		a) stmt="INSERT INTO bulk
-SELECT g, 'customer-' || lpad(g::text, 11, '0'), (g * 7 % 1000000) / 100.0,
-       timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second', g % 2 = 0
-FROM generate_series(1, $ROWS_BULK) g"
-			part_rows[$part]=$ROWS_BULK ;;
-		b) stmt="CALL bench_small($TXNS_SMALL)"; part_rows[$part]=$TXNS_SMALL ;;
-		c) stmt="CALL bench_wide($ROWS_WIDE, 1000)"; part_rows[$part]=$ROWS_WIDE ;;
-		d) stmt="CALL bench_oltp($TXNS_OLTP, $CUSTOMERS)"; part_rows[$part]=$((5 * TXNS_OLTP)) ;;
-		e) stmt="CALL bench_toast($ROWS_TOAST, 100)"; part_rows[$part]=$ROWS_TOAST ;;
-		f) stmt="CALL bench_wide_full($ROWS_WIDE, 1000)"; part_rows[$part]=$ROWS_WIDE ;;
-		g) stmt="CALL bench_toast_full($ROWS_TOAST, 100)"; part_rows[$part]=$ROWS_TOAST ;;
+		a) part_rows[$part]=$ROWS_BULK ;;
+		b) part_rows[$part]=$TXNS_SMALL ;;
+		c | f) part_rows[$part]=$ROWS_WIDE ;;
+		d) part_rows[$part]=$((5 * TXNS_OLTP)) ;;
+		e | g) part_rows[$part]=$ROWS_TOAST ;;
+	esac
+	case $part in
+		f) stmt=$(update_full_sql wide_full "amount = amount + 1, ts = ts + interval '1 second'" \
+			"$ROWS_WIDE" "$WIDE_TXN") ;;
+		g) stmt=$(update_full_sql toast_full "rev = rev + 1, body = bench_toast_body(id, rev + 1, 8)" \
+			"$ROWS_TOAST" "$TOAST_TXN") ;;
+		*) stmt=$(bench_decode_part_sql "$part") ;;
 	esac
 	for p in $PLUGINS; do
 		sql -c "SELECT 'created' FROM pg_create_logical_replication_slot('s_${part}_$p', '$p')" >/dev/null

@@ -56,9 +56,7 @@ PLUGINS=${PLUGINS:-wal2avro test_decoding wal2json pgoutput}
 OUT=${OUT:-/tmp/wal2avro-bench}
 PARTS=${PARTS:-a b c d e}
 
-for v in ROWS_BULK TXNS_SMALL ROWS_WIDE WIDE_TXN TXNS_OLTP CUSTOMERS ROWS_TOAST TOAST_TXN REPS; do
-	[[ "${!v}" =~ ^[1-9][0-9]*$ ]] || fail "$v must be a positive integer (is \"${!v}\")"
-done
+bench_check_counts ROWS_BULK TXNS_SMALL ROWS_WIDE WIDE_TXN TXNS_OLTP CUSTOMERS ROWS_TOAST TOAST_TXN REPS
 for p in $PARTS; do
 	case $p in
 		a | b | c | d | e) ;;
@@ -115,24 +113,10 @@ mkdir -p "$CAPTURE_DIR"
 info "schema, $ROWS_WIDE wide rows, $ROWS_TOAST TOAST rows and $CUSTOMERS customers to update later, publication"
 bench_workload_sql | sql
 bench_fill_sql "$ROWS_WIDE" "$ROWS_TOAST" "$CUSTOMERS" | sql
-sql <<SQL
-CREATE TABLE small (id bigint PRIMARY KEY, name text, amount numeric(12,2),
-                    created timestamptz, flag bool);
-CREATE PROCEDURE bench_small(n int) LANGUAGE plpgsql AS \$\$
-BEGIN
-    FOR i IN 1..n LOOP
-        INSERT INTO small VALUES (i, 'customer-' || lpad(i::text, 11, '0'),
-                                  (i * 7 % 1000000) / 100.0,
-                                  timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second',
-                                  i % 2 = 0);
-        COMMIT;
-    END LOOP;
-END
-\$\$;
-CREATE TABLE marker (id serial PRIMARY KEY, part text);
-CREATE PUBLICATION pub FOR ALL TABLES;
-CHECKPOINT;
-SQL
+{
+	bench_decode_schema_sql
+	echo "CHECKPOINT;"
+} | sql
 
 # ---------------------------------------------------------------- slots
 for p in $PLUGINS; do
@@ -174,24 +158,11 @@ workload_part()
 }
 
 info "workload: parts $PARTS"
-part_sql()
-{
-	case $1 in
-		a) echo "INSERT INTO bulk
-SELECT g, 'customer-' || lpad(g::text, 11, '0'), (g * 7 % 1000000) / 100.0,
-       timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second', g % 2 = 0
-FROM generate_series(1, $ROWS_BULK) g" ;;
-		b) echo "CALL bench_small($TXNS_SMALL)" ;;
-		c) echo "CALL bench_wide($ROWS_WIDE, $WIDE_TXN)" ;;
-		d) echo "CALL bench_oltp($TXNS_OLTP, $CUSTOMERS)" ;;
-		e) echo "CALL bench_toast($ROWS_TOAST, $TOAST_TXN)" ;;
-	esac
-}
 declare -A prev_part	# the part written before each one (none for the first)
 last=
 for part in $PARTS; do
 	prev_part[$part]=$last
-	workload_part "$part" "$(part_sql "$part")"
+	workload_part "$part" "$(bench_decode_part_sql "$part")"
 	last=$part
 done
 
