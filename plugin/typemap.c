@@ -1059,9 +1059,10 @@ write_json_value(StringInfo out, const W2aType *type, Datum value)
 		case W2A_T_NUMERIC_FIXED:
 		case W2A_T_NUMERIC_VAR:
 			{
-				char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, value));
+				Datum		num = NumericGetDatum(DatumGetNumeric(value));
+				char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, num));
 
-				if (decimal_is_special(value))
+				if (decimal_is_special(num))
 					escape_json(out, text);
 				else
 					appendStringInfoString(out, text);
