@@ -10,7 +10,9 @@ EXTENSION = wal2avro
 MODULE_big = wal2avro
 OBJS = \
 	plugin/avro_writer.o \
+	plugin/decimal.o \
 	plugin/frame.o \
+	plugin/jsonb_text.o \
 	plugin/record.o \
 	plugin/relcache.o \
 	plugin/schema_json.o \

@@ -25,16 +25,19 @@ void
 avro_write_long(StringInfo out, int64 v)
 {
 	uint64		z = ((uint64) v << 1) ^ (uint64) (v >> 63);
-	char		buf[10];
-	int			n = 0;
+	char	   *p;
 
+	/* straight into the buffer: this runs for every field of every row */
+	enlargeStringInfo(out, 10);
+	p = out->data + out->len;
 	while (z > 0x7F)
 	{
-		buf[n++] = (char) ((z & 0x7F) | 0x80);
+		*p++ = (char) ((z & 0x7F) | 0x80);
 		z >>= 7;
 	}
-	buf[n++] = (char) z;
-	appendBinaryStringInfo(out, buf, n);
+	*p++ = (char) z;
+	out->len = p - out->data;
+	*p = '\0';
 }
 
 void
@@ -81,6 +84,45 @@ void
 avro_write_string(StringInfo out, const char *str)
 {
 	avro_write_bytes(out, str, strlen(str));
+}
+
+/* Room for the length of any bytes a StringInfo holds (under 2^30) */
+#define AVRO_LENGTH_ROOM	5
+
+/*
+ * Bytes (or a string) whose length is known only once they are written:
+ * avro_bytes_begin keeps room for the length and returns where the value
+ * starts; write the bytes, then avro_bytes_end puts the length in front
+ * and moves the bytes up against it.
+ */
+int
+avro_bytes_begin(StringInfo out)
+{
+	int			start = out->len;
+
+	enlargeStringInfo(out, AVRO_LENGTH_ROOM);
+	out->len += AVRO_LENGTH_ROOM;
+	return start;
+}
+
+void
+avro_bytes_end(StringInfo out, int start)
+{
+	int			len = out->len - start - AVRO_LENGTH_ROOM;
+	uint64		z = (uint64) len << 1;	/* zig-zag of a length */
+	char		buf[AVRO_LENGTH_ROOM];
+	int			n = 0;
+
+	while (z > 0x7F)
+	{
+		buf[n++] = (char) ((z & 0x7F) | 0x80);
+		z >>= 7;
+	}
+	buf[n++] = (char) z;
+	memmove(out->data + start + n, out->data + start + AVRO_LENGTH_ROOM, len);
+	memcpy(out->data + start, buf, n);
+	out->len = start + n + len;
+	out->data[out->len] = '\0';
 }
 
 /*
@@ -161,3 +203,49 @@ avro_write_decimal(StringInfo out, const char *digits, int fixed_size)
 	out->data[out->len] = '\0';
 	pfree(mag);
 }
+
+#ifdef HAVE_INT128
+/*
+ * Write a decimal's unscaled value given as sign and magnitude (below
+ * 2^127), with the bytes avro_write_decimal gives for its digits: exactly
+ * fixed_size bytes, sign-extended, when fixed_size > 0 (a value too large
+ * keeps its low bytes); otherwise Avro bytes of minimal length.
+ */
+void
+avro_write_decimal128(StringInfo out, bool negative, uint128 magnitude, int fixed_size)
+{
+	uint128		v = negative ? (uint128) 0 - magnitude : magnitude;
+	unsigned char be[16];		/* v, big-endian two's complement */
+	unsigned char sign = (v >> 127) ? 0xFF : 0x00;
+	int			i;
+	char	   *p;
+
+	uint64		lo = (uint64) v;
+	uint64		hi = (uint64) (v >> 64);
+
+	for (i = 0; i < 8; i++)
+	{
+		be[15 - i] = (unsigned char) (lo >> (8 * i));
+		be[7 - i] = (unsigned char) (hi >> (8 * i));
+	}
+
+	if (fixed_size > 0)
+	{
+		enlargeStringInfo(out, fixed_size);
+		p = out->data + out->len;
+		for (i = fixed_size - 1; i >= 0; i--)
+			*p++ = (char) (i < 16 ? be[15 - i] : sign);
+		out->len += fixed_size;
+		out->data[out->len] = '\0';
+		return;
+	}
+
+	/* drop sign-redundant leading bytes */
+	i = 0;
+	while (i < 15 &&
+		   ((be[i] == 0x00 && !(be[i + 1] & 0x80)) ||
+			(be[i] == 0xFF && (be[i + 1] & 0x80))))
+		i++;
+	avro_write_bytes(out, (const char *) be + i, 16 - i);
+}
+#endif

@@ -261,12 +261,37 @@ is_unchanged_toast(const W2aField *f, Datum value, bool isnull)
 		VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(value));
 }
 
-static void
-deform(TupleDesc desc, HeapTuple tuple, Datum **values, bool **nulls)
+/*
+ * A change's row, not deformed yet.  Cannot fail; the tuple (NULL: no such
+ * row) must outlive the row.
+ */
+void
+record_row_init(W2aRow *row, TupleDesc desc, HeapTuple tuple)
 {
-	*values = palloc(sizeof(Datum) * desc->natts);
-	*nulls = palloc(sizeof(bool) * desc->natts);
-	heap_deform_tuple(tuple, desc, *values, *nulls);
+	row->tuple = tuple;
+	row->desc = desc;
+	row->values = NULL;
+	row->nulls = NULL;
+}
+
+/* Is there a row?  The caller may pass none (NULL) or an empty one. */
+static inline bool
+row_present(const W2aRow *row)
+{
+	return row != NULL && row->tuple != NULL;
+}
+
+/* Deform the row the first time anyone reads it; allocates in the current context */
+static void
+row_deform(W2aRow *row)
+{
+	int			natts = row->desc->natts;
+
+	if (row->values != NULL)
+		return;
+	row->values = palloc(sizeof(Datum) * natts);
+	row->nulls = palloc(sizeof(bool) * natts);
+	heap_deform_tuple(row->tuple, row->desc, row->values, row->nulls);
 }
 
 /*
@@ -276,37 +301,33 @@ deform(TupleDesc desc, HeapTuple tuple, Datum **values, bool **nulls)
  */
 static void
 write_row(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
-		  TupleDesc desc, HeapTuple tuple, HeapTuple fallback)
+		  W2aRow *row, W2aRow *fallback)
 {
-	Datum	   *values;
-	bool	   *nulls;
-	Datum	   *oldvalues = NULL;
-	bool	   *oldnulls = NULL;
+	bool		json = (data->format == W2A_FORMAT_JSON);
 	int			i;
 
-	deform(desc, tuple, &values, &nulls);
-	if (data->format == W2A_FORMAT_JSON)
+	row_deform(row);
+	if (json)
 		appendStringInfoChar(out, '{');
 	for (i = 0; i < entry->nfields; i++)
 	{
 		const W2aField *f = &entry->fields[i];
-		Datum		v = values[f->attno];
-		bool		isnull = nulls[f->attno];
+		Datum		v = row->values[f->attno];
+		bool		isnull = row->nulls[f->attno];
 		bool		unchanged = is_unchanged_toast(f, v, isnull);
 
-		if (unchanged && fallback)
+		if (unchanged && row_present(fallback))
 		{
-			if (oldvalues == NULL)
-				deform(desc, fallback, &oldvalues, &oldnulls);
-			if (!oldnulls[f->attno] &&
-				!is_unchanged_toast(f, oldvalues[f->attno], false))
+			row_deform(fallback);
+			if (!fallback->nulls[f->attno] &&
+				!is_unchanged_toast(f, fallback->values[f->attno], false))
 			{
-				v = oldvalues[f->attno];
+				v = fallback->values[f->attno];
 				unchanged = false;
 			}
 		}
 
-		if (data->format == W2A_FORMAT_JSON)
+		if (json)
 		{
 			if (i > 0)
 				appendStringInfoChar(out, ',');
@@ -317,7 +338,7 @@ write_row(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 		else
 			typemap_field_avro(out, f, v, isnull, unchanged);
 	}
-	if (data->format == W2A_FORMAT_JSON && data->envelope == W2A_ENVELOPE_DEBEZIUM)
+	if (json && data->envelope == W2A_ENVELOPE_DEBEZIUM)
 		appendStringInfoChar(out, '}');
 }
 
@@ -353,21 +374,19 @@ warn_key_not_logged(RelSchemaEntry *entry, const W2aField *f)
  */
 bool
 record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
-				 TupleDesc desc, HeapTuple newtuple, HeapTuple oldtuple)
+				 W2aRow *newrow, W2aRow *oldrow)
 {
-	Datum	   *newvals = NULL,
-			   *oldvals = NULL;
-	bool	   *newnulls = NULL,
-			   *oldnulls = NULL;
+	bool		has_new = row_present(newrow);
+	bool		has_old = row_present(oldrow);
+	TupleDesc	desc;
 	int			start = out->len;
 	int			i;
 
-	if (entry->nkeys == 0 || (newtuple == NULL && oldtuple == NULL))
+	if (entry->nkeys == 0 || (!has_new && !has_old))
 		return false;
-	if (newtuple)
-		deform(desc, newtuple, &newvals, &newnulls);
-	if (oldtuple)
-		deform(desc, oldtuple, &oldvals, &oldnulls);
+	desc = has_new ? newrow->desc : oldrow->desc;
+	if (has_new)
+		row_deform(newrow);
 
 	if (data->format == W2A_FORMAT_JSON)
 		appendStringInfoChar(out, '{');
@@ -378,19 +397,20 @@ record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 		bool		isnull = true;
 		bool		new_usable = false;
 
-		if (newvals)
-			new_usable = newnulls[f->attno] ||
+		if (has_new)
+			new_usable = newrow->nulls[f->attno] ||
 				TupleDescAttr(desc, f->attno)->attlen != -1 ||
-				!VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(newvals[f->attno]));
+				!VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(newrow->values[f->attno]));
 		if (new_usable)
 		{
-			v = newvals[f->attno];
-			isnull = newnulls[f->attno];
+			v = newrow->values[f->attno];
+			isnull = newrow->nulls[f->attno];
 		}
-		else if (oldvals)
+		else if (has_old)
 		{
-			v = oldvals[f->attno];
-			isnull = oldnulls[f->attno];
+			row_deform(oldrow);
+			v = oldrow->values[f->attno];
+			isnull = oldrow->nulls[f->attno];
 		}
 		else if (!f->nullable)
 		{
@@ -476,21 +496,24 @@ write_optional_long(StringInfo out, bool present, int64 v)
  */
 void
 record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
-				   TupleDesc desc, char op, HeapTuple oldtuple,
-				   HeapTuple newtuple, HeapTuple toast_source,
-				   const W2aSource *source)
+				   char op, W2aRow *oldrow, W2aRow *newrow,
+				   W2aRow *toast_source, const W2aSource *source)
 {
 	bool		json = (data->format == W2A_FORMAT_JSON);
 	char		opstr[2] = {op, '\0'};
 
-	if (toast_source == NULL)
-		toast_source = oldtuple;
+	if (!row_present(oldrow))
+		oldrow = NULL;
+	if (!row_present(newrow))
+		newrow = NULL;
+	if (!row_present(toast_source))
+		toast_source = oldrow;
 	if (!data->include_before)
-		oldtuple = NULL;
+		oldrow = NULL;
 
 	if (data->envelope == W2A_ENVELOPE_FLAT)
 	{
-		HeapTuple	row = newtuple ? newtuple : oldtuple;
+		W2aRow	   *row = newrow ? newrow : oldrow;
 
 		if (row == NULL)
 		{
@@ -506,7 +529,7 @@ record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 			}
 		}
 		else
-			write_row(out, data, entry, desc, row, row == newtuple ? toast_source : NULL);
+			write_row(out, data, entry, row, row == newrow ? toast_source : NULL);
 
 		if (json)
 		{
@@ -529,13 +552,13 @@ record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 	if (json)
 	{
 		appendStringInfoString(out, "{\"before\":");
-		if (oldtuple)
-			write_row(out, data, entry, desc, oldtuple, NULL);
+		if (oldrow)
+			write_row(out, data, entry, oldrow, NULL);
 		else
 			appendStringInfoString(out, "null");
 		appendStringInfoString(out, ",\"after\":");
-		if (newtuple)
-			write_row(out, data, entry, desc, newtuple, toast_source);
+		if (newrow)
+			write_row(out, data, entry, newrow, toast_source);
 		else
 			appendStringInfoString(out, "null");
 		appendStringInfoString(out, ",\"source\":");
@@ -549,17 +572,17 @@ record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 	}
 
 	/* before, after */
-	if (oldtuple)
+	if (oldrow)
 	{
 		avro_write_long(out, 1);
-		write_row(out, data, entry, desc, oldtuple, NULL);
+		write_row(out, data, entry, oldrow, NULL);
 	}
 	else
 		avro_write_long(out, 0);
-	if (newtuple)
+	if (newrow)
 	{
 		avro_write_long(out, 1);
-		write_row(out, data, entry, desc, newtuple, toast_source);
+		write_row(out, data, entry, newrow, toast_source);
 	}
 	else
 		avro_write_long(out, 0);

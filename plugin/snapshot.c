@@ -266,6 +266,7 @@ row_frame(SnapshotScan *s)
 {
 	StringInfoData buf;
 	HeapTuple	tuple;
+	W2aRow		row;
 	W2aSource	source;
 	int			start;
 	int			block;
@@ -293,19 +294,20 @@ row_frame(SnapshotScan *s)
 	source.time = GetCurrentTimestamp();
 	s->data.txn_ts_ms = s->data.include_timestamps ? unix_ms(source.time) : 0;
 
+	record_row_init(&row, s->desc, tuple);
 	frame_buffer(&buf);
 	start = frame_change_begin(&buf, W2A_OP_READ, &s->entry, InvalidXLogRecPtr);
 	if (s->entry.nkeys > 0)
 	{
 		block = frame_block_begin(&buf);
-		record_write_key(&buf, &s->data, &s->entry, s->desc, tuple, NULL);
+		record_write_key(&buf, &s->data, &s->entry, &row, NULL);
 		frame_block_end(&buf, block);
 	}
 	else
 		frame_put_block(&buf, NULL, 0);
 	block = frame_block_begin(&buf);
-	record_write_value(&buf, &s->data, &s->entry, s->desc, W2A_OP_READ, NULL,
-					   tuple, NULL, &source);
+	record_write_value(&buf, &s->data, &s->entry, W2A_OP_READ, NULL, &row, NULL,
+					   &source);
 	frame_block_end(&buf, block);
 	size = buf.len - block - 4;
 	if (s->data.max_record_size > 0 && size > s->data.max_record_size)

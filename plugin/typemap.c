@@ -29,6 +29,7 @@
 
 #include <math.h>
 
+#include "access/detoast.h"
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -449,13 +450,20 @@ typemap_field_schema(SchemaBuf *sb, const W2aField *field)
  * ------------------------------------------------------------------------
  */
 
+/* Is text in the server encoding already what an Avro string holds? */
+static inline bool
+text_is_utf8(void)
+{
+	int			enc = GetDatabaseEncoding();
+
+	return enc == PG_UTF8 || enc == PG_SQL_ASCII;
+}
+
 /* Text in the server encoding, as UTF-8 (Avro strings are UTF-8). */
 static void
 write_avro_text(StringInfo out, const char *str, int len)
 {
-	int			enc = GetDatabaseEncoding();
-
-	if (enc != PG_UTF8 && enc != PG_SQL_ASCII)
+	if (!text_is_utf8())
 	{
 		char	   *conv = pg_server_to_any(str, len, PG_UTF8);
 
@@ -466,6 +474,27 @@ write_avro_text(StringInfo out, const char *str, int len)
 		}
 	}
 	avro_write_bytes(out, str, len);
+}
+
+/*
+ * A text or bytea value's varlena, not copied when it can be read where it
+ * is: decoding hands a TOAST value it reassembled over as an indirect
+ * pointer to it, which DatumGetTextPP would copy whole.  Compressed and
+ * on-disk values are detoasted as usual.
+ */
+static struct varlena *
+varlena_in_place(Datum value)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(value);
+
+	if (VARATT_IS_EXTERNAL_INDIRECT(v))
+	{
+		struct varatt_indirect redirect;
+
+		VARATT_EXTERNAL_GET_POINTER(redirect, v);
+		v = (struct varlena *) redirect.pointer;
+	}
+	return pg_detoast_datum_packed(v);
 }
 
 /*
@@ -493,46 +522,6 @@ write_union_index(StringInfo out, int branch)
 {
 	if (branch >= 0)
 		avro_write_long(out, branch);
-}
-
-/*
- * A numeric's text without the point, padded to "scale" fraction digits;
- * *scale_out gets the scale used (the text's own when scale < 0).
- */
-static char *
-numeric_unscaled_digits(const char *text, int scale, int *scale_out)
-{
-	StringInfoData buf;
-	const char *point = strchr(text, '.');
-	int			frac = point ? (int) strlen(point + 1) : 0;
-	const char *p;
-
-	if (scale < 0)
-		scale = frac;
-	if (frac > scale)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("numeric value \"%s\" has more than %d fraction digits", text, scale)));
-	initStringInfo(&buf);
-	for (p = text; *p; p++)
-	{
-		if (*p != '.')
-			appendStringInfoChar(&buf, *p);
-	}
-	for (; frac < scale; frac++)
-		appendStringInfoChar(&buf, '0');
-	*scale_out = scale;
-	return buf.data;
-}
-
-static bool
-numeric_is_special(Numeric num)
-{
-#ifdef W2A_HAVE_NUMERIC_INF
-	return numeric_is_nan(num) || numeric_is_inf(num);
-#else
-	return numeric_is_nan(num);
-#endif
 }
 
 static void
@@ -754,37 +743,14 @@ write_avro_value(StringInfo out, const W2aType *type, Datum value, int branch)
 			avro_write_double(out, DatumGetFloat8(value));
 			break;
 		case W2A_T_NUMERIC_FIXED:
+			decimal_write_avro(out, value, type->scale, type->fixed_size, branch);
+			break;
 		case W2A_T_NUMERIC_VAR:
-			{
-				Numeric		num = DatumGetNumeric(value);
-				char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   NumericGetDatum(num)));
-				char	   *digits;
-				int			scale;
-
-				if (numeric_is_special(num))
-				{
-					write_union_index(out, branch + 1);
-					avro_write_string(out, text);
-					break;
-				}
-				write_union_index(out, branch);
-				if (type->kind == W2A_T_NUMERIC_FIXED)
-				{
-					digits = numeric_unscaled_digits(text, type->scale, &scale);
-					avro_write_decimal(out, digits, type->fixed_size);
-				}
-				else
-				{
-					digits = numeric_unscaled_digits(text, -1, &scale);
-					avro_write_long(out, scale);
-					avro_write_decimal(out, digits, 0);
-				}
-			}
+			decimal_write_avro(out, value, -1, 0, branch);
 			break;
 		case W2A_T_TEXT:
 			{
-				text	   *t = DatumGetTextPP(value);
+				text	   *t = (text *) varlena_in_place(value);
 
 				write_union_index(out, branch);
 				write_avro_text(out, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
@@ -799,6 +765,13 @@ write_avro_value(StringInfo out, const W2aType *type, Datum value, int branch)
 			}
 			break;
 		case W2A_T_TEXTOUT:
+			if (type->typid == JSONBOID && text_is_utf8())
+			{
+				/* jsonb_out's text, without its copies */
+				write_union_index(out, branch);
+				jsonb_text_write_avro(out, value);
+			}
+			else
 			{
 				char	   *s = OutputFunctionCall((FmgrInfo *) &type->outfunc, value);
 
@@ -808,7 +781,7 @@ write_avro_value(StringInfo out, const W2aType *type, Datum value, int branch)
 			break;
 		case W2A_T_BYTEA:
 			{
-				bytea	   *b = DatumGetByteaPP(value);
+				bytea	   *b = (bytea *) varlena_in_place(value);
 
 				write_union_index(out, branch);
 				avro_write_bytes(out, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
@@ -1086,11 +1059,10 @@ write_json_value(StringInfo out, const W2aType *type, Datum value)
 		case W2A_T_NUMERIC_FIXED:
 		case W2A_T_NUMERIC_VAR:
 			{
-				Numeric		num = DatumGetNumeric(value);
-				char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   NumericGetDatum(num)));
+				Datum		num = NumericGetDatum(DatumGetNumeric(value));
+				char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, num));
 
-				if (numeric_is_special(num))
+				if (decimal_is_special(num))
 					escape_json(out, text);
 				else
 					appendStringInfoString(out, text);

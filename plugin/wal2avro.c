@@ -678,20 +678,21 @@ check_record_size(Wal2AvroData *data, RelSchemaEntry *entry, XLogRecPtr lsn, int
 }
 
 /*
- * One CHANGE frame: op, key and value of a row.  toast_source (may be NULL)
- * is an old row PostgreSQL logged that is not the change's before (the old
- * key, for the create half of a key change): the new row's unlogged TOAST
- * values, key columns included, are taken from it.
+ * One CHANGE frame: op, key and value of a row.  oldrow and newrow may be
+ * NULL (no such row).  toast_source (may be NULL) is an old row PostgreSQL
+ * logged that is not the change's before (the old key, for the create half
+ * of a key change): the new row's unlogged TOAST values, key columns
+ * included, are taken from it.
  */
 static void
 write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *entry,
-			 ReorderBufferTXN *txn, TupleDesc desc, char op, HeapTuple oldtuple,
-			 HeapTuple newtuple, HeapTuple toast_source, XLogRecPtr lsn, bool last_write)
+			 ReorderBufferTXN *txn, char op, W2aRow *oldrow, W2aRow *newrow,
+			 W2aRow *toast_source, XLogRecPtr lsn, bool last_write)
 {
 	StringInfo	out = ctx->out;
 	W2aSource	source = {"false", txn->xid, lsn, W2A_TXN_COMMIT_TIME(txn)};
 	/* the create of a key change finds unlogged key values in the old key */
-	HeapTuple	key_source = oldtuple ? oldtuple : toast_source;
+	W2aRow	   *key_source = oldrow ? oldrow : toast_source;
 	int			vstart;
 
 	OutputPluginPrepareWrite(ctx, last_write);
@@ -702,12 +703,11 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 		appendStringInfoString(out, ",\"table\":");
 		escape_json(out, entry->relname);
 		appendStringInfo(out, ",\"lsn\":\"%X/%X\",\"key\":", LSN_FORMAT_ARGS(lsn));
-		if (!record_write_key(out, data, entry, desc, newtuple, key_source))
+		if (!record_write_key(out, data, entry, newrow, key_source))
 			appendStringInfoString(out, "null");
 		appendStringInfoString(out, ",\"value\":");
 		vstart = out->len;
-		record_write_value(out, data, entry, desc, op, oldtuple, newtuple,
-						   toast_source, &source);
+		record_write_value(out, data, entry, op, oldrow, newrow, toast_source, &source);
 		check_record_size(data, entry, lsn, out->len - vstart);
 		appendStringInfoChar(out, '}');
 	}
@@ -717,7 +717,7 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 		int			block;
 
 		block = frame_block_begin(out);
-		if (record_write_key(out, data, entry, desc, newtuple, key_source))
+		if (record_write_key(out, data, entry, newrow, key_source))
 			frame_block_end(out, block);
 		else
 		{
@@ -725,8 +725,7 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 			frame_put_block(out, NULL, 0);
 		}
 		block = frame_block_begin(out);
-		record_write_value(out, data, entry, desc, op, oldtuple, newtuple,
-						   toast_source, &source);
+		record_write_value(out, data, entry, op, oldrow, newrow, toast_source, &source);
 		frame_block_end(out, block);
 		check_record_size(data, entry, lsn, out->len - block - 4);
 		frame_end(out, start);
@@ -735,10 +734,12 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 	data->txn_changes++;
 }
 
-/* Has an UPDATE changed the key?  Compares the encoded old and new keys. */
+/*
+ * Has an UPDATE changed the key?  Compares the encoded old and new keys,
+ * from the rows the change's frames then read again (deformed once).
+ */
 static bool
-key_changed(Wal2AvroData *data, RelSchemaEntry *entry, TupleDesc desc,
-			HeapTuple oldtuple, HeapTuple newtuple)
+key_changed(Wal2AvroData *data, RelSchemaEntry *entry, W2aRow *oldrow, W2aRow *newrow)
 {
 	StringInfoData oldkey;
 	StringInfoData newkey;
@@ -747,8 +748,8 @@ key_changed(Wal2AvroData *data, RelSchemaEntry *entry, TupleDesc desc,
 
 	initStringInfo(&oldkey);
 	initStringInfo(&newkey);
-	has_old = record_write_key(&oldkey, data, entry, desc, NULL, oldtuple);
-	has_new = record_write_key(&newkey, data, entry, desc, newtuple, oldtuple);
+	has_old = record_write_key(&oldkey, data, entry, NULL, oldrow);
+	has_new = record_write_key(&newkey, data, entry, newrow, oldrow);
 	return has_old && has_new &&
 		(oldkey.len != newkey.len || memcmp(oldkey.data, newkey.data, oldkey.len) != 0);
 }
@@ -770,6 +771,8 @@ wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	TupleDesc	desc = RelationGetDescr(relation);
 	HeapTuple	oldtuple = NULL;
 	HeapTuple	newtuple = NULL;
+	W2aRow		oldrow;
+	W2aRow		newrow;
 	Relation	root = NULL;
 	TupleConversionMap *map = NULL;
 
@@ -824,28 +827,31 @@ wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		if (newtuple)
 			newtuple = execute_attr_map_tuple(newtuple, map);
 	}
+	/* each row is deformed at most once, whatever reads it */
+	record_row_init(&oldrow, desc, oldtuple);
+	record_row_init(&newrow, desc, newtuple);
 
 	switch (change->action)
 	{
 		case REORDER_BUFFER_CHANGE_INSERT:
-			write_change(ctx, data, entry, txn, desc, W2A_OP_CREATE, NULL,
-						 newtuple, NULL, change->lsn, true);
+			write_change(ctx, data, entry, txn, W2A_OP_CREATE, NULL,
+						 &newrow, NULL, change->lsn, true);
 			break;
 		case REORDER_BUFFER_CHANGE_UPDATE:
 			if (oldtuple && entry->nkeys > 0 && entry->old_key_logged &&
-				key_changed(data, entry, desc, oldtuple, newtuple))
+				key_changed(data, entry, &oldrow, &newrow))
 			{
-				write_change(ctx, data, entry, txn, desc, W2A_OP_DELETE, oldtuple,
+				write_change(ctx, data, entry, txn, W2A_OP_DELETE, &oldrow,
 							 NULL, NULL, change->lsn, false);
-				write_change(ctx, data, entry, txn, desc, W2A_OP_CREATE, NULL,
-							 newtuple, oldtuple, change->lsn, true);
+				write_change(ctx, data, entry, txn, W2A_OP_CREATE, NULL,
+							 &newrow, &oldrow, change->lsn, true);
 			}
 			else
-				write_change(ctx, data, entry, txn, desc, W2A_OP_UPDATE, oldtuple,
-							 newtuple, NULL, change->lsn, true);
+				write_change(ctx, data, entry, txn, W2A_OP_UPDATE, &oldrow,
+							 &newrow, NULL, change->lsn, true);
 			break;
 		case REORDER_BUFFER_CHANGE_DELETE:
-			write_change(ctx, data, entry, txn, desc, W2A_OP_DELETE, oldtuple,
+			write_change(ctx, data, entry, txn, W2A_OP_DELETE, &oldrow,
 						 NULL, NULL, change->lsn, true);
 			break;
 		default:

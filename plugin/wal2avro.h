@@ -217,7 +217,30 @@ extern void avro_write_float(StringInfo out, float4 v);
 extern void avro_write_double(StringInfo out, float8 v);
 extern void avro_write_bytes(StringInfo out, const char *data, int len);
 extern void avro_write_string(StringInfo out, const char *str);
+extern int	avro_bytes_begin(StringInfo out);
+extern void avro_bytes_end(StringInfo out, int start);
 extern void avro_write_decimal(StringInfo out, const char *digits, int fixed_size);
+#ifdef HAVE_INT128
+extern void avro_write_decimal128(StringInfo out, bool negative, uint128 magnitude,
+								  int fixed_size);
+#endif
+
+/* ---------------------------------------------------------------------
+ * decimal.c: numeric values as Avro decimals
+ * ---------------------------------------------------------------------
+ */
+struct NumericData;
+
+extern void decimal_write_avro(StringInfo out, Datum value, int scale, int fixed_size,
+							   int branch);
+extern bool decimal_is_special(Datum value);
+extern void decimal_append_text(StringInfo out, struct NumericData *num);
+
+/* ---------------------------------------------------------------------
+ * jsonb_text.c: jsonb values as jsonb_out's text, into an Avro string
+ * ---------------------------------------------------------------------
+ */
+extern void jsonb_text_write_avro(StringInfo out, Datum value);
 
 /* ---------------------------------------------------------------------
  * frame.c: frame headers and body fields (the only code that knows bytes)
@@ -296,13 +319,26 @@ typedef struct W2aSource
 	TimestampTz time;			/* ts_ms: commit time, or when a snapshot read it */
 } W2aSource;
 
+/*
+ * One row of a change: its tuple, deformed on first use and then shared by
+ * everything that reads the change (key_changed, the key, before, after,
+ * the old row an unlogged TOAST value is taken from).
+ */
+typedef struct W2aRow
+{
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	Datum	   *values;			/* NULL until deformed */
+	bool	   *nulls;
+} W2aRow;
+
 extern void record_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry);
+extern void record_row_init(W2aRow *row, TupleDesc desc, HeapTuple tuple);
 extern bool record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
-							 TupleDesc desc, HeapTuple newtuple, HeapTuple oldtuple);
+							 W2aRow *newrow, W2aRow *oldrow);
 extern void record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
-							   TupleDesc desc, char op, HeapTuple oldtuple,
-							   HeapTuple newtuple, HeapTuple toast_source,
-							   const W2aSource *source);
+							   char op, W2aRow *oldrow, W2aRow *newrow,
+							   W2aRow *toast_source, const W2aSource *source);
 
 /* ---------------------------------------------------------------------
  * sql_functions.c: the extension's SQL-callable functions

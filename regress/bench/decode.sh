@@ -31,7 +31,9 @@
 # Environment: ROWS_BULK (1000000), TXNS_SMALL (100000), ROWS_WIDE (100000),
 # WIDE_TXN (1000), TXNS_OLTP (20000), CUSTOMERS (10000), ROWS_TOAST (10000),
 # TOAST_TXN (100), REPS (3), PARTS ("a b c d e"), PLUGINS ("wal2avro
-# test_decoding wal2json pgoutput"), OUT (/tmp/wal2avro-bench; decode.md, the
+# test_decoding wal2json pgoutput"; may also name wal2avro_base, another
+# build of the plugin installed as wal2avro_base.so, to compare two builds
+# in one interleaved run), OUT (/tmp/wal2avro-bench; decode.md, the
 # raw runs.tsv and decode.meta go there), CAPTURE_DIR (where pg_recvlogical
 # writes; /dev/shm when writable), W2A_KEEP=1 (keep the scratch directory and
 # cluster).
@@ -54,9 +56,7 @@ PLUGINS=${PLUGINS:-wal2avro test_decoding wal2json pgoutput}
 OUT=${OUT:-/tmp/wal2avro-bench}
 PARTS=${PARTS:-a b c d e}
 
-for v in ROWS_BULK TXNS_SMALL ROWS_WIDE WIDE_TXN TXNS_OLTP CUSTOMERS ROWS_TOAST TOAST_TXN REPS; do
-	[[ "${!v}" =~ ^[1-9][0-9]*$ ]] || fail "$v must be a positive integer (is \"${!v}\")"
-done
+bench_check_counts ROWS_BULK TXNS_SMALL ROWS_WIDE WIDE_TXN TXNS_OLTP CUSTOMERS ROWS_TOAST TOAST_TXN REPS
 for p in $PARTS; do
 	case $p in
 		a | b | c | d | e) ;;
@@ -65,13 +65,18 @@ for p in $PARTS; do
 done
 for p in $PLUGINS; do
 	case $p in
-		wal2avro | test_decoding | wal2json | pgoutput) ;;
+		wal2avro | wal2avro_base | test_decoding | wal2json | pgoutput) ;;
 		*) fail "unknown plugin \"$p\" in PLUGINS" ;;
 	esac
 done
 command -v pg_recvlogical >/dev/null || fail "pg_recvlogical not found"
 [ -e "$(pg_config --pkglibdir)/wal2avro.so" ] || fail "wal2avro is not installed (make && make install)"
 [ -e "$(pg_config --pkglibdir)/wal2json.so" ] || fail "wal2json is not installed (postgresql-15-wal2json)"
+case " $PLUGINS " in
+	*" wal2avro_base "*)
+		[ -e "$(pg_config --pkglibdir)/wal2avro_base.so" ] ||
+			fail "PLUGINS names wal2avro_base but no wal2avro_base.so is installed" ;;
+esac
 mkdir -p "$OUT"
 
 work=$(w2a_tmpdir bench-decode)
@@ -85,6 +90,13 @@ autovacuum = off
 checkpoint_timeout = 1h
 max_wal_size = 16GB
 EOF
+# a second build decodes only when allow-listed too (servers with the setting)
+case " $PLUGINS " in
+	*" wal2avro_base "*)
+		if "$W2A_PGBIN/postgres" --describe-config 2>/dev/null | grep '^output_plugin_libraries' >/dev/null; then
+			echo "output_plugin_libraries = 'pgoutput, test_decoding, wal2json, wal2avro, wal2avro_base'" >>"$conf"
+		fi ;;
+esac
 pg_start "$work/pg" "$conf"
 
 if [ -z "${CAPTURE_DIR:-}" ]; then
@@ -101,24 +113,10 @@ mkdir -p "$CAPTURE_DIR"
 info "schema, $ROWS_WIDE wide rows, $ROWS_TOAST TOAST rows and $CUSTOMERS customers to update later, publication"
 bench_workload_sql | sql
 bench_fill_sql "$ROWS_WIDE" "$ROWS_TOAST" "$CUSTOMERS" | sql
-sql <<SQL
-CREATE TABLE small (id bigint PRIMARY KEY, name text, amount numeric(12,2),
-                    created timestamptz, flag bool);
-CREATE PROCEDURE bench_small(n int) LANGUAGE plpgsql AS \$\$
-BEGIN
-    FOR i IN 1..n LOOP
-        INSERT INTO small VALUES (i, 'customer-' || lpad(i::text, 11, '0'),
-                                  (i * 7 % 1000000) / 100.0,
-                                  timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second',
-                                  i % 2 = 0);
-        COMMIT;
-    END LOOP;
-END
-\$\$;
-CREATE TABLE marker (id serial PRIMARY KEY, part text);
-CREATE PUBLICATION pub FOR ALL TABLES;
-CHECKPOINT;
-SQL
+{
+	bench_decode_schema_sql
+	echo "CHECKPOINT;"
+} | sql
 
 # ---------------------------------------------------------------- slots
 for p in $PLUGINS; do
@@ -160,24 +158,11 @@ workload_part()
 }
 
 info "workload: parts $PARTS"
-part_sql()
-{
-	case $1 in
-		a) echo "INSERT INTO bulk
-SELECT g, 'customer-' || lpad(g::text, 11, '0'), (g * 7 % 1000000) / 100.0,
-       timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second', g % 2 = 0
-FROM generate_series(1, $ROWS_BULK) g" ;;
-		b) echo "CALL bench_small($TXNS_SMALL)" ;;
-		c) echo "CALL bench_wide($ROWS_WIDE, $WIDE_TXN)" ;;
-		d) echo "CALL bench_oltp($TXNS_OLTP, $CUSTOMERS)" ;;
-		e) echo "CALL bench_toast($ROWS_TOAST, $TOAST_TXN)" ;;
-	esac
-}
 declare -A prev_part	# the part written before each one (none for the first)
 last=
 for part in $PARTS; do
 	prev_part[$part]=$last
-	workload_part "$part" "$(part_sql "$part")"
+	workload_part "$part" "$(bench_decode_part_sql "$part")"
 	last=$part
 done
 
@@ -237,7 +222,7 @@ count_changes()
 			grep -c -E "^table public\.($alt): (INSERT|UPDATE):" "$file" || true ;;
 		wal2json)
 			grep -c -E "^\{\"action\":\"[IU]\",\"schema\":\"public\",\"table\":\"($alt)\"" "$file" || true ;;
-		wal2avro | pgoutput)
+		wal2avro | wal2avro_base | pgoutput)
 			python3 - "$plugin" "$file" "$tables" <<'EOF'
 # Split a pg_recvlogical capture (each message followed by one '\n') into
 # messages and count inserts and updates.  wal2avro frames carry their length
@@ -269,7 +254,7 @@ def tuple_end(p):
     return p
 
 while pos < n:
-    if plugin == "wal2avro":
+    if plugin.startswith("wal2avro"):
         if buf[pos:pos + 3] != b"W2A":
             raise SystemExit(f"no frame magic at offset {pos}")
         kind = buf[pos + 4]
@@ -414,7 +399,13 @@ meta=$work/meta
 	echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "capture=$CAPTURE_DIR"
 	so=$(pg_config --pkglibdir)/wal2avro.so
-	echo "plugin=sha256 $(sha256sum "$so" | cut -c1-12), installed $(date -u -r "$so" '+%Y-%m-%d %H:%M:%S UTC')"
+	base=$(pg_config --pkglibdir)/wal2avro_base.so
+	desc="sha256 $(sha256sum "$so" | cut -c1-12), installed $(date -u -r "$so" '+%Y-%m-%d %H:%M:%S UTC')"
+	case " $PLUGINS " in
+		*" wal2avro_base "*)
+			desc+="; wal2avro_base.so: sha256 $(sha256sum "$base" | cut -c1-12), installed $(date -u -r "$base" '+%Y-%m-%d %H:%M:%S UTC')" ;;
+	esac
+	echo "plugin=$desc"
 	echo "load=$load_before before the runs, $(cut -d' ' -f1-3 /proc/loadavg) after"
 	for part in $PARTS; do
 		echo "wal_$part=${part_wal[$part]}"

@@ -17,6 +17,15 @@
 #                               the rows the update workloads start from
 #   bench_oltp_pgbench FILE     write the pgbench script of the OLTP
 #                               transaction (run with -D ncust=N)
+#   bench_check_counts VAR...   fail unless each named variable holds a
+#                               positive integer
+#   bench_decode_schema_sql     what decode.sh and decode-instr.sh add: the
+#                               small table and its procedure, the marker
+#                               table, a publication of all tables
+#   bench_decode_part_sql PART  the statement writing decode.sh's part a to e,
+#                               sized by ROWS_BULK, TXNS_SMALL, ROWS_WIDE,
+#                               WIDE_TXN, TXNS_OLTP, CUSTOMERS, ROWS_TOAST and
+#                               TOAST_TXN as the caller set them
 #
 # The workloads (the same for decode.sh and e2e.sh):
 #   bulk   one INSERT of N rows (id bigint PK, name ~20 chars, numeric(12,2),
@@ -214,4 +223,47 @@ INSERT INTO order_items VALUES (:oid, 1, 'SKU-000001', 1, 1.50), (:oid, 2, 'SKU-
 UPDATE customers SET balance = balance + :cents / 100.0, updated_at = now() WHERE id = :cid;
 END;
 EOF
+}
+
+bench_check_counts()
+{
+	local v
+	for v in "$@"; do
+		[[ "${!v}" =~ ^[1-9][0-9]*$ ]] || fail "$v must be a positive integer (is \"${!v}\")"
+	done
+}
+
+bench_decode_schema_sql()
+{
+	cat <<'SQL'
+CREATE TABLE small (id bigint PRIMARY KEY, name text, amount numeric(12,2),
+                    created timestamptz, flag bool);
+CREATE PROCEDURE bench_small(n int) LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..n LOOP
+        INSERT INTO small VALUES (i, 'customer-' || lpad(i::text, 11, '0'),
+                                  (i * 7 % 1000000) / 100.0,
+                                  timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second',
+                                  i % 2 = 0);
+        COMMIT;
+    END LOOP;
+END
+$$;
+CREATE TABLE marker (id serial PRIMARY KEY, part text);
+CREATE PUBLICATION pub FOR ALL TABLES;
+SQL
+}
+
+bench_decode_part_sql()
+{
+	case $1 in
+		a) echo "INSERT INTO bulk
+SELECT g, 'customer-' || lpad(g::text, 11, '0'), (g * 7 % 1000000) / 100.0,
+       timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second', g % 2 = 0
+FROM generate_series(1, $ROWS_BULK) g" ;;
+		b) echo "CALL bench_small($TXNS_SMALL)" ;;
+		c) echo "CALL bench_wide($ROWS_WIDE, $WIDE_TXN)" ;;
+		d) echo "CALL bench_oltp($TXNS_OLTP, $CUSTOMERS)" ;;
+		e) echo "CALL bench_toast($ROWS_TOAST, $TOAST_TXN)" ;;
+	esac
 }

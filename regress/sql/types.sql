@@ -14,6 +14,80 @@ INSERT INTO ty_num VALUES
     (4, true, 0, 0, 0, 1, '-0', 'Infinity', 0, 0, 123456789.000000000000000000001);
 SELECT regress_changes('regression_slot');
 
+-- numerics as Avro decimals: the key record holds every column, so its
+-- bytes are the decimal encodings (union index 0, then the fixed of the
+-- column's precision at its scale, or scale and minimal bytes for numeric
+-- without typmod); NaN and Infinity take the string branch (index 1).  Zero,
+-- negatives, the largest values (past 38 digits too), padding to the scale,
+-- trailing zeros, a cut at the 128-bit boundary, and values whose sign bit
+-- needs a byte of its own.
+SELECT 'init' FROM pg_create_logical_replication_slot('decimal_slot', 'wal2avro');
+CREATE TABLE ty_dec (id int, a numeric(12,2), b numeric(40,5), u numeric,
+    n numeric(5,-2), w numeric(3,5), PRIMARY KEY (id, a, b, u, n, w));
+INSERT INTO ty_dec VALUES
+    (1, 0, 0, 0, 0, 0),
+    (2, -0.01, -0.00001, -1e-20, -100, -0.00001),
+    (3, 9999999999.99, 99999999999999999999999999999999999.99999,
+     99999999999999999999999999999999999999, 9999900, 0.00999),
+    (4, -9999999999.99, -99999999999999999999999999999999999.99999,
+     -123456789012345678901234567890.0123456789, -9999900, -0.00999),
+    (5, 1, 1.5, 1.50, 100, 0.001),
+    (6, 1000000.00, 1e30, 1e30, 1e6, 0.00100),
+    (7, 'NaN', 'NaN', 'NaN', 'NaN', 'NaN'),
+    (8, 1.28, 127, 'Infinity', 12800, 0.00128),
+    (9, -1.28, -128, '-Infinity', -12800, -0.00128),
+    (10, 0.5, 9999999999999999999999999999999999.99999, 1.2345678901234567890123456789012345678,
+     25600, 0.00256),
+    (11, -12345678.9, 0.00001, 0.000000000000000000000000000000000000001, 200, 0.00255);
+SELECT f->>'key' AS key
+  FROM pg_logical_slot_get_binary_changes('decimal_slot', NULL, NULL) c,
+       wal2avro.frame_to_jsonb(c.data) f
+ WHERE f->>'kind' = 'change';
+SELECT pg_drop_replication_slot('decimal_slot');
+SELECT regress_changes('regression_slot');
+
+-- jsonb as an Avro string: the value record holds jsonb_out's text (what
+-- ::text gives) after its length, for escapes, control characters, nesting,
+-- raw scalars, non-ASCII text and lengths of one, two and three bytes
+SELECT 'init' FROM pg_create_logical_replication_slot('jsonb_slot', 'wal2avro');
+CREATE TABLE ty_jsonb (id int PRIMARY KEY, j jsonb);
+INSERT INTO ty_jsonb VALUES
+    (1, E'{"a": "quote \\" backslash \\\\ slash / tab \\t nl \\n cr \\r bs \\b ff \\f", "b": [1, 2.50, -0, 1e100, true, false, null]}'),
+    (2, '"control \u0001 \u001f \u007f"'),
+    (3, '12.500'),
+    (4, 'null'),
+    (5, '{}'),
+    (6, '[]'),
+    (7, '[[], {}, [{"x": []}], [[1, [2]], {"y": {}}]]'),
+    (8, '{"nested": {"deeper": {"k": "v"}}, "arr": [{"a": 1}, {"b": 2}], "": ""}'),
+    (9, '"ünïcödé ☃ 😀"'),
+    (10, (SELECT jsonb_agg(g) FROM generate_series(1, 100) g)),
+    (11, jsonb_build_object('long', repeat('x', 20000), 'n', 1)),
+    (12, '[0, 0.0001, -12345.678901, 1e-30, -1.5e-7, 123456789012345678901234567890, 10000,
+          100000000, 0.1000, -0.5, 1.0e4, 9999.9999, 12345678.000000001]');
+-- the zig-zag varint of a length
+CREATE FUNCTION avro_len(n int) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+    WITH RECURSIVE v(z, out) AS (
+        SELECT (2 * n)::bigint, ''::bytea
+        UNION ALL
+        SELECT z >> 7, out || CASE WHEN z > 127
+                                   THEN set_byte('\x00', 0, ((z & 127) | 128)::int)
+                                   ELSE set_byte('\x00', 0, z::int) END
+          FROM v WHERE z > 0 OR out = ''
+    )
+    SELECT out FROM v WHERE z = 0 AND out <> '' LIMIT 1
+$$;
+SELECT t.id, octet_length(t.j::text) AS text_bytes,
+       position(avro_len(octet_length(t.j::text)) || convert_to(t.j::text, 'UTF8')
+                in decode(substr(f->>'value', 3), 'hex')) > 0 AS value_holds_text
+  FROM pg_logical_slot_get_binary_changes('jsonb_slot', NULL, NULL) c,
+       wal2avro.frame_to_jsonb(c.data) f, ty_jsonb t
+ WHERE f->>'kind' = 'change' AND f->>'key' = '\x' || lpad(to_hex(2 * t.id), 2, '0')
+ ORDER BY t.id;
+SELECT pg_drop_replication_slot('jsonb_slot');
+DROP FUNCTION avro_len;
+SELECT count(*) FROM regress_changes('regression_slot');
+
 -- text and bytes
 CREATE TABLE ty_text (id int PRIMARY KEY, t text, v varchar(5), c char(4), nm name,
     ch "char", by bytea, j json, jb jsonb, u uuid);
@@ -65,6 +139,6 @@ SELECT f->>'name' AS name, f->>'pg.type' AS pg_type, f->'type' AS type
        json_array_elements(value_schema #> '{fields,0,type,1,fields}') f;
 
 SELECT pg_drop_replication_slot('regression_slot');
-DROP TABLE ty_num, ty_text, ty_time, ty_misc;
+DROP TABLE ty_num, ty_dec, ty_jsonb, ty_text, ty_time, ty_misc;
 DROP TYPE ty_outer, ty_inner, ty_mood;
 DROP DOMAIN ty_posint, ty_code;
