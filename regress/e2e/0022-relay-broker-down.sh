@@ -12,6 +12,7 @@ set -euo pipefail
 . "$W2A_ROOT/regress/lib/pg.sh"
 . "$W2A_ROOT/regress/lib/kafka.sh"
 . "$W2A_ROOT/regress/lib/relay.sh"
+. "$W2A_ROOT/regress/lib/workload.sh"
 . "$W2A_ROOT/regress/tools/venv.sh"
 
 out=$(w2a_tmpdir relay-broker-down)
@@ -20,15 +21,7 @@ echo "wal_sender_timeout = 5s" >"$out/timeout.conf"
 pg_start "$out/pg" "$out/timeout.conf"
 kafka_start_single "$out/kafka"
 
-psql -Xq -v ON_ERROR_STOP=1 <<'SQL'
-CREATE TABLE counters (id int PRIMARY KEY, v bigint NOT NULL, pad text);
-INSERT INTO counters SELECT g, 0, repeat('p', 200) FROM generate_series(1, 100) g;
-SELECT 'ref' FROM pg_create_logical_replication_slot('ref', 'wal2avro');
-SQL
-cat >"$out/workload.sql" <<'EOF2'
-\set id random(1, 100)
-UPDATE counters SET v = v + 1 WHERE id = :id;
-EOF2
+workload_counters "$out" 100 --pad
 
 relay_start down --max-in-flight-bytes=262144
 pgbench -n -c 1 -R 200 -T 3600 -f "$out/workload.sql" >"$out/pgbench.log" 2>&1 &

@@ -19,6 +19,7 @@ set -euo pipefail
 . "$W2A_ROOT/regress/lib/pg.sh"
 . "$W2A_ROOT/regress/lib/kafka.sh"
 . "$W2A_ROOT/regress/lib/relay.sh"
+. "$W2A_ROOT/regress/lib/workload.sh"
 . "$W2A_ROOT/regress/tools/venv.sh"
 
 crashes=${W2A_CRASHES:-3}
@@ -27,19 +28,7 @@ RELAY_LOG=$out/relay.log
 pg_start "$out/pg"
 kafka_start_single "$out/kafka"
 
-psql -Xq -v ON_ERROR_STOP=1 <<'SQL'
-CREATE TABLE counters (id int PRIMARY KEY, v bigint NOT NULL);
-INSERT INTO counters SELECT g, 0 FROM generate_series(1, 200) g;
-CREATE TABLE log (id bigserial PRIMARY KEY, k int, note text);
-SELECT 'ref' FROM pg_create_logical_replication_slot('ref', 'wal2avro');
-SQL
-cat >"$out/workload.sql" <<'EOF2'
-\set id random(1, 200)
-BEGIN;
-UPDATE counters SET v = v + 1 WHERE id = :id;
-INSERT INTO log (k, note) VALUES (:id, 'n' || :id);
-COMMIT;
-EOF2
+workload_counters "$out" 200 --log
 
 restart_lsn()
 {

@@ -18,6 +18,7 @@ set -euo pipefail
 . "$W2A_ROOT/regress/lib/pg.sh"
 . "$W2A_ROOT/regress/lib/kafka.sh"
 . "$W2A_ROOT/regress/lib/relay.sh"
+. "$W2A_ROOT/regress/lib/workload.sh"
 . "$W2A_ROOT/regress/tools/venv.sh"
 
 RECOVERY_BOUND=${W2A_RECOVERY_BOUND:-20}
@@ -28,15 +29,7 @@ RELAY_LOG=$out/relay.log
 pg_start "$out/pg"
 kafka_start_cluster "$out/kafka"
 
-psql -Xq -v ON_ERROR_STOP=1 <<'SQL'
-CREATE TABLE counters (id int PRIMARY KEY, v bigint NOT NULL);
-INSERT INTO counters SELECT g, 0 FROM generate_series(1, 100) g;
-SELECT 'ref' FROM pg_create_logical_replication_slot('ref', 'wal2avro');
-SQL
-cat >"$out/workload.sql" <<'EOF2'
-\set id random(1, 100)
-UPDATE counters SET v = v + 1 WHERE id = :id;
-EOF2
+workload_counters "$out" 100
 
 # Created beforehand: a topic auto-created while a fresh cluster settles can
 # flap its partition count, which is not what this test is about.
