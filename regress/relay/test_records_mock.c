@@ -184,6 +184,28 @@ teardown(Fixture *fx)
 }
 
 /*
+ * As main does after a fatal error or a failed delivery: drop the producer
+ * with what it holds, a new one, and the replay starts from the safe LSN.
+ * False (and the fixture torn down) when no producer could be made.
+ */
+static bool
+restart_producer(Fixture *fx)
+{
+	records_discard_deliveries(fx->records, true);
+	producer_destroy(fx->producer, 0);
+	records_discard_deliveries(fx->records, false);
+	if (!new_producer(fx))
+	{
+		CHECK(!"new producer");
+		teardown(fx);
+		return false;
+	}
+	lsn_tracker_reset(&fx->tracker);
+	records_reset(fx->records);
+	return true;
+}
+
+/*
  * Give one frame to the module as the loop does, serving events while it
  * waits.  Returns what records_handle_frame returned last; RECORDS_WAIT only
  * when the producer is dead.
@@ -411,17 +433,8 @@ test_fatal_idle(bool dead_letter)
 	CHECK_INT(feed_txn(&fx, IDLE_TXNS), RECORDS_WAIT);
 	check_nothing_refused(&fx);
 
-	records_discard_deliveries(fx.records, true);
-	producer_destroy(fx.producer, 0);
-	records_discard_deliveries(fx.records, false);
-	if (!new_producer(&fx))
-	{
-		CHECK(!"new producer");
-		teardown(&fx);
+	if (!restart_producer(&fx))
 		return;
-	}
-	lsn_tracker_reset(&fx.tracker);
-	records_reset(fx.records);
 	fx.delivered = 0;
 	CHECK_INT(feed_schema(&fx), RECORDS_OK);
 	for (i = IDLE_TXNS; i < 2 * IDLE_TXNS; i++)
@@ -521,17 +534,8 @@ test_local_failure_replays(bool dead_letter)
 	/* the loop's answer: a new producer, the replay from the safe LSN */
 	for (b = 1; b <= BROKERS; b++)
 		rd_kafka_mock_broker_set_up(mock, b);
-	records_discard_deliveries(fx.records, true);
-	producer_destroy(fx.producer, 0);
-	records_discard_deliveries(fx.records, false);
-	if (!new_producer(&fx))
-	{
-		CHECK(!"new producer");
-		teardown(&fx);
+	if (!restart_producer(&fx))
 		return;
-	}
-	lsn_tracker_reset(&fx.tracker);
-	records_reset(fx.records);
 	CHECK(!records_replay_needed(fx.records, err, sizeof(err)));
 	fx.delivered = 0;
 	CHECK_INT(feed_schema(&fx), RECORDS_OK);
