@@ -296,6 +296,8 @@ typedef struct RelSchemaEntry
 	List	   *dep_relids;		/* composite types' relations (Oid) */
 	int			ndep_types;
 	uint32	   *dep_type_hashes;	/* TYPEOID hash of every type it names */
+	int			ndep_nsps;
+	uint32	   *dep_nsp_hashes; /* NAMESPACEOID hash of the schemas it names */
 } RelSchemaEntry;
 
 extern void relcache_init(Wal2AvroData *data);
