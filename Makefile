@@ -13,6 +13,7 @@ OBJS = \
 	plugin/decimal.o \
 	plugin/frame.o \
 	plugin/jsonb_text.o \
+	plugin/options.o \
 	plugin/record.o \
 	plugin/relcache.o \
 	plugin/schema_json.o \
@@ -37,8 +38,8 @@ EXTRA_CLEAN = regress/out relay/*.o relay/wal2avro-relay regress/relay/*.o \
 override with_llvm = no
 include $(PGXS)
 
-# Every plugin object depends on the shared headers.
-$(OBJS): plugin/wal2avro.h plugin/compat.h plugin/wal2avro_protocol.h
+# Every plugin object depends on the plugin's headers.
+$(OBJS): plugin/wal2avro.h plugin/options.h plugin/compat.h plugin/wal2avro_protocol.h
 
 # ---- the relay: plain C on libpq and librdkafka, no server headers ----
 PREFIX ?= /usr/local

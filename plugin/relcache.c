@@ -44,6 +44,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "options.h"
 #include "wal2avro.h"
 
 /* The cache of the decoding context now running, or NULL between them */
@@ -110,77 +111,6 @@ void
 relcache_shutdown(void)
 {
 	RelSchemaCache = NULL;
-}
-
-/*
- * Does str match the pattern?  '*' matches any run of characters, '?' one
- * character, a backslash makes the next character literal (the option
- * parser writes one before quoted characters); everything else matches
- * itself.
- */
-static bool
-wildcard_match(const char *pat, const char *str)
-{
-	while (*pat)
-	{
-		if (*pat == '*')
-		{
-			pat++;
-			if (*pat == '\0')
-				return true;
-			for (; *str; str++)
-			{
-				if (wildcard_match(pat, str))
-					return true;
-			}
-			return false;
-		}
-		if (*pat == '\\' && pat[1] != '\0')
-		{
-			pat++;
-			if (*str != *pat)
-				return false;
-		}
-		else if (*str == '\0' || (*pat != '?' && *pat != *str))
-			return false;
-		pat++;
-		str++;
-	}
-	return *str == '\0';
-}
-
-/* Does the table match any of the patterns (of W2aTablePattern)? */
-bool
-table_matches(List *patterns, const char *nspname, const char *relname)
-{
-	ListCell   *lc;
-
-	foreach(lc, patterns)
-	{
-		W2aTablePattern *p = lfirst(lc);
-
-		if (wildcard_match(p->nspname, nspname) &&
-			wildcard_match(p->relname, relname))
-			return true;
-	}
-	return false;
-}
-
-static bool
-column_excluded(Wal2AvroData *data, const char *nspname, const char *relname,
-				const char *column)
-{
-	ListCell   *lc;
-
-	foreach(lc, data->exclude_columns)
-	{
-		W2aColumnPattern *p = lfirst(lc);
-
-		if (strcmp(p->column, column) == 0 &&
-			table_matches(list_make1(&p->table), nspname, relname))
-			return true;
-	}
-	return false;
 }
 
 /*
@@ -296,7 +226,7 @@ build_columns(Wal2AvroData *data, RelSchemaEntry *entry, Relation rel)
 		W2aField   *f;
 
 		if (att->attisdropped ||
-			column_excluded(data, entry->nspname, entry->relname, NameStr(att->attname)))
+			options_column_excluded(data, entry->nspname, entry->relname, NameStr(att->attname)))
 			continue;
 		f = &entry->fields[n];
 		f->pg_name = pstrdup(NameStr(att->attname));
@@ -460,8 +390,8 @@ relcache_build_entry(Wal2AvroData *data, Relation rel, RelSchemaEntry *out)
 		out->relname = pstrdup(RelationGetRelationName(rel));
 		out->included =
 			(data->include_tables == NIL ||
-			 table_matches(data->include_tables, out->nspname, out->relname)) &&
-			!table_matches(data->exclude_tables, out->nspname, out->relname);
+			 options_table_matches(data->include_tables, out->nspname, out->relname)) &&
+			!options_table_matches(data->exclude_tables, out->nspname, out->relname);
 		if (data->via_partition_root && rel->rd_rel->relispartition)
 			set_partition_root(out, rel);
 		else if (out->included)
