@@ -13,6 +13,7 @@ OBJS = \
 	plugin/decimal.o \
 	plugin/frame.o \
 	plugin/jsonb_text.o \
+	plugin/options.o \
 	plugin/record.o \
 	plugin/relcache.o \
 	plugin/schema_json.o \
@@ -23,7 +24,7 @@ OBJS = \
 DATA = sql/wal2avro--0.1.0.sql
 PGFILEDESC = "wal2avro - logical decoding output plugin writing Avro"
 
-REGRESS = init options types replica_identity toast_unchanged schema_change composite_change transactions truncate_messages filters identifiers frames_binary snapshot
+REGRESS = init options types replica_identity toast_unchanged schema_change composite_change cache_inval transactions truncate_messages filters identifiers frames_binary snapshot
 REGRESS_OPTS = --inputdir=regress --outputdir=regress/out
 ISOLATION = $(patsubst regress/specs/%.spec,%,$(sort $(wildcard regress/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=regress --outputdir=regress/out/isolation
@@ -37,8 +38,8 @@ EXTRA_CLEAN = regress/out relay/*.o relay/wal2avro-relay regress/relay/*.o \
 override with_llvm = no
 include $(PGXS)
 
-# Every plugin object depends on the shared headers.
-$(OBJS): plugin/wal2avro.h plugin/compat.h plugin/wal2avro_protocol.h
+# Every plugin object depends on the plugin's headers.
+$(OBJS): plugin/wal2avro.h plugin/options.h plugin/compat.h plugin/wal2avro_protocol.h
 
 # ---- the relay: plain C on libpq and librdkafka, no server headers ----
 PREFIX ?= /usr/local

@@ -9,10 +9,12 @@
  * its entry under the historic snapshot.  Invalidations fire for many
  * harmless reasons, so a rebuilt entry keeps schema_sent when its schema
  * text is unchanged, and the stream sees a SCHEMA frame only when the schema
- * really changed.  An entry also goes stale when a type its columns use
- * changes: the relation of a composite type among them (ALTER TYPE ... ADD,
- * DROP, RENAME ATTRIBUTE; ALTER TABLE on a row type), or any of the types
- * (TYPEOID, by hash value).
+ * really changed.  An entry also goes stale when something it depends on
+ * changes, and only then: the relation of a composite type its columns use
+ * (ALTER TYPE ... ADD, DROP, RENAME ATTRIBUTE; ALTER TABLE on a row type),
+ * any type they name (TYPEOID, by hash value), or the schema of the table
+ * or of one of those types (NAMESPACEOID, by hash value).  So a temporary
+ * table or a new schema elsewhere in the database rebuilds nothing.
  *
  * The cache lives in the decoding context's cache_cxt; each entry's data
  * lives in a small context of its own, deleted whole on rebuild.
@@ -31,7 +33,9 @@
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
+#include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -40,6 +44,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "options.h"
 #include "wal2avro.h"
 
 /* The cache of the decoding context now running, or NULL between them */
@@ -53,6 +58,9 @@ static bool cache_has_composites = false;
 
 /* Invalidation callbacks cannot be unregistered: register once per backend */
 static bool callbacks_registered = false;
+
+/* Entries relcache_get built or rebuilt in this backend, for tests */
+static int64 schema_builds = 0;
 
 static void relcache_inval_cb(Datum arg, Oid relid);
 static void syscache_inval_cb(Datum arg, int cacheid, uint32 hashvalue);
@@ -103,77 +111,6 @@ void
 relcache_shutdown(void)
 {
 	RelSchemaCache = NULL;
-}
-
-/*
- * Does str match the pattern?  '*' matches any run of characters, '?' one
- * character, a backslash makes the next character literal (the option
- * parser writes one before quoted characters); everything else matches
- * itself.
- */
-static bool
-wildcard_match(const char *pat, const char *str)
-{
-	while (*pat)
-	{
-		if (*pat == '*')
-		{
-			pat++;
-			if (*pat == '\0')
-				return true;
-			for (; *str; str++)
-			{
-				if (wildcard_match(pat, str))
-					return true;
-			}
-			return false;
-		}
-		if (*pat == '\\' && pat[1] != '\0')
-		{
-			pat++;
-			if (*str != *pat)
-				return false;
-		}
-		else if (*str == '\0' || (*pat != '?' && *pat != *str))
-			return false;
-		pat++;
-		str++;
-	}
-	return *str == '\0';
-}
-
-/* Does the table match any of the patterns (of W2aTablePattern)? */
-bool
-table_matches(List *patterns, const char *nspname, const char *relname)
-{
-	ListCell   *lc;
-
-	foreach(lc, patterns)
-	{
-		W2aTablePattern *p = lfirst(lc);
-
-		if (wildcard_match(p->nspname, nspname) &&
-			wildcard_match(p->relname, relname))
-			return true;
-	}
-	return false;
-}
-
-static bool
-column_excluded(Wal2AvroData *data, const char *nspname, const char *relname,
-				const char *column)
-{
-	ListCell   *lc;
-
-	foreach(lc, data->exclude_columns)
-	{
-		W2aColumnPattern *p = lfirst(lc);
-
-		if (strcmp(p->column, column) == 0 &&
-			table_matches(list_make1(&p->table), nspname, relname))
-			return true;
-	}
-	return false;
 }
 
 /*
@@ -289,7 +226,7 @@ build_columns(Wal2AvroData *data, RelSchemaEntry *entry, Relation rel)
 		W2aField   *f;
 
 		if (att->attisdropped ||
-			column_excluded(data, entry->nspname, entry->relname, NameStr(att->attname)))
+			options_column_excluded(data, entry->nspname, entry->relname, NameStr(att->attname)))
 			continue;
 		f = &entry->fields[n];
 		f->pg_name = pstrdup(NameStr(att->attname));
@@ -341,14 +278,37 @@ build_columns(Wal2AvroData *data, RelSchemaEntry *entry, Relation rel)
 }
 
 /*
- * Remember the types and composite relations the entry's columns and key
- * depend on: their changes must rebuild it (relcache_inval_cb,
- * syscache_inval_cb).  Runs in the entry's context.
+ * The syscache hash values of a list of OIDs in cache cacheid, as a
+ * palloc'd array; *n gets the count.
+ */
+static uint32 *
+hash_oids(int cacheid, List *oids, int *n)
+{
+	uint32	   *hashes = palloc(sizeof(uint32) * Max(list_length(oids), 1));
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, oids)
+		hashes[i++] = GetSysCacheHashValue1(cacheid, ObjectIdGetDatum(lfirst_oid(lc)));
+	*n = i;
+	return hashes;
+}
+
+/*
+ * Remember what the entry depends on, for the invalidation callbacks
+ * (relcache_inval_cb, syscache_inval_cb): the relations of the composite
+ * types its columns and key use; those types and every type they name; and
+ * the schemas whose names the entry carries: the relation's (its topic and
+ * record names, the table filters) and each of those types' (composite
+ * record names, format_type's qualified names).  Runs in the entry's
+ * context; an entry without columns (filtered out, published via its
+ * root) depends on its schema only.
  */
 static void
-collect_deps(RelSchemaEntry *entry)
+collect_deps(RelSchemaEntry *entry, Relation rel)
 {
 	List	   *typids = NIL;
+	List	   *nspids = list_make1_oid(RelationGetNamespace(rel));
 	ListCell   *lc;
 	int			i;
 
@@ -356,13 +316,20 @@ collect_deps(RelSchemaEntry *entry)
 		typemap_add_deps(entry->fields[i].type, &typids, &entry->dep_relids);
 	for (i = 0; i < entry->nkeys; i++)
 		typemap_add_deps(entry->key_defs[i].type, &typids, &entry->dep_relids);
-	entry->ndep_types = list_length(typids);
-	entry->dep_type_hashes = palloc(sizeof(uint32) * Max(entry->ndep_types, 1));
-	i = 0;
 	foreach(lc, typids)
-		entry->dep_type_hashes[i++] = GetSysCacheHashValue1(TYPEOID,
-															ObjectIdGetDatum(lfirst_oid(lc)));
+	{
+		HeapTuple	tp = SearchSysCache1(TYPEOID, ObjectIdGetDatum(lfirst_oid(lc)));
+
+		if (!HeapTupleIsValid(tp))
+			elog(ERROR, "cache lookup failed for type %u", lfirst_oid(lc));
+		nspids = list_append_unique_oid(nspids,
+										((Form_pg_type) GETSTRUCT(tp))->typnamespace);
+		ReleaseSysCache(tp);
+	}
+	entry->dep_type_hashes = hash_oids(TYPEOID, typids, &entry->ndep_types);
+	entry->dep_nsp_hashes = hash_oids(NAMESPACEOID, nspids, &entry->ndep_nsps);
 	list_free(typids);
+	list_free(nspids);
 	if (entry->dep_relids != NIL)
 		cache_has_composites = true;
 }
@@ -423,16 +390,16 @@ relcache_build_entry(Wal2AvroData *data, Relation rel, RelSchemaEntry *out)
 		out->relname = pstrdup(RelationGetRelationName(rel));
 		out->included =
 			(data->include_tables == NIL ||
-			 table_matches(data->include_tables, out->nspname, out->relname)) &&
-			!table_matches(data->exclude_tables, out->nspname, out->relname);
+			 options_table_matches(data->include_tables, out->nspname, out->relname)) &&
+			!options_table_matches(data->exclude_tables, out->nspname, out->relname);
 		if (data->via_partition_root && rel->rd_rel->relispartition)
 			set_partition_root(out, rel);
 		else if (out->included)
 		{
 			build_columns(data, out, rel);
-			collect_deps(out);
 			record_build_schemas(data, out);
 		}
+		collect_deps(out, rel);
 	}
 	PG_CATCH();
 	{
@@ -483,8 +450,25 @@ relcache_get(Wal2AvroData *data, Relation rel)
 		entry->relid = relid;
 	}
 	if (!entry->schema_valid)
+	{
 		rebuild_entry(data, entry, rel);
+		schema_builds++;
+	}
 	return entry;
+}
+
+PG_FUNCTION_INFO_V1(wal2avro_schema_cache_builds);
+
+/*
+ * wal2avro.schema_cache_builds(): how many times decoding in this backend
+ * has described a relation, the first time or after an invalidation.  Tests
+ * call it in the session that decodes (pg_logical_slot_get_changes) to see
+ * which invalidations cost a rebuild.  Cannot fail.
+ */
+Datum
+wal2avro_schema_cache_builds(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(schema_builds);
 }
 
 /* ------------------------------------------------------------------------
@@ -523,36 +507,43 @@ relcache_inval_cb(Datum arg, Oid relid)
 	}
 }
 
+/* Is hashvalue among the n hashes? */
+static bool
+hashes_contain(const uint32 *hashes, int n, uint32 hashvalue)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (hashes[i] == hashvalue)
+			return true;
+	}
+	return false;
+}
+
 /*
- * A type changed (TYPEOID: renamed, moved, a domain altered): the entries
- * that name it, by the syscache hash of its OID (a collision only costs a
- * rebuild; 0 means every type).  A schema changed (NAMESPACEOID): every
- * entry, since names of tables and composite types carry their schema's.
+ * A type changed (TYPEOID: renamed, moved, a domain altered) or a schema
+ * (NAMESPACEOID: renamed): the entries that depend on it, by the syscache
+ * hash of its OID (collect_deps; a collision only costs a rebuild).  A new
+ * schema or type, such as a temporary table's, concerns no entry.  0 means
+ * every type or schema.
  */
 static void
 syscache_inval_cb(Datum arg, int cacheid, uint32 hashvalue)
 {
 	HASH_SEQ_STATUS status;
 	RelSchemaEntry *entry;
-	int			i;
 
 	if (RelSchemaCache == NULL)
 		return;
 	hash_seq_init(&status, RelSchemaCache);
 	while ((entry = hash_seq_search(&status)) != NULL)
 	{
-		if (cacheid != TYPEOID || hashvalue == 0)
-		{
+		if (hashvalue == 0 ||
+			(cacheid == TYPEOID &&
+			 hashes_contain(entry->dep_type_hashes, entry->ndep_types, hashvalue)) ||
+			(cacheid == NAMESPACEOID &&
+			 hashes_contain(entry->dep_nsp_hashes, entry->ndep_nsps, hashvalue)))
 			entry->schema_valid = false;
-			continue;
-		}
-		for (i = 0; i < entry->ndep_types; i++)
-		{
-			if (entry->dep_type_hashes[i] == hashvalue)
-			{
-				entry->schema_valid = false;
-				break;
-			}
-		}
 	}
 }

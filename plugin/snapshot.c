@@ -52,6 +52,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "options.h"
 #include "wal2avro.h"
 #include "wal2avro_protocol.h"
 
@@ -167,8 +168,8 @@ begin_scan(FunctionCallInfo fcinfo)
 
 	s->data.cache_cxt = CurrentMemoryContext;
 	s->data.dbname = get_database_name(MyDatabaseId);
-	wal2avro_parse_options(&s->data, PG_ARGISNULL(1) ? NIL :
-						   sql_options_from_array(PG_GETARG_ARRAYTYPE_P(1)));
+	options_parse(&s->data, PG_ARGISNULL(1) ? NIL :
+				  sql_options_from_array(PG_GETARG_ARRAYTYPE_P(1)));
 	if (s->data.format != W2A_FORMAT_AVRO)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

@@ -35,6 +35,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "options.h"
 #include "wal2avro.h"
 #include "wal2avro_protocol.h"
 
@@ -45,7 +46,7 @@ PG_FUNCTION_INFO_V1(wal2avro_published);
 /*
  * Options as the SQL decoding functions take them: a text array of
  * alternating names and values, turned into the DefElem list the plugin
- * parses (wal2avro_parse_options).  ERROR on an odd count or a null name;
+ * parses (options_parse).  ERROR on an odd count or a null name;
  * allocates in the current memory context.
  */
 List *
@@ -101,8 +102,8 @@ wal2avro_avro_schemas(PG_FUNCTION_ARGS)
 	memset(&data, 0, sizeof(data));
 	data.cache_cxt = CurrentMemoryContext;
 	data.dbname = get_database_name(MyDatabaseId);
-	wal2avro_parse_options(&data, PG_ARGISNULL(1) ? NIL :
-						   sql_options_from_array(PG_GETARG_ARRAYTYPE_P(1)));
+	options_parse(&data, PG_ARGISNULL(1) ? NIL :
+				  sql_options_from_array(PG_GETARG_ARRAYTYPE_P(1)));
 
 	rel = table_open(relid, AccessShareLock);
 	if (rel->rd_rel->relkind != RELKIND_RELATION &&
@@ -160,8 +161,8 @@ wal2avro_published(PG_FUNCTION_ARGS)
 	memset(&data, 0, sizeof(data));
 	data.cache_cxt = CurrentMemoryContext;
 	data.dbname = get_database_name(MyDatabaseId);
-	wal2avro_parse_options(&data, PG_ARGISNULL(1) ? NIL :
-						   sql_options_from_array(PG_GETARG_ARRAYTYPE_P(1)));
+	options_parse(&data, PG_ARGISNULL(1) ? NIL :
+				  sql_options_from_array(PG_GETARG_ARRAYTYPE_P(1)));
 
 	rel = try_relation_open(relid, AccessShareLock);
 	if (rel == NULL)

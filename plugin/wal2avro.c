@@ -4,9 +4,9 @@
  *		Logical decoding output plugin: every committed change as an Avro
  *		record, framed per doc/protocol.md.
  *
- * This file holds the module magic, option parsing and the callbacks, in
- * the order PostgreSQL calls them: startup, begin, change, truncate,
- * message, commit, shutdown.  Types live in typemap.c, schemas in
+ * This file holds the module magic and the callbacks, in the order
+ * PostgreSQL calls them: startup, begin, change, truncate, message, commit,
+ * shutdown.  Options live in options.c, types in typemap.c, schemas in
  * relcache.c and record.c, bytes in frame.c and avro_writer.c.
  *
  * Copyright (c) 2026, the wal2avro authors
@@ -20,20 +20,17 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "access/tupconvert.h"
-#include "catalog/namespace.h"
 #include "commands/dbcommands.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "replication/logical.h"
 #include "replication/origin.h"
-#include "utils/builtins.h"
 #include "utils/json.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
-#include "utils/varlena.h"
 
+#include "options.h"
 #include "wal2avro.h"
 #include "wal2avro_protocol.h"
 
@@ -43,21 +40,6 @@ extern PGDLLEXPORT void _PG_output_plugin_init(OutputPluginCallbacks *cb);
 
 /* Report progress after this many filtered changes (PostgreSQL < 16) */
 #define W2A_PROGRESS_EVERY	100
-
-/* Boolean options: a table instead of one copied arm each */
-typedef struct BoolOption
-{
-	const char *name;
-	size_t		offset;			/* of the bool in Wal2AvroData */
-} BoolOption;
-
-static const BoolOption bool_options[] = {
-	{"include-before", offsetof(Wal2AvroData, include_before)},
-	{"include-timestamps", offsetof(Wal2AvroData, include_timestamps)},
-	{"skip-empty-xacts", offsetof(Wal2AvroData, skip_empty_xacts)},
-	{"only-local", offsetof(Wal2AvroData, only_local)},
-	{"publish-via-partition-root", offsetof(Wal2AvroData, via_partition_root)},
-};
 
 static void wal2avro_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
 							 bool is_init);
@@ -90,435 +72,9 @@ _PG_output_plugin_init(OutputPluginCallbacks *cb)
 }
 
 /* ------------------------------------------------------------------------
- * Options
- * ------------------------------------------------------------------------
- */
-
-static void
-invalid_value(DefElem *elem, const char *value, const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid value for option \"%s\": \"%s\"", elem->defname, value),
-			 detail ? errdetail("%s", detail) : 0));
-}
-
-/* Split a comma-separated list; an empty item is an error naming the option. */
-static List *
-split_list(DefElem *elem, const char *value, char sep)
-{
-	List	   *items = NIL;
-	char	   *copy = pstrdup(value);
-	char	   *p = copy;
-
-	for (;;)
-	{
-		char	   *end = strchr(p, sep);
-		char	   *item;
-
-		if (end)
-			*end = '\0';
-		item = p;
-		while (*item == ' ')
-			item++;
-		while (*item && item[strlen(item) - 1] == ' ')
-			item[strlen(item) - 1] = '\0';
-		if (*item == '\0')
-			invalid_value(elem, value, "An item of the list is empty.");
-		items = lappend(items, item);
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	return items;
-}
-
-/*
- * Split a list of dotted names (include-tables, exclude-tables,
- * exclude-columns) into items at commas and each item into parts at dots,
- * both outside double quotes.  Inside double quotes every character stands
- * for itself and "" for one double quote, as in SQL; spaces around an item
- * are dropped.  Each part comes back as a pattern: '*' and '?' are
- * wildcards, and a backslash makes the next character literal (quoted
- * characters, and a backslash outside quotes).  Returns a List (items) of
- * Lists (parts) of char *; an empty item or part, or an unterminated quote,
- * is an ERROR naming the option.
- */
-static List *
-split_names(DefElem *elem, const char *value)
-{
-	List	   *items = NIL;
-	List	   *parts = NIL;
-	StringInfoData part;
-	int			keep = 0;		/* part's length without trailing spaces */
-	bool		quoted = false;
-	const char *p;
-
-	initStringInfo(&part);
-	for (p = value;; p++)
-	{
-		char		c = *p;
-
-		if (quoted)
-		{
-			if (c == '\0')
-				invalid_value(elem, value, "A double quote is not closed.");
-			if (c == '"' && p[1] == '"')
-				p++;
-			else if (c == '"')
-			{
-				quoted = false;
-				continue;
-			}
-			if (c == '*' || c == '?' || c == '\\')
-				appendStringInfoChar(&part, '\\');
-			appendStringInfoChar(&part, c);
-			keep = part.len;
-			continue;
-		}
-		if (c == '"')
-		{
-			quoted = true;
-			keep = part.len;	/* unquoted spaces before a quote stay */
-			continue;
-		}
-		if (c == '.' || c == ',' || c == '\0')
-		{
-			part.data[keep] = '\0';
-			if (keep == 0)
-				invalid_value(elem, value,
-							  c == '.' || parts != NIL ?
-							  "A name in the list is empty." :
-							  "An item of the list is empty.");
-			parts = lappend(parts, pstrdup(part.data));
-			resetStringInfo(&part);
-			keep = 0;
-			if (c == '.')
-				continue;
-			items = lappend(items, parts);
-			parts = NIL;
-			if (c == '\0')
-				break;
-			continue;
-		}
-		if (c == ' ' && part.len == 0 && parts == NIL)
-			continue;			/* spaces before an item */
-		if (c == '\\')
-			appendStringInfoChar(&part, '\\');
-		appendStringInfoChar(&part, c);
-		if (c != ' ')
-			keep = part.len;
-	}
-	return items;
-}
-
-/* Parts [from, to) of a split item, joined with dots */
-static char *
-join_parts(List *parts, int from, int to)
-{
-	StringInfoData buf;
-	int			i;
-
-	initStringInfo(&buf);
-	for (i = from; i < to; i++)
-	{
-		if (i > from)
-			appendStringInfoChar(&buf, '.');
-		appendStringInfoString(&buf, (char *) list_nth(parts, i));
-	}
-	return buf.data;
-}
-
-/* A pattern part as the literal name it spells (exclude-columns' column) */
-static char *
-unescape_part(const char *part)
-{
-	StringInfoData buf;
-	const char *p;
-
-	initStringInfo(&buf);
-	for (p = part; *p; p++)
-	{
-		if (*p == '\\' && p[1])
-			p++;
-		appendStringInfoChar(&buf, *p);
-	}
-	return buf.data;
-}
-
-/*
- * "schema.table,...": the first dot outside quotes ends the schema; more
- * unquoted dots belong to the table name.
- */
-static List *
-parse_table_patterns(DefElem *elem, const char *value)
-{
-	List	   *patterns = NIL;
-	ListCell   *lc;
-
-	foreach(lc, split_names(elem, value))
-	{
-		List	   *parts = lfirst(lc);
-		W2aTablePattern *p = palloc(sizeof(W2aTablePattern));
-
-		if (list_length(parts) < 2)
-			invalid_value(elem, value,
-						  "Table patterns are schema-qualified, as in \"public.orders\" or \"public.*\"; double-quote a name that holds a comma or a dot.");
-		p->nspname = linitial(parts);
-		p->relname = join_parts(parts, 1, list_length(parts));
-		patterns = lappend(patterns, p);
-	}
-	return patterns;
-}
-
-/* "schema.table.column,...": the last dot outside quotes starts the column */
-static List *
-parse_column_patterns(DefElem *elem, const char *value)
-{
-	List	   *patterns = NIL;
-	ListCell   *lc;
-
-	foreach(lc, split_names(elem, value))
-	{
-		List	   *parts = lfirst(lc);
-		int			n = list_length(parts);
-		W2aColumnPattern *p = palloc(sizeof(W2aColumnPattern));
-
-		if (n < 3)
-			invalid_value(elem, value,
-						  "Columns are named as \"schema.table.column\"; the table part may use * and ?.");
-		p->table.nspname = linitial(parts);
-		p->table.relname = join_parts(parts, 1, n - 1);
-		p->column = unescape_part(llast(parts));
-		patterns = lappend(patterns, p);
-	}
-	return patterns;
-}
-
-/* "schema.table:col1,col2;schema.other:col" */
-static List *
-parse_key_columns(DefElem *elem, const char *value)
-{
-	List	   *result = NIL;
-	ListCell   *lc;
-
-	foreach(lc, split_list(elem, value, ';'))
-	{
-		char	   *item = lfirst(lc);
-		char	   *colon = strchr(item, ':');
-		char	   *dot;
-		W2aKeyColumns *kc = palloc(sizeof(W2aKeyColumns));
-
-		if (colon == NULL)
-			invalid_value(elem, value,
-						  "Each table is written as \"schema.table:column[,column...]\", tables separated by \";\".");
-		*colon = '\0';
-		dot = strchr(item, '.');
-		if (dot == NULL || dot == item || dot[1] == '\0')
-			invalid_value(elem, value,
-						  "Each table is written as \"schema.table:column[,column...]\", tables separated by \";\".");
-		*dot = '\0';
-		kc->nspname = item;
-		kc->relname = dot + 1;
-		kc->columns = split_list(elem, colon + 1, ',');
-		result = lappend(result, kc);
-	}
-	return result;
-}
-
-static bool
-option_bool(DefElem *elem)
-{
-	bool		result;
-	char	   *value;
-
-	if (elem->arg == NULL)
-		return true;			/* a bare "-o name" means true */
-	value = strVal(elem->arg);
-	if (!parse_bool(value, &result))
-		invalid_value(elem, value, "Valid values are true and false.");
-	return result;
-}
-
-static char *
-option_string(DefElem *elem)
-{
-	if (elem->arg == NULL || strVal(elem->arg)[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("option \"%s\" needs a value", elem->defname)));
-	return strVal(elem->arg);
-}
-
-static int
-option_int(DefElem *elem, int min, int max)
-{
-	char	   *value = option_string(elem);
-	char	   *end;
-	long		v;
-
-	errno = 0;
-	v = strtol(value, &end, 10);
-	if (errno != 0 || *end != '\0' || end == value || v < min || v > max)
-	{
-		char	   *detail = psprintf("The value must be an integer from %d to %d.", min, max);
-
-		invalid_value(elem, value, detail);
-	}
-	return (int) v;
-}
-
-/*
- * Parse the options of START_REPLICATION, pg_recvlogical -o or the SQL
- * functions (a list of DefElem) into data.  Defaults first; every option at
- * most once; unknown names and bad values are ERRORs that name the option.
- * Allocates in the current memory context.
- */
-void
-wal2avro_parse_options(Wal2AvroData *data, List *options)
-{
-	ListCell   *lc;
-	List	   *seen = NIL;
-
-	data->format = W2A_FORMAT_AVRO;
-	data->envelope = W2A_ENVELOPE_DEBEZIUM;
-	data->topic_prefix = "wal2avro";
-	data->topic = NULL;
-	data->include_before = true;
-	data->include_timestamps = true;
-	data->skip_empty_xacts = true;
-	data->only_local = false;
-	data->via_partition_root = false;
-	data->max_record_size = 0;
-
-	foreach(lc, options)
-	{
-		DefElem    *elem = lfirst(lc);
-		const char *name = elem->defname;
-		ListCell   *lc2;
-		int			i;
-		bool		known = false;
-
-		foreach(lc2, seen)
-		{
-			if (strcmp((char *) lfirst(lc2), name) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_SYNTAX_ERROR),
-						 errmsg("conflicting or redundant options"),
-						 errdetail("Option \"%s\" is given more than once.", name)));
-		}
-		seen = lappend(seen, (char *) name);
-
-		for (i = 0; i < lengthof(bool_options); i++)
-		{
-			if (strcmp(name, bool_options[i].name) == 0)
-			{
-				*(bool *) ((char *) data + bool_options[i].offset) = option_bool(elem);
-				known = true;
-				break;
-			}
-		}
-		if (known)
-			continue;
-
-		if (strcmp(name, "format") == 0)
-		{
-			char	   *v = option_string(elem);
-
-			if (strcmp(v, "avro") == 0)
-				data->format = W2A_FORMAT_AVRO;
-			else if (strcmp(v, "json") == 0)
-				data->format = W2A_FORMAT_JSON;
-			else
-				invalid_value(elem, v, "Valid values are \"avro\" and \"json\".");
-		}
-		else if (strcmp(name, "envelope") == 0)
-		{
-			char	   *v = option_string(elem);
-
-			if (strcmp(v, "debezium") == 0)
-				data->envelope = W2A_ENVELOPE_DEBEZIUM;
-			else if (strcmp(v, "flat") == 0)
-				data->envelope = W2A_ENVELOPE_FLAT;
-			else
-				invalid_value(elem, v, "Valid values are \"debezium\" and \"flat\".");
-		}
-		else if (strcmp(name, "protocol-version") == 0)
-		{
-			int			v = option_int(elem, 1, 255);
-
-			if (v != W2A_PROTOCOL_VERSION)
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("client wants wal2avro protocol version %d, but this plugin writes version %d",
-								v, W2A_PROTOCOL_VERSION)));
-		}
-		else if (strcmp(name, "topic-prefix") == 0)
-			data->topic_prefix = pstrdup(option_string(elem));
-		else if (strcmp(name, "topic") == 0)
-			data->topic = pstrdup(option_string(elem));
-		else if (strcmp(name, "include-tables") == 0)
-			data->include_tables = parse_table_patterns(elem, option_string(elem));
-		else if (strcmp(name, "exclude-tables") == 0)
-			data->exclude_tables = parse_table_patterns(elem, option_string(elem));
-		else if (strcmp(name, "exclude-columns") == 0)
-			data->exclude_columns = parse_column_patterns(elem, option_string(elem));
-		else if (strcmp(name, "key-columns") == 0)
-			data->key_columns = parse_key_columns(elem, option_string(elem));
-		else if (strcmp(name, "max-record-size") == 0)
-			data->max_record_size = option_int(elem, 0, W2A_MAX_BODY);
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unrecognized wal2avro option \"%s\"", name),
-					 errhint("Option names are listed in the wal2avro documentation.")));
-	}
-
-	data->avro_prefix = schema_avro_name(data->topic_prefix);
-}
-
-/* ------------------------------------------------------------------------
  * Callbacks
  * ------------------------------------------------------------------------
  */
-
-/*
- * Refuse a key-columns entry naming a table or column that does not exist,
- * before anything is decoded: found at the table's first change instead,
- * the ERROR would stop the stream there after every restart.  Checked
- * against the current catalog; needs a transaction.
- */
-static void
-check_key_columns(Wal2AvroData *data)
-{
-	ListCell   *lc;
-
-	foreach(lc, data->key_columns)
-	{
-		W2aKeyColumns *kc = lfirst(lc);
-		Oid			nspid = get_namespace_oid(kc->nspname, true);
-		Oid			relid = OidIsValid(nspid) ? get_relname_relid(kc->relname, nspid) : InvalidOid;
-		ListCell   *lc2;
-
-		if (!OidIsValid(relid))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("table \"%s.%s\" named in \"key-columns\" does not exist",
-							kc->nspname, kc->relname),
-					 errhint("Tables are named as \"schema.table\", exactly as in the catalog.")));
-		foreach(lc2, kc->columns)
-		{
-			const char *col = lfirst(lc2);
-
-			/* InvalidAttrNumber: missing or dropped; below it: a system column */
-			if (get_attnum(relid, col) <= InvalidAttrNumber)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("column \"%s\" named in \"key-columns\" does not exist in table \"%s.%s\"",
-								col, kc->nspname, kc->relname)));
-		}
-	}
-}
 
 /*
  * What startup looks up in the catalog: the database's name, looked up now
@@ -539,7 +95,7 @@ startup_lookups(Wal2AvroData *data)
 	if (name == NULL)
 		elog(ERROR, "cache lookup failed for database %u", MyDatabaseId);
 	data->dbname = MemoryContextStrdup(cxt, name);
-	check_key_columns(data);
+	options_check_key_columns(data);
 	if (own)
 	{
 		CommitTransactionCommand();
@@ -561,7 +117,7 @@ wal2avro_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
 	ctx->output_plugin_private = data;
 
 	/* slot creation passes no options; defaults are still needed */
-	wal2avro_parse_options(data, is_init ? NIL : ctx->output_plugin_options);
+	options_parse(data, is_init ? NIL : ctx->output_plugin_options);
 
 	/* slot creation decodes nothing, and may run where no transaction can */
 	if (!is_init)

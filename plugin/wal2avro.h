@@ -26,7 +26,7 @@
 #define WAL2AVRO_VERSION	"0.1.0"
 
 /* ---------------------------------------------------------------------
- * wal2avro.c: options and per-stream state
+ * wal2avro.c: per-stream state (options.c parses the options into it)
  * ---------------------------------------------------------------------
  */
 typedef enum W2aFormat
@@ -41,31 +41,6 @@ typedef enum W2aEnvelope
 	W2A_ENVELOPE_FLAT			/* the row plus __op, __lsn, ... */
 } W2aEnvelope;
 
-/*
- * A "schema.table" pattern (include/exclude-tables), a pattern per part: *
- * and ? are wildcards, a backslash makes the next character literal.
- */
-typedef struct W2aTablePattern
-{
-	char	   *nspname;
-	char	   *relname;
-} W2aTablePattern;
-
-/* key-columns: the key of one table, by column name */
-typedef struct W2aKeyColumns
-{
-	char	   *nspname;
-	char	   *relname;
-	List	   *columns;		/* of char * */
-} W2aKeyColumns;
-
-/* exclude-columns: one "schema.table.column" pattern */
-typedef struct W2aColumnPattern
-{
-	W2aTablePattern table;		/* wildcards allowed */
-	char	   *column;			/* exact column name */
-} W2aColumnPattern;
-
 typedef struct Wal2AvroData
 {
 	MemoryContext change_cxt;	/* reset after every change */
@@ -77,7 +52,7 @@ typedef struct Wal2AvroData
 	char	   *topic_prefix;	/* as given: the topic's first part */
 	char	   *avro_prefix;	/* topic_prefix mapped to an Avro name */
 	char	   *topic;			/* one topic for every table, or NULL */
-	List	   *include_tables; /* of W2aTablePattern; NIL means all */
+	List	   *include_tables; /* of W2aTablePattern (options.h); NIL: all */
 	List	   *exclude_tables; /* of W2aTablePattern */
 	List	   *exclude_columns;	/* of W2aColumnPattern */
 	List	   *key_columns;	/* of W2aKeyColumns */
@@ -95,8 +70,6 @@ typedef struct Wal2AvroData
 	int64		txn_ts_ms;		/* processing time, for envelope ts_ms */
 	uint32		filtered_changes;	/* since we last reported progress */
 } Wal2AvroData;
-
-extern void wal2avro_parse_options(Wal2AvroData *data, List *options);
 
 /* ---------------------------------------------------------------------
  * typemap.c: PostgreSQL type -> Avro schema and encoders
@@ -296,13 +269,14 @@ typedef struct RelSchemaEntry
 	List	   *dep_relids;		/* composite types' relations (Oid) */
 	int			ndep_types;
 	uint32	   *dep_type_hashes;	/* TYPEOID hash of every type it names */
+	int			ndep_nsps;
+	uint32	   *dep_nsp_hashes; /* NAMESPACEOID hash of the schemas it names */
 } RelSchemaEntry;
 
 extern void relcache_init(Wal2AvroData *data);
 extern RelSchemaEntry *relcache_get(Wal2AvroData *data, Relation rel);
 extern void relcache_build_entry(Wal2AvroData *data, Relation rel, RelSchemaEntry *out);
 extern void relcache_shutdown(void);
-extern bool table_matches(List *patterns, const char *nspname, const char *relname);
 
 /* ---------------------------------------------------------------------
  * record.c: a change's key and value, in Avro or JSON

@@ -94,6 +94,11 @@ $$;
 
 -- About how many CHANGE frames snapshot_frames() returns for a table, from
 -- the statistics of its last VACUUM or ANALYZE; -1 when unknown.
+CREATE FUNCTION schema_cache_builds()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'wal2avro_schema_cache_builds'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+
 CREATE FUNCTION snapshot_row_estimate(rel regclass)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'wal2avro_snapshot_row_estimate'
