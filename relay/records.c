@@ -56,6 +56,7 @@
 
 #include "heartbeat.h"
 #include "metrics.h"
+#include "record_headers.h"
 #include "records.h"
 #include "relay.h"
 #include "schema_ids.h"
@@ -90,8 +91,11 @@ typedef struct RelEntry
 	uint64_t	key_fp;
 	uint64_t	value_fp;
 	char	   *schema;
+	size_t		schema_len;
 	char	   *table;
+	size_t		table_len;
 	char	   *topic;			/* expanded template, when it has no {op} */
+	rd_kafka_topic_t *rkt;		/* topic's handle in the producer, or NULL */
 } RelEntry;
 
 /* A committed transaction whose records are not all acknowledged yet */
@@ -116,8 +120,7 @@ struct Records
 	bool		schema_topic_oom;	/* ran out of memory while reading it */
 
 	/* the transaction being read */
-	uint32_t	xid;
-	int64_t		commit_time;
+	RecordHeadersTxn txn_headers;	/* its xid and commit time in text */
 	bool		in_txn;
 
 	/* scratch for single-object encoded keys and values */
@@ -277,9 +280,8 @@ dead_letter(Records *r, const rd_kafka_message_t *m, const char *topic)
 	if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs)
 		hdrs = rd_kafka_headers_copy(hdrs);
 	else
-		hdrs = rd_kafka_headers_new(2);
-	rd_kafka_header_add(hdrs, "wal2avro.error", -1, rd_kafka_err2str(m->err), -1);
-	rd_kafka_header_add(hdrs, "wal2avro.topic", -1, topic, -1);
+		hdrs = NULL;
+	hdrs = record_headers_add_failure(hdrs, rd_kafka_err2str(m->err), topic);
 	st = producer_send(r->producer, r->cfg->dead_letter_topic, m->key, m->key_len,
 					   m->payload, m->len, hdrs, m->_private, err, sizeof(err));
 	if (st == PRODUCER_OK)
@@ -457,13 +459,14 @@ delivery(void *ctx, const rd_kafka_message_t *m)
  */
 
 /*
- * Produce one record that lsn_tracker_add gave the id in opaque to.  On
- * failure the tracker forgets the record again (lsn_tracker_cancel), so a
- * retry adds it anew.  hdrs is consumed either way.  While isolating, a
+ * Produce one record that lsn_tracker_add gave the id in opaque to, to
+ * topic, through its handle rkt when the caller has one (NULL: by name).
+ * On failure the tracker forgets the record again (lsn_tracker_cancel), so
+ * a retry adds it anew.  hdrs is consumed either way.  While isolating, a
  * record waits (RECORDS_WAIT) until the one before it is reported.
  */
 static RecordsResult
-send_record(Records *r, const char *topic, const void *key, size_t keylen,
+send_record(Records *r, const char *topic, rd_kafka_topic_t *rkt, const void *key, size_t keylen,
 			const void *value, size_t valuelen, rd_kafka_headers_t *hdrs,
 			uint64_t opaque, char *err, size_t errlen)
 {
@@ -472,6 +475,9 @@ send_record(Records *r, const char *topic, const void *key, size_t keylen,
 
 	if (r->isolating && r->unreported > 0)
 		st = PRODUCER_QUEUE_FULL;
+	else if (rkt)
+		st = producer_send_to(r->producer, rkt, key, keylen, value, valuelen,
+							  hdrs, (void *) (uintptr_t) opaque, err, errlen);
 	else
 		st = producer_send(r->producer, topic, key, keylen, value, valuelen,
 						   hdrs, (void *) (uintptr_t) opaque, err, errlen);
@@ -519,11 +525,8 @@ send_record(Records *r, const char *topic, const void *key, size_t keylen,
 		relay_log(RELAY_LOG_WARNING, "%s: sent to dead-letter topic \"%s\"", err,
 				  r->cfg->dead_letter_topic);
 		lsn_tracker_cancel(r->tracker, opaque);
-		if (hdrs == NULL)
-			hdrs = rd_kafka_headers_new(2);
-		rd_kafka_header_add(hdrs, "wal2avro.error", -1, err, -1);
-		rd_kafka_header_add(hdrs, "wal2avro.topic", -1, topic, -1);
-		rc = send_record(r, r->cfg->dead_letter_topic, key, keylen, value, valuelen,
+		hdrs = record_headers_add_failure(hdrs, err, topic);
+		rc = send_record(r, r->cfg->dead_letter_topic, NULL, key, keylen, value, valuelen,
 						 hdrs, lsn_tracker_add(r->tracker), err, errlen);
 		if (rc == RECORDS_OK)
 			r->last_dead_lettered = true;
@@ -547,10 +550,8 @@ send_schema(Records *r, SchemaId *s, const char *schema, size_t schema_len,
 	RecordsResult rc;
 
 	snprintf(key, sizeof(key), "%016" PRIx64, s->fp);
-	hdrs = rd_kafka_headers_new(2);
-	rd_kafka_header_add(hdrs, "wal2avro.schema", -1, schema, schema_len);
-	rd_kafka_header_add(hdrs, "wal2avro.table", -1, table, table_len);
-	rc = send_record(r, r->cfg->schema_topic, key, 16, s->text, s->len, hdrs,
+	hdrs = record_headers_schema(schema, schema_len, table, table_len);
+	rc = send_record(r, r->cfg->schema_topic, NULL, key, 16, s->text, s->len, hdrs,
 					 lsn_tracker_add(r->tracker) | SCHEMA_RECORD_BIT, err, errlen);
 	if (rc == RECORDS_OK)
 		s->state = SCHEMA_ID_SENT;
@@ -649,8 +650,11 @@ handle_schema(Records *r, const Frame *f, char *err, size_t errlen)
 	free(e->table);
 	free(e->topic);
 	e->schema = dup_bytes(f->schema.schema_name);
+	e->schema_len = f->schema.schema_name.len;
 	e->table = dup_bytes(f->schema.table_name);
+	e->table_len = f->schema.table_name.len;
 	e->topic = NULL;
+	e->rkt = NULL;
 	e->key_fp = f->schema.key_fingerprint;
 	e->value_fp = f->schema.value_fingerprint;
 	if (e->schema == NULL || e->table == NULL)
@@ -670,23 +674,43 @@ handle_schema(Records *r, const Frame *f, char *err, size_t errlen)
 	return RECORDS_OK;
 }
 
-static rd_kafka_headers_t *
-change_headers(Records *r, const Frame *f, const RelEntry *e, char op)
+/*
+ * Where handle_change resumes a CHANGE frame given again after RECORDS_WAIT
+ * (the caller's int *stage, 0 on the first call).
+ */
+typedef enum ChangeStage
 {
-	rd_kafka_headers_t *hdrs = rd_kafka_headers_new(5);
-	char		buf[64];
-	int			n;
+	CHANGE_STAGE_RECORD = 0,	/* the change record is to be produced */
+	CHANGE_STAGE_TOMBSTONE,		/* produced; a delete's tombstone comes next */
+	CHANGE_STAGE_DONE			/* everything of the frame is produced */
+} ChangeStage;
 
-	n = snprintf(buf, sizeof(buf), LSN_FMT, LSN_ARGS(f->change.lsn));
-	rd_kafka_header_add(hdrs, "wal2avro.lsn", -1, buf, n);
-	n = snprintf(buf, sizeof(buf), "%" PRIu32, r->xid);
-	rd_kafka_header_add(hdrs, "wal2avro.xid", -1, buf, n);
-	rd_kafka_header_add(hdrs, "wal2avro.op", -1, &op, 1);
-	n = snprintf(buf, sizeof(buf), "%" PRId64, r->commit_time / 1000);
-	rd_kafka_header_add(hdrs, "wal2avro.commit_ts_ms", -1, buf, n);
-	rd_kafka_header_add(hdrs, "wal2avro.schema", -1, e->schema, -1);
-	rd_kafka_header_add(hdrs, "wal2avro.table", -1, e->table, -1);
-	return hdrs;
+/*
+ * The change's topic: the relation's, or for a template with {op} this op's
+ * in topic_buf (TOPIC_MAX bytes); *rkt gets the relation's topic handle, or
+ * NULL to produce by name.  NULL after a message in err.
+ */
+static const char *
+change_topic(Records *r, RelEntry *e, char op, char *topic_buf, rd_kafka_topic_t **rkt,
+			 char *err, size_t errlen)
+{
+	char		opname[2] = {op, '\0'};
+
+	*rkt = NULL;
+	if (e->topic)
+	{
+		/* looked up once per relation and producer (records_set_producer) */
+		if (e->rkt == NULL)
+			e->rkt = producer_topic(r->producer, e->topic);
+		*rkt = e->rkt;
+		return e->topic;
+	}
+	if (config_expand_topic(r->cfg, e->schema, e->table, opname, topic_buf, TOPIC_MAX) < 0)
+	{
+		snprintf(err, errlen, "topic name for table \"%s.%s\" is too long", e->schema, e->table);
+		return NULL;
+	}
+	return topic_buf;
 }
 
 static RecordsResult
@@ -697,6 +721,7 @@ handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 			   *vs;
 	char		topic_buf[TOPIC_MAX];
 	const char *topic;
+	rd_kafka_topic_t *rkt;
 	size_t		keylen = 0,
 				valuelen;
 	uint64_t	id;
@@ -714,11 +739,11 @@ handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 	ks = schema_ids_find(&r->schemas, e->key_fp);
 	vs = schema_ids_find(&r->schemas, e->value_fp);
 	if (ks && ks->state == SCHEMA_ID_UNPUBLISHED &&
-		(rc = send_schema(r, ks, e->schema, strlen(e->schema), e->table, strlen(e->table),
+		(rc = send_schema(r, ks, e->schema, e->schema_len, e->table, e->table_len,
 						  err, errlen)) != RECORDS_OK)
 		return rc;
 	if (vs && vs->state == SCHEMA_ID_UNPUBLISHED &&
-		(rc = send_schema(r, vs, e->schema, strlen(e->schema), e->table, strlen(e->table),
+		(rc = send_schema(r, vs, e->schema, e->schema_len, e->table, e->table_len,
 						  err, errlen)) != RECORDS_OK)
 		return rc;
 	if ((ks && ks->state != SCHEMA_ID_ON_BROKER) || (vs && vs->state != SCHEMA_ID_ON_BROKER))
@@ -727,20 +752,8 @@ handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 	r->cur_schema = e->schema;
 	r->cur_table = e->table;
 	r->cur_op = op;
-	if (e->topic)
-		topic = e->topic;
-	else
-	{
-		char		opname[2] = {op, '\0'};
-
-		if (config_expand_topic(r->cfg, e->schema, e->table, opname, topic_buf,
-								sizeof(topic_buf)) < 0)
-		{
-			snprintf(err, errlen, "topic name for table \"%s.%s\" is too long", e->schema, e->table);
-			return RECORDS_ERROR;
-		}
-		topic = topic_buf;
-	}
+	if ((topic = change_topic(r, e, op, topic_buf, &rkt, err, errlen)) == NULL)
+		return RECORDS_ERROR;
 
 	if (!ensure_buf(r, 20 + (size_t) f->change.key.len + f->change.value.len))
 	{
@@ -751,19 +764,22 @@ handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 		keylen = single_object(r->buf, f->change.key_fingerprint, f->change.key);
 	valuelen = single_object(r->buf + keylen, f->change.value_fingerprint, f->change.value);
 
-	if (*stage == 0)
+	if (*stage == CHANGE_STAGE_RECORD)
 	{
 		r->last_dead_lettered = false;
 		id = lsn_tracker_add(r->tracker);
-		rc = send_record(r, topic, f->change.has_key ? r->buf : NULL, keylen,
-						 r->buf + keylen, valuelen, change_headers(r, f, e, op),
+		rc = send_record(r, topic, rkt, f->change.has_key ? r->buf : NULL, keylen,
+						 r->buf + keylen, valuelen,
+						 record_headers_change(&r->txn_headers, f->change.lsn, op, e->schema,
+											   e->schema_len, e->table, e->table_len),
 						 id, err, errlen);
 		if (rc != RECORDS_OK)
 			return rc;
-		*stage = 1;
+		*stage = CHANGE_STAGE_TOMBSTONE;
 	}
 	/* a delete is followed by a tombstone, so compaction removes the key */
-	if (*stage == 1 && op == W2A_OP_DELETE && f->change.has_key && r->cfg->tombstones)
+	if (*stage == CHANGE_STAGE_TOMBSTONE && op == W2A_OP_DELETE && f->change.has_key &&
+		r->cfg->tombstones)
 	{
 		rd_kafka_headers_t *hdrs;
 
@@ -779,20 +795,21 @@ handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 		 */
 		if (r->isolating && r->unreported > 0)
 			return RECORDS_WAIT;
-		hdrs = change_headers(r, f, e, op);
+		hdrs = record_headers_change(&r->txn_headers, f->change.lsn, op, e->schema,
+									 e->schema_len, e->table, e->table_len);
 		if (r->last_dead_lettered)
 		{
-			rd_kafka_header_add(hdrs, "wal2avro.error", -1,
-								"the delete before this tombstone went to the dead-letter topic", -1);
-			rd_kafka_header_add(hdrs, "wal2avro.topic", -1, topic, -1);
+			hdrs = record_headers_add_failure(hdrs, "the delete before this tombstone went to the dead-letter topic",
+											  topic);
 			topic = r->cfg->dead_letter_topic;
+			rkt = NULL;
 		}
 		id = lsn_tracker_add(r->tracker);
-		rc = send_record(r, topic, r->buf, keylen, NULL, 0, hdrs, id, err, errlen);
+		rc = send_record(r, topic, rkt, r->buf, keylen, NULL, 0, hdrs, id, err, errlen);
 		if (rc != RECORDS_OK)
 			return rc;
 	}
-	*stage = 2;
+	*stage = CHANGE_STAGE_DONE;
 	return RECORDS_OK;
 }
 
@@ -815,20 +832,27 @@ end_isolation(Records *r)
 	return RECORDS_OK;
 }
 
+/*
+ * Where handle_message resumes a MESSAGE frame given again after
+ * RECORDS_WAIT (the caller's int *stage, 0 on the first call).
+ */
+typedef enum MessageStage
+{
+	MESSAGE_STAGE_START = 0,	/* nothing done yet */
+	MESSAGE_STAGE_OPENED		/* outside a transaction: its own tracker transaction is open */
+} MessageStage;
+
 static RecordsResult
 handle_message(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 {
 	char		topic[TOPIC_MAX];
-	rd_kafka_headers_t *hdrs;
-	char		buf[64];
-	int			n;
 	uint64_t	id;
 	RecordsResult rc;
 	bool		alone = !f->message.transactional;
 	bool		heartbeat;
 
 	/* a message outside any transaction is a transaction of one record */
-	if (alone && *stage == 0)
+	if (alone && *stage == MESSAGE_STAGE_START)
 	{
 		if (end_isolation(r) != RECORDS_OK)
 			return RECORDS_WAIT;
@@ -839,7 +863,7 @@ handle_message(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 					 LSN_ARGS(f->message.lsn));
 			return RECORDS_ERROR;
 		}
-		*stage = 1;
+		*stage = MESSAGE_STAGE_OPENED;
 	}
 	heartbeat = f->message.prefix.len == strlen(HEARTBEAT_PREFIX) &&
 		memcmp(f->message.prefix.data, HEARTBEAT_PREFIX, f->message.prefix.len) == 0;
@@ -853,13 +877,10 @@ handle_message(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 	r->cur_table = heartbeat ? "heartbeat" : "messages";
 	r->cur_op = 'm';
 	id = lsn_tracker_add(r->tracker);
-	hdrs = rd_kafka_headers_new(2);
-	n = snprintf(buf, sizeof(buf), LSN_FMT, LSN_ARGS(f->message.lsn));
-	rd_kafka_header_add(hdrs, "wal2avro.lsn", -1, buf, n);
-	rd_kafka_header_add(hdrs, "wal2avro.transactional", -1, alone ? "false" : "true", -1);
-	rc = send_record(r, topic, f->message.prefix.data, f->message.prefix.len,
+	rc = send_record(r, topic, NULL, f->message.prefix.data, f->message.prefix.len,
 					 f->message.has_content ? f->message.content.data : (const uint8_t *) "",
-					 f->message.has_content ? f->message.content.len : 0, hdrs, id, err, errlen);
+					 f->message.has_content ? f->message.content.len : 0,
+					 record_headers_message(f->message.lsn, !alone), id, err, errlen);
 	if (alone && rc == RECORDS_OK)
 	{
 		lsn_tracker_commit(r->tracker, f->message.lsn);
@@ -951,8 +972,7 @@ records_handle_frame(Records *r, const Frame *f, int *stage, char *err, size_t e
 			}
 			r->in_txn = true;
 			r->txn_commit_lsn = f->begin.commit_lsn;
-			r->xid = f->begin.xid;
-			r->commit_time = f->begin.commit_time;
+			record_headers_begin(&r->txn_headers, f->begin.xid, f->begin.commit_time);
 			r->txn_records = 0;
 			return RECORDS_OK;
 		case W2A_FRAME_SCHEMA:
@@ -1002,7 +1022,7 @@ records_send_control(Records *r, const char *topic, const char *key, const char 
 		snprintf(err, errlen, "control record for topic \"%s\" outside a transaction", topic);
 		return RECORDS_ERROR;
 	}
-	return send_record(r, topic, key, strlen(key), value, strlen(value), NULL,
+	return send_record(r, topic, NULL, key, strlen(key), value, strlen(value), NULL,
 					   id | CONTROL_RECORD_BIT, err, errlen);
 }
 
@@ -1119,13 +1139,22 @@ records_create(const RelayConfig *cfg, LsnTracker *tracker)
 	r->cfg = cfg;
 	r->tracker = tracker;
 	r->template_has_op = strstr(cfg->topic_template, "{op") != NULL;
+	record_headers_begin(&r->txn_headers, 0, 0);
 	return r;
 }
 
+/*
+ * Produce with p from now on.  The topic handles of the last producer die
+ * with it: forget them.
+ */
 void
 records_set_producer(Records *r, Producer *p)
 {
+	size_t		i;
+
 	r->producer = p;
+	for (i = 0; i < r->rel_cap; i++)
+		r->rels[i].rkt = NULL;
 }
 
 /*
