@@ -441,21 +441,19 @@ producer_send(Producer *p, const char *topic, const void *key, size_t keylen,
 			  const void *value, size_t valuelen, rd_kafka_headers_t *hdrs,
 			  void *opaque, char *err, size_t errlen)
 {
-	rd_kafka_resp_err_t rc;
+	rd_kafka_topic_t *rkt;
+	ProducerStatus st;
 
 	if (producer_fatal(p, err, errlen))
 		return PRODUCER_FATAL;
 	if (!key_set_contains(&p->topics_seen, (const uint8_t *) topic, strlen(topic)))
 		queue_lookup(p, topic);
-	rc = rd_kafka_producev(p->rk,
-						   RD_KAFKA_V_TOPIC(topic),
-						   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-						   RD_KAFKA_V_KEY(key, key ? keylen : 0),
-						   RD_KAFKA_V_VALUE((void *) value, value ? valuelen : 0),
-						   RD_KAFKA_V_HEADERS(hdrs),
-						   RD_KAFKA_V_OPAQUE(opaque),
-						   RD_KAFKA_V_END);
-	return send_status(p, rc, topic, err, errlen);
+	/* as rd_kafka_producev does with a topic name */
+	if ((rkt = rd_kafka_topic_new(p->rk, topic, NULL)) == NULL)
+		return send_status(p, rd_kafka_last_error(), topic, err, errlen);
+	st = producer_send_to(p, rkt, key, keylen, value, valuelen, hdrs, opaque, err, errlen);
+	rd_kafka_topic_destroy(rkt);
+	return st;
 }
 
 /*

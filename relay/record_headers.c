@@ -30,37 +30,22 @@
 #define ADD(hdrs, name, v, n) \
 	rd_kafka_header_add((hdrs), (name), sizeof(name) - 1, (v), (ssize_t) (n))
 
-/* Write u in decimal at out (room for 20 digits); returns the length. */
+/*
+ * Write u in base 10 or 16 (upper case, as %X) without leading zeros at out
+ * (room for 20 digits); returns the length.
+ */
 static size_t
-put_decimal(char *out, uint64_t u)
+put_number(char *out, uint64_t u, unsigned int base)
 {
+	static const char digits[] = "0123456789ABCDEF";
 	char		tmp[20];
 	size_t		n = 0,
 				i;
 
 	do
 	{
-		tmp[n++] = (char) ('0' + u % 10);
-		u /= 10;
-	} while (u > 0);
-	for (i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	return n;
-}
-
-/* Write u in upper-case hex without leading zeros, as %X; returns the length. */
-static size_t
-put_hex(char *out, uint32_t u)
-{
-	static const char digits[] = "0123456789ABCDEF";
-	char		tmp[8];
-	size_t		n = 0,
-				i;
-
-	do
-	{
-		tmp[n++] = digits[u & 0xF];
-		u >>= 4;
+		tmp[n++] = digits[u % base];
+		u /= base;
 	} while (u > 0);
 	for (i = 0; i < n; i++)
 		out[i] = tmp[n - 1 - i];
@@ -71,10 +56,10 @@ put_hex(char *out, uint32_t u)
 static size_t
 put_lsn(char *out, Lsn lsn)
 {
-	size_t		n = put_hex(out, (uint32_t) (lsn >> 32));
+	size_t		n = put_number(out, (uint32_t) (lsn >> 32), 16);
 
 	out[n++] = '/';
-	return n + put_hex(out + n, (uint32_t) lsn);
+	return n + put_number(out + n, (uint32_t) lsn, 16);
 }
 
 /*
@@ -87,14 +72,14 @@ record_headers_begin(RecordHeadersTxn *txn, uint32_t xid, int64_t commit_time_us
 	int64_t		ms = commit_time_us / 1000;
 	size_t		n = 0;
 
-	txn->xid_len = put_decimal(txn->xid, xid);
+	txn->xid_len = put_number(txn->xid, xid, 10);
 	if (ms < 0)
 	{
 		txn->commit_ts[n++] = '-';
-		txn->commit_ts_len = n + put_decimal(txn->commit_ts + n, -(uint64_t) ms);
+		txn->commit_ts_len = n + put_number(txn->commit_ts + n, -(uint64_t) ms, 10);
 	}
 	else
-		txn->commit_ts_len = put_decimal(txn->commit_ts, (uint64_t) ms);
+		txn->commit_ts_len = put_number(txn->commit_ts, (uint64_t) ms, 10);
 }
 
 /* The six headers of a change record (and of its tombstone). */

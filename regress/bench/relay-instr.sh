@@ -37,11 +37,7 @@ export LC_ALL=C
 . "$W2A_ROOT/regress/lib/pg.sh"
 . "$W2A_ROOT/regress/bench/lib.sh"
 
-ROWS_BULK=${ROWS_BULK:-20000}
-TXNS_OLTP=${TXNS_OLTP:-2000}
-CUSTOMERS=${CUSTOMERS:-500}
-REPS=${REPS:-1}
-OUT=${OUT:-/tmp/wal2avro-bench}
+: "${ROWS_BULK:=20000}" "${TXNS_OLTP:=2000}" "${CUSTOMERS:=500}" "${REPS:=1}" "${OUT:=/tmp/wal2avro-bench}"
 if [ -z "${BASE:-}" ]; then
 	BASE=$(git -C "$W2A_ROOT" merge-base HEAD main 2>/dev/null || git -C "$W2A_ROOT" rev-parse HEAD)
 fi
