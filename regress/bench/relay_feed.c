@@ -19,7 +19,9 @@
  *
  * With DUMP, every record acknowledged is written there, one line each:
  * topic, partition, offset, key, value and headers in hex; sorted, two
- * builds' dumps of one capture are equal exactly when the records are.
+ * builds' dumps of one capture are equal exactly when the records are.  A
+ * record without a key has "* *" for its partition and offset: librdkafka
+ * puts it in a partition at random.
  *
  * Built against the relay's sources of any tree (relay-instr.sh builds it
  * for the base and the work tree), so it uses only interfaces that both
@@ -88,8 +90,12 @@ on_delivery(void *ctx, const rd_kafka_message_t *m)
 		size_t		len,
 					i;
 
-		fprintf(fd->dump, "%s %d %020lld ", rd_kafka_topic_name(m->rkt), (int) m->partition,
-				(long long) m->offset);
+		/* without a key, librdkafka picks the partition at random */
+		if (m->key == NULL)
+			fprintf(fd->dump, "%s * * ", rd_kafka_topic_name(m->rkt));
+		else
+			fprintf(fd->dump, "%s %d %020lld ", rd_kafka_topic_name(m->rkt), (int) m->partition,
+					(long long) m->offset);
 		put_hex(fd->dump, m->key, m->key_len);
 		fputc(' ', fd->dump);
 		put_hex(fd->dump, m->payload, m->len);
@@ -254,6 +260,9 @@ main(int argc, char **argv)
 		spans[nspans++] = (Span) {data + pos, used - 1};
 		if (f.kind == W2A_FRAME_COMMIT)
 			last_end = f.commit.end_lsn;
+		else if (f.kind == W2A_FRAME_MESSAGE && !f.message.transactional &&
+				 f.message.lsn > last_end)
+			last_end = f.message.lsn;	/* a transaction of its own */
 		else if (f.kind == W2A_FRAME_CHANGE)
 			rows++;
 		pos += used;
