@@ -215,6 +215,7 @@ handle_schema(Records *r, const Frame *f, char *err, size_t errlen)
 {
 	RelEntry   *e = rel_find(r, f->schema.relid, true);
 	char		topic[TOPIC_MAX];
+	char	   *old_topic;
 	RecordsResult rc;
 
 	if (e == NULL)
@@ -233,30 +234,36 @@ handle_schema(Records *r, const Frame *f, char *err, size_t errlen)
 
 	free(e->schema);
 	free(e->table);
-	free(e->topic);
+	old_topic = e->topic;
 	e->schema = dup_bytes(f->schema.schema_name);
 	e->schema_len = f->schema.schema_name.len;
 	e->table = dup_bytes(f->schema.table_name);
 	e->table_len = f->schema.table_name.len;
 	e->topic = NULL;
-	e->rkt = NULL;
 	e->key_fp = f->schema.key_fingerprint;
 	e->value_fp = f->schema.value_fingerprint;
 	if (e->schema == NULL || e->table == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
-		return RECORDS_ERROR;
+		rc = RECORDS_ERROR;
 	}
-	if (!r->template_has_op)
+	else if (!r->template_has_op &&
+			 config_expand_topic(r->cfg, e->schema, e->table, NULL, topic, sizeof(topic)) < 0)
 	{
-		if (config_expand_topic(r->cfg, e->schema, e->table, NULL, topic, sizeof(topic)) < 0)
-		{
-			snprintf(err, errlen, "topic name for table \"%s.%s\" is too long", e->schema, e->table);
-			return RECORDS_ERROR;
-		}
-		e->topic = strdup(topic);
+		snprintf(err, errlen, "topic name for table \"%s.%s\" is too long", e->schema, e->table);
+		rc = RECORDS_ERROR;
 	}
-	return RECORDS_OK;
+	else if (!r->template_has_op)
+		e->topic = strdup(topic);	/* NULL: expanded at every record */
+
+	/*
+	 * The same topic again (a SCHEMA frame after a reconnect or DDL) keeps
+	 * its handle: the producer makes one per request and keeps them all.
+	 */
+	if (e->topic == NULL || old_topic == NULL || strcmp(e->topic, old_topic) != 0)
+		e->rkt = NULL;
+	free(old_topic);
+	return rc;
 }
 
 /*
