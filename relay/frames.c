@@ -119,9 +119,12 @@ cursor_error(Cursor *c, size_t at, const char *fmt,...)
 	relay_set_error(c->err, c->errlen, "%s frame: %s (at frame byte %zu)", c->kind, msg, at);
 }
 
-/* Take n bytes for "what"; NULL (and an error) if fewer are left. */
+/*
+ * Take n bytes for "what" followed by "suffix" (the name an error gives the
+ * field; put together only then); NULL (and an error) if fewer are left.
+ */
 static const uint8_t *
-take(Cursor *c, size_t n, const char *what)
+take_field(Cursor *c, size_t n, const char *what, const char *suffix)
 {
 	const uint8_t *p;
 
@@ -129,13 +132,20 @@ take(Cursor *c, size_t n, const char *what)
 		return NULL;
 	if (n > c->end - c->pos)
 	{
-		cursor_error(c, c->pos, "truncated: %s needs %zu bytes, %zu left",
-					 what, n, c->end - c->pos);
+		cursor_error(c, c->pos, "truncated: %s%s needs %zu bytes, %zu left",
+					 what, suffix, n, c->end - c->pos);
 		return NULL;
 	}
 	p = c->frame + c->pos;
 	c->pos += n;
 	return p;
+}
+
+/* Take n bytes for "what"; NULL (and an error) if fewer are left. */
+static const uint8_t *
+take(Cursor *c, size_t n, const char *what)
+{
+	return take_field(c, n, what, "");
 }
 
 static uint8_t
@@ -174,10 +184,9 @@ get_u64(Cursor *c, const char *what)
 static uint32_t
 get_length(Cursor *c, const char *what)
 {
-	char		name[80];
+	const uint8_t *p = take_field(c, 4, what, " length");
 
-	snprintf(name, sizeof(name), "%s length", what);
-	return get_u32(c, name);
+	return p ? w2a_get_u32(p) : 0;
 }
 
 /*

@@ -63,6 +63,9 @@ struct Producer
 	bool		connected;		/* a broker was UP in the last statistics */
 	bool		stats_seen;
 	KeySet		topics_seen;	/* topics handed to the lookup thread */
+	rd_kafka_topic_t **handles; /* what producer_topic gave out: ours */
+	size_t		handle_count;
+	size_t		handle_cap;
 
 	/* the lookup thread (look_up_topics) and its queue of new topics */
 	pthread_t	lookup_thread;
@@ -404,6 +407,25 @@ stop_lookups(Producer *p)
 	p->lookup_started = false;
 }
 
+/* What producev returned, as a ProducerStatus (with a message in err). */
+static ProducerStatus
+send_status(Producer *p, rd_kafka_resp_err_t rc, const char *topic, char *err, size_t errlen)
+{
+	if (rc == RD_KAFKA_RESP_ERR_NO_ERROR)
+		return PRODUCER_OK;
+	if (rc == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		return PRODUCER_QUEUE_FULL;
+	if (rc == RD_KAFKA_RESP_ERR__FATAL)
+	{
+		note_fatal(p);
+		snprintf(err, errlen, "%s", p->fatal_msg);
+		return PRODUCER_FATAL;
+	}
+	snprintf(err, errlen, "could not produce to topic \"%s\": %s", topic,
+			 rd_kafka_err2str(rc));
+	return PRODUCER_ERROR;
+}
+
 /*
  * Enqueue one record.  key may be NULL (no key); value NULL makes a
  * tombstone.  Both are copied.  hdrs (may be NULL) is owned by librdkafka on
@@ -419,33 +441,69 @@ producer_send(Producer *p, const char *topic, const void *key, size_t keylen,
 			  const void *value, size_t valuelen, rd_kafka_headers_t *hdrs,
 			  void *opaque, char *err, size_t errlen)
 {
-	rd_kafka_resp_err_t rc;
+	rd_kafka_topic_t *rkt;
+	ProducerStatus st;
 
 	if (producer_fatal(p, err, errlen))
 		return PRODUCER_FATAL;
 	if (!key_set_contains(&p->topics_seen, (const uint8_t *) topic, strlen(topic)))
 		queue_lookup(p, topic);
+	/* as rd_kafka_producev does with a topic name */
+	if ((rkt = rd_kafka_topic_new(p->rk, topic, NULL)) == NULL)
+		return send_status(p, rd_kafka_last_error(), topic, err, errlen);
+	st = producer_send_to(p, rkt, key, keylen, value, valuelen, hdrs, opaque, err, errlen);
+	rd_kafka_topic_destroy(rkt);
+	return st;
+}
+
+/*
+ * A handle for topic, for producer_send_to: the name is looked up once
+ * here instead of at every record.  Owned by p (valid until
+ * producer_destroy).  NULL when librdkafka cannot make one or out of
+ * memory: produce by name then.
+ */
+rd_kafka_topic_t *
+producer_topic(Producer *p, const char *topic)
+{
+	rd_kafka_topic_t *rkt;
+
+	if (p->handle_count == p->handle_cap)
+	{
+		size_t		cap = p->handle_cap ? p->handle_cap * 2 : 16;
+		rd_kafka_topic_t **h = realloc(p->handles, cap * sizeof(*h));
+
+		if (h == NULL)
+			return NULL;
+		p->handles = h;
+		p->handle_cap = cap;
+	}
+	if ((rkt = rd_kafka_topic_new(p->rk, topic, NULL)) == NULL)
+		return NULL;
+	if (!key_set_contains(&p->topics_seen, (const uint8_t *) topic, strlen(topic)))
+		queue_lookup(p, topic);
+	p->handles[p->handle_count++] = rkt;
+	return rkt;
+}
+
+/* producer_send to a topic handle from producer_topic. */
+ProducerStatus
+producer_send_to(Producer *p, rd_kafka_topic_t *rkt, const void *key, size_t keylen,
+				 const void *value, size_t valuelen, rd_kafka_headers_t *hdrs,
+				 void *opaque, char *err, size_t errlen)
+{
+	rd_kafka_resp_err_t rc;
+
+	if (producer_fatal(p, err, errlen))
+		return PRODUCER_FATAL;
 	rc = rd_kafka_producev(p->rk,
-						   RD_KAFKA_V_TOPIC(topic),
+						   RD_KAFKA_V_RKT(rkt),
 						   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 						   RD_KAFKA_V_KEY(key, key ? keylen : 0),
 						   RD_KAFKA_V_VALUE((void *) value, value ? valuelen : 0),
 						   RD_KAFKA_V_HEADERS(hdrs),
 						   RD_KAFKA_V_OPAQUE(opaque),
 						   RD_KAFKA_V_END);
-	if (rc == RD_KAFKA_RESP_ERR_NO_ERROR)
-		return PRODUCER_OK;
-	if (rc == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-		return PRODUCER_QUEUE_FULL;
-	if (rc == RD_KAFKA_RESP_ERR__FATAL)
-	{
-		note_fatal(p);
-		snprintf(err, errlen, "%s", p->fatal_msg);
-		return PRODUCER_FATAL;
-	}
-	snprintf(err, errlen, "could not produce to topic \"%s\": %s", topic,
-			 rd_kafka_err2str(rc));
-	return PRODUCER_ERROR;
+	return send_status(p, rc, rd_kafka_topic_name(rkt), err, errlen);
 }
 
 /*
@@ -547,6 +605,8 @@ producer_destroy(Producer *p, int flush_timeout_ms)
 		/* undelivered records: report them as purged, then drop */
 		rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 		rd_kafka_poll(p->rk, 0);
+		while (p->handle_count > 0)
+			rd_kafka_topic_destroy(p->handles[--p->handle_count]);
 		rd_kafka_destroy(p->rk);
 	}
 	if (p->event_pipe[0] >= 0)
@@ -554,5 +614,6 @@ producer_destroy(Producer *p, int flush_timeout_ms)
 	if (p->event_pipe[1] >= 0)
 		close(p->event_pipe[1]);
 	key_set_free(&p->topics_seen);
+	free(p->handles);
 	free(p);
 }

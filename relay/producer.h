@@ -41,6 +41,11 @@ extern ProducerStatus producer_send(Producer *p, const char *topic, const void *
 									size_t keylen, const void *value, size_t valuelen,
 									rd_kafka_headers_t *hdrs, void *opaque,
 									char *err, size_t errlen);
+extern rd_kafka_topic_t *producer_topic(Producer *p, const char *topic);
+extern ProducerStatus producer_send_to(Producer *p, rd_kafka_topic_t *rkt, const void *key,
+									   size_t keylen, const void *value, size_t valuelen,
+									   rd_kafka_headers_t *hdrs, void *opaque,
+									   char *err, size_t errlen);
 extern int	producer_poll(Producer *p, int timeout_ms);
 extern bool producer_flush(Producer *p, int timeout_ms);
 extern int	producer_event_fd(const Producer *p);

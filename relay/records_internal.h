@@ -1,0 +1,143 @@
+/*-------------------------------------------------------------------------
+ *
+ * records_internal.h
+ *		What the three files of the records module share: records.c (frames
+ *		to records), records_delivery.c (delivery reports) and
+ *		records_schemas.c (schema publication).  Nothing else includes it.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * relay/records_internal.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RELAY_RECORDS_INTERNAL_H
+#define RELAY_RECORDS_INTERNAL_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "metrics.h"
+#include "record_headers.h"
+#include "records.h"
+#include "relay.h"
+#include "schema_ids.h"
+
+/* The opaque of a schema record has this bit set, beside the tracker id */
+#define SCHEMA_RECORD_BIT	(UINT64_C(1) << 63)
+/* ... or this one for a control record (a snapshot marker): not counted */
+#define CONTROL_RECORD_BIT	(UINT64_C(1) << 62)
+/* ... or this one, beside a tag instead, for a record outside the tracker */
+#define UNTRACKED_RECORD_BIT	(UINT64_C(1) << 61)
+#define RECORD_ID_MASK		(~(SCHEMA_RECORD_BIT | CONTROL_RECORD_BIT | UNTRACKED_RECORD_BIT))
+
+#define TOPIC_MAX			512
+
+/* While isolating: how long one produce waits for its report in place */
+#define ISOLATED_FLUSH_MS	100
+
+/*
+ * What a queued record costs librdkafka beside its key and value: the
+ * message struct, its headers (six, with names), the opaque.  Counted in
+ * the in-flight bytes so that max-in-flight-bytes bounds memory, not only
+ * payload; many small records would otherwise outgrow it several times.
+ */
+#define RECORD_OVERHEAD_BYTES	320
+
+/* A relation seen in a SCHEMA frame */
+typedef struct RelEntry
+{
+	uint32_t	relid;
+	bool		used;
+	uint64_t	key_fp;
+	uint64_t	value_fp;
+	char	   *schema;
+	size_t		schema_len;
+	char	   *table;
+	size_t		table_len;
+	char	   *topic;			/* expanded template, when it has no {op} */
+	rd_kafka_topic_t *rkt;		/* topic's handle in the producer, or NULL */
+} RelEntry;
+
+/* A committed transaction whose records are not all acknowledged yet */
+typedef struct PendingCommit
+{
+	Lsn			end_lsn;
+	int64_t		commit_time;	/* us since the Unix epoch */
+} PendingCommit;
+
+struct Records
+{
+	const RelayConfig *cfg;
+	LsnTracker *tracker;
+	Producer   *producer;
+	bool		template_has_op;
+
+	RelEntry   *rels;			/* open addressing by relid */
+	size_t		rel_cap;
+	size_t		rel_count;
+	SchemaIds	schemas;		/* fingerprint -> schema text and its state */
+	bool		schema_topic_read;	/* records_read_schema_topic succeeded */
+	bool		schema_topic_oom;	/* ran out of memory while reading it */
+
+	/* the transaction being read */
+	RecordHeadersTxn txn_headers;	/* its xid and commit time in text */
+	bool		in_txn;
+
+	/* scratch for single-object encoded keys and values */
+	uint8_t    *buf;
+	size_t		buf_cap;
+
+	/* for metrics: the relation and op of the record being produced */
+	Metrics    *metrics;
+	const char *cur_schema;
+	const char *cur_table;
+	char		cur_op;
+	uint64_t	txn_records;	/* records produced in the open transaction */
+
+	/* committed transactions in flight, oldest first: a ring */
+	PendingCommit *commits;
+	size_t		commit_cap;
+	size_t		commit_head;
+	size_t		commit_count;
+
+	/* dead-letter isolation (see the file header) */
+	Lsn			txn_commit_lsn; /* commit LSN of the transaction being read */
+	Lsn			produced_commit_lsn;	/* ... of the last one a record went in */
+	Lsn			done_commit_lsn;	/* ... of the last one read to its end */
+	uint64_t	unreported;		/* records enqueued, not yet reported */
+	bool		isolation_needed;	/* a batch was refused, outside isolation */
+	char		isolation_why[512];
+	bool		isolating;		/* one record in flight at a time */
+	Lsn			isolate_until;	/* through the transaction committing here */
+	bool		last_dead_lettered; /* the last change record went there */
+
+	uint64_t	untracked_acked;	/* highest tag of an untracked record acknowledged */
+
+	RecordsStats stats;
+	bool		discarding;		/* reports of a producer being thrown away */
+	bool		replay_needed;	/* a delivery failed for a local, passing cause */
+	char		replay_why[512];
+	bool		failed;			/* a delivery failed under on-error=stop, or a schema was refused */
+	char		fail_msg[512];
+	char		fail_hint[512]; /* empty: the caller's usual hint */
+};
+
+/* records.c */
+extern RecordsResult records_produce(Records *r, const char *topic, rd_kafka_topic_t *rkt,
+									 const void *key, size_t keylen,
+									 const void *value, size_t valuelen,
+									 rd_kafka_headers_t *hdrs, uint64_t opaque,
+									 char *err, size_t errlen);
+
+/* records_delivery.c */
+extern void records_set_untracked_hint(Records *r);
+
+/* records_schemas.c */
+extern RecordsResult records_send_schema(Records *r, SchemaId *s, const char *schema,
+										 size_t schema_len, const char *table,
+										 size_t table_len, char *err, size_t errlen);
+extern RecordsResult records_publish_schema(Records *r, uint64_t fp, FrameBytes json,
+											const char *which, const FrameBytes *schema,
+											const FrameBytes *table, char *err, size_t errlen);
+
+#endif							/* RELAY_RECORDS_INTERNAL_H */
