@@ -92,6 +92,7 @@ typedef struct RelEntry
 	char	   *schema;
 	char	   *table;
 	char	   *topic;			/* expanded template, when it has no {op} */
+	MetricsTable metrics;		/* its record counters, over schema and table */
 } RelEntry;
 
 /* A committed transaction whose records are not all acknowledged yet */
@@ -126,8 +127,8 @@ struct Records
 
 	/* for metrics: the relation and op of the record being produced */
 	Metrics    *metrics;
-	const char *cur_schema;
-	const char *cur_table;
+	MetricsTable *cur_metrics;
+	MetricsTable message_metrics[2];	/* messages, heartbeats */
 	char		cur_op;
 	uint64_t	txn_records;	/* records produced in the open transaction */
 
@@ -488,8 +489,7 @@ send_record(Records *r, const char *topic, const void *key, size_t keylen,
 			r->stats.records_produced++;
 			r->stats.bytes_produced += keylen + valuelen;
 			r->txn_records++;
-			metrics_count_record(r->metrics, r->cur_schema, r->cur_table, r->cur_op,
-								 keylen + valuelen);
+			metrics_count_record(r->cur_metrics, r->cur_op, keylen + valuelen);
 		}
 		return RECORDS_OK;
 	}
@@ -658,6 +658,7 @@ handle_schema(Records *r, const Frame *f, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return RECORDS_ERROR;
 	}
+	metrics_table_init(&e->metrics, r->metrics, e->schema, e->table);
 	if (!r->template_has_op)
 	{
 		if (config_expand_topic(r->cfg, e->schema, e->table, NULL, topic, sizeof(topic)) < 0)
@@ -724,8 +725,7 @@ handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 	if ((ks && ks->state != SCHEMA_ID_ON_BROKER) || (vs && vs->state != SCHEMA_ID_ON_BROKER))
 		return RECORDS_WAIT;
 
-	r->cur_schema = e->schema;
-	r->cur_table = e->table;
+	r->cur_metrics = &e->metrics;
 	r->cur_op = op;
 	if (e->topic)
 		topic = e->topic;
@@ -849,8 +849,7 @@ handle_message(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 		snprintf(topic, sizeof(topic), "__wal2avro-heartbeat.%s", r->cfg->topic_prefix);
 	else
 		snprintf(topic, sizeof(topic), "%s.messages", r->cfg->topic_prefix);
-	r->cur_schema = "";
-	r->cur_table = heartbeat ? "heartbeat" : "messages";
+	r->cur_metrics = &r->message_metrics[heartbeat];
 	r->cur_op = 'm';
 	id = lsn_tracker_add(r->tracker);
 	hdrs = rd_kafka_headers_new(2);
@@ -922,6 +921,8 @@ void
 records_set_metrics(Records *r, Metrics *m)
 {
 	r->metrics = m;
+	metrics_table_init(&r->message_metrics[0], m, "", "messages");
+	metrics_table_init(&r->message_metrics[1], m, "", "heartbeat");
 }
 
 /*
