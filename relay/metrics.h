@@ -98,15 +98,6 @@ typedef struct MetricsSnapshot
 } MetricsSnapshot;
 
 /*
- * Split a listen address "host:port" or "[ipv6-address]:port" into host
- * (copied into host, of size hostlen) and port (0 to 65535; 0 asks for any
- * free port).  Returns 0, or -1 with a message in err (host and *port then
- * unspecified).  Resolves nothing: a host name is checked by metrics_start.
- */
-extern int	metrics_parse_listen(const char *text, char *host, size_t hostlen,
-								 int *port, char *err, size_t errlen);
-
-/*
  * Create the metrics, render the first page (all zero, not streaming) and,
  * unless cfg->listen_host is NULL, start the HTTP server on its own thread
  * (metrics_http_start), listening on cfg->listen_host:cfg->port.  Returns NULL with a one-line message in err when the address does not

@@ -80,6 +80,64 @@ static void http_log_cb(void *cls, const char *fmt, va_list ap);
  * ------------------------------------------------------------------------
  */
 
+int
+metrics_http_parse_listen(const char *text, char *host, size_t hostlen, int *port,
+						  char *err, size_t errlen)
+{
+	const char *colon;
+	const char *h = text;
+	size_t		hlen;
+	char	   *end;
+	long		p;
+
+	if (text[0] == '[')
+	{
+		const char *close = strchr(text, ']');
+
+		if (close == NULL || close[1] != ':')
+		{
+			snprintf(err, errlen, "invalid listen address \"%s\": expected \"[address]:port\"", text);
+			return -1;
+		}
+		h = text + 1;
+		hlen = close - h;
+		colon = close + 1;
+	}
+	else
+	{
+		colon = strrchr(text, ':');
+		if (colon == NULL || memchr(text, ':', colon - text) != NULL)
+		{
+			snprintf(err, errlen, "invalid listen address \"%s\": expected \"host:port\"", text);
+			return -1;
+		}
+		hlen = colon - text;
+	}
+	if (hlen == 0)
+	{
+		snprintf(err, errlen, "invalid listen address \"%s\": the host is empty (use 0.0.0.0 or [::] for every interface)",
+				 text);
+		return -1;
+	}
+	if (hlen >= hostlen)
+	{
+		snprintf(err, errlen, "invalid listen address \"%s\": the host is too long", text);
+		return -1;
+	}
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 || p < 0 || p > 65535)
+	{
+		snprintf(err, errlen, "invalid listen address \"%s\": the port must be a number from 0 to 65535",
+				 text);
+		return -1;
+	}
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	*port = (int) p;
+	return 0;
+}
+
 /*
  * Bind and listen on host:port ourselves (libmicrohttpd would only say it
  * failed, not why).  Returns the socket, with the port it got in

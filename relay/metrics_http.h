@@ -26,6 +26,15 @@
 typedef struct MetricsHttp MetricsHttp;
 
 /*
+ * Split a listen address "host:port" or "[ipv6-address]:port" into host
+ * (copied into host, of size hostlen) and port (0 to 65535; 0 asks for any
+ * free port).  Returns 0, or -1 with a message in err (host and *port then
+ * unspecified).  Resolves nothing: a host name is checked by metrics_http_start.
+ */
+extern int	metrics_http_parse_listen(const char *text, char *host, size_t hostlen,
+									  int *port, char *err, size_t errlen);
+
+/*
  * Start serving on host:port (port 0: any free port) on libmicrohttpd's
  * own thread, which blocks every asynchronous signal.  host NULL: no
  * server, only the page exchange (metrics_http_copy still works).  Until

@@ -430,32 +430,32 @@ test_parse_listen(void)
 	char		err[256];
 	int			port = -1;
 
-	CHECK_INT(metrics_parse_listen("127.0.0.1:9187", host, sizeof(host), &port, err, sizeof(err)), 0);
+	CHECK_INT(metrics_http_parse_listen("127.0.0.1:9187", host, sizeof(host), &port, err, sizeof(err)), 0);
 	CHECK_STR(host, "127.0.0.1");
 	CHECK_INT(port, 9187);
-	CHECK_INT(metrics_parse_listen("[::1]:0", host, sizeof(host), &port, err, sizeof(err)), 0);
+	CHECK_INT(metrics_http_parse_listen("[::1]:0", host, sizeof(host), &port, err, sizeof(err)), 0);
 	CHECK_STR(host, "::1");
 	CHECK_INT(port, 0);
-	CHECK_INT(metrics_parse_listen("localhost:65535", host, sizeof(host), &port, err, sizeof(err)), 0);
+	CHECK_INT(metrics_http_parse_listen("localhost:65535", host, sizeof(host), &port, err, sizeof(err)), 0);
 	CHECK_STR(host, "localhost");
 	CHECK_INT(port, 65535);
 
-	CHECK_INT(metrics_parse_listen("9187", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("9187", host, sizeof(host), &port, err, sizeof(err)), -1);
 	CHECK_STR(err, "invalid listen address \"9187\": expected \"host:port\"");
-	CHECK_INT(metrics_parse_listen(":9187", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen(":9187", host, sizeof(host), &port, err, sizeof(err)), -1);
 	CHECK_CONTAINS(err, "the host is empty");
-	CHECK_INT(metrics_parse_listen("::1:9187", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("::1:9187", host, sizeof(host), &port, err, sizeof(err)), -1);
 	CHECK_CONTAINS(err, "expected \"host:port\"");
-	CHECK_INT(metrics_parse_listen("[::1]9187", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("[::1]9187", host, sizeof(host), &port, err, sizeof(err)), -1);
 	CHECK_CONTAINS(err, "expected \"[address]:port\"");
-	CHECK_INT(metrics_parse_listen("[::1", host, sizeof(host), &port, err, sizeof(err)), -1);
-	CHECK_INT(metrics_parse_listen("h:", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("[::1", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("h:", host, sizeof(host), &port, err, sizeof(err)), -1);
 	CHECK_CONTAINS(err, "the port must be a number from 0 to 65535");
-	CHECK_INT(metrics_parse_listen("h:65536", host, sizeof(host), &port, err, sizeof(err)), -1);
-	CHECK_INT(metrics_parse_listen("h:-1", host, sizeof(host), &port, err, sizeof(err)), -1);
-	CHECK_INT(metrics_parse_listen("h:+1", host, sizeof(host), &port, err, sizeof(err)), -1);
-	CHECK_INT(metrics_parse_listen("h:80x", host, sizeof(host), &port, err, sizeof(err)), -1);
-	CHECK_INT(metrics_parse_listen("a-very-long-host-name-that-does-not-fit.example.com:1",
+	CHECK_INT(metrics_http_parse_listen("h:65536", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("h:-1", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("h:+1", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("h:80x", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("a-very-long-host-name-that-does-not-fit.example.com:1",
 								   host, 16, &port, err, sizeof(err)), -1);
 	CHECK_CONTAINS(err, "the host is too long");
 }
