@@ -11,8 +11,9 @@
  * update.  Nothing the loop counts is seen by a scrape before the next
  * metrics_update.
  *
- * Every function accepts a NULL Metrics and then does nothing, so the loop
- * can call them unconditionally when metrics are turned off.
+ * Every function accepts a NULL Metrics (metrics_count_record a table set
+ * up with one) and then does nothing, so the loop can call them
+ * unconditionally when metrics are turned off.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
