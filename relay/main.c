@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "metrics_http.h"
 #include "pgerror.h"
 #include "records.h"
 #include "relay.h"
@@ -128,7 +129,7 @@ start_metrics(const RelayConfig *cfg, Metrics **m)
 	*m = NULL;
 	if (cfg->metrics_listen == NULL || strcmp(cfg->metrics_listen, "off") == 0)
 		return 0;
-	if (metrics_parse_listen(cfg->metrics_listen, host, sizeof(host), &port, err, sizeof(err)) != 0)
+	if (metrics_http_parse_listen(cfg->metrics_listen, host, sizeof(host), &port, err, sizeof(err)) != 0)
 	{
 		relay_log(RELAY_LOG_ERROR, "invalid value for option \"metrics-listen\": %s", err);
 		return -1;

@@ -1,17 +1,19 @@
 /*-------------------------------------------------------------------------
  *
  * metrics.h
- *		Counters, gauges and the HTTP endpoint for Prometheus and health
- *		checks (metrics.c).
+ *		Counters and gauges of the relay and their Prometheus exposition
+ *		text (metrics.c); metrics_http.c serves it.
  *
- * Two threads meet here.  The relay loop (one thread) counts records and
- * latencies into state only it touches, and publishes from time to time
- * with metrics_update; the HTTP server (libmicrohttpd's internal thread)
- * renders from what was last published.  Nothing the loop counts is seen
- * by a scrape before the next metrics_update.
+ * Everything here is for the relay loop's thread only, unless it says
+ * otherwise, and takes no lock.  The loop counts records and latencies,
+ * and calls metrics_update about once a second: that renders the whole
+ * exposition text, which the HTTP thread then serves until the next
+ * update.  Nothing the loop counts is seen by a scrape before the next
+ * metrics_update.
  *
- * Every function accepts a NULL Metrics and then does nothing, so the loop
- * can call them unconditionally when metrics are turned off.
+ * Every function accepts a NULL Metrics (metrics_count_record a table set
+ * up with one) and then does nothing, so the loop can call them
+ * unconditionally when metrics are turned off.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -34,6 +36,25 @@
 #define METRICS_OTHER_TABLE			"other"
 
 typedef struct Metrics Metrics;
+typedef struct MetricsSeries MetricsSeries;
+
+/* Ops a MetricsTable remembers the series of; further ones are looked up each time */
+#define METRICS_TABLE_OPS			6
+
+/*
+ * The caller's handle on the record counters of one table, kept with the
+ * caller's state of that relation (metrics_table_init).  It remembers the
+ * series of each op once looked up, so counting hashes nothing.  Plain
+ * data, no destructor; it may be copied or moved.
+ */
+typedef struct MetricsTable
+{
+	Metrics    *m;				/* NULL: metrics off, counting does nothing */
+	const char *schema;			/* the caller's strings; see metrics_table_init */
+	const char *table;
+	char		ops[METRICS_TABLE_OPS]; /* '\0': a free slot */
+	MetricsSeries *series[METRICS_TABLE_OPS];
+} MetricsTable;
 
 /* How to serve, and when /readyz says no. */
 typedef struct MetricsConfig
@@ -57,6 +78,9 @@ typedef struct MetricsSnapshot
 {
 	int64_t		now_us;			/* relay_now_us() when taken; 0: metrics_update
 								 * reads the clock */
+	int64_t		now_epoch_us;	/* wall clock, us since the Unix epoch, that
+								 * replication lag is measured at; 0:
+								 * metrics_update reads the clock */
 	bool		streaming;		/* the replication stream is open */
 	bool		producer_connected; /* at least one broker is up */
 	Lsn			confirmed_lsn;	/* flush position last sent to the server */
@@ -75,38 +99,37 @@ typedef struct MetricsSnapshot
 } MetricsSnapshot;
 
 /*
- * Split a listen address "host:port" or "[ipv6-address]:port" into host
- * (copied into host, of size hostlen) and port (0 to 65535; 0 asks for any
- * free port).  Returns 0, or -1 with a message in err (host and *port then
- * unspecified).  Resolves nothing: a host name is checked by metrics_start.
- */
-extern int	metrics_parse_listen(const char *text, char *host, size_t hostlen,
-								 int *port, char *err, size_t errlen);
-
-/*
- * Create the metrics and, unless cfg->listen_host is NULL, start the HTTP
- * server on its own thread, listening on cfg->listen_host:cfg->port.  The
- * server's thread blocks every signal, so signals reach the relay's thread.
- * Returns NULL with a one-line message in err when the address does not
+ * Create the metrics, render the first page (all zero, not streaming) and,
+ * unless cfg->listen_host is NULL, start the HTTP server on its own thread
+ * (metrics_http_start), listening on cfg->listen_host:cfg->port.  Returns NULL with a one-line message in err when the address does not
  * resolve or cannot be bound (in use, not local), or out of memory.  cfg is
  * copied; the caller frees the result with metrics_stop.
  */
 extern Metrics *metrics_start(const MetricsConfig *cfg, char *err, size_t errlen);
 
-/* The port the server listens on (the one picked for port 0); 0 without a server. */
+/* The port the server listens on (the one picked for port 0); 0 without a server.  Any thread. */
 extern int	metrics_port(const Metrics *m);
 
 /*
- * Count one record produced to Kafka (a change record or a tombstone):
- * "bytes" is its key plus value.  op is the one-letter op ('c', 'u', 'd',
- * 'r', ...); a byte that is not printable ASCII counts as '?'.  Loop thread
- * only; takes no lock and allocates only for a series not seen before.
- * Beyond cfg->max_series distinct series, records count under schema ""
- * and table "other" (one warning is logged); out of memory, the record is
- * not counted.
+ * Set up *t for the records of schema.table, counted in m (NULL: metrics
+ * off).  Looks nothing up yet: each op's series is found on its first
+ * record.  schema and table are not copied: they must stay as they are
+ * for as long as *t is used (set it up again when they change).  Cannot
+ * fail.
  */
-extern void metrics_count_record(Metrics *m, const char *schema, const char *table,
-								 char op, size_t bytes);
+extern void metrics_table_init(MetricsTable *t, Metrics *m, const char *schema,
+							   const char *table);
+
+/*
+ * Count one record produced to Kafka (a change record or a tombstone) for
+ * table t: "bytes" is its key plus value.  op is the one-letter op ('c',
+ * 'u', 'd', 'r', ...); a byte that is not printable ASCII counts as '?'.
+ * Hashes and allocates only for an op not seen before on t.  Beyond
+ * cfg->max_series distinct series, records count under schema "" and
+ * table "other" (one warning is logged); out of memory, the record is not
+ * counted.  t NULL is allowed.
+ */
+extern void metrics_count_record(MetricsTable *t, char op, size_t bytes);
 
 /*
  * Observe one commit-to-acknowledgement latency, in seconds: from a
@@ -125,36 +148,35 @@ extern void metrics_set_snapshot_rows(Metrics *m, const char *schema, const char
 									  uint64_t rows, int64_t estimated);
 
 /*
- * Count one reconnect to PostgreSQL.  Any thread, any time (also between
- * runs, with no metrics_update to follow): takes the lock briefly.
+ * Count one reconnect to PostgreSQL.  Also between runs, with no
+ * metrics_update to follow: the page is rendered again at once.
  */
 extern void metrics_inc_reconnects(Metrics *m);
 
 /*
- * Publish: copy *snap and what metrics_count_record,
- * metrics_observe_latency and metrics_set_snapshot_rows gathered since the
- * last call, for the HTTP thread to render.  Also samples the delivery
- * error ratio, at most once a second.  Loop thread only.  The lock is held
- * for the copy of the snapshot plus the series changed since the last call.
- * Call it once per loop pass or less often (once a second is plenty), and
- * with streaming false whenever the stream closes.
+ * Take *snap as the loop's state, sample the delivery error ratio (at most
+ * once a second), and render the exposition text of everything counted so
+ * far, which the HTTP thread serves from then on; the swap takes its lock
+ * only to exchange a pointer.  Call it about once a second, and with
+ * streaming false whenever the stream closes.  Out of memory, the old
+ * page stays.
  */
 extern void metrics_update(Metrics *m, const MetricsSnapshot *snap);
 
 /*
- * The published state in the Prometheus text exposition format 0.0.4,
- * "now_epoch_us" (wall clock, us since the Unix epoch) being the time the
- * replication lag is measured at.  Returns a malloc'd NUL-terminated
- * string (its length in *len when len is not NULL) the caller frees, or
- * NULL when out of memory.  Any thread.
+ * A malloc'd NUL-terminated copy of the text /metrics serves now (the
+ * Prometheus text exposition format 0.0.4, as the last metrics_update
+ * rendered it), its length in *len when len is not NULL; NULL when out of
+ * memory or m is NULL.  Any thread.
  */
-extern char *metrics_render(Metrics *m, int64_t now_epoch_us, size_t *len);
+extern char *metrics_text(Metrics *m, size_t *len);
 
 /*
- * Readiness as /readyz reports it: true when streaming, the producer is
- * connected, and the slot lag and delivery error ratio are within their
- * limits.  Otherwise false with a one-line reason in reason (lower-case,
- * no newline), e.g. "not streaming".  Any thread.
+ * Readiness as /readyz reports it, as of the last metrics_update: true
+ * when streaming, the producer is connected, and the slot lag and delivery
+ * error ratio are within their limits.  Otherwise false with a one-line
+ * reason in reason (lower-case, no newline), e.g. "not streaming".  Any
+ * thread.
  */
 extern bool metrics_ready(Metrics *m, char *reason, size_t reasonlen);
 

@@ -164,8 +164,7 @@ records_produce(Records *r, const char *topic, rd_kafka_topic_t *rkt, const void
 			r->stats.records_produced++;
 			r->stats.bytes_produced += keylen + valuelen;
 			r->txn_records++;
-			metrics_count_record(r->metrics, r->cur_schema, r->cur_table, r->cur_op,
-								 keylen + valuelen);
+			metrics_count_record(r->cur_metrics, r->cur_op, keylen + valuelen);
 		}
 		return RECORDS_OK;
 	}
@@ -255,6 +254,8 @@ handle_schema(Records *r, const Frame *f, char *err, size_t errlen)
 	}
 	else if (!r->template_has_op)
 		e->topic = strdup(topic);	/* NULL: expanded at every record */
+	if (rc == RECORDS_OK)
+		metrics_table_init(&e->metrics, r->metrics, e->schema, e->table);
 
 	/*
 	 * The same topic again (a SCHEMA frame after a reconnect or DDL) keeps
@@ -341,8 +342,7 @@ handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 	if ((ks && ks->state != SCHEMA_ID_ON_BROKER) || (vs && vs->state != SCHEMA_ID_ON_BROKER))
 		return RECORDS_WAIT;
 
-	r->cur_schema = e->schema;
-	r->cur_table = e->table;
+	r->cur_metrics = &e->metrics;
 	r->cur_op = op;
 	if ((topic = change_topic(r, e, op, topic_buf, &rkt, err, errlen)) == NULL)
 		return RECORDS_ERROR;
@@ -465,8 +465,7 @@ handle_message(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 		snprintf(topic, sizeof(topic), "__wal2avro-heartbeat.%s", r->cfg->topic_prefix);
 	else
 		snprintf(topic, sizeof(topic), "%s.messages", r->cfg->topic_prefix);
-	r->cur_schema = "";
-	r->cur_table = heartbeat ? "heartbeat" : "messages";
+	r->cur_metrics = &r->message_metrics[heartbeat];
 	r->cur_op = 'm';
 	id = lsn_tracker_add(r->tracker);
 	rc = records_produce(r, topic, NULL, f->message.prefix.data, f->message.prefix.len,
@@ -535,6 +534,8 @@ void
 records_set_metrics(Records *r, Metrics *m)
 {
 	r->metrics = m;
+	metrics_table_init(&r->message_metrics[0], m, "", "messages");
+	metrics_table_init(&r->message_metrics[1], m, "", "heartbeat");
 }
 
 /*

@@ -56,6 +56,7 @@ typedef struct RelEntry
 	size_t		table_len;
 	char	   *topic;			/* expanded template, when it has no {op} */
 	rd_kafka_topic_t *rkt;		/* topic's handle in the producer, or NULL */
+	MetricsTable metrics;		/* its record counters, over schema and table */
 } RelEntry;
 
 /* A committed transaction whose records are not all acknowledged yet */
@@ -89,8 +90,8 @@ struct Records
 
 	/* for metrics: the relation and op of the record being produced */
 	Metrics    *metrics;
-	const char *cur_schema;
-	const char *cur_table;
+	MetricsTable *cur_metrics;
+	MetricsTable message_metrics[2];	/* messages, heartbeats */
 	char		cur_op;
 	uint64_t	txn_records;	/* records produced in the open transaction */
 

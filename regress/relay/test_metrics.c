@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "metrics_http.h"
 #include "relay.h"
 #include "unit.h"
 
@@ -404,7 +405,17 @@ start_local(size_t max_series, uint64_t max_lag, double max_ratio)
 static char *
 render(Metrics *m)
 {
-	return metrics_render(m, 0, NULL);
+	return metrics_text(m, NULL);
+}
+
+/* One record of schema.table, through a handle made for it (the relay keeps one per relation) */
+static void
+count(Metrics *m, const char *schema, const char *table, char op, size_t bytes)
+{
+	MetricsTable t;
+
+	metrics_table_init(&t, m, schema, table);
+	metrics_count_record(&t, op, bytes);
 }
 
 /* ------------------------------------------------------------------------
@@ -419,32 +430,32 @@ test_parse_listen(void)
 	char		err[256];
 	int			port = -1;
 
-	CHECK_INT(metrics_parse_listen("127.0.0.1:9187", host, sizeof(host), &port, err, sizeof(err)), 0);
+	CHECK_INT(metrics_http_parse_listen("127.0.0.1:9187", host, sizeof(host), &port, err, sizeof(err)), 0);
 	CHECK_STR(host, "127.0.0.1");
 	CHECK_INT(port, 9187);
-	CHECK_INT(metrics_parse_listen("[::1]:0", host, sizeof(host), &port, err, sizeof(err)), 0);
+	CHECK_INT(metrics_http_parse_listen("[::1]:0", host, sizeof(host), &port, err, sizeof(err)), 0);
 	CHECK_STR(host, "::1");
 	CHECK_INT(port, 0);
-	CHECK_INT(metrics_parse_listen("localhost:65535", host, sizeof(host), &port, err, sizeof(err)), 0);
+	CHECK_INT(metrics_http_parse_listen("localhost:65535", host, sizeof(host), &port, err, sizeof(err)), 0);
 	CHECK_STR(host, "localhost");
 	CHECK_INT(port, 65535);
 
-	CHECK_INT(metrics_parse_listen("9187", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("9187", host, sizeof(host), &port, err, sizeof(err)), -1);
 	CHECK_STR(err, "invalid listen address \"9187\": expected \"host:port\"");
-	CHECK_INT(metrics_parse_listen(":9187", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen(":9187", host, sizeof(host), &port, err, sizeof(err)), -1);
 	CHECK_CONTAINS(err, "the host is empty");
-	CHECK_INT(metrics_parse_listen("::1:9187", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("::1:9187", host, sizeof(host), &port, err, sizeof(err)), -1);
 	CHECK_CONTAINS(err, "expected \"host:port\"");
-	CHECK_INT(metrics_parse_listen("[::1]9187", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("[::1]9187", host, sizeof(host), &port, err, sizeof(err)), -1);
 	CHECK_CONTAINS(err, "expected \"[address]:port\"");
-	CHECK_INT(metrics_parse_listen("[::1", host, sizeof(host), &port, err, sizeof(err)), -1);
-	CHECK_INT(metrics_parse_listen("h:", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("[::1", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("h:", host, sizeof(host), &port, err, sizeof(err)), -1);
 	CHECK_CONTAINS(err, "the port must be a number from 0 to 65535");
-	CHECK_INT(metrics_parse_listen("h:65536", host, sizeof(host), &port, err, sizeof(err)), -1);
-	CHECK_INT(metrics_parse_listen("h:-1", host, sizeof(host), &port, err, sizeof(err)), -1);
-	CHECK_INT(metrics_parse_listen("h:+1", host, sizeof(host), &port, err, sizeof(err)), -1);
-	CHECK_INT(metrics_parse_listen("h:80x", host, sizeof(host), &port, err, sizeof(err)), -1);
-	CHECK_INT(metrics_parse_listen("a-very-long-host-name-that-does-not-fit.example.com:1",
+	CHECK_INT(metrics_http_parse_listen("h:65536", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("h:-1", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("h:+1", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("h:80x", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CHECK_INT(metrics_http_parse_listen("a-very-long-host-name-that-does-not-fit.example.com:1",
 								   host, 16, &port, err, sizeof(err)), -1);
 	CHECK_CONTAINS(err, "the host is too long");
 }
@@ -518,10 +529,10 @@ test_counters(void)
 
 	if (m == NULL)
 		return;
-	metrics_count_record(m, "public", "orders", 'c', 100);
-	metrics_count_record(m, "public", "orders", 'c', 50);
-	metrics_count_record(m, "public", "orders", 'u', 70);
-	metrics_count_record(m, "sales", "orders", 'c', 1);
+	count(m, "public", "orders", 'c', 100);
+	count(m, "public", "orders", 'c', 50);
+	count(m, "public", "orders", 'u', 70);
+	count(m, "sales", "orders", 'c', 1);
 
 	/* nothing is visible before it is published */
 	text = render(m);
@@ -541,8 +552,8 @@ test_counters(void)
 
 	/* a second round: changed series move, the others keep their values */
 	for (int i = 0; i < 1000; i++)
-		metrics_count_record(m, "public", "orders", 'c', 3);
-	metrics_count_record(m, "public", "items", 'd', 9);
+		count(m, "public", "orders", 'c', 3);
+	count(m, "public", "items", 'd', 9);
 	metrics_update(m, &snap);
 	text = render(m);
 	CHECK_VALID(text);
@@ -564,8 +575,8 @@ test_counters(void)
 		for (i = 0; i < 3000; i++)
 		{
 			snprintf(name, sizeof(name), "t%d", i);
-			metrics_count_record(m, "bulk", name, 'c', (size_t) i);
-			metrics_count_record(m, "bulk", name, 'c', 1);
+			count(m, "bulk", name, 'c', (size_t) i);
+			count(m, "bulk", name, 'c', 1);
 		}
 		metrics_update(m, &snap);
 		text = render(m);
@@ -595,12 +606,12 @@ test_escaping(void)
 
 	if (m == NULL)
 		return;
-	metrics_count_record(m, "we\"ird\\", "line\nbreak", 'c', 5);
-	metrics_count_record(m, "s", "t", '"', 1);
-	metrics_count_record(m, "s", "t", '\\', 1);
-	metrics_count_record(m, "s", "t", '\n', 1);
-	metrics_count_record(m, "s", "t", '\0', 1);	/* both count as '?' */
-	metrics_count_record(m, "s", "\xc3\xa9t\xc3\xa9", 'c', 1);	/* UTF-8 as is */
+	count(m, "we\"ird\\", "line\nbreak", 'c', 5);
+	count(m, "s", "t", '"', 1);
+	count(m, "s", "t", '\\', 1);
+	count(m, "s", "t", '\n', 1);
+	count(m, "s", "t", '\0', 1);	/* both count as '?' */
+	count(m, "s", "\xc3\xa9t\xc3\xa9", 'c', 1);	/* UTF-8 as is */
 	metrics_update(m, &snap);
 	text = render(m);
 	CHECK_VALID(text);
@@ -627,11 +638,11 @@ test_cap(void)
 	for (i = 0; i < 10; i++)
 	{
 		snprintf(name, sizeof(name), "t%d", i);
-		metrics_count_record(m, "public", name, 'c', 10);
+		count(m, "public", name, 'c', 10);
 	}
-	metrics_count_record(m, "public", "t0", 'c', 10);	/* made before the cap: its own */
-	metrics_count_record(m, "public", "t0", 'u', 10);	/* a new series past it: other */
-	metrics_count_record(m, "public", "t9", 'd', 10);
+	count(m, "public", "t0", 'c', 10);	/* made before the cap: its own */
+	count(m, "public", "t0", 'u', 10);	/* a new series past it: other */
+	count(m, "public", "t9", 'd', 10);
 	metrics_update(m, &snap);
 	text = render(m);
 	CHECK_VALID(text);
@@ -649,7 +660,7 @@ test_cap(void)
 	for (i = 0; i < 100000; i++)
 	{
 		snprintf(name, sizeof(name), "x%d", i);
-		metrics_count_record(m, "s", name, (char) (i % 256), 1);
+		count(m, "s", name, (char) (i % 256), 1);
 	}
 	metrics_update(m, &snap);
 	text = render(m);
@@ -734,6 +745,7 @@ test_gauges_and_ready(void)
 	if (m == NULL)
 		return;
 	snap.now_us = t0 + 1000;
+	snap.now_epoch_us = wall;	/* replication lag is measured at this time */
 	snap.streaming = true;
 	metrics_update(m, &snap);
 	CHECK(!metrics_ready(m, reason, sizeof(reason)));
@@ -751,7 +763,7 @@ test_gauges_and_ready(void)
 	metrics_update(m, &snap);
 	CHECK(metrics_ready(m, reason, sizeof(reason)));
 	CHECK_STR(reason, "ready");
-	text = metrics_render(m, wall, NULL);
+	text = metrics_text(m, NULL);
 	CHECK_VALID(text);
 	CHECK(value_of(text, "wal2avro_relay_streaming") == 1);
 	CHECK(value_of(text, "wal2avro_relay_producer_connected") == 1);
@@ -781,7 +793,7 @@ test_gauges_and_ready(void)
 	snap.confirmed_lsn = 0x16B3F10;
 	snap.server_wal_lsn = 0x16B3F10 + 1001;	/* one over health-max-lag-bytes */
 	metrics_update(m, &snap);
-	text = metrics_render(m, wall, NULL);
+	text = metrics_text(m, NULL);
 	CHECK(value_of(text, "wal2avro_relay_replication_lag_seconds") == 0);
 	CHECK(value_of(text, "wal2avro_relay_ready") == 0);
 	free(text);
@@ -850,12 +862,13 @@ test_null(void)
 	MetricsSnapshot snap = {0};
 	char		reason[64];
 
-	metrics_count_record(NULL, "s", "t", 'c', 1);
+	metrics_count_record(NULL, 'c', 1);
+	count(NULL, "s", "t", 'c', 1);
 	metrics_observe_latency(NULL, 1);
 	metrics_set_snapshot_rows(NULL, "s", "t", 1, 1);
 	metrics_inc_reconnects(NULL);
 	metrics_update(NULL, &snap);
-	CHECK(metrics_render(NULL, 0, NULL) == NULL);
+	CHECK(metrics_text(NULL, NULL) == NULL);
 	CHECK(!metrics_ready(NULL, reason, sizeof(reason)));
 	CHECK_INT(metrics_port(NULL), 0);
 	metrics_stop(NULL);
@@ -997,7 +1010,7 @@ test_server(void)
 	port = metrics_port(m);
 	CHECK(port > 0 && port < 65536);
 
-	metrics_count_record(m, "public", "orders", 'c', 42);
+	count(m, "public", "orders", 'c', 42);
 	metrics_observe_latency(m, 0.02);
 	metrics_update(m, &snap);
 
@@ -1117,7 +1130,7 @@ hammer_loop(void *arg)
 	while (!h->stop)
 	{
 		snprintf(name, sizeof(name), "t%d", (int) (i % 500));
-		metrics_count_record(h->m, "public", name, "cud"[i % 3], 10);
+		count(h->m, "public", name, "cud"[i % 3], 10);
 		metrics_observe_latency(h->m, (double) (i % 100) / 1000.0);
 		if (i % 50 == 0)
 		{
@@ -1167,6 +1180,161 @@ test_concurrent(void)
 	metrics_stop(h.m);
 }
 
+
+/* ------------------------------------------------------------------------
+ * The page swap (metrics_http.c): a scrape sees one whole page
+ * ------------------------------------------------------------------------
+ */
+
+#define PAGE_BYTES		(2 * 1024 * 1024)	/* more than a socket buffers */
+
+/* A malloc'd page of n bytes, all c */
+static char *
+page_of(char c, size_t n)
+{
+	char	   *text = malloc(n);
+
+	if (text)
+		memset(text, c, n);
+	return text;
+}
+
+/* Is text n bytes, all the same byte? */
+static bool
+whole_page(const char *text, size_t n, size_t want_len)
+{
+	size_t		i;
+
+	if (n != want_len || n == 0)
+		return false;
+	for (i = 1; i < n; i++)
+	{
+		if (text[i] != text[0])
+			return false;
+	}
+	return true;
+}
+
+/* Publishes pages "a".."z" of PAGE_BYTES, in turn, until stopped */
+typedef struct Swapper
+{
+	MetricsHttp *h;
+	atomic_int	stop;
+	int			swaps;
+} Swapper;
+
+static void *
+swapper_loop(void *arg)
+{
+	Swapper    *s = arg;
+
+	while (!s->stop)
+	{
+		char		c = (char) ('a' + s->swaps % 26);
+
+		metrics_http_publish(s->h, page_of(c, PAGE_BYTES), PAGE_BYTES, s->swaps % 2, "test");
+		s->swaps++;
+	}
+	return NULL;
+}
+
+static void
+test_page_swap(void)
+{
+	char		err[256];
+	char		reason[64];
+	MetricsHttp *h = metrics_http_start("127.0.0.1", 0, err, sizeof(err));
+	Swapper		s = {0};
+	pthread_t	thread;
+	struct sockaddr_in addr = {0};
+	char		req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	char	   *got = malloc(PAGE_BYTES + 4096);
+	size_t		len = 0;
+	char	   *body;
+	char	   *copy;
+	int			fd;
+	int			i,
+				whole = 0;
+
+	CHECK(h != NULL && got != NULL);
+	if (h == NULL || got == NULL)
+	{
+		free(got);
+		metrics_http_stop(h);
+		return;
+	}
+	/* nothing published yet: no page, not ready */
+	CHECK(metrics_http_copy(h, NULL) == NULL);
+	CHECK(!metrics_http_ready(h, reason, sizeof(reason)));
+	CHECK_STR(reason, "starting");
+	CHECK_INT(http(AF_INET, metrics_http_port(h), "GET", "/metrics", &reply), 0);
+	CHECK_INT(reply.status, 503);
+
+	/*
+	 * A slow scrape: it has the first bytes of page "A" when the loop
+	 * swaps in "B" and frees its own reference to "A"; the rest it reads
+	 * is still "A", whole (AddressSanitizer would see a freed page read).
+	 */
+	metrics_http_publish(h, page_of('A', PAGE_BYTES), PAGE_BYTES, true, "ready");
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t) metrics_http_port(h));
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK_INT(connect(fd, (struct sockaddr *) &addr, sizeof(addr)), 0);
+	CHECK(write(fd, req, strlen(req)) == (ssize_t) strlen(req));
+	while (len < 4096)
+	{
+		ssize_t		n = read(fd, got + len, 4096 - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t) n;
+	}
+	for (i = 0; i < 3; i++)
+		metrics_http_publish(h, page_of('B' + i, PAGE_BYTES), PAGE_BYTES, false, "swapped");
+	for (;;)
+	{
+		ssize_t		n = read(fd, got + len, PAGE_BYTES + 4096 - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t) n;
+	}
+	close(fd);
+	body = memmem(got, len, "\r\n\r\n", 4);
+	CHECK(body != NULL);
+	if (body != NULL)
+	{
+		body += 4;
+		CHECK(body[0] == 'A');
+		CHECK(whole_page(body, len - (size_t) (body - got), PAGE_BYTES));
+	}
+	/* a new scrape gets the newest page, and its readiness */
+	copy = metrics_http_copy(h, &len);
+	CHECK(copy != NULL && copy[0] == 'D' && whole_page(copy, len, PAGE_BYTES));
+	free(copy);
+	CHECK(!metrics_http_ready(h, reason, sizeof(reason)));
+	CHECK_STR(reason, "swapped");
+
+	/* scrapes while the loop swaps as fast as it can: each page whole */
+	s.h = h;
+	CHECK_INT(pthread_create(&thread, NULL, swapper_loop, &s), 0);
+	for (i = 0; i < 200; i++)
+	{
+		copy = metrics_http_copy(h, &len);
+		whole += copy != NULL && whole_page(copy, len, PAGE_BYTES);
+		free(copy);
+		if (i % 20 == 0 && http(AF_INET, metrics_http_port(h), "GET", "/metrics", &reply) == 0)
+			whole += reply.status == 200 && whole_page(reply.body, reply.body_len, PAGE_BYTES) ? 0 : -1000;
+	}
+	s.stop = 1;
+	pthread_join(thread, NULL);
+	CHECK_INT(whole, 200);
+	CHECK(s.swaps > 1);
+	free(got);
+	metrics_http_stop(h);
+}
+
 int
 main(void)
 {
@@ -1183,5 +1351,6 @@ main(void)
 	test_null();
 	test_server();
 	test_concurrent();
+	test_page_swap();
 	return unit_finish("test_metrics");
 }
