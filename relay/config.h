@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * config.h
- *		The relay's configuration: the option table, parsing (config.c,
- *		config_file.c), --help (config_options.c) and --print-config
- *		(config_print.c).
+ *		The relay's configuration: the option table and --help
+ *		(config_options.c), values (config_values.c), sources (config.c,
+ *		config_file.c) and --print-config (config_print.c).
  *
  * It uses relay.h's Lsn and RelayLogLevel and is included by relay.h after
  * them; include relay.h, not this file, until relay.h is split.
@@ -196,13 +196,7 @@ extern void config_usage(FILE *out);
 extern void config_version(FILE *out);
 
 
-/* ---- config.c: values, environment, command line, validation ---- */
-
-/*
- * Fill *cfg with the defaults.  Returns 0, or -1 when out of memory; either
- * way pair it with config_free.  config_parse calls it itself.
- */
-extern int	config_init(RelayConfig *cfg);
+/* ---- config.c: command line, environment, checks across options ---- */
 
 /*
  * Build the configuration from, in increasing precedence, the defaults, the
@@ -219,12 +213,31 @@ extern int	config_init(RelayConfig *cfg);
 extern int	config_parse(RelayConfig *cfg, int argc, char **argv,
 						 char *err, size_t errlen);
 
+
+/* ---- config_values.c: one option's value, defaults, freeing ---- */
+
 /*
- * Set one config-file key ("slot", "kafka.acks") from text, checked as from
- * any source.  Returns 0, or -1 with a message naming the option.
+ * Fill *cfg with the defaults.  Returns 0, or -1 when out of memory; either
+ * way pair it with config_free.  config_parse calls it itself.
+ */
+extern int	config_init(RelayConfig *cfg);
+
+/*
+ * Set option o from text, checked by its type; a list option appends.
+ * Returns 0, or -1 with a message naming the option but not the source.
+ */
+extern int	config_set_option(RelayConfig *cfg, const ConfigOption *o, const char *value,
+							  char *err, size_t errlen);
+
+/*
+ * Set one config-file key ("slot", "kafka.acks") from text, as
+ * config_set_option.  Returns 0, or -1 with a message naming the key.
  */
 extern int	config_set(RelayConfig *cfg, const char *key, const char *value,
 					   char *err, size_t errlen);
+
+/* The value of "name" in a list, or NULL (also for a name without value). */
+extern const char *config_setting_get(const RelaySettingList *list, const char *name);
 
 /* Free every string and list in *cfg and zero it.  Never fails. */
 extern void config_free(RelayConfig *cfg);
