@@ -113,10 +113,9 @@ read_env(const char *var, char **out, char *err, size_t errlen)
 	return 0;
 }
 
-/* Apply one variable (or its _FILE form) through "set" when it is set. */
+/* Set config-file key "key" from variable "var" (or its _FILE form) if set. */
 static int
-load_variable(RelayConfig *cfg, const char *var, const ConfigOption *o, const char *key,
-			  char *err, size_t errlen)
+load_variable(RelayConfig *cfg, const char *var, const char *key, char *err, size_t errlen)
 {
 	char	   *value;
 	char		msg[512];
@@ -126,8 +125,7 @@ load_variable(RelayConfig *cfg, const char *var, const ConfigOption *o, const ch
 		return -1;
 	if (value == NULL)
 		return 0;
-	r = o ? config_set_option(cfg, o, value, msg, sizeof(msg)) :
-		config_set(cfg, key, value, msg, sizeof(msg));
+	r = config_set(cfg, key, value, msg, sizeof(msg));
 	free(value);
 	if (r < 0)
 		relay_set_error(err, errlen, "environment variable %s: %s", var, msg);
@@ -139,10 +137,10 @@ load_environment(RelayConfig *cfg, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < config_option_count; i++)
 		if (config_options[i].env &&
-			load_variable(cfg, config_options[i].env, &config_options[i], NULL, err, errlen) < 0)
+			load_variable(cfg, config_options[i].env, config_options[i].name, err, errlen) < 0)
 			return -1;
 	for (size_t i = 0; i < config_env_property_count; i++)
-		if (load_variable(cfg, config_env_properties[i].env, NULL, config_env_properties[i].key,
+		if (load_variable(cfg, config_env_properties[i].env, config_env_properties[i].key,
 						  err, errlen) < 0)
 			return -1;
 

@@ -122,26 +122,27 @@ is_property_name(const char *name, size_t len)
 	return len > 0 && strspn(name, TOPIC_CHARS) >= len;
 }
 
+/* Template placeholders, in the order config_expand_topic fills them. */
+static const char *const placeholders[] = {"prefix", "schema", "table", "op", "op_name"};
+
 /*
- * The placeholder at p (just past "{"), or NULL; *len gets the length of
- * the name with its closing brace.
+ * The index of the placeholder at p (just past "{"), or -1; *len gets the
+ * length of its name with the closing brace.
  */
-static const char *
+static int
 template_placeholder(const char *p, size_t *len)
 {
-	static const char *const names[] = {"prefix", "schema", "table", "op", "op_name"};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (int i = 0; i < (int) (sizeof(placeholders) / sizeof(placeholders[0])); i++)
 	{
-		size_t		n = strlen(names[i]);
+		size_t		n = strlen(placeholders[i]);
 
-		if (strncmp(p, names[i], n) == 0 && p[n] == '}')
+		if (strncmp(p, placeholders[i], n) == 0 && p[n] == '}')
 		{
 			*len = n + 1;
-			return names[i];
+			return i;
 		}
 	}
-	return NULL;
+	return -1;
 }
 
 /* Is value a good slot name, topic name or topic template?  If not, why. */
@@ -164,7 +165,7 @@ check_name(ConfigType type, const char *value, char *why, size_t size)
 	{
 		for (const char *p = value; *p; p += *p == '{' ? 1 + skip : 1)
 		{
-			if (*p == '{' && template_placeholder(p + 1, &skip) == NULL)
+			if (*p == '{' && template_placeholder(p + 1, &skip) < 0)
 			{
 				snprintf(why, size, "unknown placeholder at \"%s\"; the placeholders are {prefix}, {schema}, {table}, {op} and {op_name}", p);
 				return false;
@@ -447,21 +448,15 @@ config_expand_topic(const RelayConfig *cfg, const char *schema,
 		const char *piece = p;
 		size_t		len = 1;
 		size_t		skip = 1;
-		const char *name;
+		int			name = *p == '{' ? template_placeholder(p + 1, &skip) : -1;
 
-		if (*p == '{' && (name = template_placeholder(p + 1, &skip)) != NULL)
+		if (name >= 0)
 		{
-			if (strcmp(name, "prefix") == 0)
-				piece = cfg->topic_prefix;
-			else if (strcmp(name, "schema") == 0)
-				piece = schema;
-			else if (strcmp(name, "table") == 0)
-				piece = table;
-			else if (strcmp(name, "op_name") == 0)
-				piece = !op ? "" : op[0] == 'c' ? "created" : op[0] == 'u' ? "updated" :
-					op[0] == 'd' ? "deleted" : op[0] == 'r' ? "read" : op;
-			else
-				piece = op ? op : "";
+			const char *op_name = !op ? "" : op[0] == 'c' ? "created" : op[0] == 'u' ?
+				"updated" : op[0] == 'd' ? "deleted" : op[0] == 'r' ? "read" : op;
+			const char *pieces[] = {cfg->topic_prefix, schema, table, op ? op : "", op_name};
+
+			piece = pieces[name];
 			len = strlen(piece);
 			skip += 1;
 		}

@@ -100,6 +100,8 @@ table_problems(const ConfigOption *opts, size_t n)
 			problems += problem(o, "needs help text, starting lower-case, no final period");
 		if ((o->env != NULL) == ((o->flags & CONFIG_NO_ENV) != 0))
 			problems += problem(o, "needs an environment variable or CONFIG_NO_ENV, not both");
+		if (o->env && (o->flags & CONFIG_NO_KEY))
+			problems += problem(o, "an environment variable sets a config-file key");
 		if (o->env && strncmp(o->env, "WAL2AVRO_", 9) != 0)
 			problems += problem(o, "environment variable not named WAL2AVRO_*");
 		if ((o->type == CONFIG_FILE || o->type == CONFIG_COUNT || o->type == CONFIG_ACTION ||
