@@ -223,17 +223,20 @@ parse(RelayConfig *cfg, const char *arg1, const char *arg2)
 	return config_parse(cfg, arg2 ? 3 : arg1 ? 2 : 1, argv, err, sizeof(err));
 }
 
-/* config_print into a string (malloc'd). */
+/* --print-config of cfg, or --help when cfg is NULL, as a string (malloc'd). */
 static char *
-print_config(const RelayConfig *cfg)
+output_of(const RelayConfig *cfg)
 {
-	char	   *buf = NULL;
-	size_t		len = 0;
-	FILE	   *f = open_memstream(&buf, &len);
+	char	   *text = NULL;
+	size_t		size = 0;
+	FILE	   *f = open_memstream(&text, &size);
 
-	config_print(cfg, f);
+	if (cfg)
+		config_print(cfg, f);
+	else
+		config_usage(f);
 	fclose(f);
-	return buf;
+	return text;
 }
 
 /* Each variable of the table sets its option (seen in --print-config). */
@@ -244,7 +247,7 @@ test_environment(void)
 	char	   *defaults;
 
 	CHECK_INT(parse(&cfg, "--print-config", NULL), 0);
-	defaults = print_config(&cfg);
+	defaults = output_of(&cfg);
 	config_free(&cfg);
 	for (size_t i = 0; i < config_option_count; i++)
 	{
@@ -255,7 +258,7 @@ test_environment(void)
 			continue;
 		setenv(o->env, sample_value(o), 1);
 		CHECK_INT(parse(&cfg, "--print-config", NULL), 0);
-		out = print_config(&cfg);
+		out = output_of(&cfg);
 		CHECK(strcmp(out, defaults) != 0);
 		CHECK_CONTAINS(out, sample_value(o));
 		free(out);
@@ -269,13 +272,9 @@ test_environment(void)
 static void
 test_help(void)
 {
-	char	   *buf = NULL;
-	size_t		len = 0;
-	FILE	   *f = open_memstream(&buf, &len);
+	char	   *buf = output_of(NULL);
 	char		want[256];
 
-	config_usage(f);
-	fclose(f);
 	for (size_t i = 0; i < config_option_count; i++)
 	{
 		const ConfigOption *o = &config_options[i];
@@ -343,7 +342,7 @@ test_print_masks_secrets(void)
 	CHECK_INT(config_set(&cfg, "kafka.ssl.key.password", "S3CR3T", err, sizeof(err)), 0);
 	CHECK_INT(config_set(&cfg, "plugin-option", "secret-salt=S3CR3T", err, sizeof(err)), 0);
 	CHECK(secrets > 0);
-	out = print_config(&cfg);
+	out = output_of(&cfg);
 	CHECK(strstr(out, "S3CR3T") == NULL);
 	if (strstr(out, "S3CR3T"))
 		fprintf(stderr, "%s", out);
@@ -353,7 +352,7 @@ test_print_masks_secrets(void)
 
 	/* Every keyed option is printed, as a value or "# ... is not set". */
 	CHECK_INT(config_init(&cfg), 0);
-	out = print_config(&cfg);
+	out = output_of(&cfg);
 	for (size_t i = 0; i < config_option_count; i++)
 	{
 		char		want[128];
