@@ -5,10 +5,12 @@
  *		secret masked.
  *
  * The output is config-file syntax, so it can be saved and read back with
- * -c.  What counts as a secret is decided by name (config_is_secret), the
- * same rule for kafka.* properties, plugin options and conninfo keywords;
- * a conninfo string or URI is masked without libpq, by a small scanner that
- * masks the whole string when it cannot follow it.
+ * -c; each option of the table (config_options.c) is printed by its type.
+ * An option marked secret is masked whole, or its passwords when it is a
+ * conninfo string or URI: a small scanner that masks the whole string when
+ * it cannot follow it, without libpq.  In lists (kafka.* properties, plugin
+ * options) and conninfo keywords a secret is decided by name
+ * (config_is_secret).
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -253,76 +255,98 @@ print_string(FILE *out, const char *key, const char *value)
 	fputc('\n', out);
 }
 
-void
-config_print(const RelayConfig *cfg, FILE *out)
+/* A name=value list, the values of secret names masked. */
+static void
+print_list(FILE *out, const char *key, const char *prefix, const RelaySettingList *list)
 {
-	char	   *dbname = cfg->dbname ? config_mask_conninfo(cfg->dbname) : NULL;
-
-	fprintf(out, "# %s effective configuration (secrets masked)\n", RELAY_PROGNAME);
-
-	/* general */
-	fprintf(out, "log-level = %s\n", relay_log_level_name(cfg->log_level));
-	print_string(out, "log-file", cfg->log_file);
-
-	/* connection */
-	print_string(out, "dbname", cfg->dbname ? (dbname ? dbname : "***") : NULL);
-	if (cfg->pg_password)
-		fprintf(out, "# a PostgreSQL password was read from PGPASSWORD_FILE (***)\n");
-
-	/* replication */
-	print_string(out, "slot", cfg->slot);
-	fprintf(out, "create-slot = %s\n", cfg->create_slot ? "true" : "false");
-	for (size_t i = 0; i < cfg->plugin_options.count; i++)
+	for (size_t i = 0; i < list->count; i++)
 	{
-		const RelaySetting *s = &cfg->plugin_options.items[i];
+		const RelaySetting *s = &list->items[i];
+		const char *value = s->value && config_is_secret(s->name) ? "***" : s->value;
 
-		fprintf(out, "plugin-option = \"");
+		if (*prefix)			/* kafka.NAME = "VALUE" */
+		{
+			fprintf(out, "%s%s = ", prefix, s->name);
+			print_quoted(out, value ? value : "");
+			fputc('\n', out);
+			continue;
+		}
+		fprintf(out, "%s = \"", key);	/* plugin-option = "NAME=VALUE" */
 		print_escaped(out, s->name);
-		if (s->value != NULL)
+		if (value != NULL)
 		{
 			fputc('=', out);
-			print_escaped(out, config_is_secret(s->name) ? "***" : s->value);
+			print_escaped(out, value);
 		}
 		fprintf(out, "\"\n");
 	}
-	if (cfg->endpos == INVALID_LSN)
-		fprintf(out, "# endpos is not set\n");
-	else
-		fprintf(out, "endpos = " LSN_FMT "\n", LSN_ARGS(cfg->endpos));
-	fprintf(out, "no-loop = %s\n", cfg->no_loop ? "true" : "false");
-	fprintf(out, "status-interval = %d\n", cfg->status_interval);
-	fprintf(out, "reconnect-max-backoff = %d\n", cfg->reconnect_max_backoff);
-	fprintf(out, "snapshot-mode = %s\n", config_snapshot_mode_name(cfg->snapshot_mode));
-	fprintf(out, "snapshot-chunk-size = %llu\n", (unsigned long long) cfg->snapshot_chunk_size);
+}
 
-	/* kafka */
-	print_string(out, "brokers", cfg->brokers);
-	print_string(out, "topic-prefix", cfg->topic_prefix);
-	print_string(out, "topic-template", cfg->topic_template);
-	print_string(out, "schema-topic", cfg->schema_topic);
-	print_string(out, "state-topic", cfg->state_topic);
-	fprintf(out, "tombstones = %s\n", cfg->tombstones ? "true" : "false");
-	print_string(out, "dead-letter-topic", cfg->dead_letter_topic);
-	fprintf(out, "on-error = %s\n",
-			cfg->on_error == RELAY_ON_ERROR_STOP ? "stop" : "dead-letter");
-	fprintf(out, "max-in-flight-bytes = %llu\n",
-			(unsigned long long) cfg->max_in_flight_bytes);
-	/* monitoring */
-	print_string(out, "metrics-listen", cfg->metrics_listen);
-	fprintf(out, "health-max-lag-bytes = %llu\n",
-			(unsigned long long) cfg->health_max_lag_bytes);
-	fprintf(out, "health-max-error-ratio = %g\n", cfg->health_max_error_ratio);
-	fprintf(out, "heartbeat-interval = %d\n", cfg->heartbeat_interval);
-	print_string(out, "heartbeat-topic", cfg->heartbeat_topic);
-	print_string(out, "heartbeat-action-query", cfg->heartbeat_action_query);
+/* One option as a config-file line, or as a comment when it is not set. */
+static void
+print_option(FILE *out, const RelayConfig *cfg, const ConfigOption *o)
+{
+	const char *member = (const char *) cfg + o->offset;
+	const char *text;
+	char	   *masked = NULL;
 
-	for (size_t i = 0; i < cfg->kafka.count; i++)
+	switch (o->type)
 	{
-		const RelaySetting *s = &cfg->kafka.items[i];
-
-		fprintf(out, "kafka.%s = ", s->name);
-		print_quoted(out, config_is_secret(s->name) ? "***" : s->value);
-		fputc('\n', out);
+		case CONFIG_CONNINFO:
+		case CONFIG_TEXT:
+		case CONFIG_SLOT:
+		case CONFIG_TOPIC:
+		case CONFIG_TEMPLATE:
+			text = *(char *const *) member;
+			if (text && (o->flags & CONFIG_SECRET))
+			{
+				masked = o->type == CONFIG_CONNINFO ? config_mask_conninfo(text) : NULL;
+				text = masked ? masked : "***";
+			}
+			print_string(out, o->name, text);
+			free(masked);
+			break;
+		case CONFIG_BOOL:
+			fprintf(out, "%s = %s\n", o->name, *(const bool *) member ? "true" : "false");
+			break;
+		case CONFIG_SECONDS:
+			fprintf(out, "%s = %d\n", o->name, *(const int *) member);
+			break;
+		case CONFIG_SIZE:
+			fprintf(out, "%s = %llu\n", o->name,
+					(unsigned long long) *(const uint64_t *) member);
+			break;
+		case CONFIG_RATIO:
+			fprintf(out, "%s = %g\n", o->name, *(const double *) member);
+			break;
+		case CONFIG_LSN:
+			if (*(const Lsn *) member == INVALID_LSN)
+				fprintf(out, "# %s is not set\n", o->name);
+			else
+				fprintf(out, "%s = " LSN_FMT "\n", o->name, LSN_ARGS(*(const Lsn *) member));
+			break;
+		case CONFIG_ENUM:
+			fprintf(out, "%s = %s\n", o->name, o->names[*(const int *) member]);
+			break;
+		case CONFIG_PLUGIN_OPTION:
+			print_list(out, o->name, "", (const RelaySettingList *) member);
+			break;
+		case CONFIG_KAFKA:
+			print_list(out, o->name, "kafka.", (const RelaySettingList *) member);
+			break;
+		case CONFIG_FILE:
+		case CONFIG_COUNT:
+		case CONFIG_ACTION:
+			break;				/* command line only */
 	}
-	free(dbname);
+}
+
+void
+config_print(const RelayConfig *cfg, FILE *out)
+{
+	fprintf(out, "# %s effective configuration (secrets masked)\n", RELAY_PROGNAME);
+	if (cfg->pg_password)
+		fprintf(out, "# a PostgreSQL password was read from PGPASSWORD_FILE (***)\n");
+	for (size_t i = 0; i < config_option_count; i++)
+		print_option(out, cfg, &config_options[i]);
 }
