@@ -9,6 +9,7 @@
 EXTENSION = wal2avro
 MODULE_big = wal2avro
 OBJS = \
+	plugin/avro_to_json.o \
 	plugin/avro_writer.o \
 	plugin/decimal.o \
 	plugin/frame.o \

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * typemap.c
- *		PostgreSQL type -> Avro schema and encoders, decided once per column.
+ *		PostgreSQL type -> Avro schema and encoder, decided once per column.
  *
  * typemap_build looks a type up in the catalogs (under the historic
  * snapshot, when the schema cache is rebuilt) and records everything the
@@ -52,10 +52,6 @@
 
 #include "wal2avro.h"
 
-/* Days and microseconds between the PostgreSQL epoch (2000) and Unix's */
-#define W2A_EPOCH_DAYS		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)
-#define W2A_EPOCH_USECS		((int64) W2A_EPOCH_DAYS * USECS_PER_DAY)
-
 #define W2A_UNCHANGED_NAME	"wal2avro.Unchanged"
 
 /* Nesting deeper than this (composites of arrays of composites...) is text */
@@ -63,7 +59,6 @@
 
 static W2aType *build_type(Oid typid, int32 typmod, int depth);
 static void write_avro_value(StringInfo out, const W2aType *type, Datum value, int branch);
-static void write_json_value(StringInfo out, const W2aType *type, Datum value);
 
 /*
  * Describe a column type.  Allocates in the current memory context (the
@@ -501,8 +496,8 @@ varlena_in_place(Datum value)
  * A finite timestamp as ISO 8601 text in UTC, whatever the session's
  * DateStyle and TimeZone.  buf holds MAXDATELEN + 1 bytes.
  */
-static void
-format_timestamp_iso(const W2aType *type, Timestamp ts, char *buf)
+void
+typemap_timestamp_iso(Timestamp ts, bool with_tz, char *buf)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
@@ -513,7 +508,7 @@ format_timestamp_iso(const W2aType *type, Timestamp ts, char *buf)
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range")));
 	tm.tm_isdst = 0;			/* a known zone: UTC */
-	EncodeDateTime(&tm, fsec, type->kind == W2A_T_TIMESTAMPTZ, 0, NULL,
+	EncodeDateTime(&tm, fsec, with_tz, 0, NULL,
 				   USE_ISO_DATES, buf);
 }
 
@@ -820,7 +815,7 @@ write_avro_value(StringInfo out, const W2aType *type, Datum value, int branch)
 					/* past year 294246: no room in Unix microseconds (the max is infinity) */
 					char		buf[MAXDATELEN + 1];
 
-					format_timestamp_iso(type, ts, buf);
+					typemap_timestamp_iso(ts, type->kind == W2A_T_TIMESTAMPTZ, buf);
 					write_union_index(out, branch + 1);
 					avro_write_string(out, buf);
 				}
@@ -913,238 +908,4 @@ typemap_field_avro(StringInfo out, const W2aField *field, Datum value,
 		return;
 	}
 	write_avro_value(out, field->type, value, branch);
-}
-
-/* ------------------------------------------------------------------------
- * JSON values (format=json)
- * ------------------------------------------------------------------------
- */
-
-static void
-write_json_float(StringInfo out, float8 v, const char *text)
-{
-	if (isnan(v))
-		appendStringInfoString(out, "\"NaN\"");
-	else if (isinf(v))
-		appendStringInfoString(out, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-	else
-		appendStringInfoString(out, text);
-}
-
-static void
-write_json_datetime(StringInfo out, const W2aType *type, Datum value)
-{
-	char		buf[MAXDATELEN + 1];
-	struct pg_tm tm;
-	fsec_t		fsec;
-
-	switch (type->kind)
-	{
-		case W2A_T_DATE:
-			{
-				DateADT		d = DatumGetDateADT(value);
-
-				if (DATE_NOT_FINITE(d))
-				{
-					appendStringInfoString(out, DATE_IS_NOBEGIN(d) ? "\"-infinity\"" : "\"infinity\"");
-					return;
-				}
-				j2date(d + POSTGRES_EPOCH_JDATE, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
-				EncodeDateOnly(&tm, USE_ISO_DATES, buf);
-			}
-			break;
-		case W2A_T_TIMESTAMP:
-		case W2A_T_TIMESTAMPTZ:
-			{
-				Timestamp	ts = DatumGetTimestamp(value);
-
-				if (TIMESTAMP_NOT_FINITE(ts))
-				{
-					appendStringInfoString(out, TIMESTAMP_IS_NOBEGIN(ts) ? "\"-infinity\"" : "\"infinity\"");
-					return;
-				}
-				format_timestamp_iso(type, ts, buf);
-			}
-			break;
-		case W2A_T_TIME:
-			time2tm(DatumGetTimeADT(value), &tm, &fsec);
-			EncodeTimeOnly(&tm, fsec, false, 0, USE_ISO_DATES, buf);
-			break;
-		default:
-			elog(ERROR, "unexpected type kind %d", (int) type->kind);
-	}
-	escape_json(out, buf);
-}
-
-static void
-write_json_array(StringInfo out, const W2aType *type, Datum value)
-{
-	ArrayType  *arr = DatumGetArrayTypeP(value);
-	int			ndim = ARR_NDIM(arr);
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n,
-				i;
-
-	if (ndim > 1 || (ndim == 1 && ARR_LBOUND(arr)[0] != 1))
-	{
-		escape_json(out, OutputFunctionCall((FmgrInfo *) &type->outfunc, value));
-		return;
-	}
-	deconstruct_array(arr, ARR_ELEMTYPE(arr), type->elmlen, type->elmbyval,
-					  type->elmalign, &elems, &nulls, &n);
-	appendStringInfoChar(out, '[');
-	for (i = 0; i < n; i++)
-	{
-		if (i > 0)
-			appendStringInfoChar(out, ',');
-		if (nulls[i])
-			appendStringInfoString(out, "null");
-		else
-			write_json_value(out, type->elem, elems[i]);
-	}
-	appendStringInfoChar(out, ']');
-}
-
-static void
-write_json_composite(StringInfo out, const W2aType *type, Datum value)
-{
-	Datum	   *values = palloc(sizeof(Datum) * Max(type->nfields, 1));
-	bool	   *nulls = palloc(sizeof(bool) * Max(type->nfields, 1));
-	int			i;
-
-	deform_composite(type, value, values, nulls);
-	appendStringInfoChar(out, '{');
-	for (i = 0; i < type->nfields; i++)
-	{
-		const W2aField *f = &type->fields[i];
-
-		if (i > 0)
-			appendStringInfoChar(out, ',');
-		escape_json(out, f->avro_name);
-		appendStringInfoChar(out, ':');
-		typemap_field_json(out, f, values[i], nulls[i], false);
-	}
-	appendStringInfoChar(out, '}');
-}
-
-static void
-write_json_value(StringInfo out, const W2aType *type, Datum value)
-{
-	switch (type->kind)
-	{
-		case W2A_T_BOOL:
-			appendStringInfoString(out, DatumGetBool(value) ? "true" : "false");
-			break;
-		case W2A_T_INT2:
-			appendStringInfo(out, "%d", (int) DatumGetInt16(value));
-			break;
-		case W2A_T_INT4:
-			appendStringInfo(out, "%d", DatumGetInt32(value));
-			break;
-		case W2A_T_INT8:
-			appendStringInfo(out, INT64_FORMAT, DatumGetInt64(value));
-			break;
-		case W2A_T_OID:
-			appendStringInfo(out, "%u", DatumGetObjectId(value));
-			break;
-		case W2A_T_FLOAT4:
-			write_json_float(out, DatumGetFloat4(value),
-							 DatumGetCString(DirectFunctionCall1(float4out, value)));
-			break;
-		case W2A_T_FLOAT8:
-			write_json_float(out, DatumGetFloat8(value),
-							 float8out_internal(DatumGetFloat8(value)));
-			break;
-		case W2A_T_NUMERIC_FIXED:
-		case W2A_T_NUMERIC_VAR:
-			{
-				Datum		num = NumericGetDatum(DatumGetNumeric(value));
-				char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, num));
-
-				if (decimal_is_special(num))
-					escape_json(out, text);
-				else
-					appendStringInfoString(out, text);
-			}
-			break;
-		case W2A_T_TEXT:
-			escape_json(out, TextDatumGetCString(value));
-			break;
-		case W2A_T_NAME:
-			escape_json(out, NameStr(*DatumGetName(value)));
-			break;
-		case W2A_T_TEXTOUT:
-			escape_json(out, OutputFunctionCall((FmgrInfo *) &type->outfunc, value));
-			break;
-		case W2A_T_BYTEA:
-			{
-				bytea	   *b = DatumGetByteaPP(value);
-				const unsigned char *p = (unsigned char *) VARDATA_ANY(b);
-				int			len = VARSIZE_ANY_EXHDR(b);
-				int			i;
-				static const char hex[] = "0123456789abcdef";
-
-				appendStringInfoString(out, "\"\\\\x");
-				for (i = 0; i < len; i++)
-				{
-					appendStringInfoChar(out, hex[p[i] >> 4]);
-					appendStringInfoChar(out, hex[p[i] & 0x0F]);
-				}
-				appendStringInfoChar(out, '"');
-			}
-			break;
-		case W2A_T_DATE:
-		case W2A_T_TIMESTAMP:
-		case W2A_T_TIMESTAMPTZ:
-		case W2A_T_TIME:
-			write_json_datetime(out, type, value);
-			break;
-		case W2A_T_TIMETZ:
-			{
-				TimeTzADT  *t = DatumGetTimeTzADTP(value);
-
-				appendStringInfo(out, "{\"micros\":" INT64_FORMAT ",\"offset_seconds\":%d}",
-								 t->time, -t->zone);
-			}
-			break;
-		case W2A_T_INTERVAL:
-			{
-				Interval   *iv = DatumGetIntervalP(value);
-
-				appendStringInfo(out, "{\"months\":%d,\"days\":%d,\"micros\":" INT64_FORMAT "}",
-								 iv->month, iv->day, iv->time);
-			}
-			break;
-		case W2A_T_UUID:
-			{
-				char		buf[UUID_LEN * 2 + 5];
-
-				write_uuid_text(buf, DatumGetUUIDP(value));
-				appendStringInfo(out, "\"%s\"", buf);
-			}
-			break;
-		case W2A_T_ARRAY:
-			write_json_array(out, type, value);
-			break;
-		case W2A_T_COMPOSITE:
-			write_json_composite(out, type, value);
-			break;
-	}
-}
-
-/*
- * Write one field's value as JSON: null, the value, or {"__unchanged":true}
- * for an unlogged TOASTed value.
- */
-void
-typemap_field_json(StringInfo out, const W2aField *field, Datum value,
-				   bool isnull, bool unchanged)
-{
-	if (isnull)
-		appendStringInfoString(out, "null");
-	else if (unchanged)
-		appendStringInfoString(out, "{\"__unchanged\":true}");
-	else
-		write_json_value(out, field->type, value);
 }
