@@ -20,6 +20,8 @@ OBJS = \
 	plugin/snapshot.o \
 	plugin/sql_functions.o \
 	plugin/typemap.o \
+	plugin/typemap_avro.o \
+	plugin/typemap_schema.o \
 	plugin/wal2avro.o
 DATA = sql/wal2avro--0.1.0.sql
 PGFILEDESC = "wal2avro - logical decoding output plugin writing Avro"

@@ -99,7 +99,8 @@ typedef struct Wal2AvroData
 extern void wal2avro_parse_options(Wal2AvroData *data, List *options);
 
 /* ---------------------------------------------------------------------
- * typemap.c: PostgreSQL type -> Avro schema and encoders
+ * typemap.c: PostgreSQL type -> Avro; typemap_schema.c: its schema;
+ * typemap_avro.c: its values
  * ---------------------------------------------------------------------
  */
 typedef enum W2aTypeKind
@@ -320,7 +321,7 @@ extern void relcache_shutdown(void);
 extern bool table_matches(List *patterns, const char *nspname, const char *relname);
 
 /* ---------------------------------------------------------------------
- * record.c: a change's key and value, in Avro or JSON
+ * record.c: a change's key and value, in Avro (JSON: rendered from it)
  * ---------------------------------------------------------------------
  */
 
