@@ -21,6 +21,7 @@
 
 #include "access/detoast.h"
 #include "access/htup_details.h"
+#include "mb/pg_wchar.h"
 #include "utils/json.h"
 #include "utils/timestamp.h"
 
@@ -168,6 +169,21 @@ reserve_row_names(SchemaBuf *sb, const char *ns)
 }
 
 /*
+ * A name in the server encoding as an Avro string, which is UTF-8 (the
+ * json format reads every string so).  As for text values, a SQL_ASCII
+ * database's bytes are taken as they are.
+ */
+static void
+write_name_utf8(StringInfo out, const char *name)
+{
+	int			enc = GetDatabaseEncoding();
+
+	if (enc != PG_UTF8 && enc != PG_SQL_ASCII)
+		name = pg_server_to_any(name, strlen(name), PG_UTF8);
+	avro_write_string(out, name);
+}
+
+/*
  * Compute the entry's topic, key and value schemas, fingerprints and the
  * Source head.  Runs in the entry's memory context at rebuild.  With the
  * flat envelope it also renames the value fields of columns named like the
@@ -243,10 +259,10 @@ record_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
 	initStringInfo(&entry->source_head);
 	avro_write_string(&entry->source_head, WAL2AVRO_VERSION);
 	avro_write_string(&entry->source_head, "wal2avro");
-	avro_write_string(&entry->source_head, data->topic_prefix);
-	avro_write_string(&entry->source_head, data->dbname);
-	avro_write_string(&entry->source_head, entry->nspname);
-	avro_write_string(&entry->source_head, entry->relname);
+	write_name_utf8(&entry->source_head, data->topic_prefix);
+	write_name_utf8(&entry->source_head, data->dbname);
+	write_name_utf8(&entry->source_head, entry->nspname);
+	write_name_utf8(&entry->source_head, entry->relname);
 
 	entry->key_json = NULL;
 	entry->value_json = NULL;
