@@ -77,6 +77,7 @@ struct AvroJsonNode
 	int			n;				/* children: fields, branches, items (1) */
 	AvroJsonNode **children;
 	char	  **keys;			/* record: "name": as JSON text */
+	int		   *keylens;
 	char	  **symbols;		/* enum */
 };
 
@@ -196,6 +197,7 @@ compile_record(AjCompile *c, JsonbContainer *obj)
 	node->n = JsonContainerSize(fields->val.binary.data);
 	node->children = palloc(sizeof(AvroJsonNode *) * Max(node->n, 1));
 	node->keys = palloc(sizeof(char *) * Max(node->n, 1));
+	node->keylens = palloc(sizeof(int) * Max(node->n, 1));
 	for (i = 0; i < node->n; i++)
 	{
 		JsonbValue *f = getIthJsonbValueFromContainer(fields->val.binary.data, i);
@@ -209,6 +211,7 @@ compile_record(AjCompile *c, JsonbContainer *obj)
 		escape_json(&key, name);
 		appendStringInfoChar(&key, ':');
 		node->keys[i] = key.data;
+		node->keylens[i] = key.len;
 		node->children[i] = compile_node(c, member(f->val.binary.data, "type"));
 	}
 	return node;
@@ -336,6 +339,36 @@ need(AjReader *r, int64 n)
 				 errmsg("Avro record is shorter than its schema")));
 }
 
+/*
+ * Room for n more bytes and the terminator; inline, as the output grows by
+ * a few bytes at a time.
+ */
+static inline void
+reserve(StringInfo out, int n)
+{
+	if (out->len + n >= out->maxlen)
+		enlargeStringInfo(out, n);
+}
+
+static inline void
+put_char(StringInfo out, char c)
+{
+	reserve(out, 1);
+	out->data[out->len++] = c;
+	out->data[out->len] = '\0';
+}
+
+static inline void
+put_bytes(StringInfo out, const char *s, int n)
+{
+	reserve(out, n);
+	memcpy(out->data + out->len, s, n);
+	out->len += n;
+	out->data[out->len] = '\0';
+}
+
+#define put_literal(out, lit)	put_bytes(out, lit, sizeof(lit) - 1)
+
 static int64
 read_long(AjReader *r)
 {
@@ -343,6 +376,12 @@ read_long(AjReader *r)
 	int			shift = 0;
 	uint8		b;
 
+	/* most longs here (union indexes, lengths, small numbers) take a byte */
+	if (r->p < r->end && (*r->p & 0x80) == 0)
+	{
+		b = (uint8) *r->p++;
+		return (int64) (b >> 1) ^ -(int64) (b & 1);
+	}
 	do
 	{
 		need(r, 1);
@@ -371,7 +410,7 @@ static void
 write_float(StringInfo out, float8 v, const char *text)
 {
 	if (isnan(v))
-		appendStringInfoString(out, "\"NaN\"");
+		put_literal(out, "\"NaN\"");
 	else if (isinf(v))
 		appendStringInfoString(out, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
 	else
@@ -385,8 +424,8 @@ write_hex(StringInfo out, const uint8 *p, int len)
 	static const char hex[] = "0123456789abcdef";
 	int			i;
 
-	appendStringInfoString(out, "\"\\\\x");
-	enlargeStringInfo(out, len * 2 + 1);
+	put_literal(out, "\"\\\\x");
+	reserve(out, len * 2 + 1);
 	for (i = 0; i < len; i++)
 	{
 		out->data[out->len++] = hex[p[i] >> 4];
@@ -396,9 +435,9 @@ write_hex(StringInfo out, const uint8 *p, int len)
 }
 
 /*
- * A string, escaped: NUL-terminated in place for escape_json (the byte
- * after it is put back), converted to the server encoding where that is
- * not UTF-8.
+ * A string, escaped: copied as it is when nothing in it needs escaping,
+ * else NUL-terminated in place for escape_json (the byte after it is put
+ * back); converted to the server encoding where that is not UTF-8.
  */
 static void
 write_string(StringInfo out, AjReader *r)
@@ -406,8 +445,27 @@ write_string(StringInfo out, AjReader *r)
 	int64		len = read_long(r);
 	char	   *s = r->p;
 	char		save;
+	int64		i;
 
 	need(r, len);
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c < 0x20 || c == '"' || c == '\\' || (c >= 0x80 && r->convert))
+			break;
+	}
+	if (i == len)
+	{
+		reserve(out, (int) len + 2);
+		out->data[out->len++] = '"';
+		memcpy(out->data + out->len, s, len);
+		out->len += (int) len;
+		out->data[out->len++] = '"';
+		out->data[out->len] = '\0';
+		r->p += len;
+		return;
+	}
 	save = s[len];
 	s[len] = '\0';
 	if (r->convert)
@@ -513,7 +571,10 @@ write_datetime(StringInfo out, AjLogical logical, int64 v)
 			EncodeTimeOnly(&tm, fsec, false, 0, USE_ISO_DATES, buf);
 			break;
 	}
-	escape_json(out, buf);
+	/* ISO 8601 text needs no escaping */
+	put_char(out, '"');
+	put_bytes(out, buf, strlen(buf));
+	put_char(out, '"');
 }
 
 static void
@@ -531,7 +592,7 @@ walk_record(StringInfo out, const AvroJsonNode *node, AjReader *r, int omit)
 		r->p += len;
 		return;
 	}
-	appendStringInfoChar(out, '{');
+	put_char(out, '{');
 	for (i = 0; i < node->n; i++)
 	{
 		if (i < omit)
@@ -545,11 +606,11 @@ walk_record(StringInfo out, const AvroJsonNode *node, AjReader *r, int omit)
 			continue;
 		}
 		if (i > omit)
-			appendStringInfoChar(out, ',');
-		appendStringInfoString(out, node->keys[i]);
+			put_char(out, ',');
+		put_bytes(out, node->keys[i], node->keylens[i]);
 		walk(out, node->children[i], r);
 	}
-	appendStringInfoChar(out, '}');
+	put_char(out, '}');
 }
 
 static void
@@ -558,7 +619,7 @@ walk_array(StringInfo out, const AvroJsonNode *node, AjReader *r)
 	int64		count;
 	bool		first = true;
 
-	appendStringInfoChar(out, '[');
+	put_char(out, '[');
 	while ((count = read_long(r)) != 0)
 	{
 		if (count < 0)
@@ -569,12 +630,12 @@ walk_array(StringInfo out, const AvroJsonNode *node, AjReader *r)
 		while (count-- > 0)
 		{
 			if (!first)
-				appendStringInfoChar(out, ',');
+				put_char(out, ',');
 			first = false;
 			walk(out, node->children[0], r);
 		}
 	}
-	appendStringInfoChar(out, ']');
+	put_char(out, ']');
 }
 
 static void
@@ -585,17 +646,23 @@ walk(StringInfo out, const AvroJsonNode *node, AjReader *r)
 	switch (node->kind)
 	{
 		case AJ_NULL:
-			appendStringInfoString(out, "null");
+			put_literal(out, "null");
 			break;
 		case AJ_BOOLEAN:
 			need(r, 1);
-			appendStringInfoString(out, *r->p++ ? "true" : "false");
+			if (*r->p++)
+				put_literal(out, "true");
+			else
+				put_literal(out, "false");
 			break;
 		case AJ_INT:
 		case AJ_LONG:
 			v = read_long(r);
 			if (node->logical == AJL_NONE)
-				appendStringInfo(out, INT64_FORMAT, v);
+			{
+				reserve(out, MAXINT8LEN + 1);
+				out->len += pg_lltoa(v, out->data + out->len);
+			}
 			else
 				write_datetime(out, node->logical, v);
 			break;
