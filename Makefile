@@ -9,6 +9,7 @@
 EXTENSION = wal2avro
 MODULE_big = wal2avro
 OBJS = \
+	plugin/avro_to_json.o \
 	plugin/avro_writer.o \
 	plugin/decimal.o \
 	plugin/frame.o \
@@ -20,11 +21,13 @@ OBJS = \
 	plugin/snapshot.o \
 	plugin/sql_functions.o \
 	plugin/typemap.o \
+	plugin/typemap_avro.o \
+	plugin/typemap_schema.o \
 	plugin/wal2avro.o
 DATA = sql/wal2avro--0.1.0.sql
 PGFILEDESC = "wal2avro - logical decoding output plugin writing Avro"
 
-REGRESS = init options types replica_identity toast_unchanged schema_change composite_change cache_inval transactions truncate_messages filters identifiers frames_binary snapshot
+REGRESS = init options types replica_identity toast_unchanged schema_change composite_change cache_inval transactions truncate_messages filters identifiers frames_binary snapshot json_text
 REGRESS_OPTS = --inputdir=regress --outputdir=regress/out
 ISOLATION = $(patsubst regress/specs/%.spec,%,$(sort $(wildcard regress/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=regress --outputdir=regress/out/isolation

@@ -2,13 +2,14 @@
  *
  * record.c
  *		A change's key and value records: their schemas (once per relation)
- *		and their encoding (per row), in Avro binary or JSON.
+ *		and their encoding (per row), in Avro binary.
  *
  * The value is a Debezium-shaped envelope (before, after, source, op, ts_ms)
  * or, with envelope=flat, the row itself with __op, __lsn, __source_ts_ms
  * and __deleted.  The constant part of the Source record is encoded once per
  * relation (source_head) and copied into every change; the rest comes from
- * the W2aSource of the change, streamed or read by a snapshot.
+ * the W2aSource of the change, streamed or read by a snapshot.  The json
+ * format is the same record, rendered from its schema (avro_to_json.c).
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -20,6 +21,7 @@
 
 #include "access/detoast.h"
 #include "access/htup_details.h"
+#include "mb/pg_wchar.h"
 #include "utils/json.h"
 #include "utils/timestamp.h"
 
@@ -27,7 +29,7 @@
 
 #define W2A_SOURCE_NAME		"wal2avro.Source"
 
-/* Fields of wal2avro.Source after the constant head, for the JSON format too */
+/* The flat envelope's own fields, after the row's */
 static const char *const flat_meta_names[] = {"__op", "__lsn", "__source_ts_ms", "__deleted"};
 
 #define FLAT_META_COUNT		lengthof(flat_meta_names)
@@ -167,6 +169,21 @@ reserve_row_names(SchemaBuf *sb, const char *ns)
 }
 
 /*
+ * A name in the server encoding as an Avro string, which is UTF-8 (the
+ * json format reads every string so).  As for text values, a SQL_ASCII
+ * database's bytes are taken as they are.
+ */
+static void
+write_name_utf8(StringInfo out, const char *name)
+{
+	int			enc = GetDatabaseEncoding();
+
+	if (enc != PG_UTF8 && enc != PG_SQL_ASCII)
+		name = pg_server_to_any(name, strlen(name), PG_UTF8);
+	avro_write_string(out, name);
+}
+
+/*
  * Compute the entry's topic, key and value schemas, fingerprints and the
  * Source head.  Runs in the entry's memory context at rebuild.  With the
  * flat envelope it also renames the value fields of columns named like the
@@ -242,10 +259,19 @@ record_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
 	initStringInfo(&entry->source_head);
 	avro_write_string(&entry->source_head, WAL2AVRO_VERSION);
 	avro_write_string(&entry->source_head, "wal2avro");
-	avro_write_string(&entry->source_head, data->topic_prefix);
-	avro_write_string(&entry->source_head, data->dbname);
-	avro_write_string(&entry->source_head, entry->nspname);
-	avro_write_string(&entry->source_head, entry->relname);
+	write_name_utf8(&entry->source_head, data->topic_prefix);
+	write_name_utf8(&entry->source_head, data->dbname);
+	write_name_utf8(&entry->source_head, entry->nspname);
+	write_name_utf8(&entry->source_head, entry->relname);
+
+	entry->key_json = NULL;
+	entry->value_json = NULL;
+	if (data->format == W2A_FORMAT_JSON)
+	{
+		if (entry->key_schema)
+			entry->key_json = avro_json_compile(entry->key_schema);
+		entry->value_json = avro_json_compile(entry->value_schema);
+	}
 }
 
 /* ------------------------------------------------------------------------
@@ -300,15 +326,11 @@ row_deform(W2aRow *row)
  * marker otherwise.
  */
 static void
-write_row(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
-		  W2aRow *row, W2aRow *fallback)
+write_row(StringInfo out, RelSchemaEntry *entry, W2aRow *row, W2aRow *fallback)
 {
-	bool		json = (data->format == W2A_FORMAT_JSON);
 	int			i;
 
 	row_deform(row);
-	if (json)
-		appendStringInfoChar(out, '{');
 	for (i = 0; i < entry->nfields; i++)
 	{
 		const W2aField *f = &entry->fields[i];
@@ -326,20 +348,8 @@ write_row(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 				unchanged = false;
 			}
 		}
-
-		if (json)
-		{
-			if (i > 0)
-				appendStringInfoChar(out, ',');
-			escape_json(out, f->avro_name);
-			appendStringInfoChar(out, ':');
-			typemap_field_json(out, f, v, isnull, unchanged);
-		}
-		else
-			typemap_field_avro(out, f, v, isnull, unchanged);
+		typemap_field_avro(out, f, v, isnull, unchanged);
 	}
-	if (json && data->envelope == W2A_ENVELOPE_DEBEZIUM)
-		appendStringInfoChar(out, '}');
 }
 
 /*
@@ -372,9 +382,8 @@ warn_key_not_logged(RelSchemaEntry *entry, const W2aField *f)
  * log (REPLICA IDENTITY NOTHING; warned once per table).  Never fails for
  * what the data holds.
  */
-bool
-record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
-				 W2aRow *newrow, W2aRow *oldrow)
+static bool
+write_key(StringInfo out, RelSchemaEntry *entry, W2aRow *newrow, W2aRow *oldrow)
 {
 	bool		has_new = row_present(newrow);
 	bool		has_old = row_present(oldrow);
@@ -388,8 +397,6 @@ record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 	if (has_new)
 		row_deform(newrow);
 
-	if (data->format == W2A_FORMAT_JSON)
-		appendStringInfoChar(out, '{');
 	for (i = 0; i < entry->nkeys; i++)
 	{
 		const W2aField *f = &entry->key_defs[i];
@@ -426,19 +433,31 @@ record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 			VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(v)))
 			isnull = true;
 
-		if (data->format == W2A_FORMAT_JSON)
-		{
-			if (i > 0)
-				appendStringInfoChar(out, ',');
-			escape_json(out, f->avro_name);
-			appendStringInfoChar(out, ':');
-			typemap_field_json(out, f, v, isnull, false);
-		}
-		else
-			typemap_field_avro(out, f, v, isnull, false);
+		typemap_field_avro(out, f, v, isnull, false);
 	}
-	if (data->format == W2A_FORMAT_JSON)
-		appendStringInfoChar(out, '}');
+	return true;
+}
+
+/*
+ * The key record of a change (write_key), in the stream's format: the json
+ * format renders the Avro record from its schema.
+ */
+bool
+record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
+				 W2aRow *newrow, W2aRow *oldrow)
+{
+	StringInfoData avro;
+
+	if (data->format != W2A_FORMAT_JSON)
+		return write_key(out, entry, newrow, oldrow);
+	initStringInfo(&avro);
+	if (!write_key(&avro, entry, newrow, oldrow))
+	{
+		pfree(avro.data);
+		return false;
+	}
+	avro_json_write(out, entry->key_json, avro.data, avro.len, 0);
+	pfree(avro.data);
 	return true;
 }
 
@@ -448,33 +467,6 @@ commit_ms(Wal2AvroData *data, TimestampTz commit_time)
 	if (!data->include_timestamps)
 		return 0;
 	return (commit_time + ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)) / 1000;
-}
-
-static void
-write_source_json(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
-				  const W2aSource *source)
-{
-	appendStringInfo(out, "{\"version\":\"%s\",\"connector\":\"wal2avro\",\"name\":",
-					 WAL2AVRO_VERSION);
-	escape_json(out, data->topic_prefix);
-	appendStringInfoString(out, ",\"db\":");
-	escape_json(out, data->dbname);
-	appendStringInfoString(out, ",\"schema\":");
-	escape_json(out, entry->nspname);
-	appendStringInfoString(out, ",\"table\":");
-	escape_json(out, entry->relname);
-	appendStringInfoString(out, ",\"snapshot\":");
-	escape_json(out, source->snapshot);
-	appendStringInfo(out, ",\"ts_ms\":" INT64_FORMAT, commit_ms(data, source->time));
-	if (TransactionIdIsValid(source->xid))
-		appendStringInfo(out, ",\"txId\":%u", source->xid);
-	else
-		appendStringInfoString(out, ",\"txId\":null");
-	if (!XLogRecPtrIsInvalid(source->lsn))
-		appendStringInfo(out, ",\"lsn\":" UINT64_FORMAT ",\"xmin\":null}",
-						 (uint64) source->lsn);
-	else
-		appendStringInfoString(out, ",\"lsn\":null,\"xmin\":null}");
 }
 
 /* An optional long of the Source record: null, or the value */
@@ -494,12 +486,11 @@ write_optional_long(StringInfo out, bool present, int64 v)
  * __lsn and __source_ts_ms).  Cannot fail except on memory or a value its
  * type cannot encode; allocates in the current memory context.
  */
-void
-record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
-				   char op, W2aRow *oldrow, W2aRow *newrow,
-				   W2aRow *toast_source, const W2aSource *source)
+static void
+write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
+			char op, W2aRow *oldrow, W2aRow *newrow,
+			W2aRow *toast_source, const W2aSource *source)
 {
-	bool		json = (data->format == W2A_FORMAT_JSON);
 	char		opstr[2] = {op, '\0'};
 
 	if (!row_present(oldrow))
@@ -518,56 +509,18 @@ record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 		if (row == NULL)
 		{
 			/* a delete under REPLICA IDENTITY NOTHING: no row at all */
-			if (json)
-				appendStringInfoChar(out, '{');
-			else
-			{
-				int			i;
+			int			i;
 
-				for (i = 0; i < entry->nfields; i++)
-					avro_write_long(out, 0);
-			}
+			for (i = 0; i < entry->nfields; i++)
+				avro_write_long(out, 0);
 		}
 		else
-			write_row(out, data, entry, row, row == newrow ? toast_source : NULL);
+			write_row(out, entry, row, row == newrow ? toast_source : NULL);
 
-		if (json)
-		{
-			appendStringInfo(out, "%s\"__op\":\"%c\",\"__lsn\":" UINT64_FORMAT
-							 ",\"__source_ts_ms\":" INT64_FORMAT ",\"__deleted\":%s}",
-							 (row && entry->nfields > 0) ? "," : "",
-							 op, (uint64) source->lsn, commit_ms(data, source->time),
-							 op == 'd' ? "true" : "false");
-		}
-		else
-		{
-			avro_write_string(out, opstr);
-			avro_write_long(out, (int64) source->lsn);
-			avro_write_long(out, commit_ms(data, source->time));
-			avro_write_bool(out, op == 'd');
-		}
-		return;
-	}
-
-	if (json)
-	{
-		appendStringInfoString(out, "{\"before\":");
-		if (oldrow)
-			write_row(out, data, entry, oldrow, NULL);
-		else
-			appendStringInfoString(out, "null");
-		appendStringInfoString(out, ",\"after\":");
-		if (newrow)
-			write_row(out, data, entry, newrow, toast_source);
-		else
-			appendStringInfoString(out, "null");
-		appendStringInfoString(out, ",\"source\":");
-		write_source_json(out, data, entry, source);
-		appendStringInfo(out, ",\"op\":\"%c\",\"ts_ms\":", op);
-		if (data->include_timestamps)
-			appendStringInfo(out, INT64_FORMAT "}", data->txn_ts_ms);
-		else
-			appendStringInfoString(out, "null}");
+		avro_write_string(out, opstr);
+		avro_write_long(out, (int64) source->lsn);
+		avro_write_long(out, commit_ms(data, source->time));
+		avro_write_bool(out, op == 'd');
 		return;
 	}
 
@@ -575,14 +528,14 @@ record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 	if (oldrow)
 	{
 		avro_write_long(out, 1);
-		write_row(out, data, entry, oldrow, NULL);
+		write_row(out, entry, oldrow, NULL);
 	}
 	else
 		avro_write_long(out, 0);
 	if (newrow)
 	{
 		avro_write_long(out, 1);
-		write_row(out, data, entry, newrow, toast_source);
+		write_row(out, entry, newrow, toast_source);
 	}
 	else
 		avro_write_long(out, 0);
@@ -603,4 +556,32 @@ record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 	}
 	else
 		avro_write_long(out, 0);
+}
+
+/*
+ * The value record of a change (write_value), in the stream's format: the
+ * json format renders the Avro record from its schema.  A flat change
+ * without any row (a delete under REPLICA IDENTITY NOTHING) leaves its
+ * null columns out of the JSON, as the json format always has.
+ */
+void
+record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
+				   char op, W2aRow *oldrow, W2aRow *newrow,
+				   W2aRow *toast_source, const W2aSource *source)
+{
+	StringInfoData avro;
+	int			omit = 0;
+
+	if (data->format != W2A_FORMAT_JSON)
+	{
+		write_value(out, data, entry, op, oldrow, newrow, toast_source, source);
+		return;
+	}
+	if (data->envelope == W2A_ENVELOPE_FLAT && !row_present(newrow) &&
+		(!data->include_before || !row_present(oldrow)))
+		omit = entry->nfields;
+	initStringInfo(&avro);
+	write_value(&avro, data, entry, op, oldrow, newrow, toast_source, source);
+	avro_json_write(out, entry->value_json, avro.data, avro.len, omit);
+	pfree(avro.data);
 }

@@ -72,7 +72,8 @@ typedef struct Wal2AvroData
 } Wal2AvroData;
 
 /* ---------------------------------------------------------------------
- * typemap.c: PostgreSQL type -> Avro schema and encoders
+ * typemap.c: PostgreSQL type -> Avro; typemap_schema.c: its schema;
+ * typemap_avro.c: its values
  * ---------------------------------------------------------------------
  */
 typedef enum W2aTypeKind
@@ -146,8 +147,21 @@ extern void typemap_add_deps(const W2aType *type, List **typids, List **relids);
 extern void typemap_field_schema(struct SchemaBuf *sb, const W2aField *field);
 extern void typemap_field_avro(StringInfo out, const W2aField *field,
 							   Datum value, bool isnull, bool unchanged);
-extern void typemap_field_json(StringInfo out, const W2aField *field,
-							   Datum value, bool isnull, bool unchanged);
+extern void typemap_timestamp_iso(Timestamp ts, bool with_tz, char *buf);
+
+/* Days and microseconds between the PostgreSQL epoch (2000) and Unix's */
+#define W2A_EPOCH_DAYS		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)
+#define W2A_EPOCH_USECS		((int64) W2A_EPOCH_DAYS * USECS_PER_DAY)
+
+/* ---------------------------------------------------------------------
+ * avro_to_json.c: the json format, from the Avro record and its schema
+ * ---------------------------------------------------------------------
+ */
+typedef struct AvroJsonNode AvroJsonNode;
+
+extern AvroJsonNode *avro_json_compile(const char *schema);
+extern void avro_json_write(StringInfo out, const AvroJsonNode *node, char *avro, int len,
+							int omit);
 
 /* ---------------------------------------------------------------------
  * schema_json.c: Avro schema JSON and its fingerprint
@@ -261,6 +275,8 @@ typedef struct RelSchemaEntry
 	char	   *value_schema;
 	uint64		key_fp;
 	uint64		value_fp;
+	AvroJsonNode *key_json;		/* format=json: the schemas, compiled */
+	AvroJsonNode *value_json;
 	StringInfoData source_head; /* Avro bytes of Source's constant fields */
 	/* a partition published as its root (publish-via-partition-root) */
 	Oid			root_relid;		/* InvalidOid: published as itself */
@@ -279,7 +295,7 @@ extern void relcache_build_entry(Wal2AvroData *data, Relation rel, RelSchemaEntr
 extern void relcache_shutdown(void);
 
 /* ---------------------------------------------------------------------
- * record.c: a change's key and value, in Avro or JSON
+ * record.c: a change's key and value, in Avro (JSON: rendered from it)
  * ---------------------------------------------------------------------
  */
 
