@@ -27,8 +27,14 @@ the connector version:
 
 --allow PATTERN adds one (repeatable); --no-default-allow drops the default.
 --prefix EXP=ACT says ACT's topic prefix stands for EXP's: ACT's topic
-names, schema names (name fields starting with "ACT.") and source.name are
-read as EXP's before comparing.
+names, schema names (name fields starting with "ACT."), source.name and
+the header __debezium.context.connectorLogicalName are read as EXP's
+before comparing.
+
+  dbz_compare.py --list CAPTURE.jsonl
+
+prints one line a record instead: topic, partition, offset, op=X, tx=BEGIN
+or END, or tombstone, and the key's payload.
 
 Output: one line a difference, "TOPIC[PARTITION]@OFFSET(/ACTUAL OFFSET) PATH:
 expected X, actual Y" (at most --max-diffs, default 50, then a count), then
@@ -99,6 +105,12 @@ class Prefix:
 
     def __init__(self, spec):
         self.exp, self.act = spec.split("=", 1) if spec else (None, None)
+
+    def header(self, name, v):
+        if (self.act is not None and name == "__debezium.context.connectorLogicalName"
+                and v == self.act):
+            return self.exp
+        return v
 
     def topic(self, t):
         if self.act is not None and t.startswith(self.act + "."):
@@ -193,7 +205,8 @@ class Comparer:
 def group(recs, prefix, by_key):
     out = OrderedDict()
     for r in sorted(recs, key=lambda r: (prefix.topic(r["topic"]), r["partition"], r["offset"])):
-        r = dict(r, key=prefix.rewrite(r.get("key")), value=prefix.rewrite(r.get("value")))
+        r = dict(r, key=prefix.rewrite(r.get("key")), value=prefix.rewrite(r.get("value")),
+                 headers=[[k, prefix.header(k, v)] for k, v in r.get("headers") or []])
         t = prefix.topic(r["topic"])
         if by_key:
             k = r["key"]
@@ -234,7 +247,35 @@ def compare(expected, actual, allow=None, prefix=None, by_key=False, max_diffs=5
     return cmp
 
 
+def listing(recs):
+    """One line a record: topic, partition, offset, what it is, its key."""
+    out = []
+    for r in sorted(recs, key=lambda r: (r["topic"], r["partition"], r["offset"])):
+        v = r.get("value")
+        p = v.get("payload") if isinstance(v, dict) else None
+        if v is None:
+            what = "tombstone"
+        elif isinstance(p, dict) and "op" in p:
+            what = "op=" + str(p["op"])
+        elif isinstance(p, dict) and "status" in p:
+            what = "tx=" + str(p["status"])
+        else:
+            what = "?"
+        k = r.get("key")
+        if isinstance(k, dict) and "payload" in k:
+            k = k["payload"]
+        out.append("%s %d %d %s %s" % (r["topic"], r["partition"], r["offset"], what,
+                                       json.dumps(k, sort_keys=True)))
+    return out
+
+
 def main(argv=None):
+    if argv is None:
+        argv = sys.argv[1:]
+    if len(argv) == 2 and argv[0] == "--list":
+        for line in listing(load(argv[1])):
+            print(line)
+        return 0
     ap = argparse.ArgumentParser(description="compare two JSONL captures of Debezium-format records")
     ap.add_argument("expected")
     ap.add_argument("actual")

@@ -172,3 +172,18 @@ def test_main_exit_status_and_report(tmp_path, orders, capsys):
     assert dbz_compare.main([str(exp), str(act), "--allow", "value.payload.after.total"]) == 0
     with pytest.raises(SystemExit):
         dbz_compare.main([str(exp), str(act), "--prefix", "nope"])
+
+
+def test_prefix_maps_the_logical_name_header(orders):
+    act = copy.deepcopy(orders)
+    for r in act:
+        r["headers"] = [[k, "w2a" if k.endswith("connectorLogicalName") else v] for k, v in r["headers"]]
+    assert compare(orders, act).ndiffs == 7     # each of the 7 records has it
+    assert compare(orders, act, prefix="dbz=w2a").ndiffs == 0
+
+
+def test_list(orders):
+    assert dbz_compare.listing(orders)[3:6] == [
+        'dbz.public.orders 0 3 op=u {"id": 1}',
+        'dbz.public.orders 0 4 op=d {"id": 2}',
+        'dbz.public.orders 0 5 tombstone {"id": 2}']
