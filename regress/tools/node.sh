@@ -39,11 +39,6 @@ _w2a_node_setup()
 	export NODE_PATH
 }
 
-_w2a_node_setup
-_w2a_node_rc=$?
+# a sourced file returns; run as a script it exits
+_w2a_node_setup || { unset -f _w2a_node_setup; return 1 2>/dev/null || exit 1; }
 unset -f _w2a_node_setup
-if [ $_w2a_node_rc -ne 0 ]; then
-	unset _w2a_node_rc
-	return 1 2>/dev/null || exit 1
-fi
-unset _w2a_node_rc
