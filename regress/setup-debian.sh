@@ -3,8 +3,9 @@
 #
 # For a fresh Debian 12 machine; run as root (or with sudo).  Installs the
 # Debian packages, then, as the invoking user where sudo was used, fetches
-# the Apache Kafka jars with Maven and the Python test tools into a venv,
-# both into a cache (~/.cache/wal2avro) that later runs reuse.
+# the Apache Kafka jars with Maven, the Python test tools into a venv and
+# the Node test packages (regress/tools/node.sh), all into a cache
+# (~/.cache/wal2avro) that later runs reuse.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -23,6 +24,11 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+# Node and npm from Debian unless a node with npm is there already (another
+# distribution's nodejs ships npm itself and conflicts with Debian's npm).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
 
 # Caches belong to the user who will run the tests.
 as_user()
@@ -35,4 +41,5 @@ as_user()
 }
 as_user bash -c ". '$here/lib/common.sh' && . '$here/lib/kafka.sh' && kafka_fetch_jars"
 as_user bash -c ". '$here/tools/venv.sh'"
+as_user bash -c ". '$here/tools/node.sh'"
 echo "setup-debian.sh: done"

@@ -23,7 +23,11 @@
  *
  * The engine uses Debezium's own JSON conversion (JsonByteArray: Kafka's
  * JsonConverter with its defaults, schemas.enable=true, as a Kafka Connect
- * worker applies it), done in the engine's record processing threads.  The
+ * worker applies it), done in the engine's record processing threads.
+ * Headers are dropped (the engine converts none) unless the property
+ * bench.headers=true asks for them: then the engine converts them with its
+ * header.converter.class (regress/lib/debezium.sh gives Kafka Connect's
+ * default, SimpleHeaderConverter) and they go to Kafka with the record.  The
  * batch handler hands every record of a batch to the producer, flushes,
  * checks every send, and only then marks the records processed: an offset
  * (and so the slot's confirmed position, at the next offset flush) never
@@ -34,6 +38,7 @@ package org.wal2avro.bench;
 import io.debezium.engine.ChangeEvent;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.format.JsonByteArray;
+import io.debezium.engine.format.KeyValueHeaderChangeEventFormat;
 
 import java.io.FileReader;
 import java.io.IOException;
@@ -71,6 +76,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class DebeziumBench
 {
 	private static final String PRODUCER_PREFIX = "bench.producer.";
+	private static final String HEADERS_KEY = "bench.headers";
 
 	private DebeziumBench()
 	{
@@ -170,6 +176,8 @@ public final class DebeziumBench
 		{
 			if (k.startsWith(PRODUCER_PREFIX))
 				producerProps.put(k.substring(PRODUCER_PREFIX.length()), all.getProperty(k));
+			else if (k.equals(HEADERS_KEY))
+				continue;
 			else
 				engineProps.setProperty(k, all.getProperty(k));
 		}
@@ -182,8 +190,14 @@ public final class DebeziumBench
 		AtomicBoolean stopping = new AtomicBoolean();
 		AtomicReference<String> failure = new AtomicReference<>();
 
+		DebeziumEngine.Builder<ChangeEvent<byte[], byte[]>> builder =
+			Boolean.parseBoolean(all.getProperty(HEADERS_KEY, "false"))
+			? DebeziumEngine.create(KeyValueHeaderChangeEventFormat.of(JsonByteArray.class,
+																	   JsonByteArray.class,
+																	   JsonByteArray.class))
+			: DebeziumEngine.create(JsonByteArray.class);
 		DebeziumEngine<ChangeEvent<byte[], byte[]>> engine =
-			DebeziumEngine.create(JsonByteArray.class)
+			builder
 				.using(engineProps)
 				.notifying(handler)
 				.using(new DebeziumEngine.ConnectorCallback()
