@@ -14,7 +14,7 @@
  * Given a block range, it reads only those blocks (a scan with limits, no
  * synchronized scan) and marks the rows "incremental": the relay's
  * on-demand snapshot reads a table that way, one chunk at a time, between
- * the frames of the stream (relay/resnapshot.c).
+ * the frames of the stream (relay/ondemand_snapshot.c).
  *
  * It is a value-per-call set-returning function: it holds one row and the
  * row read after it (to mark the last one), and each frame lives in a

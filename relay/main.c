@@ -28,9 +28,9 @@
 
 #include "metrics_http.h"
 #include "pgerror.h"
-#include "records.h"
+#include "kafka_writer.h"
 #include "relay.h"
-#include "run.h"
+#include "stream_loop.h"
 #include "tail.h"
 
 /*
@@ -89,10 +89,10 @@ backoff_sleep(int secs)
 }
 
 static Producer *
-new_producer(const RelayConfig *cfg, Records *records)
+new_producer(const RelayConfig *cfg, KafkaWriter *records)
 {
 	char		err[1024];
-	Producer   *p = producer_create(cfg, records_delivery_fn(), records, err, sizeof(err));
+	Producer   *p = producer_create(cfg, writer_delivery_fn(), records, err, sizeof(err));
 
 	if (p == NULL)
 		relay_log(RELAY_LOG_ERROR, "%s", err);
@@ -153,8 +153,8 @@ static int
 stream_main(RelayConfig *cfg)
 {
 	LsnTracker	tracker;
-	Records    *records;
-	RunState	state;
+	KafkaWriter    *records;
+	StreamLoop	state;
 	int			backoff = 1;
 	PgRetry		retry = {0};
 	int			exit_code = RELAY_EXIT_OK;
@@ -162,7 +162,7 @@ stream_main(RelayConfig *cfg)
 	Lsn			fatal_confirmed = INVALID_LSN;	/* at the last one */
 
 	lsn_tracker_init(&tracker, INVALID_LSN);
-	records = records_create(cfg, &tracker);
+	records = writer_create(cfg, &tracker);
 	if (records == NULL)
 	{
 		relay_log(RELAY_LOG_ERROR, "out of memory");
@@ -177,47 +177,47 @@ stream_main(RelayConfig *cfg)
 	state.producer = new_producer(cfg, records);
 	if (state.producer == NULL)
 	{
-		records_free(records);
+		writer_free(records);
 		return RELAY_EXIT_CONFIG;
 	}
-	records_set_producer(records, state.producer);
+	writer_set_producer(records, state.producer);
 	relay_log(RELAY_LOG_INFO, "%s %s: slot \"%s\", brokers %s", RELAY_PROGNAME, RELAY_VERSION,
 			  cfg->slot, cfg->brokers ? cfg->brokers : "(librdkafka default)");
 	if (start_metrics(cfg, &state.metrics) != 0)
 	{
 		producer_destroy(state.producer, 0);
-		records_free(records);
+		writer_free(records);
 		lsn_tracker_free(&tracker);
 		return RELAY_EXIT_CONFIG;
 	}
-	records_set_metrics(records, state.metrics);
+	writer_set_metrics(records, state.metrics);
 	state.queue_capacity = queue_capacity(cfg);
 	state.heartbeat = heartbeat_create(cfg);
-	state.resnapshot = resnapshot_create(cfg, state.metrics);
+	state.ondemand = ondemand_create(cfg, state.metrics);
 	state.position = position_create(cfg);
-	if (state.resnapshot == NULL || state.position == NULL)
+	if (state.ondemand == NULL || state.position == NULL)
 	{
 		relay_log(RELAY_LOG_ERROR, "out of memory");
 		position_free(state.position);
-		resnapshot_free(state.resnapshot);
+		ondemand_free(state.ondemand);
 		heartbeat_free(state.heartbeat);
 		metrics_stop(state.metrics);
 		producer_destroy(state.producer, 0);
-		records_free(records);
+		writer_free(records);
 		lsn_tracker_free(&tracker);
 		return RELAY_EXIT_CONFIG;
 	}
 
 	for (;;)
 	{
-		RunResult	r;
+		LoopResult	r;
 		PgRetryAction action;
 
-		run_reopen_log(&state);
-		r = run_stream(&state);
-		if (r == RUN_STOPPED || r == RUN_ENDPOS)
+		loop_reopen_log(&state);
+		r = loop_stream(&state);
+		if (r == LOOP_STOPPED || r == LOOP_ENDPOS)
 			break;
-		if (r == RUN_FATAL_PG)
+		if (r == LOOP_FATAL_PG)
 		{
 			if (state.pgerr.sqlstate[0] == '\0')
 				relay_log(RELAY_LOG_ERROR, "%s", state.err);
@@ -227,11 +227,11 @@ stream_main(RelayConfig *cfg)
 			exit_code = RELAY_EXIT_PG;
 			break;
 		}
-		if (r == RUN_FATAL_KAFKA)
+		if (r == LOOP_FATAL_KAFKA)
 		{
 			relay_log(RELAY_LOG_ERROR, "%s", state.err);
-			if (records_failure_hint(records))
-				relay_log_hint(RELAY_LOG_ERROR, "%s", records_failure_hint(records));
+			if (writer_failure_hint(records))
+				relay_log_hint(RELAY_LOG_ERROR, "%s", writer_failure_hint(records));
 			else if (cfg->on_error == RELAY_ON_ERROR_DEAD_LETTER)
 				relay_log_hint(RELAY_LOG_ERROR,
 							   "Nothing past the failed record was confirmed. Fix the cause (the dead-letter topic must take the record) and start again.");
@@ -241,7 +241,7 @@ stream_main(RelayConfig *cfg)
 			exit_code = RELAY_EXIT_KAFKA;
 			break;
 		}
-		if (r == RUN_ISOLATE)
+		if (r == LOOP_ISOLATE)
 		{
 			/*
 			 * Nothing past the refused batch was confirmed: drop what is in
@@ -249,22 +249,22 @@ stream_main(RelayConfig *cfg)
 			 */
 			relay_log(RELAY_LOG_WARNING, "%s: sending the records since the last confirmed position again one at a time, to find the refused one",
 					  state.err);
-			records_discard_deliveries(records, true);
+			writer_discard_deliveries(records, true);
 			producer_destroy(state.producer, 0);
-			records_discard_deliveries(records, false);
-			records_start_isolation(records);
+			writer_discard_deliveries(records, false);
+			writer_start_isolation(records);
 			state.producer = new_producer(cfg, records);
 			if (state.producer == NULL)
 			{
 				exit_code = RELAY_EXIT_KAFKA;
 				break;
 			}
-			records_set_producer(records, state.producer);
+			writer_set_producer(records, state.producer);
 			if (stop_requested)
 				break;
 			continue;
 		}
-		if (r == RUN_RESTART_PRODUCER)
+		if (r == LOOP_RESTART_PRODUCER)
 		{
 			Lsn			confirmed = lsn_tracker_safe_lsn(&tracker);
 
@@ -283,16 +283,16 @@ stream_main(RelayConfig *cfg)
 			relay_log(RELAY_LOG_WARNING, "recreating the Kafka producer after %s (%d of %d in a row): %s; replaying from " LSN_FMT,
 					  producer_fatal(state.producer, NULL, 0) ? "a fatal error" : "a failed delivery",
 					  fatal_restarts, FATAL_RESTARTS_MAX, state.err, LSN_ARGS(confirmed));
-			records_discard_deliveries(records, true);
+			writer_discard_deliveries(records, true);
 			producer_destroy(state.producer, 0);
-			records_discard_deliveries(records, false);
+			writer_discard_deliveries(records, false);
 			state.producer = new_producer(cfg, records);
 			if (state.producer == NULL)
 			{
 				exit_code = RELAY_EXIT_KAFKA;
 				break;
 			}
-			records_set_producer(records, state.producer);
+			writer_set_producer(records, state.producer);
 		}
 		else if (state.kafka_failed || state.pgerr.sqlstate[0] == '\0')
 			relay_log(RELAY_LOG_WARNING, "%s", state.err);
@@ -301,7 +301,7 @@ stream_main(RelayConfig *cfg)
 					  state.pgerr.sqlstate, pgerror_class_name(state.pgerr.cls));
 
 		action = pgerror_note_failure(&retry, state.stream_pos,
-									  r == RUN_RETRY && !state.kafka_failed ?
+									  r == LOOP_RETRY && !state.kafka_failed ?
 									  state.pgerr.cls : PGERROR_TRANSIENT);
 		if (action == PGRETRY_AGAIN_AT_ONCE)
 			backoff = 1;
@@ -315,13 +315,13 @@ stream_main(RelayConfig *cfg)
 			break;
 		}
 
-		run_publish_metrics(&state, false);
+		loop_publish_metrics(&state, false);
 		metrics_inc_reconnects(state.metrics);
 		if (stop_requested)
 			break;
 		if (cfg->no_loop)
 		{
-			exit_code = r == RUN_RESTART_PRODUCER || state.kafka_failed ?
+			exit_code = r == LOOP_RESTART_PRODUCER || state.kafka_failed ?
 				RELAY_EXIT_KAFKA : RELAY_EXIT_PG;
 			break;
 		}
@@ -333,11 +333,11 @@ stream_main(RelayConfig *cfg)
 	}
 
 	position_free(state.position);
-	resnapshot_free(state.resnapshot);
+	ondemand_free(state.ondemand);
 	heartbeat_free(state.heartbeat);
 	metrics_stop(state.metrics);
 	producer_destroy(state.producer, 10000);
-	records_free(records);
+	writer_free(records);
 	lsn_tracker_free(&tracker);
 	return exit_code;
 }

@@ -71,7 +71,7 @@ typedef struct MetricsConfig
 
 /*
  * The loop's state as of one moment, copied whole by metrics_update.  The
- * counters are those of RecordsStats (since the relay started, never
+ * counters are those of WriterStats (since the relay started, never
  * reset); the gauges are current values.
  */
 typedef struct MetricsSnapshot

@@ -35,7 +35,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "position.h"
-#include "records.h"
+#include "kafka_writer.h"
 #include "relay.h"
 #include "snapshot.h"
 #include "tail.h"
@@ -266,19 +266,19 @@ position_limit(const Position *p)
 /*
  * Take the acknowledgement of the record in flight, and send a new one for
  * "confirmable" when it moved past the limit, none is in flight and the last
- * went out a second ago or more ("force": now).  Returns RECORDS_OK (also
- * when nothing was due), RECORDS_WAIT (the producer queue is full: call
- * again), RECORDS_FAILED or RECORDS_ERROR with a message in err.
+ * went out a second ago or more ("force": now).  Returns WRITER_OK (also
+ * when nothing was due), WRITER_WAIT (the producer queue is full: call
+ * again), WRITER_FAILED or WRITER_ERROR with a message in err.
  */
-RecordsResult
-position_step(Position *p, Records *r, Lsn confirmable, bool force, char *err, size_t errlen)
+WriterResult
+position_step(Position *p, KafkaWriter *r, Lsn confirmable, bool force, char *err, size_t errlen)
 {
 	char		value[POSITION_TEXT_SIZE];
 	PositionRecord rec;
-	RecordsResult rc;
+	WriterResult rc;
 	int64_t		now;
 
-	if (p->in_flight.valid && records_untracked_acked(r) >= p->in_flight_tag)
+	if (p->in_flight.valid && writer_untracked_acked(r) >= p->in_flight_tag)
 	{
 		p->stored = p->in_flight;
 		if (p->in_flight.lsn > p->limit)
@@ -288,10 +288,10 @@ position_step(Position *p, Records *r, Lsn confirmable, bool force, char *err, s
 	if (p->sysid[0] != '\0' && confirmable != INVALID_LSN)
 		note_known(p, confirmable);
 	if (p->in_flight.valid || confirmable <= p->limit)
-		return RECORDS_OK;
+		return WRITER_OK;
 	now = relay_now_us();
 	if (!force && now - p->sent_us < POSITION_MIN_GAP_US)
-		return RECORDS_OK;
+		return WRITER_OK;
 
 	memset(&rec, 0, sizeof(rec));
 	rec.valid = true;
@@ -302,18 +302,18 @@ position_step(Position *p, Records *r, Lsn confirmable, bool force, char *err, s
 	if (position_format(&rec, value, sizeof(value)) < 0)
 	{
 		snprintf(err, errlen, "position record for slot \"%s\" too long", p->cfg->slot);
-		return RECORDS_ERROR;
+		return WRITER_ERROR;
 	}
-	rc = records_send_untracked(r, p->cfg->state_topic, p->key, value, p->next_tag,
+	rc = writer_send_untracked(r, p->cfg->state_topic, p->key, value, p->next_tag,
 								err, errlen);
-	if (rc != RECORDS_OK)
+	if (rc != WRITER_OK)
 		return rc;
 	p->in_flight = rec;
 	p->in_flight_tag = p->next_tag++;
 	p->sent_us = now;
 	relay_log(RELAY_LOG_TRACE, "position " LSN_FMT " sent to topic \"%s\"",
 			  LSN_ARGS(confirmable), p->cfg->state_topic);
-	return RECORDS_OK;
+	return WRITER_OK;
 }
 
 /*

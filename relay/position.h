@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "records.h"
+#include "kafka_writer.h"
 #include "relay.h"
 
 #define POSITION_SYSID_SIZE	24		/* a uint64 in decimal, and a NUL */
@@ -65,7 +65,7 @@ extern const PositionRecord *position_known(const Position *p);
 extern void position_begin(Position *p, const char *sysid, unsigned int timeline, Lsn start,
 						   bool created);
 extern Lsn	position_limit(const Position *p);
-extern RecordsResult position_step(Position *p, Records *r, Lsn confirmable, bool force,
+extern WriterResult position_step(Position *p, KafkaWriter *r, Lsn confirmable, bool force,
 								   char *err, size_t errlen);
 extern bool position_settled(const Position *p, Lsn confirmable);
 extern void position_free(Position *p);

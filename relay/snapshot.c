@@ -8,7 +8,7 @@
  * A second, ordinary connection imports the snapshot (SET TRANSACTION
  * SNAPSHOT) while the replication connection waits in command mode, and
  * reads each table through wal2avro.snapshot_frames(), so the records are
- * built by the plugin's own encoder and go through records_handle_frame
+ * built by the plugin's own encoder and go through writer_handle_frame
  * like streamed ones.  The whole snapshot is one transaction of the LSN
  * tracker, committing at the consistent point: nothing past it is confirmed
  * before every snapshot record is acknowledged.
@@ -29,7 +29,7 @@
  * row is read, "done <LSN>" once every record is acknowledged.  Streaming
  * starts only after "done", so a slot whose last marker is "creating" or
  * "started" at its unmoved confirmed position never confirmed anything:
- * run.c drops it and the snapshot is done again.
+ * stream_loop.c drops it and the snapshot is done again.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -46,9 +46,9 @@
 #include <librdkafka/rdkafka.h>
 
 #include "pgerror.h"
-#include "records.h"
+#include "kafka_writer.h"
 #include "relay.h"
-#include "run.h"
+#include "stream_loop.h"
 #include "snapshot.h"
 #include "tail.h"
 
@@ -105,7 +105,7 @@ wall_now_us(void)
 }
 
 static void
-marker_key(const RunState *s, char *buf, size_t len)
+marker_key(const StreamLoop *s, char *buf, size_t len)
 {
 	snprintf(buf, len, "snapshot.%s", s->cfg->slot);
 }
@@ -163,7 +163,7 @@ note_marker_cb(void *ctx, const rd_kafka_message_t *m)
  * message in s->err when Kafka cannot be read.
  */
 int
-snapshot_read_state(RunState *s, SnapshotState *state, Lsn *lsn)
+snapshot_read_state(StreamLoop *s, SnapshotState *state, Lsn *lsn)
 {
 	char		key[256];
 	StateReader r = {0};
@@ -195,38 +195,38 @@ snapshot_read_state(RunState *s, SnapshotState *state, Lsn *lsn)
  * delivery, a fatal producer error.  Returns false when all is well.
  */
 static bool
-must_leave(RunState *s, RunResult *result)
+must_leave(StreamLoop *s, LoopResult *result)
 {
-	run_reopen_log(s);
+	loop_reopen_log(s);
 	if (*s->stop_requested)
 	{
 		snprintf(s->err, sizeof(s->err), "stop requested");
-		*result = RUN_STOPPED;
+		*result = LOOP_STOPPED;
 		return true;
 	}
-	if (records_failed(s->records, s->err, sizeof(s->err)))
+	if (writer_failed(s->records, s->err, sizeof(s->err)))
 	{
-		*result = RUN_FATAL_KAFKA;
+		*result = LOOP_FATAL_KAFKA;
 		return true;
 	}
-	if (records_isolation_needed(s->records, s->err, sizeof(s->err)))
+	if (writer_isolation_needed(s->records, s->err, sizeof(s->err)))
 	{
-		*result = RUN_ISOLATE;
+		*result = LOOP_ISOLATE;
 		return true;
 	}
 	if (producer_fatal(s->producer, s->err, sizeof(s->err)))
 	{
-		*result = run_producer_fatal(s);
+		*result = loop_producer_fatal(s);
 		return true;
 	}
 	if (s->metrics && relay_now_us() - s->metrics_at_us >= 1000000)
-		run_publish_metrics(s, false);
+		loop_publish_metrics(s, false);
 	return false;
 }
 
 /* Serve delivery reports until nothing is in flight.  Returns 0 or -1. */
 static int
-wait_acknowledged(RunState *s, RunResult *result)
+wait_acknowledged(StreamLoop *s, LoopResult *result)
 {
 	while (!lsn_tracker_idle(s->tracker))
 	{
@@ -242,30 +242,30 @@ wait_acknowledged(RunState *s, RunResult *result)
  * for its acknowledgement.  Returns 0, or -1 with *result and s->err set.
  */
 static int
-send_marker(RunState *s, Lsn lsn, const char *value, RunResult *result)
+send_marker(StreamLoop *s, Lsn lsn, const char *value, LoopResult *result)
 {
 	char		key[256];
-	RecordsResult rc;
+	WriterResult rc;
 
 	marker_key(s, key, sizeof(key));
 	if (lsn_tracker_begin(s->tracker, lsn) != LSN_TRACKER_OK)
 	{
 		snprintf(s->err, sizeof(s->err), "snapshot marker inside a transaction");
-		*result = RUN_RETRY;
+		*result = LOOP_RETRY;
 		return -1;
 	}
-	while ((rc = records_send_control(s->records, s->cfg->state_topic, key, value,
-									  s->err, sizeof(s->err))) == RECORDS_WAIT)
+	while ((rc = writer_send_control(s->records, s->cfg->state_topic, key, value,
+									  s->err, sizeof(s->err))) == WRITER_WAIT)
 	{
 		producer_poll(s->producer, 100);
 		if (must_leave(s, result))
 			return -1;
 	}
 	lsn_tracker_commit(s->tracker, lsn);
-	if (rc != RECORDS_OK)
+	if (rc != WRITER_OK)
 	{
 		s->kafka_failed = true;
-		*result = rc == RECORDS_FAILED ? RUN_FATAL_KAFKA : RUN_RETRY;
+		*result = rc == WRITER_FAILED ? LOOP_FATAL_KAFKA : LOOP_RETRY;
 		return -1;
 	}
 	if (wait_acknowledged(s, result) != 0)
@@ -281,13 +281,13 @@ send_marker(RunState *s, Lsn lsn, const char *value, RunResult *result)
  * Returns 0, or -1 with *result and s->err set.
  */
 int
-snapshot_mark_creating(RunState *s, RunResult *result)
+snapshot_mark_creating(StreamLoop *s, LoopResult *result)
 {
 	return send_marker(s, lsn_tracker_safe_lsn(s->tracker), "creating", result);
 }
 
 static void
-set_pg_error(RunState *s, const char *what, PGconn *conn)
+set_pg_error(StreamLoop *s, const char *what, PGconn *conn)
 {
 	size_t		n;
 
@@ -301,15 +301,15 @@ set_pg_error(RunState *s, const char *what, PGconn *conn)
  * Open the connection that reads the tables and check that the wal2avro
  * extension is installed there.  Call it before creating the slot, so a
  * missing extension creates nothing.  Returns the connection, or NULL with
- * *result and s->err set (RUN_FATAL_PG when retrying cannot help).
+ * *result and s->err set (LOOP_FATAL_PG when retrying cannot help).
  */
 PGconn *
-snapshot_connect(RunState *s, RunResult *result)
+snapshot_connect(StreamLoop *s, LoopResult *result)
 {
 	PGconn	   *conn = stream_connect_plain(s->cfg->dbname, s->cfg->pg_password, "snapshot");
 	PGresult   *res;
 
-	*result = RUN_RETRY;
+	*result = LOOP_RETRY;
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 	{
 		if (conn)
@@ -337,7 +337,7 @@ snapshot_connect(RunState *s, RunResult *result)
 		relay_log(RELAY_LOG_ERROR, "%s", s->err);
 		relay_log_hint(RELAY_LOG_ERROR,
 					   "Run CREATE EXTENSION wal2avro in that database, or set snapshot-mode = never to stream changes only.");
-		*result = RUN_FATAL_PG;
+		*result = LOOP_FATAL_PG;
 		PQclear(res);
 		PQfinish(conn);
 		return NULL;
@@ -409,12 +409,12 @@ snapshot_options_array(const RelaySettingList *options)
  * such as max-record-size) stops the relay; a lost connection or a
  * conflict is retried (pgerror.c decides).
  */
-static RunResult
-query_failed(RunState *s, PGconn *conn, const char *what, PGresult *res)
+static LoopResult
+query_failed(StreamLoop *s, PGconn *conn, const char *what, PGresult *res)
 {
 	set_pg_error(s, what, conn);
 	s->pgerr = pgerror_from_result(res);
-	return s->pgerr.cls == PGERROR_PERMANENT ? RUN_FATAL_PG : RUN_RETRY;
+	return s->pgerr.cls == PGERROR_PERMANENT ? LOOP_FATAL_PG : LOOP_RETRY;
 }
 
 static void
@@ -443,48 +443,48 @@ log_table_progress(TableProgress *p, int64_t now, bool done)
 }
 
 /*
- * Give one frame to records_handle_frame, serving producer events while it
+ * Give one frame to writer_handle_frame, serving producer events while it
  * waits for room or for its schema, and while too much is in flight.
  * Returns 0, or -1 with *result and s->err set.
  */
 static int
-handle_frame(RunState *s, const Frame *f, RunResult *result)
+handle_frame(StreamLoop *s, const Frame *f, LoopResult *result)
 {
 	int			stage = 0;
-	RecordsResult rc;
+	WriterResult rc;
 
-	while (records_stats(s->records)->in_flight_bytes > s->cfg->max_in_flight_bytes ||
+	while (writer_stats(s->records)->in_flight_bytes > s->cfg->max_in_flight_bytes ||
 		   producer_outq_len(s->producer) > MAX_QUEUED_RECORDS)
 	{
 		producer_poll(s->producer, 100);
 		if (must_leave(s, result))
 			return -1;
 	}
-	while ((rc = records_handle_frame(s->records, f, &stage, s->err, sizeof(s->err))) == RECORDS_WAIT)
+	while ((rc = writer_handle_frame(s->records, f, &stage, s->err, sizeof(s->err))) == WRITER_WAIT)
 	{
 		producer_poll(s->producer, 10);
 		if (must_leave(s, result))
 			return -1;
 	}
-	if (rc == RECORDS_OK)
+	if (rc == WRITER_OK)
 	{
 		producer_poll(s->producer, 0);
 		return 0;
 	}
-	if (rc == RECORDS_FAILED)
+	if (rc == WRITER_FAILED)
 	{
-		records_failed(s->records, s->err, sizeof(s->err));
-		*result = RUN_FATAL_KAFKA;
+		writer_failed(s->records, s->err, sizeof(s->err));
+		*result = LOOP_FATAL_KAFKA;
 	}
 	else
-		*result = RUN_RETRY;
+		*result = LOOP_RETRY;
 	return -1;
 }
 
 /* Read one table through a cursor.  Returns 0, or -1 with *result set. */
 static int
-read_table(RunState *s, PGconn *conn, const char *relid, const char *opts,
-		   TableProgress *p, RunResult *result)
+read_table(StreamLoop *s, PGconn *conn, const char *relid, const char *opts,
+		   TableProgress *p, LoopResult *result)
 {
 	const char *params[2] = {relid, opts};
 	PGresult   *res;
@@ -522,7 +522,7 @@ read_table(RunState *s, PGconn *conn, const char *relid, const char *opts,
 			if (frames_parse((const uint8_t *) PQgetvalue(res, i, 0),
 							 (size_t) PQgetlength(res, i, 0), &f, s->err, sizeof(s->err)) != 0)
 			{
-				*result = RUN_FATAL_PG;
+				*result = LOOP_FATAL_PG;
 				PQclear(res);
 				return -1;
 			}
@@ -562,8 +562,8 @@ roll_back(PGconn *conn)
  * tables into *tables.  Returns 0, or -1 with *result and s->err set.
  */
 static int
-import_and_list(RunState *s, PGconn *conn, const char *lit, const char *opts,
-				PGresult **tables, RunResult *result)
+import_and_list(StreamLoop *s, PGconn *conn, const char *lit, const char *opts,
+				PGresult **tables, LoopResult *result)
 {
 	char		sql[256];
 	const char *params[1] = {opts};
@@ -582,7 +582,7 @@ import_and_list(RunState *s, PGconn *conn, const char *lit, const char *opts,
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
 		set_pg_error(s, "could not import the slot's snapshot", conn);
-		*result = RUN_RETRY;
+		*result = LOOP_RETRY;
 		PQclear(res);
 		return -1;
 	}
@@ -667,8 +667,8 @@ current_name(PGconn *conn, const char *names, char *buf, size_t len)
  * *waited names the table a LOCK_BUSY or LOCK_CHANGED was about.
  */
 static LockResult
-lock_tables(RunState *s, PGconn *conn, PGresult *tables, bool *gone,
-			char *waited, size_t waited_len, RunResult *result)
+lock_tables(StreamLoop *s, PGconn *conn, PGresult *tables, bool *gone,
+			char *waited, size_t waited_len, LoopResult *result)
 {
 	int			ntables = PQntuples(tables),
 				i;
@@ -690,7 +690,7 @@ lock_tables(RunState *s, PGconn *conn, PGresult *tables, bool *gone,
 	if (oids == NULL)
 	{
 		snprintf(s->err, sizeof(s->err), "out of memory");
-		*result = RUN_RETRY;
+		*result = LOOP_RETRY;
 		return LOCK_FAILED;
 	}
 	oids[len++] = '{';
@@ -711,7 +711,7 @@ lock_tables(RunState *s, PGconn *conn, PGresult *tables, bool *gone,
 		{
 			snprintf(s->err, sizeof(s->err), "unexpected name of table \"%s\": %s",
 					 waited, PQgetvalue(tables, i, 4));
-			*result = RUN_RETRY;
+			*result = LOOP_RETRY;
 			free(oids);
 			return LOCK_FAILED;
 		}
@@ -780,7 +780,7 @@ lock_tables(RunState *s, PGconn *conn, PGresult *tables, bool *gone,
 
 /* Wait secs seconds serving the producer.  Returns 0, or -1 with *result. */
 static int
-wait_serving(RunState *s, int secs, RunResult *result)
+wait_serving(StreamLoop *s, int secs, LoopResult *result)
 {
 	int64_t		until = relay_now_us() + (int64_t) secs * 1000000;
 
@@ -800,8 +800,8 @@ wait_serving(RunState *s, int secs, RunResult *result)
  * table was rewritten since the export, or -1 with *result and s->err set.
  */
 static int
-open_snapshot(RunState *s, PGconn *conn, const char *lit, const char *opts,
-			  PGresult **tables, bool **gone, RunResult *result)
+open_snapshot(StreamLoop *s, PGconn *conn, const char *lit, const char *opts,
+			  PGresult **tables, bool **gone, LoopResult *result)
 {
 	int			attempt;
 	int			backoff = 1;
@@ -817,7 +817,7 @@ open_snapshot(RunState *s, PGconn *conn, const char *lit, const char *opts,
 		if (*gone == NULL)
 		{
 			snprintf(s->err, sizeof(s->err), "out of memory");
-			*result = RUN_RETRY;
+			*result = LOOP_RETRY;
 			return -1;
 		}
 		lr = lock_tables(s, conn, *tables, *gone, waited, sizeof(waited), result);
@@ -842,7 +842,7 @@ open_snapshot(RunState *s, PGconn *conn, const char *lit, const char *opts,
 			snprintf(s->err, sizeof(s->err),
 					 "could not lock table \"%s\" for the initial snapshot in %d attempts (lock_timeout %s each)",
 					 waited, LOCK_ATTEMPTS, LOCK_TIMEOUT);
-			*result = RUN_RETRY;
+			*result = LOOP_RETRY;
 			return -1;
 		}
 		if (lr == LOCK_CHANGED)
@@ -872,8 +872,8 @@ open_snapshot(RunState *s, PGconn *conn, const char *lit, const char *opts,
  * the next run (see the markers above).
  */
 int
-snapshot_run(RunState *s, PGconn *conn, const char *snapshot_name, Lsn start,
-			 const RelaySettingList *options, RunResult *result)
+snapshot_run(StreamLoop *s, PGconn *conn, const char *snapshot_name, Lsn start,
+			 const RelaySettingList *options, LoopResult *result)
 {
 	char	   *opts = snapshot_options_array(options);
 	char	   *lit = NULL;
@@ -890,7 +890,7 @@ snapshot_run(RunState *s, PGconn *conn, const char *snapshot_name, Lsn start,
 	int64_t		began = relay_now_us();
 	double		secs;
 
-	*result = RUN_RETRY;
+	*result = LOOP_RETRY;
 	if (opts == NULL || (lit = PQescapeLiteral(conn, snapshot_name, strlen(snapshot_name))) == NULL)
 	{
 		snprintf(s->err, sizeof(s->err), "out of memory");

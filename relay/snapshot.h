@@ -17,7 +17,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "relay.h"
-#include "run.h"
+#include "stream_loop.h"
 
 /* The last snapshot marker of a slot on the state topic */
 typedef enum SnapshotState
@@ -32,11 +32,11 @@ typedef enum SnapshotState
 #define SNAPSHOT_STALE		1
 
 extern rd_kafka_conf_t *snapshot_consumer_conf(const RelayConfig *cfg);
-extern int	snapshot_read_state(RunState *s, SnapshotState *state, Lsn *lsn);
-extern int	snapshot_mark_creating(RunState *s, RunResult *result);
-extern PGconn *snapshot_connect(RunState *s, RunResult *result);
+extern int	snapshot_read_state(StreamLoop *s, SnapshotState *state, Lsn *lsn);
+extern int	snapshot_mark_creating(StreamLoop *s, LoopResult *result);
+extern PGconn *snapshot_connect(StreamLoop *s, LoopResult *result);
 extern char *snapshot_options_array(const RelaySettingList *options);
-extern int	snapshot_run(RunState *s, PGconn *conn, const char *snapshot_name, Lsn start,
-						 const RelaySettingList *options, RunResult *result);
+extern int	snapshot_run(StreamLoop *s, PGconn *conn, const char *snapshot_name, Lsn start,
+						 const RelaySettingList *options, LoopResult *result);
 
 #endif							/* RELAY_SNAPSHOT_H */

@@ -13,7 +13,7 @@
 #   bulk  ROWS_BULK rows inserted in one transaction
 #   oltp  TXNS_OLTP shop transactions over CUSTOMERS customers (5 rows each)
 # Then regress/bench/relay_feed.c is built against each tree's relay/ and
-# fed each capture: frames_parse and records_handle_frame per frame, as the
+# fed each capture: frames_parse and writer_handle_frame per frame, as the
 # stream loop does, into librdkafka's mock cluster (in process), until every
 # record is acknowledged.  Counted under valgrind's callgrind: the main
 # thread inside relay_feed_frames (--toggle-collect, --separate-threads), so
@@ -167,7 +167,7 @@ done
 	echo "## relay instructions per row (regress/bench/relay-instr.sh)"
 	echo
 	echo "callgrind Ir of the main thread inside relay_feed_frames (regress/bench/relay_feed.c: frames_parse," \
-		"records_handle_frame, produce calls and delivery reports into librdkafka's mock cluster; metrics off," \
+		"writer_handle_frame, produce calls and delivery reports into librdkafka's mock cluster; metrics off," \
 		"librdkafka's threads not counted), librdkafka $(pkg-config --modversion rdkafka);" \
 		"base $base_rev, new $tree_desc; lowest of $REPS run(s); $(date -u '+%Y-%m-%d %H:%M UTC')."
 	echo

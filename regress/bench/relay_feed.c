@@ -8,8 +8,8 @@
  *
  * CAPTURE is a `pg_recvlogical -P wal2avro -f FILE` capture (one '\n'
  * after each frame).  Its frames are split first; then relay_feed_frames
- * does what the relay's stream loop (run.c) does per frame and nothing
- * else: frames_parse, records_handle_frame (serving events while it waits),
+ * does what the relay's stream loop (stream_loop.c) does per frame and nothing
+ * else: frames_parse, writer_handle_frame (serving events while it waits),
  * a producer_poll every READ_BATCH frames, a wait while more than
  * max-in-flight-bytes are unacknowledged, and at the end the events until
  * every record is acknowledged.  relay-instr.sh counts the instructions of
@@ -41,15 +41,15 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "producer.h"
-#include "records.h"
+#include "kafka_writer.h"
 #include "relay.h"
 
-#define READ_BATCH	256			/* as run.c: frames between two polls */
+#define READ_BATCH	256			/* as stream_loop.c: frames between two polls */
 
 /* What the run needs in the delivery callback */
 typedef struct Feed
 {
-	Records    *records;
+	KafkaWriter    *records;
 	FILE	   *dump;
 } Feed;
 
@@ -109,7 +109,7 @@ on_delivery(void *ctx, const rd_kafka_message_t *m)
 		}
 		fputc('\n', fd->dump);
 	}
-	records_delivery_fn() (fd->records, m);
+	writer_delivery_fn() (fd->records, m);
 }
 
 /*
@@ -117,11 +117,11 @@ on_delivery(void *ctx, const rd_kafka_message_t *m)
  * events until the last commit is safe.  Returns 0, or -1 after printing
  * why.
  */
-int			relay_feed_frames(const RelayConfig *cfg, LsnTracker *tracker, Records *records,
+int			relay_feed_frames(const RelayConfig *cfg, LsnTracker *tracker, KafkaWriter *records,
 							  Producer *producer, const Span *spans, size_t nspans, Lsn last_end);
 
 int
-relay_feed_frames(const RelayConfig *cfg, LsnTracker *tracker, Records *records,
+relay_feed_frames(const RelayConfig *cfg, LsnTracker *tracker, KafkaWriter *records,
 				  Producer *producer, const Span *spans, size_t nspans, Lsn last_end)
 {
 	char		err[512];
@@ -131,7 +131,7 @@ relay_feed_frames(const RelayConfig *cfg, LsnTracker *tracker, Records *records,
 	{
 		Frame		f;
 		int			stage = 0;
-		RecordsResult rc;
+		WriterResult rc;
 
 		for (;;)
 		{
@@ -140,8 +140,8 @@ relay_feed_frames(const RelayConfig *cfg, LsnTracker *tracker, Records *records,
 				fprintf(stderr, "relay_feed: frame %zu: %s\n", i, err);
 				return -1;
 			}
-			rc = records_handle_frame(records, &f, &stage, err, sizeof(err));
-			if (rc != RECORDS_WAIT)
+			rc = writer_handle_frame(records, &f, &stage, err, sizeof(err));
+			if (rc != WRITER_WAIT)
 				break;
 			if (producer_fatal(producer, err, sizeof(err)))
 			{
@@ -150,19 +150,19 @@ relay_feed_frames(const RelayConfig *cfg, LsnTracker *tracker, Records *records,
 			}
 			producer_poll(producer, 10);
 		}
-		if (rc != RECORDS_OK)
+		if (rc != WRITER_OK)
 		{
 			fprintf(stderr, "relay_feed: frame %zu: %s\n", i, err);
 			return -1;
 		}
 		if ((i + 1) % READ_BATCH == 0)
 			producer_poll(producer, 0);
-		while (records_stats(records)->in_flight_bytes > cfg->max_in_flight_bytes)
+		while (writer_stats(records)->in_flight_bytes > cfg->max_in_flight_bytes)
 			producer_poll(producer, 100);
 	}
 	while (lsn_tracker_safe_lsn(tracker) < last_end)
 	{
-		if (records_failed(records, err, sizeof(err)))
+		if (writer_failed(records, err, sizeof(err)))
 		{
 			fprintf(stderr, "relay_feed: %s\n", err);
 			return -1;
@@ -292,22 +292,22 @@ main(int argc, char **argv)
 		return 1;
 	}
 	lsn_tracker_init(&tracker, INVALID_LSN);
-	if ((fd.records = records_create(&cfg, &tracker)) == NULL ||
+	if ((fd.records = writer_create(&cfg, &tracker)) == NULL ||
 		(producer = producer_create(&cfg, on_delivery, &fd, err, sizeof(err))) == NULL)
 	{
 		fprintf(stderr, "relay_feed: %s\n", err);
 		return 1;
 	}
-	records_set_producer(fd.records, producer);
+	writer_set_producer(fd.records, producer);
 
 	rc = relay_feed_frames(&cfg, &tracker, fd.records, producer, spans, nspans, last_end);
 	if (rc == 0)
 		printf("frames=%zu rows=%zu records=%llu\n", nspans, rows,
-			   (unsigned long long) records_stats(fd.records)->records_acked);
+			   (unsigned long long) writer_stats(fd.records)->records_acked);
 
-	records_discard_deliveries(fd.records, true);
+	writer_discard_deliveries(fd.records, true);
 	producer_destroy(producer, 0);
-	records_free(fd.records);
+	writer_free(fd.records);
 	lsn_tracker_free(&tracker);
 	config_free(&cfg);
 	if (fd.dump)

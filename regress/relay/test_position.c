@@ -19,7 +19,7 @@
 
 #include "position.h"
 #include "producer.h"
-#include "records.h"
+#include "kafka_writer.h"
 #include "relay.h"
 #include "unit.h"
 
@@ -164,14 +164,14 @@ test_text(void)
 
 /* Serve delivery reports until the limit reaches "want" (at most 10 s). */
 static bool
-wait_limit(Position *p, Records *r, Producer *prod, Lsn confirmable, Lsn want)
+wait_limit(Position *p, KafkaWriter *r, Producer *prod, Lsn confirmable, Lsn want)
 {
 	char		err[256];
 	int			i;
 
 	for (i = 0; i < 100; i++)
 	{
-		if (position_step(p, r, confirmable, false, err, sizeof(err)) != RECORDS_OK)
+		if (position_step(p, r, confirmable, false, err, sizeof(err)) != WRITER_OK)
 			return false;
 		if (position_limit(p) >= want)
 			return true;
@@ -187,7 +187,7 @@ test_written_before_confirmed(void)
 		"-X", "test.mock.num.brokers=1", NULL};
 	RelayConfig cfg;
 	LsnTracker	tracker;
-	Records    *records;
+	KafkaWriter    *records;
 	Producer   *prod;
 	Position   *p;
 	char		err[512];
@@ -202,15 +202,15 @@ test_written_before_confirmed(void)
 	free(cfg.brokers);
 	cfg.brokers = NULL;			/* the mock cluster's own */
 	lsn_tracker_init(&tracker, INVALID_LSN);
-	records = records_create(&cfg, &tracker);
-	prod = producer_create(&cfg, records_delivery_fn(), records, err, sizeof(err));
+	records = writer_create(&cfg, &tracker);
+	prod = producer_create(&cfg, writer_delivery_fn(), records, err, sizeof(err));
 	CHECK(records != NULL && prod != NULL);
 	if (records == NULL || prod == NULL)
 	{
 		fprintf(stderr, "producer: %s\n", err);
 		return;
 	}
-	records_set_producer(records, prod);
+	writer_set_producer(records, prod);
 	p = position_create(&cfg);
 	CHECK(p != NULL);
 
@@ -220,26 +220,26 @@ test_written_before_confirmed(void)
 	CHECK(position_settled(p, 0x1000));
 
 	/* acknowledged up to 0/2000: not confirmed before the record is */
-	CHECK_INT(position_step(p, records, 0x2000, false, err, sizeof(err)), RECORDS_OK);
+	CHECK_INT(position_step(p, records, 0x2000, false, err, sizeof(err)), WRITER_OK);
 	CHECK_U64(position_limit(p), 0x1000);
 	CHECK(!position_settled(p, 0x2000));
 	CHECK_INT(producer_outq_len(prod), 1);
 	/* one record in flight at a time */
-	CHECK_INT(position_step(p, records, 0x3000, true, err, sizeof(err)), RECORDS_OK);
+	CHECK_INT(position_step(p, records, 0x3000, true, err, sizeof(err)), WRITER_OK);
 	CHECK_INT(producer_outq_len(prod), 1);
 	CHECK_U64(position_limit(p), 0x1000);
 
 	CHECK(wait_limit(p, records, prod, 0x3000, 0x2000));
 	CHECK_U64(position_limit(p), 0x2000);
 	/* the next waits a second after the last, unless forced */
-	CHECK_INT(position_step(p, records, 0x3000, true, err, sizeof(err)), RECORDS_OK);
+	CHECK_INT(position_step(p, records, 0x3000, true, err, sizeof(err)), WRITER_OK);
 	CHECK(wait_limit(p, records, prod, 0x3000, 0x3000));
 	CHECK_U64(position_limit(p), 0x3000);
 	CHECK(position_settled(p, 0x3000));
 	CHECK_INT(producer_outq_len(prod), 0);
 
 	/* nothing moved: nothing sent */
-	CHECK_INT(position_step(p, records, 0x3000, true, err, sizeof(err)), RECORDS_OK);
+	CHECK_INT(position_step(p, records, 0x3000, true, err, sizeof(err)), WRITER_OK);
 	CHECK_INT(producer_outq_len(prod), 0);
 
 	/* what was acknowledged is known for the next stream of this process */
@@ -256,7 +256,7 @@ test_written_before_confirmed(void)
 
 	position_free(p);
 	producer_destroy(prod, 1000);
-	records_free(records);
+	writer_free(records);
 	lsn_tracker_free(&tracker);
 	config_free(&cfg);
 }

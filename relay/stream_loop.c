@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * run.c
+ * stream_loop.c
  *		The relay loop: one replication stream into Kafka, from connect to
  *		a clean stop, confirming only what the broker acknowledged.
  *
@@ -12,7 +12,7 @@
  *
  * Copyright (c) 2026, the wal2avro authors
  *
- * relay/run.c
+ * relay/stream_loop.c
  *
  *-------------------------------------------------------------------------
  */
@@ -23,9 +23,9 @@
 
 #include <libpq-fe.h>
 
-#include "records.h"
+#include "kafka_writer.h"
 #include "relay.h"
-#include "run.h"
+#include "stream_loop.h"
 #include "snapshot.h"
 #include "stream.h"
 
@@ -75,17 +75,17 @@ build_options(const RelayConfig *cfg, RelaySettingList *out)
  * an on-demand snapshot still being read.
  */
 static Lsn
-confirmable(const RunState *s)
+confirmable(const StreamLoop *s)
 {
 	Lsn			safe = lsn_tracker_safe_lsn(s->tracker);
-	Lsn			hold = resnapshot_hold(s->resnapshot);
+	Lsn			hold = ondemand_hold(s->ondemand);
 
 	return hold != INVALID_LSN && hold < safe ? hold : safe;
 }
 
 /* ... and already on the state topic: what the next status update confirms */
 static Lsn
-flushable(const RunState *s)
+flushable(const StreamLoop *s)
 {
 	Lsn			c = confirmable(s);
 	Lsn			limit = position_limit(s->position);
@@ -94,7 +94,7 @@ flushable(const RunState *s)
 }
 
 static int
-send_status(RunState *s, PGconn *conn, bool reply)
+send_status(StreamLoop *s, PGconn *conn, bool reply)
 {
 	Lsn			flush = flushable(s);
 	Lsn			write = s->received > flush ? s->received : flush;
@@ -109,9 +109,9 @@ send_status(RunState *s, PGconn *conn, bool reply)
 }
 
 static void
-log_progress(RunState *s, int64_t now)
+log_progress(StreamLoop *s, int64_t now)
 {
-	const RecordsStats *st = records_stats(s->records);
+	const WriterStats *st = writer_stats(s->records);
 	LsnTrackerCounts c = lsn_tracker_in_flight(s->tracker);
 	Lsn			safe = flushable(s);
 	double		secs = (now - s->progress_at_us) / 1e6;
@@ -131,7 +131,7 @@ log_progress(RunState *s, int64_t now)
  * informed meanwhile, send the final position, end the stream.
  */
 static void
-shut_down(RunState *s, PGconn *conn)
+shut_down(StreamLoop *s, PGconn *conn)
 {
 	int64_t		deadline = relay_now_us() + STOP_FLUSH_US;
 
@@ -141,7 +141,7 @@ shut_down(RunState *s, PGconn *conn)
 		if (relay_now_us() - s->last_status_us > 1000000 &&
 			send_status(s, conn, false) != 0)
 			break;
-		if (records_failed(s->records, s->err, sizeof(s->err)))
+		if (writer_failed(s->records, s->err, sizeof(s->err)))
 			break;
 	}
 	if (producer_outq_len(s->producer) > 0)
@@ -150,12 +150,12 @@ shut_down(RunState *s, PGconn *conn)
 	/* the last position on the state topic before it goes to the server */
 	while (relay_now_us() < deadline)
 	{
-		RecordsResult rc = position_step(s->position, s->records, confirmable(s), true,
+		WriterResult rc = position_step(s->position, s->records, confirmable(s), true,
 										 s->err, sizeof(s->err));
 
-		if (rc == RECORDS_FAILED || rc == RECORDS_ERROR ||
+		if (rc == WRITER_FAILED || rc == WRITER_ERROR ||
 			position_settled(s->position, confirmable(s)) ||
-			records_failed(s->records, s->err, sizeof(s->err)))
+			writer_failed(s->records, s->err, sizeof(s->err)))
 			break;
 		producer_poll(s->producer, 100);
 	}
@@ -176,7 +176,7 @@ shut_down(RunState *s, PGconn *conn)
  * wal_sender_timeout from firing.  Returns -1 when that update failed.
  */
 static int
-wait_for_room(RunState *s, PGconn *conn)
+wait_for_room(StreamLoop *s, PGconn *conn)
 {
 	if (relay_now_us() - s->last_status_us >= BLOCKED_STATUS_US &&
 		send_status(s, conn, false) != 0)
@@ -192,7 +192,7 @@ wait_for_room(RunState *s, PGconn *conn)
  * the tracker), and so do SCHEMA frames, which later transactions need.
  */
 static bool
-skip_confirmed(RunState *s, const Frame *f)
+skip_confirmed(StreamLoop *s, const Frame *f)
 {
 	switch (f->kind)
 	{
@@ -217,16 +217,16 @@ skip_confirmed(RunState *s, const Frame *f)
 }
 
 /* Process one XLogData payload (one frame).  Returns RECORDS_* */
-static RecordsResult
-process(RunState *s, char *err, size_t errlen)
+static WriterResult
+process(StreamLoop *s, char *err, size_t errlen)
 {
 	Frame		f;
-	RecordsResult rc;
+	WriterResult rc;
 
 	if (frames_parse(s->pending.payload, s->pending.payload_len, &f, err, errlen) != 0)
 	{
 		s->pgerr.cls = PGERROR_REPEATABLE;
-		return RECORDS_ERROR;
+		return WRITER_ERROR;
 	}
 	if (s->pending_stage == 0)
 	{
@@ -242,35 +242,35 @@ process(RunState *s, char *err, size_t errlen)
 		  f.message.lsn > s->cfg->endpos)))
 	{
 		s->endpos_reached = true;
-		return RECORDS_OK;
+		return WRITER_OK;
 	}
 	if (s->pending_stage == 0 && skip_confirmed(s, &f))
-		return RECORDS_OK;
+		return WRITER_OK;
 	/* a request or watermark of an on-demand snapshot is not produced */
-	if (s->pending_stage == 0 && resnapshot_observe(s->resnapshot, &f))
-		return RECORDS_OK;
-	rc = records_handle_frame(s->records, &f, &s->pending_stage, err, errlen);
-	if (rc == RECORDS_OK && f.kind == W2A_FRAME_COMMIT && s->skipping_txn)
+	if (s->pending_stage == 0 && ondemand_observe(s->ondemand, &f))
+		return WRITER_OK;
+	rc = writer_handle_frame(s->records, &f, &s->pending_stage, err, errlen);
+	if (rc == WRITER_OK && f.kind == W2A_FRAME_COMMIT && s->skipping_txn)
 	{
 		s->skipping_txn = false;
 		s->skipped_txns++;
 	}
-	if (rc == RECORDS_ERROR)
+	if (rc == WRITER_ERROR)
 		s->pgerr.cls = PGERROR_REPEATABLE;	/* the same frame comes again */
-	else if (rc != RECORDS_WAIT && f.kind == W2A_FRAME_COMMIT)
+	else if (rc != WRITER_WAIT && f.kind == W2A_FRAME_COMMIT)
 		s->stream_pos = f.commit.end_lsn;
 	return rc;
 }
 
 /* What a PostgreSQL failure classified in s->pgerr ends the run with */
-static RunResult
-pg_failed(RunState *s)
+static LoopResult
+pg_failed(StreamLoop *s)
 {
-	return s->pgerr.cls == PGERROR_PERMANENT ? RUN_FATAL_PG : RUN_RETRY;
+	return s->pgerr.cls == PGERROR_PERMANENT ? LOOP_FATAL_PG : LOOP_RETRY;
 }
 
 static void
-drop_pending(RunState *s)
+drop_pending(StreamLoop *s)
 {
 	if (s->pending_buf)
 		PQfreemem(s->pending_buf);
@@ -292,10 +292,10 @@ wall_now_us(void)
  * most every second from the loop (and at state changes).
  */
 void
-run_publish_metrics(RunState *s, bool streaming)
+loop_publish_metrics(StreamLoop *s, bool streaming)
 {
 	MetricsSnapshot snap = {0};
-	const RecordsStats *st = records_stats(s->records);
+	const WriterStats *st = writer_stats(s->records);
 	LsnTrackerCounts c = lsn_tracker_in_flight(s->tracker);
 
 	if (s->metrics == NULL)
@@ -309,7 +309,7 @@ run_publish_metrics(RunState *s, bool streaming)
 	snap.in_flight_bytes = st->in_flight_bytes;
 	snap.records_acked = st->records_acked;
 	snap.delivery_errors = st->delivery_errors;
-	snap.oldest_pending_commit_time = records_oldest_pending_commit(s->records);
+	snap.oldest_pending_commit_time = writer_oldest_pending_commit(s->records);
 	snap.producer_queue_messages = (uint64_t) producer_outq_len(s->producer);
 	snap.producer_queue_capacity = s->queue_capacity;
 	metrics_update(s->metrics, &snap);
@@ -318,7 +318,7 @@ run_publish_metrics(RunState *s, bool streaming)
 
 /* After SIGHUP: reopen the log file (log rotation). */
 void
-run_reopen_log(RunState *s)
+loop_reopen_log(StreamLoop *s)
 {
 	if (!*s->hup_requested)
 		return;
@@ -340,8 +340,8 @@ run_reopen_log(RunState *s)
  * and s->err set.
  */
 static int
-create_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confirmed,
-			RunResult *result)
+create_slot(StreamLoop *s, PGconn *conn, const RelaySettingList *opts, Lsn *confirmed,
+			LoopResult *result)
 {
 	bool		snapshot = s->cfg->snapshot_mode != RELAY_SNAPSHOT_NEVER;
 	int			attempt;
@@ -382,7 +382,7 @@ create_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confir
 		{
 			PQfinish(reader);
 			snprintf(s->err, sizeof(s->err), "replication slot \"%s\" exported no snapshot", s->cfg->slot);
-			*result = RUN_RETRY;
+			*result = LOOP_RETRY;
 			return -1;
 		}
 		lsn_tracker_note_wal_end(s->tracker, *confirmed);
@@ -391,7 +391,7 @@ create_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confir
 			return 0;
 		if (rc != SNAPSHOT_STALE)
 		{
-			if (*result == RUN_STOPPED)
+			if (*result == LOOP_STOPPED)
 				relay_log(RELAY_LOG_INFO, "initial snapshot interrupted by the stop request: it is done again at the next start");
 			return -1;
 		}
@@ -402,14 +402,14 @@ create_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confir
 			snprintf(why, sizeof(why), "%s", s->err);
 			snprintf(s->err, sizeof(s->err), "initial snapshot not taken in %d attempts: %.700s",
 					 SNAPSHOT_ATTEMPTS, why);
-			*result = RUN_RETRY;
+			*result = LOOP_RETRY;
 			return -1;
 		}
 		relay_log(RELAY_LOG_INFO, "%s: dropping slot \"%s\" and taking a new snapshot (attempt %d of %d)",
 				  s->err, s->cfg->slot, attempt + 1, SNAPSHOT_ATTEMPTS);
 		if (stream_drop_slot(conn, s->cfg->slot, s->err, sizeof(s->err)) != 0)
 		{
-			*result = RUN_RETRY;
+			*result = LOOP_RETRY;
 			return -1;
 		}
 	}
@@ -424,8 +424,8 @@ create_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confir
  * with *result and s->err set.
  */
 static int
-prepare_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confirmed,
-			 RunResult *result)
+prepare_slot(StreamLoop *s, PGconn *conn, const RelaySettingList *opts, Lsn *confirmed,
+			 LoopResult *result)
 {
 	bool		created = false;
 	SnapshotState state;
@@ -452,7 +452,7 @@ prepare_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confi
 		snprintf(s->err, sizeof(s->err), "could not read state topic \"%s\": %.700s",
 				 s->cfg->state_topic, why);
 		s->kafka_failed = true;
-		*result = RUN_RETRY;
+		*result = LOOP_RETRY;
 		return -1;
 	}
 	if (state == SNAPSHOT_STATE_NONE || state == SNAPSHOT_STATE_DONE)
@@ -474,14 +474,14 @@ prepare_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confi
 		snprintf(s->err, sizeof(s->err),
 				 "initial snapshot of slot \"%s\" was interrupted, and create-slot is off so it cannot be redone",
 				 s->cfg->slot);
-		*result = RUN_FATAL_PG;
+		*result = LOOP_FATAL_PG;
 		return -1;
 	}
 	relay_log(RELAY_LOG_INFO, "initial snapshot of slot \"%s\" was interrupted (slot still at " LSN_FMT "): dropping the slot and taking the snapshot again",
 			  s->cfg->slot, LSN_ARGS(*confirmed));
 	if (stream_drop_slot(conn, s->cfg->slot, s->err, sizeof(s->err)) != 0)
 	{
-		*result = RUN_RETRY;
+		*result = LOOP_RETRY;
 		return -1;
 	}
 	return create_slot(s, conn, opts, confirmed, result);
@@ -492,17 +492,17 @@ prepare_slot(RunState *s, PGconn *conn, const RelaySettingList *opts, Lsn *confi
  * producer, unless it happened while looking for a refused record one
  * record at a time, which must not loop.
  */
-RunResult
-run_producer_fatal(RunState *s)
+LoopResult
+loop_producer_fatal(StreamLoop *s)
 {
 	char		why[sizeof(s->err)];
 
-	if (!records_isolating(s->records))
-		return RUN_RESTART_PRODUCER;
+	if (!writer_isolating(s->records))
+		return LOOP_RESTART_PRODUCER;
 	snprintf(why, sizeof(why), "%s", s->err);
 	snprintf(s->err, sizeof(s->err),
 			 "fatal Kafka error while looking for the refused record: %.900s", why);
-	return RUN_FATAL_KAFKA;
+	return LOOP_FATAL_KAFKA;
 }
 
 /*
@@ -511,7 +511,7 @@ run_producer_fatal(RunState *s)
  * asks for.
  */
 static Lsn
-choose_start(RunState *s, const StreamSystem *sys, Lsn slot_confirmed)
+choose_start(StreamLoop *s, const StreamSystem *sys, Lsn slot_confirmed)
 {
 	const PositionRecord *stored = position_known(s->position);
 	PositionStart st = position_decide(s->slot_created ? NULL : stored, sys->sysid,
@@ -554,17 +554,17 @@ choose_start(RunState *s, const StreamSystem *sys, Lsn slot_confirmed)
 
 /*
  * Stream until stopped, the connection fails, or a fatal error.  See
- * RunResult for what the caller does next; s->err says why on failure.
+ * LoopResult for what the caller does next; s->err says why on failure.
  */
-RunResult
-run_stream(RunState *s)
+LoopResult
+loop_stream(StreamLoop *s)
 {
 	PGconn	   *conn;
 	StreamSystem sys;
 	Lsn			confirmed = INVALID_LSN;
 	Lsn			start;
 	RelaySettingList opts = {0};
-	RunResult	result = RUN_RETRY;
+	LoopResult	result = LOOP_RETRY;
 	char		why[sizeof(s->err)];
 
 	s->err[0] = '\0';
@@ -578,22 +578,22 @@ run_stream(RunState *s)
 
 	/* what was in flight on the last connection comes again */
 	lsn_tracker_reset(s->tracker);
-	records_reset(s->records);
+	writer_reset(s->records);
 	drop_pending(s);
 	s->last_flush = INVALID_LSN;
 	s->slot_created = false;
 	s->skipping_txn = false;
 	s->skipped_txns = 0;
 	s->logged_first_data = false;
-	if (build_options(s->cfg, &opts) != 0 || resnapshot_reset(s->resnapshot, &opts) != 0)
+	if (build_options(s->cfg, &opts) != 0 || ondemand_reset(s->ondemand, &opts) != 0)
 	{
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		PQfinish(conn);
-		return RUN_RETRY;
+		return LOOP_RETRY;
 	}
 
 	/* before the first schema is used, snapshot ones included */
-	if (records_read_schema_topic(s->records, snapshot_consumer_conf(s->cfg), why,
+	if (writer_read_schema_topic(s->records, snapshot_consumer_conf(s->cfg), why,
 								  sizeof(why)) != 0)
 	{
 		snprintf(s->err, sizeof(s->err), "could not read schema topic \"%s\": %.700s",
@@ -601,7 +601,7 @@ run_stream(RunState *s)
 		s->kafka_failed = true;
 		free(opts.items);
 		PQfinish(conn);
-		return RUN_RETRY;
+		return LOOP_RETRY;
 	}
 	/* the confirmed position, before any slot is created or dropped */
 	if (position_load(s->position, why, sizeof(why)) != 0)
@@ -611,7 +611,7 @@ run_stream(RunState *s)
 		s->kafka_failed = true;
 		free(opts.items);
 		PQfinish(conn);
-		return RUN_RETRY;
+		return LOOP_RETRY;
 	}
 	if (prepare_slot(s, conn, &opts, &confirmed, &result) != 0)
 	{
@@ -625,11 +625,11 @@ run_stream(RunState *s)
 				  s->cfg->slot, LSN_ARGS(confirmed));
 		free(opts.items);
 		PQfinish(conn);
-		return RUN_ENDPOS;
+		return LOOP_ENDPOS;
 	}
 	start = choose_start(s, &sys, confirmed);
 	s->stream_pos = start > confirmed ? start : confirmed;
-	result = RUN_RETRY;
+	result = LOOP_RETRY;
 
 	/*
 	 * A bad plugin option (22023, 42704), an invalidated slot (55000) fail
@@ -649,7 +649,7 @@ run_stream(RunState *s)
 	relay_log(RELAY_LOG_INFO, "streaming slot \"%s\" from " LSN_FMT " (slot confirmed at " LSN_FMT ", asked for " LSN_FMT ")",
 			  s->cfg->slot, LSN_ARGS(start > confirmed ? start : confirmed),
 			  LSN_ARGS(confirmed), LSN_ARGS(start));
-	run_publish_metrics(s, true);
+	loop_publish_metrics(s, true);
 	s->progress_at_us = relay_now_us();
 	s->last_status_us = 0;
 
@@ -663,39 +663,39 @@ run_stream(RunState *s)
 		StreamMsgKind kind;
 		int			batch;
 
-		run_reopen_log(s);
+		loop_reopen_log(s);
 		producer_poll(s->producer, 0);
-		records_note_safe(s->records, lsn_tracker_safe_lsn(s->tracker), wall_now_us());
+		writer_observe_latency(s->records, lsn_tracker_safe_lsn(s->tracker), wall_now_us());
 		heartbeat_poll(s->heartbeat);
 		if (now - s->metrics_at_us >= 1000000)
-			run_publish_metrics(s, true);
-		if (records_failed(s->records, s->err, sizeof(s->err)))
+			loop_publish_metrics(s, true);
+		if (writer_failed(s->records, s->err, sizeof(s->err)))
 		{
-			result = RUN_FATAL_KAFKA;
+			result = LOOP_FATAL_KAFKA;
 			break;
 		}
-		if (records_replay_needed(s->records, s->err, sizeof(s->err)))
+		if (writer_replay_needed(s->records, s->err, sizeof(s->err)))
 		{
-			result = RUN_RESTART_PRODUCER;
+			result = LOOP_RESTART_PRODUCER;
 			break;
 		}
-		if (records_isolation_needed(s->records, s->err, sizeof(s->err)))
+		if (writer_isolation_needed(s->records, s->err, sizeof(s->err)))
 		{
-			result = RUN_ISOLATE;
+			result = LOOP_ISOLATE;
 			break;
 		}
 		if (producer_fatal(s->producer, s->err, sizeof(s->err)))
 		{
-			result = run_producer_fatal(s);
+			result = loop_producer_fatal(s);
 			break;
 		}
 		{
-			RecordsResult prc = position_step(s->position, s->records, confirmable(s), false,
+			WriterResult prc = position_step(s->position, s->records, confirmable(s), false,
 											  s->err, sizeof(s->err));
 
-			if (prc == RECORDS_FAILED || prc == RECORDS_ERROR)
+			if (prc == WRITER_FAILED || prc == WRITER_ERROR)
 			{
-				result = RUN_FATAL_KAFKA;
+				result = LOOP_FATAL_KAFKA;
 				break;
 			}
 		}
@@ -713,27 +713,27 @@ run_stream(RunState *s)
 		{
 			relay_log(RELAY_LOG_INFO, "stop requested");
 			shut_down(s, conn);
-			return RUN_STOPPED;
+			return LOOP_STOPPED;
 		}
 		if (s->endpos_reached && lsn_tracker_idle(s->tracker))
 		{
 			relay_log(RELAY_LOG_INFO, "reached end position " LSN_FMT, LSN_ARGS(s->cfg->endpos));
 			shut_down(s, conn);
-			return RUN_ENDPOS;
+			return LOOP_ENDPOS;
 		}
 
 		/* the rows of an on-demand snapshot chunk go before the next frame */
-		if (resnapshot_ready(s->resnapshot))
+		if (ondemand_ready(s->ondemand))
 		{
-			RecordsResult rc = resnapshot_emit(s->resnapshot, s->records,
+			WriterResult rc = ondemand_emit(s->ondemand, s->records,
 											   s->err, sizeof(s->err));
 
-			if (rc == RECORDS_ERROR)
+			if (rc == WRITER_ERROR)
 			{
-				result = RUN_RETRY;
+				result = LOOP_RETRY;
 				break;
 			}
-			if (rc == RECORDS_WAIT)
+			if (rc == WRITER_WAIT)
 			{
 				if (wait_for_room(s, conn) != 0)
 					break;
@@ -744,28 +744,28 @@ run_stream(RunState *s)
 		/* a frame waiting for room in the producer, or for its schema */
 		if (s->pending_buf)
 		{
-			RecordsResult rc = process(s, s->err, sizeof(s->err));
+			WriterResult rc = process(s, s->err, sizeof(s->err));
 
-			if (rc == RECORDS_ERROR)
+			if (rc == WRITER_ERROR)
 			{
-				result = RUN_RETRY;
+				result = LOOP_RETRY;
 				break;
 			}
-			if (rc == RECORDS_WAIT)
+			if (rc == WRITER_WAIT)
 			{
 				if (wait_for_room(s, conn) != 0)
 					break;
 				continue;
 			}
 			drop_pending(s);
-			if (rc == RECORDS_FAILED)
+			if (rc == WRITER_FAILED)
 				continue;		/* read nothing more: the loop's top stops */
 		}
 
 		blocked = s->endpos_reached ||
-			records_stats(s->records)->in_flight_bytes > s->cfg->max_in_flight_bytes;
+			writer_stats(s->records)->in_flight_bytes > s->cfg->max_in_flight_bytes;
 		if (!blocked)
-			resnapshot_step(s->resnapshot);
+			ondemand_step(s->ondemand);
 		if (blocked)
 		{
 			if (wait_for_room(s, conn) != 0)
@@ -789,7 +789,7 @@ read_more:
 						wait_us = 0;
 					/* a Kafka event or an on-demand snapshot's result wakes it */
 					fds[0] = producer_event_fd(s->producer);
-					fds[1] = resnapshot_socket(s->resnapshot);
+					fds[1] = ondemand_socket(s->ondemand);
 					stream_wait_fds(conn, fds, 2, (int) (wait_us / 1000));
 				}
 				continue;
@@ -819,14 +819,14 @@ read_more:
 				s->pending = msg;
 				s->pending_stage = 0;
 				{
-					RecordsResult rc = process(s, s->err, sizeof(s->err));
+					WriterResult rc = process(s, s->err, sizeof(s->err));
 
-					if (rc == RECORDS_ERROR)
+					if (rc == WRITER_ERROR)
 					{
-						result = RUN_RETRY;
+						result = LOOP_RETRY;
 						goto failed;
 					}
-					if (rc == RECORDS_OK || rc == RECORDS_FAILED)
+					if (rc == WRITER_OK || rc == WRITER_FAILED)
 						drop_pending(s);
 
 					/*
@@ -834,10 +834,10 @@ read_more:
 					 * flows: it costs more than a frame.  A batch is short
 					 * (well under the status interval).
 					 */
-					if (rc == RECORDS_OK && ++batch < READ_BATCH &&
+					if (rc == WRITER_OK && ++batch < READ_BATCH &&
 						!s->endpos_reached && !*s->stop_requested &&
-						!resnapshot_ready(s->resnapshot) &&
-						records_stats(s->records)->in_flight_bytes <= s->cfg->max_in_flight_bytes)
+						!ondemand_ready(s->ondemand) &&
+						writer_stats(s->records)->in_flight_bytes <= s->cfg->max_in_flight_bytes)
 						goto read_more;
 				}
 				continue;
@@ -852,7 +852,7 @@ read_more:
 
 failed:
 	drop_pending(s);
-	if (result == RUN_FATAL_KAFKA || result == RUN_RESTART_PRODUCER || result == RUN_ISOLATE)
+	if (result == LOOP_FATAL_KAFKA || result == LOOP_RESTART_PRODUCER || result == LOOP_ISOLATE)
 	{
 		/* confirm what is safe, then leave: nothing past a failure */
 		send_status(s, conn, false);

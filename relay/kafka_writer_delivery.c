@@ -1,16 +1,16 @@
 /*-------------------------------------------------------------------------
  *
- * records_delivery.c
- *		The delivery reports of the records records.c produces: each one
+ * kafka_writer_delivery.c
+ *		The delivery reports of the records kafka_writer.c produces: each one
  *		acknowledges or fails its record in the LSN tracker, and a failure
  *		decides what the stream does next (stop, replay, isolate, or send
  *		the record to the dead-letter topic).
  *
  * Under on-error=dead-letter, a delivery report cannot say which record of
  * a producer batch the broker refused: it refuses the whole batch.  So the
- * first refusal only asks for isolation (records_isolation_needed); the
+ * first refusal only asks for isolation (writer_isolation_needed); the
  * caller drops the producer and replays from the last confirmed position,
- * and records_start_isolation makes every record wait until the one before
+ * and writer_start_isolation makes every record wait until the one before
  * it is reported, through the end of the last transaction produced before;
  * each is flushed at once (linger.ms would cost every record its wait).
  * Each record then travels alone, and the one the broker refuses alone goes
@@ -18,11 +18,11 @@
  * that is not the broker's refusal (a local error such as a timeout) stops
  * the relay as under on-error=stop, rather than loop.
  *
- * A local failure that says nothing about the record (records_replay_error:
+ * A local failure that says nothing about the record (writer_replay_error:
  * librdkafka dropped it because its view of the topic changed, as when a
  * broker that has not yet heard of a topic just auto-created answers the
  * metadata request, and the partition count falls to 0) refuses nothing
- * either: the record is failed in the tracker only, and records_replay_needed
+ * either: the record is failed in the tracker only, and writer_replay_needed
  * asks the caller to recreate the producer and replay from the last
  * confirmed position, which keeps the order per key (sending that one record
  * again would put it after later ones).
@@ -36,7 +36,7 @@
  *
  * Copyright (c) 2026, the wal2avro authors
  *
- * relay/records_delivery.c
+ * relay/kafka_writer_delivery.c
  *
  *-------------------------------------------------------------------------
  */
@@ -45,7 +45,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "records_internal.h"
+#include "kafka_writer_internal.h"
 
 /*
  * Send a record the broker refused on its own to the dead-letter topic, the
@@ -55,7 +55,7 @@
  * enqueued.
  */
 static int
-dead_letter(Records *r, const rd_kafka_message_t *m, const char *topic)
+dead_letter(KafkaWriter *r, const rd_kafka_message_t *m, const char *topic)
 {
 	char		err[512];
 	rd_kafka_headers_t *hdrs = NULL;
@@ -86,7 +86,7 @@ dead_letter(Records *r, const rd_kafka_message_t *m, const char *topic)
 
 /* The hint for a record outside the tracker that failed: the position's */
 void
-records_set_untracked_hint(Records *r)
+writer_set_untracked_hint(KafkaWriter *r)
 {
 	snprintf(r->fail_hint, sizeof(r->fail_hint),
 			 "The relay writes its confirmed position to the state topic \"%s\" before confirming it to PostgreSQL: make sure the relay may write to that topic, then start again.",
@@ -96,7 +96,7 @@ records_set_untracked_hint(Records *r)
 static void
 delivery(void *ctx, const rd_kafka_message_t *m)
 {
-	Records    *r = ctx;
+	KafkaWriter    *r = ctx;
 	uint64_t	opaque = (uint64_t) (uintptr_t) m->_private;
 	uint64_t	id = opaque & RECORD_ID_MASK;
 	size_t		bytes = m->len + m->key_len + RECORD_OVERHEAD_BYTES;
@@ -128,7 +128,7 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 		return;					/* dropped on stop: never confirmed, comes again */
 
 	/* not the broker's refusal: replay (one record at a time, stop instead) */
-	if (m->err && records_replay_error(m->err) && !r->isolating)
+	if (m->err && writer_replay_error(m->err) && !r->isolating)
 	{
 		lsn_tracker_fail(r->tracker, id);
 		if (!r->replay_needed)
@@ -155,7 +155,7 @@ delivery(void *ctx, const rd_kafka_message_t *m)
 			r->failed = true;
 			snprintf(r->fail_msg, sizeof(r->fail_msg), "delivery to topic \"%s\" failed: %s",
 					 rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
-			records_set_untracked_hint(r);
+			writer_set_untracked_hint(r);
 		}
 		return;
 	}
@@ -243,7 +243,7 @@ delivery(void *ctx, const rd_kafka_message_t *m)
  * records are not confirmed and come again after the reconnect).
  */
 void
-records_discard_deliveries(Records *r, bool on)
+writer_discard_deliveries(KafkaWriter *r, bool on)
 {
 	r->discarding = on;
 	if (!on)
@@ -255,7 +255,7 @@ records_discard_deliveries(Records *r, bool on)
 
 /* The delivery callback to give producer_create, with the Records as ctx. */
 ProducerDeliveryFn
-records_delivery_fn(void)
+writer_delivery_fn(void)
 {
 	return delivery;
 }
@@ -265,7 +265,7 @@ records_delivery_fn(void)
  * err gets why.
  */
 bool
-records_failed(const Records *r, char *err, size_t errlen)
+writer_failed(const KafkaWriter *r, char *err, size_t errlen)
 {
 	if (r->failed)
 		snprintf(err, errlen, "%s", r->fail_msg);
@@ -277,13 +277,13 @@ records_failed(const Records *r, char *err, size_t errlen)
  * own (a refused schema); NULL otherwise.  Owned by r.
  */
 const char *
-records_failure_hint(const Records *r)
+writer_failure_hint(const KafkaWriter *r)
 {
 	return r->failed && r->fail_hint[0] ? r->fail_hint : NULL;
 }
 
 bool
-records_replay_error(rd_kafka_resp_err_t err)
+writer_replay_error(rd_kafka_resp_err_t err)
 {
 	switch (err)
 	{
@@ -302,7 +302,7 @@ records_replay_error(rd_kafka_resp_err_t err)
 }
 
 bool
-records_replay_needed(const Records *r, char *err, size_t errlen)
+writer_replay_needed(const KafkaWriter *r, char *err, size_t errlen)
 {
 	if (r->replay_needed)
 		snprintf(err, errlen, "%s", r->replay_why);
@@ -312,11 +312,11 @@ records_replay_needed(const Records *r, char *err, size_t errlen)
 /*
  * Did the broker refuse a batch under on-error=dead-letter?  Then err gets
  * why, and the caller must drop the producer (its other records are not
- * confirmed), call records_start_isolation and replay from the last
+ * confirmed), call writer_start_isolation and replay from the last
  * confirmed position.
  */
 bool
-records_isolation_needed(const Records *r, char *err, size_t errlen)
+writer_isolation_needed(const KafkaWriter *r, char *err, size_t errlen)
 {
 	if (r->isolation_needed)
 		snprintf(err, errlen, "%s", r->isolation_why);
@@ -329,7 +329,7 @@ records_isolation_needed(const Records *r, char *err, size_t errlen)
  * in; then batch again.  Call with no record in flight, before the replay.
  */
 void
-records_start_isolation(Records *r)
+writer_start_isolation(KafkaWriter *r)
 {
 	r->isolation_needed = false;
 	r->isolating = true;
@@ -339,7 +339,7 @@ records_start_isolation(Records *r)
 
 /* Is a replay one record at a time under way? */
 bool
-records_isolating(const Records *r)
+writer_isolating(const KafkaWriter *r)
 {
 	return r->isolating;
 }

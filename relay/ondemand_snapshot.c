@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * resnapshot.c
+ * ondemand_snapshot.c
  *		On-demand snapshots: read chosen tables again, chunk by chunk, while
  *		the stream goes on, so that a consumer rebuilding the last record per
  *		key ends with the table as it is, and no change is lost meanwhile.
@@ -36,7 +36,7 @@
  * schema change or a TRUNCATE of the table inside the window also discards
  * the chunk and reads it again.
  *
- * Nothing past the oldest unfinished request is confirmed (resnapshot_hold),
+ * Nothing past the oldest unfinished request is confirmed (ondemand_hold),
  * so after a crash or a reconnect the stream replays the request and the
  * table is read again from its first block: at least once, never lost.
  * The rows of a table without a key cannot be matched with changes; they
@@ -46,7 +46,7 @@
  * publish-via-partition-root the stream carries a leaf's changes, schema
  * and truncates under the relid of its partition root, and so do the
  * chunk's frames; otherwise under the leaf's own.  The window takes a frame
- * under either as the leaf's (ResnapshotTarget, the root asked once per
+ * under either as the leaf's (OnDemandTarget, the root asked once per
  * table), which is exact since the stream uses one of them at a time, and
  * keeps working when the leaf is detached in the middle (its own relid
  * then comes with new fingerprints: read again).  Under the root, changes
@@ -67,7 +67,7 @@
  *
  * Copyright (c) 2026, the wal2avro authors
  *
- * relay/resnapshot.c
+ * relay/ondemand_snapshot.c
  *
  *-------------------------------------------------------------------------
  */
@@ -81,9 +81,9 @@
 
 #include "key_set.h"
 #include "pgerror.h"
-#include "records.h"
+#include "kafka_writer.h"
 #include "relay.h"
-#include "resnapshot.h"
+#include "ondemand_snapshot.h"
 #include "snapshot.h"
 #include "stream.h"
 
@@ -117,10 +117,10 @@ typedef enum Pending
 typedef struct RecentXid
 {
 	uint32_t	xid;
-	uint64_t	seq;			/* Resnapshot.txn_seq when its BEGIN was seen */
+	uint64_t	seq;			/* OnDemandSnapshot.txn_seq when its BEGIN was seen */
 } RecentXid;
 
-struct Resnapshot
+struct OnDemandSnapshot
 {
 	const RelayConfig *cfg;
 	Metrics    *metrics;
@@ -149,7 +149,7 @@ struct Resnapshot
 
 	/* the table being read */
 	bool		table_open;
-	ResnapshotTarget target;	/* relids the stream names it by */
+	OnDemandTarget target;	/* relids the stream names it by */
 	char		schema[NAMEDATALEN_MAX];
 	char		table[NAMEDATALEN_MAX];
 	int64_t		nblocks;		/* its size when its reading began */
@@ -191,10 +191,10 @@ wall_now_us(void)
 	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
-Resnapshot *
-resnapshot_create(const RelayConfig *cfg, Metrics *metrics)
+OnDemandSnapshot *
+ondemand_create(const RelayConfig *cfg, Metrics *metrics)
 {
-	Resnapshot *r = calloc(1, sizeof(Resnapshot));
+	OnDemandSnapshot *r = calloc(1, sizeof(OnDemandSnapshot));
 
 	if (r == NULL)
 		return NULL;
@@ -208,7 +208,7 @@ resnapshot_create(const RelayConfig *cfg, Metrics *metrics)
 }
 
 static void
-drop_chunk(Resnapshot *r)
+drop_chunk(OnDemandSnapshot *r)
 {
 	PQclear(r->chunk);
 	r->chunk = NULL;
@@ -223,10 +223,10 @@ drop_chunk(Resnapshot *r)
 	key_set_clear(&r->keys);
 }
 
-static void close_connection(Resnapshot *r);
+static void close_connection(OnDemandSnapshot *r);
 
 void
-resnapshot_free(Resnapshot *r)
+ondemand_free(OnDemandSnapshot *r)
 {
 	if (r == NULL)
 		return;
@@ -239,7 +239,7 @@ resnapshot_free(Resnapshot *r)
 }
 
 int
-resnapshot_reset(Resnapshot *r, const RelaySettingList *options)
+ondemand_reset(OnDemandSnapshot *r, const RelaySettingList *options)
 {
 	if (r->queue_len > 0)
 		relay_log(RELAY_LOG_INFO, "on-demand snapshot of %zu table(s) interrupted: the stream restarts at its request, which starts it again",
@@ -266,7 +266,7 @@ bytes_equal(FrameBytes b, const char *s)
 
 /* Queue the OIDs of a request, each once.  Malformed words are skipped. */
 static void
-queue_request(Resnapshot *r, const Frame *f)
+queue_request(OnDemandSnapshot *r, const Frame *f)
 {
 	const uint8_t *c = f->message.has_content ? f->message.content.data : NULL;
 	size_t		n = f->message.has_content ? f->message.content.len : 0;
@@ -335,7 +335,7 @@ queue_request(Resnapshot *r, const Frame *f)
 
 /* Our watermark for the chunk in the air? */
 static bool
-is_our_watermark(const Resnapshot *r, const Frame *f)
+is_our_watermark(const OnDemandSnapshot *r, const Frame *f)
 {
 	char		want[64];
 	int			n;
@@ -348,13 +348,13 @@ is_our_watermark(const Resnapshot *r, const Frame *f)
 }
 
 bool
-resnapshot_target_has(const ResnapshotTarget *t, uint32_t relid)
+ondemand_target_has(const OnDemandTarget *t, uint32_t relid)
 {
 	return relid != 0 && (relid == t->relid || relid == t->root);
 }
 
-ResnapshotEffect
-resnapshot_frame_effect(const ResnapshotTarget *t, const Frame *f,
+OnDemandEffect
+ondemand_frame_effect(const OnDemandTarget *t, const Frame *f,
 						uint64_t key_fp, uint64_t value_fp)
 {
 	size_t		pos = 0;
@@ -363,29 +363,29 @@ resnapshot_frame_effect(const ResnapshotTarget *t, const Frame *f,
 	switch (f->kind)
 	{
 		case W2A_FRAME_CHANGE:
-			if (resnapshot_target_has(t, f->change.relid) && f->change.has_key)
-				return RESNAPSHOT_KEY;
-			return RESNAPSHOT_NONE;
+			if (ondemand_target_has(t, f->change.relid) && f->change.has_key)
+				return ONDEMAND_KEY;
+			return ONDEMAND_NONE;
 		case W2A_FRAME_SCHEMA:
-			if (resnapshot_target_has(t, f->schema.relid) &&
+			if (ondemand_target_has(t, f->schema.relid) &&
 				(f->schema.key_fingerprint != key_fp ||
 				 f->schema.value_fingerprint != value_fp))
-				return RESNAPSHOT_INVALID;
-			return RESNAPSHOT_NONE;
+				return ONDEMAND_INVALID;
+			return ONDEMAND_NONE;
 		case W2A_FRAME_TRUNCATE:
 			while (frames_next_relation(&f->truncate.relations, &pos, &rel))
 			{
-				if (resnapshot_target_has(t, rel.relid))
-					return RESNAPSHOT_INVALID;
+				if (ondemand_target_has(t, rel.relid))
+					return ONDEMAND_INVALID;
 			}
-			return RESNAPSHOT_NONE;
+			return ONDEMAND_NONE;
 		default:
-			return RESNAPSHOT_NONE;
+			return ONDEMAND_NONE;
 	}
 }
 
 bool
-resnapshot_observe(Resnapshot *r, const Frame *f)
+ondemand_observe(OnDemandSnapshot *r, const Frame *f)
 {
 	switch (f->kind)
 	{
@@ -402,7 +402,7 @@ resnapshot_observe(Resnapshot *r, const Frame *f)
 			if (f->kind == W2A_FRAME_SCHEMA && !r->chunk_fp_known)
 			{
 				/* compared with the chunk's own once it has come */
-				if (resnapshot_target_has(&r->target, f->schema.relid))
+				if (ondemand_target_has(&r->target, f->schema.relid))
 				{
 					if (r->window_schema_seen &&
 						(r->seen_key_fp != f->schema.key_fingerprint ||
@@ -414,26 +414,26 @@ resnapshot_observe(Resnapshot *r, const Frame *f)
 				}
 				return false;
 			}
-			switch (resnapshot_frame_effect(&r->target, f, r->chunk_key_fp, r->chunk_value_fp))
+			switch (ondemand_frame_effect(&r->target, f, r->chunk_key_fp, r->chunk_value_fp))
 			{
-				case RESNAPSHOT_NONE:
+				case ONDEMAND_NONE:
 					break;
-				case RESNAPSHOT_KEY:
+				case ONDEMAND_KEY:
 					if (key_set_add(&r->keys, f->change.key.data, f->change.key.len) != 0)
 						r->invalid = true;	/* out of memory: cannot match, read again */
 					break;
-				case RESNAPSHOT_INVALID:
+				case ONDEMAND_INVALID:
 					r->invalid = true;
 					break;
 			}
 			return false;
 		case W2A_FRAME_MESSAGE:
-			if (bytes_equal(f->message.prefix, RESNAPSHOT_REQUEST_PREFIX))
+			if (bytes_equal(f->message.prefix, ONDEMAND_REQUEST_PREFIX))
 			{
 				queue_request(r, f);
 				return true;
 			}
-			if (bytes_equal(f->message.prefix, RESNAPSHOT_WATERMARK_PREFIX))
+			if (bytes_equal(f->message.prefix, ONDEMAND_WATERMARK_PREFIX))
 			{
 				if (is_our_watermark(r, f))
 				{
@@ -457,7 +457,7 @@ resnapshot_observe(Resnapshot *r, const Frame *f)
 }
 
 static void
-close_connection(Resnapshot *r)
+close_connection(OnDemandSnapshot *r)
 {
 	if (r->conn)
 		PQfinish(r->conn);
@@ -468,7 +468,7 @@ close_connection(Resnapshot *r)
 }
 
 static void
-set_conn_error(Resnapshot *r, const char *what, PGresult *res)
+set_conn_error(OnDemandSnapshot *r, const char *what, PGresult *res)
 {
 	const char *msg = res ? PQresultErrorMessage(res) : "";
 
@@ -482,7 +482,7 @@ set_conn_error(Resnapshot *r, const char *what, PGresult *res)
 }
 
 static bool
-connect_if_needed(Resnapshot *r)
+connect_if_needed(OnDemandSnapshot *r)
 {
 	if (r->conn && PQstatus(r->conn) == CONNECTION_OK)
 		return true;
@@ -516,7 +516,7 @@ result_ok(const PGresult *res)
  * after QUERY_BOUND_US is abandoned with its connection and tried again.
  */
 static bool
-send_query(Resnapshot *r, Pending what, const char *sql, int nparams,
+send_query(OnDemandSnapshot *r, Pending what, const char *sql, int nparams,
 		   const char *const *params, int result_format)
 {
 	int			ok;
@@ -542,7 +542,7 @@ send_query(Resnapshot *r, Pending what, const char *sql, int nparams,
  * watermark was written after all, it comes for no chunk and is ignored.
  */
 static void
-abandon_chunk(Resnapshot *r)
+abandon_chunk(OnDemandSnapshot *r)
 {
 	if (r->phase != PHASE_EMITTING)
 		drop_chunk(r);
@@ -555,7 +555,7 @@ abandon_chunk(Resnapshot *r)
  * closed and nothing is pending).
  */
 static bool
-take_result(Resnapshot *r, PGresult **out)
+take_result(OnDemandSnapshot *r, PGresult **out)
 {
 	PGresult   *res;
 
@@ -599,7 +599,7 @@ take_result(Resnapshot *r, PGresult **out)
 
 /* Done with queue[0]: the next table, or the end of the request. */
 static void
-finish_table(Resnapshot *r, const char *how)
+finish_table(OnDemandSnapshot *r, const char *how)
 {
 	if (r->table_open)
 	{
@@ -622,7 +622,7 @@ finish_table(Resnapshot *r, const char *how)
 
 /* Look queue[0] up: its name, size, and whether this relay captures it. */
 static void
-start_lookup(Resnapshot *r)
+start_lookup(OnDemandSnapshot *r)
 {
 	const char *params[2] = {r->oid, r->options};
 
@@ -642,7 +642,7 @@ start_lookup(Resnapshot *r)
 }
 
 static void
-lookup_done(Resnapshot *r, PGresult *res)
+lookup_done(OnDemandSnapshot *r, PGresult *res)
 {
 	int64_t		block_size;
 
@@ -681,7 +681,7 @@ lookup_done(Resnapshot *r, PGresult *res)
 	r->target.root = PQgetisnull(res, 0, 5) ? 0 :
 		(uint32_t) strtoul(PQgetvalue(res, 0, 5), NULL, 10);
 	block_size = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
-	r->chunk_blocks = resnapshot_chunk_blocks(r->cfg->snapshot_chunk_size, block_size);
+	r->chunk_blocks = ondemand_chunk_blocks(r->cfg->snapshot_chunk_size, block_size);
 	r->table_open = true;
 	r->next_block = 0;
 	r->rows = r->dropped = r->rereads = 0;
@@ -693,7 +693,7 @@ lookup_done(Resnapshot *r, PGresult *res)
 }
 
 int64_t
-resnapshot_chunk_blocks(uint64_t chunk_size, int64_t block_size)
+ondemand_chunk_blocks(uint64_t chunk_size, int64_t block_size)
 {
 	int64_t		blocks;
 
@@ -708,7 +708,7 @@ resnapshot_chunk_blocks(uint64_t chunk_size, int64_t block_size)
  * delivered before the window opened (sequence number below window_seq)?
  */
 static bool
-saw_delivered_in_progress(const Resnapshot *r, const char *snap, uint64_t window_seq)
+saw_delivered_in_progress(const OnDemandSnapshot *r, const char *snap, uint64_t window_seq)
 {
 	const char *p = strchr(snap, ':');
 
@@ -733,7 +733,7 @@ saw_delivered_in_progress(const Resnapshot *r, const char *snap, uint64_t window
 }
 
 static void
-log_progress(Resnapshot *r, int64_t now)
+log_progress(OnDemandSnapshot *r, int64_t now)
 {
 	double		secs = (now - r->started_us) / 1e6;
 	double		rate = secs > 0 ? r->rows / secs : 0.0;
@@ -750,10 +750,10 @@ log_progress(Resnapshot *r, int64_t now)
  *   1. the window opens; BEGIN REPEATABLE READ and take S (chunk_begun)
  *   2. the chunk's frames under S (chunk_read)
  *   3. COMMIT (chunk_committed), then the watermark (watermark_written):
- *      from then on resnapshot_observe waits for it in the stream.
+ *      from then on ondemand_observe waits for it in the stream.
  */
 static void
-start_chunk(Resnapshot *r)
+start_chunk(OnDemandSnapshot *r)
 {
 	/* the window opens: what the stream delivers from here on is in it */
 	key_set_clear(&r->keys);
@@ -771,7 +771,7 @@ start_chunk(Resnapshot *r)
 
 /* Give up on the chunk after a database error; it is read again. */
 static void
-chunk_failed(Resnapshot *r, const char *what, PGresult *res)
+chunk_failed(OnDemandSnapshot *r, const char *what, PGresult *res)
 {
 	set_conn_error(r, what, res);
 	if (r->conn && PQstatus(r->conn) == CONNECTION_OK)
@@ -783,7 +783,7 @@ chunk_failed(Resnapshot *r, const char *what, PGresult *res)
 }
 
 static void
-chunk_begun(Resnapshot *r, PGresult *res)
+chunk_begun(OnDemandSnapshot *r, PGresult *res)
 {
 	const char *params[4] = {r->oid, r->options, r->first, r->count};
 
@@ -815,7 +815,7 @@ chunk_begun(Resnapshot *r, PGresult *res)
 
 /* Takes res: kept as the chunk, or freed. */
 static void
-chunk_read(Resnapshot *r, PGresult *res)
+chunk_read(OnDemandSnapshot *r, PGresult *res)
 {
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
@@ -841,7 +841,7 @@ chunk_read(Resnapshot *r, PGresult *res)
 }
 
 static void
-chunk_committed(Resnapshot *r, PGresult *res)
+chunk_committed(OnDemandSnapshot *r, PGresult *res)
 {
 	const char *wm_params[1] = {r->mark};
 	Frame		f;
@@ -863,7 +863,7 @@ chunk_committed(Resnapshot *r, PGresult *res)
 		finish_table(r, "stopped");
 		return;
 	}
-	if (!resnapshot_target_has(&r->target, f.schema.relid))
+	if (!ondemand_target_has(&r->target, f.schema.relid))
 	{
 		/* attached to a partitioned table meanwhile: the stream uses its root */
 		relay_log(RELAY_LOG_DEBUG, "on-demand snapshot of %s.%s: the chunk comes as relation OID %u, which the window did not watch; reading it again",
@@ -900,12 +900,12 @@ chunk_committed(Resnapshot *r, PGresult *res)
 	/*
 	 * The watermark, after S.  The stream may bring it before its query's
 	 * result is taken here, so the chunk waits for it from now on
-	 * (resnapshot_observe takes it from there).
+	 * (ondemand_observe takes it from there).
 	 */
 	r->chunk_seq++;
 	snprintf(r->mark, sizeof(r->mark), "%s %" PRIu64, r->tag, r->chunk_seq);
 	send_query(r, PENDING_WATERMARK,
-			   "SELECT pg_catalog.pg_logical_emit_message(true, '" RESNAPSHOT_WATERMARK_PREFIX "', $1)",
+			   "SELECT pg_catalog.pg_logical_emit_message(true, '" ONDEMAND_WATERMARK_PREFIX "', $1)",
 			   1, wm_params, 0);
 	if (r->pending == PENDING_NONE)
 		drop_chunk(r);
@@ -914,7 +914,7 @@ chunk_committed(Resnapshot *r, PGresult *res)
 }
 
 static void
-watermark_written(Resnapshot *r, PGresult *res)
+watermark_written(OnDemandSnapshot *r, PGresult *res)
 {
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
@@ -925,7 +925,7 @@ watermark_written(Resnapshot *r, PGresult *res)
 
 /* A result came for the query in the air: the next step. */
 static void
-query_done(Resnapshot *r, Pending what, PGresult *res)
+query_done(OnDemandSnapshot *r, Pending what, PGresult *res)
 {
 	switch (what)
 	{
@@ -954,7 +954,7 @@ query_done(Resnapshot *r, Pending what, PGresult *res)
 }
 
 void
-resnapshot_step(Resnapshot *r)
+ondemand_step(OnDemandSnapshot *r)
 {
 	int64_t		now;
 
@@ -990,38 +990,38 @@ resnapshot_step(Resnapshot *r)
 }
 
 int
-resnapshot_socket(const Resnapshot *r)
+ondemand_socket(const OnDemandSnapshot *r)
 {
 	return r->pending != PENDING_NONE && r->conn ? PQsocket(r->conn) : -1;
 }
 
 bool
-resnapshot_ready(const Resnapshot *r)
+ondemand_ready(const OnDemandSnapshot *r)
 {
 	return r->phase == PHASE_EMITTING;
 }
 
-RecordsResult
-resnapshot_emit(Resnapshot *r, Records *records, char *err, size_t errlen)
+WriterResult
+ondemand_emit(OnDemandSnapshot *r, KafkaWriter *records, char *err, size_t errlen)
 {
 	int			n = PQntuples(r->chunk);
 
 	for (; r->emit_row < n; r->emit_row++)
 	{
 		Frame		f;
-		RecordsResult rc;
+		WriterResult rc;
 
 		if (frames_parse((const uint8_t *) PQgetvalue(r->chunk, r->emit_row, 0),
 						 (size_t) PQgetlength(r->chunk, r->emit_row, 0), &f, err, errlen) != 0)
-			return RECORDS_ERROR;
+			return WRITER_ERROR;
 		if (r->emit_stage == 0 && f.kind == W2A_FRAME_CHANGE && f.change.has_key &&
 			key_set_contains(&r->keys, f.change.key.data, f.change.key.len))
 		{
 			r->dropped++;
 			continue;
 		}
-		rc = records_handle_frame(records, &f, &r->emit_stage, err, errlen);
-		if (rc != RECORDS_OK)
+		rc = writer_handle_frame(records, &f, &r->emit_stage, err, errlen);
+		if (rc != WRITER_OK)
 			return rc;
 		r->emit_stage = 0;
 		if (f.kind == W2A_FRAME_CHANGE)
@@ -1032,11 +1032,11 @@ resnapshot_emit(Resnapshot *r, Records *records, char *err, size_t errlen)
 	metrics_set_snapshot_rows(r->metrics, r->schema, r->table, r->rows, r->estimated);
 	if (r->next_block >= r->nblocks)
 		finish_table(r, "done");
-	return RECORDS_OK;
+	return WRITER_OK;
 }
 
 Lsn
-resnapshot_hold(const Resnapshot *r)
+ondemand_hold(const OnDemandSnapshot *r)
 {
 	return r->hold;
 }

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
- * test_records_mock.c
- *		Unit tests for relay/records.c and relay/producer.c against
+ * test_kafka_writer_mock.c
+ *		Unit tests for relay/kafka_writer.c and relay/producer.c against
  *		librdkafka's mock cluster: a fatal idempotent-producer error, under
  *		load and idle, under on-error=stop and on-error=dead-letter; and how
  *		soon records are delivered once every broker is back after an
@@ -27,7 +27,7 @@
  *
  * Copyright (c) 2026, the wal2avro authors
  *
- * regress/relay/test_records_mock.c
+ * regress/relay/test_kafka_writer_mock.c
  *
  *-------------------------------------------------------------------------
  */
@@ -39,7 +39,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "producer.h"
-#include "records.h"
+#include "kafka_writer.h"
 #include "relay.h"
 #include "unit.h"
 #include "wal2avro_protocol.h"
@@ -68,7 +68,7 @@ typedef struct Fixture
 {
 	RelayConfig cfg;
 	LsnTracker	tracker;
-	Records    *records;
+	KafkaWriter    *records;
 	Producer   *producer;
 	char		table_topic[256];
 	uint64_t	delivered;		/* change records reported delivered */
@@ -119,7 +119,7 @@ watch_delivery(void *ctx, const rd_kafka_message_t *m)
 		else
 			fx->min_lost = 0;	/* cannot tell: fails the check below */
 	}
-	records_delivery_fn() (fx->records, m);
+	writer_delivery_fn() (fx->records, m);
 }
 
 static bool
@@ -133,7 +133,7 @@ new_producer(Fixture *fx)
 		fprintf(stderr, "producer_create: %s\n", err);
 		return false;
 	}
-	records_set_producer(fx->records, fx->producer);
+	writer_set_producer(fx->records, fx->producer);
 	return true;
 }
 
@@ -169,16 +169,16 @@ setup(Fixture *fx, bool dead_letter)
 	}
 	config_expand_topic(&fx->cfg, "public", "t", NULL, fx->table_topic, sizeof(fx->table_topic));
 	lsn_tracker_init(&fx->tracker, START_LSN);
-	fx->records = records_create(&fx->cfg, &fx->tracker);
+	fx->records = writer_create(&fx->cfg, &fx->tracker);
 	return fx->records != NULL && new_producer(fx);
 }
 
 static void
 teardown(Fixture *fx)
 {
-	records_discard_deliveries(fx->records, true);
+	writer_discard_deliveries(fx->records, true);
 	producer_destroy(fx->producer, 0);
-	records_free(fx->records);
+	writer_free(fx->records);
 	lsn_tracker_free(&fx->tracker);
 	config_free(&fx->cfg);
 }
@@ -191,9 +191,9 @@ teardown(Fixture *fx)
 static bool
 restart_producer(Fixture *fx)
 {
-	records_discard_deliveries(fx->records, true);
+	writer_discard_deliveries(fx->records, true);
 	producer_destroy(fx->producer, 0);
-	records_discard_deliveries(fx->records, false);
+	writer_discard_deliveries(fx->records, false);
 	if (!new_producer(fx))
 	{
 		CHECK(!"new producer");
@@ -201,35 +201,35 @@ restart_producer(Fixture *fx)
 		return false;
 	}
 	lsn_tracker_reset(&fx->tracker);
-	records_reset(fx->records);
+	writer_reset(fx->records);
 	return true;
 }
 
 /*
  * Give one frame to the module as the loop does, serving events while it
- * waits.  Returns what records_handle_frame returned last; RECORDS_WAIT only
+ * waits.  Returns what writer_handle_frame returned last; WRITER_WAIT only
  * when the producer is dead.
  */
-static RecordsResult
+static WriterResult
 feed(Fixture *fx, const Frame *f)
 {
 	int			stage = 0;
 	int64_t		deadline = relay_now_us() + WAIT_US;
 	char		err[512];
-	RecordsResult rc;
+	WriterResult rc;
 
-	while ((rc = records_handle_frame(fx->records, f, &stage, err, sizeof(err))) == RECORDS_WAIT)
+	while ((rc = writer_handle_frame(fx->records, f, &stage, err, sizeof(err))) == WRITER_WAIT)
 	{
 		if (producer_fatal(fx->producer, NULL, 0) || relay_now_us() > deadline)
 			break;
 		producer_poll(fx->producer, 10);
 	}
-	if (rc == RECORDS_ERROR || rc == RECORDS_FAILED)
-		fprintf(stderr, "records_handle_frame: %s\n", err);
+	if (rc == WRITER_ERROR || rc == WRITER_FAILED)
+		fprintf(stderr, "writer_handle_frame: %s\n", err);
 	return rc;
 }
 
-static RecordsResult
+static WriterResult
 feed_schema(Fixture *fx)
 {
 	Frame		f;
@@ -247,18 +247,18 @@ feed_schema(Fixture *fx)
 }
 
 /* Transaction i, from BEGIN to COMMIT; stops at the first frame not OK. */
-static RecordsResult
+static WriterResult
 feed_txn(Fixture *fx, int i)
 {
 	Frame		f;
-	RecordsResult rc;
+	WriterResult rc;
 	int			j;
 
 	memset(&f, 0, sizeof(f));
 	f.kind = W2A_FRAME_BEGIN;
 	f.begin.xid = 1000 + i;
 	f.begin.commit_lsn = txn_end(i) - 1;
-	if ((rc = feed(fx, &f)) != RECORDS_OK)
+	if ((rc = feed(fx, &f)) != WRITER_OK)
 		return rc;
 	for (j = 0; j < PER_TXN; j++)
 	{
@@ -272,7 +272,7 @@ feed_txn(Fixture *fx, int i)
 		f.change.has_key = true;
 		f.change.key = (FrameBytes) {datum, sizeof(datum)};
 		f.change.value = (FrameBytes) {datum, sizeof(datum)};
-		if ((rc = feed(fx, &f)) != RECORDS_OK)
+		if ((rc = feed(fx, &f)) != WRITER_OK)
 			return rc;
 	}
 	memset(&f, 0, sizeof(f));
@@ -319,9 +319,9 @@ check_nothing_refused(Fixture *fx)
 {
 	char		err[512];
 
-	CHECK(!records_failed(fx->records, err, sizeof(err)));
-	CHECK(!records_isolation_needed(fx->records, err, sizeof(err)));
-	CHECK_INT(records_stats(fx->records)->delivery_errors, 0);
+	CHECK(!writer_failed(fx->records, err, sizeof(err)));
+	CHECK(!writer_isolation_needed(fx->records, err, sizeof(err)));
+	CHECK_INT(writer_stats(fx->records)->delivery_errors, 0);
 	CHECK_INT(fx->dead_lettered, 0);
 }
 
@@ -338,20 +338,20 @@ test_fatal_under_load(bool dead_letter)
 	int			i;
 	int			first_replayed;
 	Lsn			safe;
-	RecordsResult rc = RECORDS_OK;
+	WriterResult rc = WRITER_OK;
 
 	if (!setup(&fx, dead_letter))
 	{
 		CHECK(!"setup");
 		return;
 	}
-	CHECK_INT(feed_schema(&fx), RECORDS_OK);
-	CHECK_INT(feed_txn(&fx, 0), RECORDS_OK);
+	CHECK_INT(feed_schema(&fx), WRITER_OK);
+	CHECK_INT(feed_txn(&fx, 0), WRITER_OK);
 	CHECK_U64(wait_safe(&fx, txn_end(0)), txn_end(0));
 
 	set_rtt(SLOW_RTT_MS);
 	for (i = 1; i < LOAD_FATAL_AT; i++)
-		CHECK_INT(feed_txn(&fx, i), RECORDS_OK);
+		CHECK_INT(feed_txn(&fx, i), WRITER_OK);
 	CHECK(lsn_tracker_safe_lsn(&fx.tracker) < txn_end(LOAD_FATAL_AT - 1));	/* in flight */
 	CHECK_INT(rd_kafka_test_fatal_error(producer_handle(fx.producer),
 										RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
@@ -359,9 +359,9 @@ test_fatal_under_load(bool dead_letter)
 			  RD_KAFKA_RESP_ERR_NO_ERROR);
 
 	/* the next record finds the producer dead: it waits, it is not refused */
-	for (; i < TXNS && rc == RECORDS_OK; i++)
+	for (; i < TXNS && rc == WRITER_OK; i++)
 		rc = feed_txn(&fx, i);
-	CHECK_INT(rc, RECORDS_WAIT);
+	CHECK_INT(rc, WRITER_WAIT);
 	CHECK(producer_fatal(fx.producer, err, sizeof(err)));
 	CHECK_CONTAINS(err, "injected by test_records_fatal");
 	check_nothing_refused(&fx);
@@ -372,9 +372,9 @@ test_fatal_under_load(bool dead_letter)
 	CHECK(producer_fatal(fx.producer, NULL, 0));
 
 	/* as main does: drop the producer with what it holds, a new one */
-	records_discard_deliveries(fx.records, true);
+	writer_discard_deliveries(fx.records, true);
 	producer_destroy(fx.producer, 0);
-	records_discard_deliveries(fx.records, false);
+	writer_discard_deliveries(fx.records, false);
 	safe = lsn_tracker_safe_lsn(&fx.tracker);
 	CHECK(fx.min_lost != UINT64_MAX);	/* records were in flight */
 	CHECK(safe < fx.min_lost);	/* nothing at or past a lost record */
@@ -388,13 +388,13 @@ test_fatal_under_load(bool dead_letter)
 		return;
 	}
 	lsn_tracker_reset(&fx.tracker);
-	records_reset(fx.records);
+	writer_reset(fx.records);
 	fx.delivered = 0;
 	for (first_replayed = 0; txn_end(first_replayed) <= safe; first_replayed++)
 		;
-	CHECK_INT(feed_schema(&fx), RECORDS_OK);
+	CHECK_INT(feed_schema(&fx), WRITER_OK);
 	for (i = first_replayed; i < TXNS; i++)
-		CHECK_INT(feed_txn(&fx, i), RECORDS_OK);
+		CHECK_INT(feed_txn(&fx, i), WRITER_OK);
 	CHECK_U64(wait_safe(&fx, txn_end(TXNS - 1)), txn_end(TXNS - 1));
 	CHECK_INT(fx.delivered, (uint64_t) (TXNS - first_replayed) * PER_TXN);
 	CHECK(!producer_fatal(fx.producer, NULL, 0));
@@ -415,9 +415,9 @@ test_fatal_idle(bool dead_letter)
 		CHECK(!"setup");
 		return;
 	}
-	CHECK_INT(feed_schema(&fx), RECORDS_OK);
+	CHECK_INT(feed_schema(&fx), WRITER_OK);
 	for (i = 0; i < IDLE_TXNS; i++)
-		CHECK_INT(feed_txn(&fx, i), RECORDS_OK);
+		CHECK_INT(feed_txn(&fx, i), WRITER_OK);
 	CHECK_U64(wait_safe(&fx, txn_end(IDLE_TXNS - 1)), txn_end(IDLE_TXNS - 1));
 
 	CHECK_INT(rd_kafka_test_fatal_error(producer_handle(fx.producer),
@@ -430,15 +430,15 @@ test_fatal_idle(bool dead_letter)
 	check_nothing_refused(&fx);
 	CHECK_U64(lsn_tracker_safe_lsn(&fx.tracker), txn_end(IDLE_TXNS - 1));
 	/* a produce now waits; it does not refuse the record */
-	CHECK_INT(feed_txn(&fx, IDLE_TXNS), RECORDS_WAIT);
+	CHECK_INT(feed_txn(&fx, IDLE_TXNS), WRITER_WAIT);
 	check_nothing_refused(&fx);
 
 	if (!restart_producer(&fx))
 		return;
 	fx.delivered = 0;
-	CHECK_INT(feed_schema(&fx), RECORDS_OK);
+	CHECK_INT(feed_schema(&fx), WRITER_OK);
 	for (i = IDLE_TXNS; i < 2 * IDLE_TXNS; i++)
-		CHECK_INT(feed_txn(&fx, i), RECORDS_OK);
+		CHECK_INT(feed_txn(&fx, i), WRITER_OK);
 	CHECK_U64(wait_safe(&fx, txn_end(2 * IDLE_TXNS - 1)), txn_end(2 * IDLE_TXNS - 1));
 	CHECK_INT(fx.delivered, (uint64_t) IDLE_TXNS * PER_TXN);
 	check_nothing_refused(&fx);
@@ -471,14 +471,14 @@ test_recovery_after_outage(void)
 								"reconnect.backoff.max.ms", value, &len), RD_KAFKA_CONF_OK);
 	CHECK(atoi(value) <= 1000);
 
-	CHECK_INT(feed_schema(&fx), RECORDS_OK);
-	CHECK_INT(feed_txn(&fx, 0), RECORDS_OK);
+	CHECK_INT(feed_schema(&fx), WRITER_OK);
+	CHECK_INT(feed_txn(&fx, 0), WRITER_OK);
 	CHECK_U64(wait_safe(&fx, txn_end(0)), txn_end(0));
 
 	for (b = 1; b <= BROKERS; b++)
 		rd_kafka_mock_broker_set_down(mock, b);
 	for (i = 1; i <= 3; i++)
-		CHECK_INT(feed_txn(&fx, i), RECORDS_OK);
+		CHECK_INT(feed_txn(&fx, i), WRITER_OK);
 	serve(&fx, OUTAGE_S * 1000);
 	CHECK_U64(lsn_tracker_safe_lsn(&fx.tracker), txn_end(0));	/* nothing acknowledged */
 	CHECK(!producer_connected(fx.producer));
@@ -488,7 +488,7 @@ test_recovery_after_outage(void)
 	up_at = relay_now_us();
 	CHECK_U64(wait_safe(&fx, txn_end(3)), txn_end(3));
 	took = relay_now_us() - up_at;
-	printf("test_records_mock: acknowledged %.1f s after every broker was up again\n", took / 1e6);
+	printf("test_kafka_writer_mock: acknowledged %.1f s after every broker was up again\n", took / 1e6);
 	CHECK(took < RECOVERY_BOUND_US);
 	check_nothing_refused(&fx);
 	teardown(&fx);
@@ -516,17 +516,17 @@ test_local_failure_replays(bool dead_letter)
 		return;
 	}
 	extra_property = NULL;
-	CHECK_INT(feed_schema(&fx), RECORDS_OK);
-	CHECK_INT(feed_txn(&fx, 0), RECORDS_OK);
+	CHECK_INT(feed_schema(&fx), WRITER_OK);
+	CHECK_INT(feed_txn(&fx, 0), WRITER_OK);
 	CHECK_U64(wait_safe(&fx, txn_end(0)), txn_end(0));
 
 	for (b = 1; b <= BROKERS; b++)
 		rd_kafka_mock_broker_set_down(mock, b);
-	CHECK_INT(feed_txn(&fx, 1), RECORDS_OK);
+	CHECK_INT(feed_txn(&fx, 1), WRITER_OK);
 	deadline = relay_now_us() + WAIT_US;
-	while (!records_replay_needed(fx.records, err, sizeof(err)) && relay_now_us() < deadline)
+	while (!writer_replay_needed(fx.records, err, sizeof(err)) && relay_now_us() < deadline)
 		producer_poll(fx.producer, 50);
-	CHECK(records_replay_needed(fx.records, err, sizeof(err)));
+	CHECK(writer_replay_needed(fx.records, err, sizeof(err)));
 	CHECK_CONTAINS(err, "failed for a passing cause");
 	check_nothing_refused(&fx);
 	CHECK_U64(lsn_tracker_safe_lsn(&fx.tracker), txn_end(0));
@@ -536,14 +536,14 @@ test_local_failure_replays(bool dead_letter)
 		rd_kafka_mock_broker_set_up(mock, b);
 	if (!restart_producer(&fx))
 		return;
-	CHECK(!records_replay_needed(fx.records, err, sizeof(err)));
+	CHECK(!writer_replay_needed(fx.records, err, sizeof(err)));
 	fx.delivered = 0;
-	CHECK_INT(feed_schema(&fx), RECORDS_OK);
-	CHECK_INT(feed_txn(&fx, 1), RECORDS_OK);
+	CHECK_INT(feed_schema(&fx), WRITER_OK);
+	CHECK_INT(feed_txn(&fx, 1), WRITER_OK);
 	CHECK_U64(wait_safe(&fx, txn_end(1)), txn_end(1));
 	CHECK_INT(fx.delivered, (uint64_t) PER_TXN);
 	check_nothing_refused(&fx);
-	CHECK(!records_replay_needed(fx.records, err, sizeof(err)));
+	CHECK(!writer_replay_needed(fx.records, err, sizeof(err)));
 	teardown(&fx);
 }
 
@@ -551,13 +551,13 @@ test_local_failure_replays(bool dead_letter)
 static void
 test_replay_errors(void)
 {
-	CHECK(records_replay_error(RD_KAFKA_RESP_ERR__DESTROY));
-	CHECK(records_replay_error(RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION));
-	CHECK(records_replay_error(RD_KAFKA_RESP_ERR__MSG_TIMED_OUT));
-	CHECK(!records_replay_error(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE));
-	CHECK(!records_replay_error(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED));
-	CHECK(!records_replay_error(RD_KAFKA_RESP_ERR__INVALID_ARG));
-	CHECK(!records_replay_error(RD_KAFKA_RESP_ERR__FATAL));
+	CHECK(writer_replay_error(RD_KAFKA_RESP_ERR__DESTROY));
+	CHECK(writer_replay_error(RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION));
+	CHECK(writer_replay_error(RD_KAFKA_RESP_ERR__MSG_TIMED_OUT));
+	CHECK(!writer_replay_error(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE));
+	CHECK(!writer_replay_error(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED));
+	CHECK(!writer_replay_error(RD_KAFKA_RESP_ERR__INVALID_ARG));
+	CHECK(!writer_replay_error(RD_KAFKA_RESP_ERR__FATAL));
 }
 
 int
@@ -572,7 +572,7 @@ main(void)
 	if (mock_rk == NULL || (mock = rd_kafka_mock_cluster_new(mock_rk, BROKERS)) == NULL)
 	{
 		fprintf(stderr, "could not start a mock cluster: %s\n", err);
-		return unit_finish("test_records_mock");
+		return unit_finish("test_kafka_writer_mock");
 	}
 	rd_kafka_mock_topic_create(mock, "_wal2avro_schemas", 1, BROKERS);
 	rd_kafka_mock_topic_create(mock, "wal2avro.public.t", 1, BROKERS);
@@ -589,5 +589,5 @@ main(void)
 
 	rd_kafka_mock_cluster_destroy(mock);
 	rd_kafka_destroy(mock_rk);
-	return unit_finish("test_records_mock");
+	return unit_finish("test_kafka_writer_mock");
 }

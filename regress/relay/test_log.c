@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * test_relay.c
+ * test_log.c
  *		Unit tests for relay/relay.c: LSN text, log levels and the shape of
  *		a log line.
  *
@@ -9,7 +9,7 @@
  *
  * Copyright (c) 2026, the wal2avro authors
  *
- * regress/relay/test_relay.c
+ * regress/relay/test_log.c
  *
  *-------------------------------------------------------------------------
  */
@@ -116,7 +116,7 @@ has_timestamp(const char *line)
 static void
 test_log_lines(void)
 {
-	char		path[] = "/tmp/test_relay.XXXXXX";
+	char		path[] = "/tmp/test_log.XXXXXX";
 	int			fd = mkstemp(path);
 	int			saved = dup(STDERR_FILENO);
 	char		big[6000];
@@ -212,5 +212,5 @@ main(void)
 	test_levels();
 	test_log_lines();
 	test_clock();
-	return unit_finish("test_relay");
+	return unit_finish("test_log");
 }

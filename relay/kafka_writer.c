@@ -1,20 +1,20 @@
 /*-------------------------------------------------------------------------
  *
- * records.c
+ * kafka_writer.c
  *		From frames to Kafka records: topics, keys and values in Avro
  *		single-object encoding, tombstones, messages, control records, and
  *		the transactions the LSN tracker follows.
  *
  * Every key and value schema is published to the schema topic and
- * acknowledged before the first record that uses it (records_schemas.c): a
- * CHANGE whose schema is not yet acknowledged waits (RECORDS_WAIT) while the
+ * acknowledged before the first record that uses it (kafka_writer_schemas.c): a
+ * CHANGE whose schema is not yet acknowledged waits (WRITER_WAIT) while the
  * loop keeps answering the server.  The delivery reports, and what a failed
- * one makes the stream do, are in records_delivery.c; the headers in
+ * one makes the stream do, are in kafka_writer_delivery.c; the headers in
  * record_headers.c.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
- * relay/records.c
+ * relay/kafka_writer.c
  *
  *-------------------------------------------------------------------------
  */
@@ -25,7 +25,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "heartbeat.h"
-#include "records_internal.h"
+#include "kafka_writer_internal.h"
 
 /* ------------------------------------------------------------------------
  * Small tables
@@ -33,7 +33,7 @@
  */
 
 static RelEntry *
-rel_find(Records *r, uint32_t relid, bool insert)
+rel_find(KafkaWriter *r, uint32_t relid, bool insert)
 {
 	size_t		i;
 
@@ -91,7 +91,7 @@ dup_bytes(FrameBytes b)
 }
 
 static bool
-ensure_buf(Records *r, size_t need)
+ensure_buf(KafkaWriter *r, size_t need)
 {
 	if (need > r->buf_cap)
 	{
@@ -133,15 +133,15 @@ single_object(uint8_t *out, uint64_t fp, FrameBytes datum)
  * topic, through its handle rkt when the caller has one (NULL: by name).
  * On failure the tracker forgets the record again (lsn_tracker_cancel), so
  * a retry adds it anew.  hdrs is consumed either way.  While isolating, a
- * record waits (RECORDS_WAIT) until the one before it is reported.
+ * record waits (WRITER_WAIT) until the one before it is reported.
  */
-RecordsResult
-records_produce(Records *r, const char *topic, rd_kafka_topic_t *rkt, const void *key, size_t keylen,
+WriterResult
+writer_produce(KafkaWriter *r, const char *topic, rd_kafka_topic_t *rkt, const void *key, size_t keylen,
 				const void *value, size_t valuelen, rd_kafka_headers_t *hdrs,
 				uint64_t opaque, char *err, size_t errlen)
 {
 	ProducerStatus st;
-	RecordsResult rc;
+	WriterResult rc;
 
 	if (r->isolating && r->unreported > 0)
 		st = PRODUCER_QUEUE_FULL;
@@ -166,7 +166,7 @@ records_produce(Records *r, const char *topic, rd_kafka_topic_t *rkt, const void
 			r->txn_records++;
 			metrics_count_record(r->cur_metrics, r->cur_op, keylen + valuelen);
 		}
-		return RECORDS_OK;
+		return WRITER_OK;
 	}
 	if (st == PRODUCER_QUEUE_FULL || st == PRODUCER_FATAL)
 	{
@@ -179,7 +179,7 @@ records_produce(Records *r, const char *topic, rd_kafka_topic_t *rkt, const void
 		lsn_tracker_cancel(r->tracker, opaque & RECORD_ID_MASK);
 		if (hdrs)
 			rd_kafka_headers_destroy(hdrs);
-		return RECORDS_WAIT;
+		return WRITER_WAIT;
 	}
 
 	/*
@@ -195,9 +195,9 @@ records_produce(Records *r, const char *topic, rd_kafka_topic_t *rkt, const void
 				  r->cfg->dead_letter_topic);
 		lsn_tracker_cancel(r->tracker, opaque);
 		hdrs = record_headers_add_failure(hdrs, err, topic);
-		rc = records_produce(r, r->cfg->dead_letter_topic, NULL, key, keylen, value, valuelen,
+		rc = writer_produce(r, r->cfg->dead_letter_topic, NULL, key, keylen, value, valuelen,
 							 hdrs, lsn_tracker_add(r->tracker), err, errlen);
-		if (rc == RECORDS_OK)
+		if (rc == WRITER_OK)
 			r->last_dead_lettered = true;
 		return rc;
 	}
@@ -206,29 +206,29 @@ records_produce(Records *r, const char *topic, rd_kafka_topic_t *rkt, const void
 	lsn_tracker_fail(r->tracker, opaque & RECORD_ID_MASK);
 	r->failed = true;
 	snprintf(r->fail_msg, sizeof(r->fail_msg), "%s", err);
-	return RECORDS_FAILED;
+	return WRITER_FAILED;
 }
 
-static RecordsResult
-handle_schema(Records *r, const Frame *f, char *err, size_t errlen)
+static WriterResult
+handle_schema(KafkaWriter *r, const Frame *f, char *err, size_t errlen)
 {
 	RelEntry   *e = rel_find(r, f->schema.relid, true);
 	char		topic[TOPIC_MAX];
 	char	   *old_topic;
-	RecordsResult rc;
+	WriterResult rc;
 
 	if (e == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
-		return RECORDS_ERROR;
+		return WRITER_ERROR;
 	}
-	/* publish first: a retry after RECORDS_WAIT finds the entry unchanged */
-	rc = records_publish_schema(r, f->schema.key_fingerprint, f->schema.key_schema, "key",
+	/* publish first: a retry after WRITER_WAIT finds the entry unchanged */
+	rc = writer_publish_schema(r, f->schema.key_fingerprint, f->schema.key_schema, "key",
 								&f->schema.schema_name, &f->schema.table_name, err, errlen);
-	if (rc == RECORDS_OK)
-		rc = records_publish_schema(r, f->schema.value_fingerprint, f->schema.value_schema, "value",
+	if (rc == WRITER_OK)
+		rc = writer_publish_schema(r, f->schema.value_fingerprint, f->schema.value_schema, "value",
 									&f->schema.schema_name, &f->schema.table_name, err, errlen);
-	if (rc != RECORDS_OK)
+	if (rc != WRITER_OK)
 		return rc;
 
 	free(e->schema);
@@ -244,17 +244,17 @@ handle_schema(Records *r, const Frame *f, char *err, size_t errlen)
 	if (e->schema == NULL || e->table == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
-		rc = RECORDS_ERROR;
+		rc = WRITER_ERROR;
 	}
 	else if (!r->template_has_op &&
 			 config_expand_topic(r->cfg, e->schema, e->table, NULL, topic, sizeof(topic)) < 0)
 	{
 		snprintf(err, errlen, "topic name for table \"%s.%s\" is too long", e->schema, e->table);
-		rc = RECORDS_ERROR;
+		rc = WRITER_ERROR;
 	}
 	else if (!r->template_has_op)
 		e->topic = strdup(topic);	/* NULL: expanded at every record */
-	if (rc == RECORDS_OK)
+	if (rc == WRITER_OK)
 		metrics_table_init(&e->metrics, r->metrics, e->schema, e->table);
 
 	/*
@@ -268,7 +268,7 @@ handle_schema(Records *r, const Frame *f, char *err, size_t errlen)
 }
 
 /*
- * Where handle_change resumes a CHANGE frame given again after RECORDS_WAIT
+ * Where handle_change resumes a CHANGE frame given again after WRITER_WAIT
  * (the caller's int *stage, 0 on the first call).
  */
 typedef enum ChangeStage
@@ -284,7 +284,7 @@ typedef enum ChangeStage
  * NULL to produce by name.  NULL after a message in err.
  */
 static const char *
-change_topic(Records *r, RelEntry *e, char op, char *topic_buf, rd_kafka_topic_t **rkt,
+change_topic(KafkaWriter *r, RelEntry *e, char op, char *topic_buf, rd_kafka_topic_t **rkt,
 			 char *err, size_t errlen)
 {
 	char		opname[2] = {op, '\0'};
@@ -292,7 +292,7 @@ change_topic(Records *r, RelEntry *e, char op, char *topic_buf, rd_kafka_topic_t
 	*rkt = NULL;
 	if (e->topic)
 	{
-		/* looked up once per relation and producer (records_set_producer) */
+		/* looked up once per relation and producer (writer_set_producer) */
 		if (e->rkt == NULL)
 			e->rkt = producer_topic(r->producer, e->topic);
 		*rkt = e->rkt;
@@ -306,8 +306,8 @@ change_topic(Records *r, RelEntry *e, char op, char *topic_buf, rd_kafka_topic_t
 	return topic_buf;
 }
 
-static RecordsResult
-handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
+static WriterResult
+handle_change(KafkaWriter *r, const Frame *f, int *stage, char *err, size_t errlen)
 {
 	RelEntry   *e = rel_find(r, f->change.relid, false);
 	SchemaId   *ks,
@@ -318,7 +318,7 @@ handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 	size_t		keylen = 0,
 				valuelen;
 	uint64_t	id;
-	RecordsResult rc;
+	WriterResult rc;
 	char		op = f->change.op;
 
 	if (e == NULL || e->value_fp != f->change.value_fingerprint ||
@@ -326,31 +326,31 @@ handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 	{
 		snprintf(err, errlen, "change for relation %" PRIu32 " at " LSN_FMT " has no schema frame before it",
 				 f->change.relid, LSN_ARGS(f->change.lsn));
-		return RECORDS_ERROR;
+		return WRITER_ERROR;
 	}
 	/* the schemas must be on the broker before a record that uses them */
 	ks = schema_ids_find(&r->schemas, e->key_fp);
 	vs = schema_ids_find(&r->schemas, e->value_fp);
 	if (ks && ks->state == SCHEMA_ID_UNPUBLISHED &&
-		(rc = records_send_schema(r, ks, e->schema, e->schema_len, e->table, e->table_len,
-								  err, errlen)) != RECORDS_OK)
+		(rc = writer_send_schema(r, ks, e->schema, e->schema_len, e->table, e->table_len,
+								  err, errlen)) != WRITER_OK)
 		return rc;
 	if (vs && vs->state == SCHEMA_ID_UNPUBLISHED &&
-		(rc = records_send_schema(r, vs, e->schema, e->schema_len, e->table, e->table_len,
-								  err, errlen)) != RECORDS_OK)
+		(rc = writer_send_schema(r, vs, e->schema, e->schema_len, e->table, e->table_len,
+								  err, errlen)) != WRITER_OK)
 		return rc;
 	if ((ks && ks->state != SCHEMA_ID_ON_BROKER) || (vs && vs->state != SCHEMA_ID_ON_BROKER))
-		return RECORDS_WAIT;
+		return WRITER_WAIT;
 
 	r->cur_metrics = &e->metrics;
 	r->cur_op = op;
 	if ((topic = change_topic(r, e, op, topic_buf, &rkt, err, errlen)) == NULL)
-		return RECORDS_ERROR;
+		return WRITER_ERROR;
 
 	if (!ensure_buf(r, 20 + (size_t) f->change.key.len + f->change.value.len))
 	{
 		snprintf(err, errlen, "out of memory");
-		return RECORDS_ERROR;
+		return WRITER_ERROR;
 	}
 	if (f->change.has_key)
 		keylen = single_object(r->buf, f->change.key_fingerprint, f->change.key);
@@ -360,12 +360,12 @@ handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 	{
 		r->last_dead_lettered = false;
 		id = lsn_tracker_add(r->tracker);
-		rc = records_produce(r, topic, rkt, f->change.has_key ? r->buf : NULL, keylen,
+		rc = writer_produce(r, topic, rkt, f->change.has_key ? r->buf : NULL, keylen,
 							 r->buf + keylen, valuelen,
 							 record_headers_change(&r->txn_headers, f->change.lsn, op, e->schema,
 							 e->schema_len, e->table, e->table_len),
 							 id, err, errlen);
-		if (rc != RECORDS_OK)
+		if (rc != WRITER_OK)
 			return rc;
 		*stage = CHANGE_STAGE_TOMBSTONE;
 	}
@@ -386,7 +386,7 @@ handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 		 * topic before the replay sends both to the dead-letter topic.
 		 */
 		if (r->isolating && r->unreported > 0)
-			return RECORDS_WAIT;
+			return WRITER_WAIT;
 		hdrs = record_headers_change(&r->txn_headers, f->change.lsn, op, e->schema,
 									 e->schema_len, e->table, e->table_len);
 		if (r->last_dead_lettered)
@@ -397,36 +397,36 @@ handle_change(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 			rkt = NULL;
 		}
 		id = lsn_tracker_add(r->tracker);
-		rc = records_produce(r, topic, rkt, r->buf, keylen, NULL, 0, hdrs, id, err, errlen);
-		if (rc != RECORDS_OK)
+		rc = writer_produce(r, topic, rkt, r->buf, keylen, NULL, 0, hdrs, id, err, errlen);
+		if (rc != WRITER_OK)
 			return rc;
 	}
 	*stage = CHANGE_STAGE_DONE;
-	return RECORDS_OK;
+	return WRITER_OK;
 }
 
 /*
  * Leave isolation once the replay has read through the last transaction
  * produced before the refusal and its last record is reported (so it
- * cannot share a batch with the next).  Returns RECORDS_WAIT while that
- * record is in flight, RECORDS_OK otherwise.
+ * cannot share a batch with the next).  Returns WRITER_WAIT while that
+ * record is in flight, WRITER_OK otherwise.
  */
-static RecordsResult
-end_isolation(Records *r)
+static WriterResult
+end_isolation(KafkaWriter *r)
 {
 	if (!r->isolating || r->done_commit_lsn < r->isolate_until)
-		return RECORDS_OK;
+		return WRITER_OK;
 	if (r->unreported > 0)
-		return RECORDS_WAIT;
+		return WRITER_WAIT;
 	r->isolating = false;
 	relay_log(RELAY_LOG_INFO, "replayed one record at a time through " LSN_FMT ": batching again",
 			  LSN_ARGS(r->isolate_until));
-	return RECORDS_OK;
+	return WRITER_OK;
 }
 
 /*
  * Where handle_message resumes a MESSAGE frame given again after
- * RECORDS_WAIT (the caller's int *stage, 0 on the first call).
+ * WRITER_WAIT (the caller's int *stage, 0 on the first call).
  */
 typedef enum MessageStage
 {
@@ -434,26 +434,26 @@ typedef enum MessageStage
 	MESSAGE_STAGE_OPENED		/* outside a transaction: its own tracker transaction is open */
 } MessageStage;
 
-static RecordsResult
-handle_message(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
+static WriterResult
+handle_message(KafkaWriter *r, const Frame *f, int *stage, char *err, size_t errlen)
 {
 	char		topic[TOPIC_MAX];
 	uint64_t	id;
-	RecordsResult rc;
+	WriterResult rc;
 	bool		alone = !f->message.transactional;
 	bool		heartbeat;
 
 	/* a message outside any transaction is a transaction of one record */
 	if (alone && *stage == MESSAGE_STAGE_START)
 	{
-		if (end_isolation(r) != RECORDS_OK)
-			return RECORDS_WAIT;
+		if (end_isolation(r) != WRITER_OK)
+			return WRITER_WAIT;
 		r->txn_commit_lsn = f->message.lsn;
 		if (lsn_tracker_begin(r->tracker, f->message.lsn) != LSN_TRACKER_OK)
 		{
 			snprintf(err, errlen, "non-transactional message inside a transaction at " LSN_FMT,
 					 LSN_ARGS(f->message.lsn));
-			return RECORDS_ERROR;
+			return WRITER_ERROR;
 		}
 		*stage = MESSAGE_STAGE_OPENED;
 	}
@@ -468,11 +468,11 @@ handle_message(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 	r->cur_metrics = &r->message_metrics[heartbeat];
 	r->cur_op = 'm';
 	id = lsn_tracker_add(r->tracker);
-	rc = records_produce(r, topic, NULL, f->message.prefix.data, f->message.prefix.len,
+	rc = writer_produce(r, topic, NULL, f->message.prefix.data, f->message.prefix.len,
 						 f->message.has_content ? f->message.content.data : (const uint8_t *) "",
 						 f->message.has_content ? f->message.content.len : 0,
 						 record_headers_message(f->message.lsn, !alone), id, err, errlen);
-	if (alone && rc == RECORDS_OK)
+	if (alone && rc == WRITER_OK)
 	{
 		lsn_tracker_commit(r->tracker, f->message.lsn);
 		r->done_commit_lsn = f->message.lsn;
@@ -482,7 +482,7 @@ handle_message(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
 
 /* Remember a committed transaction until it is acknowledged (for latency). */
 static void
-push_commit(Records *r, Lsn end_lsn, int64_t commit_time)
+push_commit(KafkaWriter *r, Lsn end_lsn, int64_t commit_time)
 {
 	if (r->commit_count == r->commit_cap)
 	{
@@ -510,7 +510,7 @@ push_commit(Records *r, Lsn end_lsn, int64_t commit_time)
  * the wall clock, as the commit times are.
  */
 void
-records_note_safe(Records *r, Lsn safe, int64_t now_epoch_us)
+writer_observe_latency(KafkaWriter *r, Lsn safe, int64_t now_epoch_us)
 {
 	while (r->commit_count > 0 && r->commits[r->commit_head].end_lsn <= safe)
 	{
@@ -525,13 +525,13 @@ records_note_safe(Records *r, Lsn safe, int64_t now_epoch_us)
 
 /* Commit time of the oldest transaction not yet acknowledged; 0: none. */
 int64_t
-records_oldest_pending_commit(const Records *r)
+writer_oldest_pending_commit(const KafkaWriter *r)
 {
 	return r->commit_count > 0 ? r->commits[r->commit_head].commit_time : 0;
 }
 
 void
-records_set_metrics(Records *r, Metrics *m)
+writer_set_metrics(KafkaWriter *r, Metrics *m)
 {
 	r->metrics = m;
 	metrics_table_init(&r->message_metrics[0], m, "", "messages");
@@ -540,41 +540,41 @@ records_set_metrics(Records *r, Metrics *m)
 
 /*
  * Act on one frame.  *stage is the caller's resume point for this frame,
- * 0 on first call: a frame that returned RECORDS_WAIT is given again, with
- * the same stage, once events were served.  Returns RECORDS_OK (done with
- * the frame), RECORDS_WAIT (the producer queue is full, a schema is not
+ * 0 on first call: a frame that returned WRITER_WAIT is given again, with
+ * the same stage, once events were served.  Returns WRITER_OK (done with
+ * the frame), WRITER_WAIT (the producer queue is full, a schema is not
  * acknowledged yet, or the producer is dead: producer_fatal says so, and the
- * frame must then be replayed with a new producer) or RECORDS_ERROR with a
+ * frame must then be replayed with a new producer) or WRITER_ERROR with a
  * message in err (a frame out of order or without schema, out of memory, a
  * produce error): the stream must then be restarted from the last confirmed
  * position.
  */
-RecordsResult
-records_handle_frame(Records *r, const Frame *f, int *stage, char *err, size_t errlen)
+WriterResult
+writer_handle_frame(KafkaWriter *r, const Frame *f, int *stage, char *err, size_t errlen)
 {
 	switch (f->kind)
 	{
 		case W2A_FRAME_BEGIN:
-			if (end_isolation(r) != RECORDS_OK)
-				return RECORDS_WAIT;
+			if (end_isolation(r) != WRITER_OK)
+				return WRITER_WAIT;
 			if (lsn_tracker_begin(r->tracker, f->begin.commit_lsn) != LSN_TRACKER_OK)
 			{
 				snprintf(err, errlen, "BEGIN inside a transaction at " LSN_FMT,
 						 LSN_ARGS(f->begin.commit_lsn));
-				return RECORDS_ERROR;
+				return WRITER_ERROR;
 			}
 			r->in_txn = true;
 			r->txn_commit_lsn = f->begin.commit_lsn;
 			record_headers_begin(&r->txn_headers, f->begin.xid, f->begin.commit_time);
 			r->txn_records = 0;
-			return RECORDS_OK;
+			return WRITER_OK;
 		case W2A_FRAME_SCHEMA:
 			return handle_schema(r, f, err, errlen);
 		case W2A_FRAME_CHANGE:
 			return handle_change(r, f, stage, err, errlen);
 		case W2A_FRAME_TRUNCATE:
 			/* Debezium leaves truncates out by default; so do we */
-			return RECORDS_OK;
+			return WRITER_OK;
 		case W2A_FRAME_MESSAGE:
 			return handle_message(r, f, stage, err, errlen);
 		case W2A_FRAME_COMMIT:
@@ -582,7 +582,7 @@ records_handle_frame(Records *r, const Frame *f, int *stage, char *err, size_t e
 			{
 				snprintf(err, errlen, "COMMIT outside a transaction at " LSN_FMT,
 						 LSN_ARGS(f->commit.end_lsn));
-				return RECORDS_ERROR;
+				return WRITER_ERROR;
 			}
 			r->in_txn = false;
 			r->done_commit_lsn = r->txn_commit_lsn;
@@ -591,21 +591,21 @@ records_handle_frame(Records *r, const Frame *f, int *stage, char *err, size_t e
 			r->stats.last_commit_time = f->commit.commit_time;
 			if (r->txn_records > 0)
 				push_commit(r, f->commit.end_lsn, f->commit.commit_time);
-			return RECORDS_OK;
+			return WRITER_OK;
 	}
 	snprintf(err, errlen, "unknown frame kind 0x%02x", (unsigned char) f->kind);
-	return RECORDS_ERROR;
+	return WRITER_ERROR;
 }
 
 /*
  * Produce one control record (text key and value, no headers) in the open
  * tracker transaction: a snapshot marker on the state topic.  It is not
  * counted as a change record, and never goes to the dead-letter topic.
- * Returns RECORDS_OK, RECORDS_WAIT (queue full: serve events, call again),
- * RECORDS_FAILED or RECORDS_ERROR (no open transaction) as for a frame.
+ * Returns WRITER_OK, WRITER_WAIT (queue full: serve events, call again),
+ * WRITER_FAILED or WRITER_ERROR (no open transaction) as for a frame.
  */
-RecordsResult
-records_send_control(Records *r, const char *topic, const char *key, const char *value,
+WriterResult
+writer_send_control(KafkaWriter *r, const char *topic, const char *key, const char *value,
 					 char *err, size_t errlen)
 {
 	uint64_t	id = lsn_tracker_add(r->tracker);
@@ -613,22 +613,22 @@ records_send_control(Records *r, const char *topic, const char *key, const char 
 	if (id == LSN_TRACKER_NO_ID)
 	{
 		snprintf(err, errlen, "control record for topic \"%s\" outside a transaction", topic);
-		return RECORDS_ERROR;
+		return WRITER_ERROR;
 	}
-	return records_produce(r, topic, NULL, key, strlen(key), value, strlen(value), NULL,
+	return writer_produce(r, topic, NULL, key, strlen(key), value, strlen(value), NULL,
 						   id | CONTROL_RECORD_BIT, err, errlen);
 }
 
 /*
  * Produce one record (text key and value, no headers) outside the tracker:
  * the relay's position on the state topic.  Its acknowledgement only raises
- * records_untracked_acked to "tag" (at least 1, below 2^61, increasing); a
+ * writer_untracked_acked to "tag" (at least 1, below 2^61, increasing); a
  * failed delivery fails the run as a change record's does under
- * on-error=stop.  Returns RECORDS_OK, RECORDS_WAIT (queue full: serve
- * events, call again) or RECORDS_FAILED with a message in err.
+ * on-error=stop.  Returns WRITER_OK, WRITER_WAIT (queue full: serve
+ * events, call again) or WRITER_FAILED with a message in err.
  */
-RecordsResult
-records_send_untracked(Records *r, const char *topic, const char *key, const char *value,
+WriterResult
+writer_send_untracked(KafkaWriter *r, const char *topic, const char *key, const char *value,
 					   uint64_t tag, char *err, size_t errlen)
 {
 	size_t		keylen = strlen(key),
@@ -639,7 +639,7 @@ records_send_untracked(Records *r, const char *topic, const char *key, const cha
 					   (void *) (uintptr_t) ((tag & RECORD_ID_MASK) | UNTRACKED_RECORD_BIT),
 					   err, errlen);
 	if (st == PRODUCER_QUEUE_FULL)
-		return RECORDS_WAIT;
+		return WRITER_WAIT;
 	if (st != PRODUCER_OK)
 	{
 		r->stats.delivery_errors++;
@@ -647,30 +647,30 @@ records_send_untracked(Records *r, const char *topic, const char *key, const cha
 		{
 			r->failed = true;
 			snprintf(r->fail_msg, sizeof(r->fail_msg), "%s", err);
-			records_set_untracked_hint(r);
+			writer_set_untracked_hint(r);
 		}
-		return RECORDS_FAILED;
+		return WRITER_FAILED;
 	}
 	r->stats.in_flight_bytes += keylen + valuelen + RECORD_OVERHEAD_BYTES;
 	r->unreported++;
-	return RECORDS_OK;
+	return WRITER_OK;
 }
 
-/* The highest tag of records_send_untracked acknowledged so far (0: none). */
+/* The highest tag of writer_send_untracked acknowledged so far (0: none). */
 uint64_t
-records_untracked_acked(const Records *r)
+writer_untracked_acked(const KafkaWriter *r)
 {
 	return r->untracked_acked;
 }
 
 /*
- * Create the record builder for a tracker.  Call records_set_producer before
+ * Create the record builder for a tracker.  Call writer_set_producer before
  * the first frame.  Returns NULL when out of memory.
  */
-Records *
-records_create(const RelayConfig *cfg, LsnTracker *tracker)
+KafkaWriter *
+writer_create(const RelayConfig *cfg, LsnTracker *tracker)
 {
-	Records    *r = calloc(1, sizeof(Records));
+	KafkaWriter    *r = calloc(1, sizeof(KafkaWriter));
 
 	if (r == NULL)
 		return NULL;
@@ -686,7 +686,7 @@ records_create(const RelayConfig *cfg, LsnTracker *tracker)
  * with it: forget them.
  */
 void
-records_set_producer(Records *r, Producer *p)
+writer_set_producer(KafkaWriter *r, Producer *p)
 {
 	size_t		i;
 
@@ -702,7 +702,7 @@ records_set_producer(Records *r, Producer *p)
  * SCHEMA frames again anyway.
  */
 void
-records_reset(Records *r)
+writer_reset(KafkaWriter *r)
 {
 	r->replay_needed = false;
 	r->in_txn = false;
@@ -712,14 +712,14 @@ records_reset(Records *r)
 	schema_ids_forget_unacknowledged(&r->schemas);
 }
 
-const RecordsStats *
-records_stats(const Records *r)
+const WriterStats *
+writer_stats(const KafkaWriter *r)
 {
 	return &r->stats;
 }
 
 void
-records_free(Records *r)
+writer_free(KafkaWriter *r)
 {
 	size_t		i;
 

@@ -1,13 +1,13 @@
 /*-------------------------------------------------------------------------
  *
- * records_schemas.c
- *		Schema publication for records.c: every key and value schema goes to
+ * kafka_writer_schemas.c
+ *		Schema publication for kafka_writer.c: every key and value schema goes to
  *		the schema topic before the first record that uses it.
  *
  * Every key and value schema is published to the schema topic (compacted,
  * keyed by the fingerprint in hex) and acknowledged before the first record
  * that uses it is produced, so a consumer can always find it.  A CHANGE
- * whose schema is not yet acknowledged waits (RECORDS_WAIT) while the loop
+ * whose schema is not yet acknowledged waits (WRITER_WAIT) while the loop
  * keeps answering the server.  A fingerprint names one schema text: one the
  * schema topic already holds with these bytes is not published again, and
  * one it holds, or this process used, with other bytes stops the relay
@@ -15,7 +15,7 @@
  *
  * Copyright (c) 2026, the wal2avro authors
  *
- * relay/records_schemas.c
+ * relay/kafka_writer_schemas.c
  *
  *-------------------------------------------------------------------------
  */
@@ -25,23 +25,23 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "records_internal.h"
+#include "kafka_writer_internal.h"
 #include "tail.h"
 
 /* Produce a schema to the schema topic; it becomes SCHEMA_ID_SENT. */
-RecordsResult
-records_send_schema(Records *r, SchemaId *s, const char *schema, size_t schema_len,
+WriterResult
+writer_send_schema(KafkaWriter *r, SchemaId *s, const char *schema, size_t schema_len,
 					const char *table, size_t table_len, char *err, size_t errlen)
 {
 	char		key[17];
 	rd_kafka_headers_t *hdrs;
-	RecordsResult rc;
+	WriterResult rc;
 
 	snprintf(key, sizeof(key), "%016" PRIx64, s->fp);
 	hdrs = record_headers_schema(schema, schema_len, table, table_len);
-	rc = records_produce(r, r->cfg->schema_topic, NULL, key, 16, s->text, s->len, hdrs,
+	rc = writer_produce(r, r->cfg->schema_topic, NULL, key, 16, s->text, s->len, hdrs,
 						 lsn_tracker_add(r->tracker) | SCHEMA_RECORD_BIT, err, errlen);
-	if (rc == RECORDS_OK)
+	if (rc == WRITER_OK)
 		s->state = SCHEMA_ID_SENT;
 	return rc;
 }
@@ -49,10 +49,10 @@ records_send_schema(Records *r, SchemaId *s, const char *schema, size_t schema_l
 /*
  * Stop on a schema whose fingerprint already names another text.  The
  * transaction being read never becomes safe (a failed record in the
- * tracker), so nothing at or past it is confirmed.  Returns RECORDS_FAILED.
+ * tracker), so nothing at or past it is confirmed.  Returns WRITER_FAILED.
  */
-static RecordsResult
-refuse_schema(Records *r, const SchemaId *known, const char *which,
+static WriterResult
+refuse_schema(KafkaWriter *r, const SchemaId *known, const char *which,
 			  const FrameBytes *schema, const FrameBytes *table, char *err, size_t errlen)
 {
 	uint64_t	id = lsn_tracker_add(r->tracker);
@@ -80,7 +80,7 @@ refuse_schema(Records *r, const SchemaId *known, const char *which,
 				 known->fp);
 	}
 	snprintf(err, errlen, "%s", r->fail_msg);
-	return RECORDS_FAILED;
+	return WRITER_FAILED;
 }
 
 /*
@@ -88,19 +88,19 @@ refuse_schema(Records *r, const SchemaId *known, const char *which,
  * the broker: published unless the schema topic or this process already
  * has these bytes under fp; refused when it has others.
  */
-RecordsResult
-records_publish_schema(Records *r, uint64_t fp, FrameBytes json, const char *which,
+WriterResult
+writer_publish_schema(KafkaWriter *r, uint64_t fp, FrameBytes json, const char *which,
 					   const FrameBytes *schema, const FrameBytes *table, char *err, size_t errlen)
 {
 	SchemaId   *s;
 
 	if (fp == 0)
-		return RECORDS_OK;
+		return WRITER_OK;
 	switch (schema_ids_use(&r->schemas, fp, json.data, json.len, &s))
 	{
 		case SCHEMA_IDS_NO_MEMORY:
 			snprintf(err, errlen, "out of memory");
-			return RECORDS_ERROR;
+			return WRITER_ERROR;
 		case SCHEMA_IDS_CONFLICT:
 			return refuse_schema(r, s, which, schema, table, err, errlen);
 		case SCHEMA_IDS_NEW:
@@ -108,15 +108,15 @@ records_publish_schema(Records *r, uint64_t fp, FrameBytes json, const char *whi
 			break;
 	}
 	if (s->state != SCHEMA_ID_UNPUBLISHED)
-		return RECORDS_OK;
-	return records_send_schema(r, s, (const char *) schema->data, schema->len,
+		return WRITER_OK;
+	return writer_send_schema(r, s, (const char *) schema->data, schema->len,
 							   (const char *) table->data, table->len, err, errlen);
 }
 
 static void
 note_schema_cb(void *ctx, const rd_kafka_message_t *m)
 {
-	Records    *r = ctx;
+	KafkaWriter    *r = ctx;
 	char		hex[17];
 	uint64_t	fp;
 
@@ -139,7 +139,7 @@ note_schema_cb(void *ctx, const rd_kafka_message_t *m)
  * again later.
  */
 int
-records_read_schema_topic(Records *r, rd_kafka_conf_t *conf, char *err, size_t errlen)
+writer_read_schema_topic(KafkaWriter *r, rd_kafka_conf_t *conf, char *err, size_t errlen)
 {
 	bool		complete = false;
 

@@ -1,24 +1,24 @@
 /*-------------------------------------------------------------------------
  *
- * records_internal.h
- *		What the three files of the records module share: records.c (frames
- *		to records), records_delivery.c (delivery reports) and
- *		records_schemas.c (schema publication).  Nothing else includes it.
+ * kafka_writer_internal.h
+ *		What the three files of the records module share: kafka_writer.c (frames
+ *		to records), kafka_writer_delivery.c (delivery reports) and
+ *		kafka_writer_schemas.c (schema publication).  Nothing else includes it.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
- * relay/records_internal.h
+ * relay/kafka_writer_internal.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef RELAY_RECORDS_INTERNAL_H
-#define RELAY_RECORDS_INTERNAL_H
+#ifndef RELAY_KAFKA_WRITER_INTERNAL_H
+#define RELAY_KAFKA_WRITER_INTERNAL_H
 
 #include <librdkafka/rdkafka.h>
 
 #include "metrics.h"
 #include "record_headers.h"
-#include "records.h"
+#include "kafka_writer.h"
 #include "relay.h"
 #include "schema_ids.h"
 
@@ -66,7 +66,7 @@ typedef struct PendingCommit
 	int64_t		commit_time;	/* us since the Unix epoch */
 } PendingCommit;
 
-struct Records
+struct KafkaWriter
 {
 	const RelayConfig *cfg;
 	LsnTracker *tracker;
@@ -77,7 +77,7 @@ struct Records
 	size_t		rel_cap;
 	size_t		rel_count;
 	SchemaIds	schemas;		/* fingerprint -> schema text and its state */
-	bool		schema_topic_read;	/* records_read_schema_topic succeeded */
+	bool		schema_topic_read;	/* writer_read_schema_topic succeeded */
 	bool		schema_topic_oom;	/* ran out of memory while reading it */
 
 	/* the transaction being read */
@@ -114,7 +114,7 @@ struct Records
 
 	uint64_t	untracked_acked;	/* highest tag of an untracked record acknowledged */
 
-	RecordsStats stats;
+	WriterStats stats;
 	bool		discarding;		/* reports of a producer being thrown away */
 	bool		replay_needed;	/* a delivery failed for a local, passing cause */
 	char		replay_why[512];
@@ -123,22 +123,22 @@ struct Records
 	char		fail_hint[512]; /* empty: the caller's usual hint */
 };
 
-/* records.c */
-extern RecordsResult records_produce(Records *r, const char *topic, rd_kafka_topic_t *rkt,
+/* kafka_writer.c */
+extern WriterResult writer_produce(KafkaWriter *r, const char *topic, rd_kafka_topic_t *rkt,
 									 const void *key, size_t keylen,
 									 const void *value, size_t valuelen,
 									 rd_kafka_headers_t *hdrs, uint64_t opaque,
 									 char *err, size_t errlen);
 
-/* records_delivery.c */
-extern void records_set_untracked_hint(Records *r);
+/* kafka_writer_delivery.c */
+extern void writer_set_untracked_hint(KafkaWriter *r);
 
-/* records_schemas.c */
-extern RecordsResult records_send_schema(Records *r, SchemaId *s, const char *schema,
+/* kafka_writer_schemas.c */
+extern WriterResult writer_send_schema(KafkaWriter *r, SchemaId *s, const char *schema,
 										 size_t schema_len, const char *table,
 										 size_t table_len, char *err, size_t errlen);
-extern RecordsResult records_publish_schema(Records *r, uint64_t fp, FrameBytes json,
+extern WriterResult writer_publish_schema(KafkaWriter *r, uint64_t fp, FrameBytes json,
 											const char *which, const FrameBytes *schema,
 											const FrameBytes *table, char *err, size_t errlen);
 
-#endif							/* RELAY_RECORDS_INTERNAL_H */
+#endif							/* RELAY_KAFKA_WRITER_INTERNAL_H */

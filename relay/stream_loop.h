@@ -1,16 +1,16 @@
 /*-------------------------------------------------------------------------
  *
- * run.h
- *		The relay loop (run.c).
+ * stream_loop.h
+ *		The relay loop (stream_loop.c).
  *
  * Copyright (c) 2026, the wal2avro authors
  *
- * relay/run.h
+ * relay/stream_loop.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef RELAY_RUN_H
-#define RELAY_RUN_H
+#ifndef RELAY_STREAM_LOOP_H
+#define RELAY_STREAM_LOOP_H
 
 #include <signal.h>
 
@@ -19,40 +19,40 @@
 #include "pgerror.h"
 #include "position.h"
 #include "producer.h"
-#include "records.h"
+#include "kafka_writer.h"
 #include "relay.h"
-#include "resnapshot.h"
+#include "ondemand_snapshot.h"
 #include "stream.h"
 
-/* What run_stream ended with; main decides what follows */
-typedef enum RunResult
+/* What loop_stream ended with; main decides what follows */
+typedef enum LoopResult
 {
-	RUN_STOPPED = 0,			/* stop requested: drained and confirmed */
-	RUN_ENDPOS,					/* reached the end position */
-	RUN_RETRY,					/* connection lost or refused: reconnect */
-	RUN_FATAL_PG,				/* a PostgreSQL error retrying cannot fix */
-	RUN_FATAL_KAFKA,			/* a delivery failed under on-error=stop */
-	RUN_RESTART_PRODUCER,		/* fatal producer error: new producer, reconnect */
-	RUN_ISOLATE					/* a batch was refused under on-error=dead-letter:
+	LOOP_STOPPED = 0,			/* stop requested: drained and confirmed */
+	LOOP_ENDPOS,					/* reached the end position */
+	LOOP_RETRY,					/* connection lost or refused: reconnect */
+	LOOP_FATAL_PG,				/* a PostgreSQL error retrying cannot fix */
+	LOOP_FATAL_KAFKA,			/* a delivery failed under on-error=stop */
+	LOOP_RESTART_PRODUCER,		/* fatal producer error: new producer, reconnect */
+	LOOP_ISOLATE					/* a batch was refused under on-error=dead-letter:
 								 * new producer, replay one record at a time */
-} RunResult;
+} LoopResult;
 
 /* Everything the loop works with; main owns it across reconnects */
-typedef struct RunState
+typedef struct StreamLoop
 {
 	const RelayConfig *cfg;
 	LsnTracker *tracker;
-	Records    *records;
+	KafkaWriter    *records;
 	Producer   *producer;
 	Metrics    *metrics;		/* NULL: no metrics endpoint */
 	Heartbeat  *heartbeat;		/* NULL: no heartbeats */
-	Resnapshot *resnapshot;		/* on-demand snapshots */
+	OnDemandSnapshot *ondemand;		/* on-demand snapshots */
 	Position   *position;		/* the confirmed position on the state topic */
 	volatile sig_atomic_t *stop_requested;
 	volatile sig_atomic_t *hup_requested;	/* SIGHUP: reopen the log file */
 	char		err[1024];		/* why the last run ended, if it failed */
-	PgError		pgerr;			/* RUN_RETRY, RUN_FATAL_PG: the failure's class */
-	bool		kafka_failed;	/* RUN_RETRY: Kafka failed, not PostgreSQL */
+	PgError		pgerr;			/* LOOP_RETRY, LOOP_FATAL_PG: the failure's class */
+	bool		kafka_failed;	/* LOOP_RETRY: Kafka failed, not PostgreSQL */
 	Lsn			stream_pos;		/* how far the stream got: the open transaction's
 								 * commit LSN, else the end of the last one (the
 								 * start position before any); where a failure
@@ -79,11 +79,11 @@ typedef struct RunState
 	/* progress line */
 	int64_t		progress_at_us;
 	uint64_t	progress_records;
-} RunState;
+} StreamLoop;
 
-extern RunResult run_stream(RunState *s);
-extern void run_reopen_log(RunState *s);
-extern RunResult run_producer_fatal(RunState *s);
-extern void run_publish_metrics(RunState *s, bool streaming);
+extern LoopResult loop_stream(StreamLoop *s);
+extern void loop_reopen_log(StreamLoop *s);
+extern LoopResult loop_producer_fatal(StreamLoop *s);
+extern void loop_publish_metrics(StreamLoop *s, bool streaming);
 
-#endif							/* RELAY_RUN_H */
+#endif							/* RELAY_STREAM_LOOP_H */

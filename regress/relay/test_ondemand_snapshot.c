@@ -1,21 +1,21 @@
 /*-------------------------------------------------------------------------
  *
- * test_resnapshot.c
- *		Unit tests for the pure part of relay/resnapshot.c: which stream
+ * test_ondemand_snapshot.c
+ *		Unit tests for the pure part of relay/ondemand_snapshot.c: which stream
  *		frames concern the table a chunk is read from, for a plain table, a
  *		leaf partition streamed under its own relid, and one streamed under
  *		its root's (publish-via-partition-root).
  *
  * Copyright (c) 2026, the wal2avro authors
  *
- * regress/relay/test_resnapshot.c
+ * regress/relay/test_ondemand_snapshot.c
  *
  *-------------------------------------------------------------------------
  */
 #include <string.h>
 
 #include "relay.h"
-#include "resnapshot.h"
+#include "ondemand_snapshot.h"
 #include "unit.h"
 #include "wal2avro_protocol.h"
 
@@ -79,34 +79,34 @@ truncate_of(uint8_t *buf, const uint32_t *relids, int n)
 	return f;
 }
 
-static ResnapshotEffect
-effect(const ResnapshotTarget *t, Frame f)
+static OnDemandEffect
+effect(const OnDemandTarget *t, Frame f)
 {
-	return resnapshot_frame_effect(t, &f, KEY_FP, VALUE_FP);
+	return ondemand_frame_effect(t, &f, KEY_FP, VALUE_FP);
 }
 
 /* A plain table: only its own relid counts */
 static void
 test_plain_table(void)
 {
-	ResnapshotTarget t = {LEAF, 0};
+	OnDemandTarget t = {LEAF, 0};
 	uint8_t		buf[64];
 	uint32_t	own[] = {UNRELATED, LEAF};
 	uint32_t	other[] = {UNRELATED};
 
-	CHECK(resnapshot_target_has(&t, LEAF));
-	CHECK(!resnapshot_target_has(&t, 0));	/* 0 is never a relid */
-	CHECK(!resnapshot_target_has(&t, UNRELATED));
-	CHECK_INT(effect(&t, change(LEAF, true)), RESNAPSHOT_KEY);
-	CHECK_INT(effect(&t, change(LEAF, false)), RESNAPSHOT_NONE);	/* no key to match */
-	CHECK_INT(effect(&t, change(UNRELATED, true)), RESNAPSHOT_NONE);
-	CHECK_INT(effect(&t, schema(LEAF, KEY_FP, VALUE_FP)), RESNAPSHOT_NONE);	/* the chunk's own */
-	CHECK_INT(effect(&t, schema(LEAF, KEY_FP, VALUE_FP + 1)), RESNAPSHOT_INVALID);
-	CHECK_INT(effect(&t, schema(LEAF, KEY_FP + 1, VALUE_FP)), RESNAPSHOT_INVALID);
-	CHECK_INT(effect(&t, schema(UNRELATED, 1, 2)), RESNAPSHOT_NONE);
-	CHECK_INT(effect(&t, truncate_of(buf, own, 2)), RESNAPSHOT_INVALID);
-	CHECK_INT(effect(&t, truncate_of(buf, other, 1)), RESNAPSHOT_NONE);
-	CHECK_INT(effect(&t, truncate_of(buf, other, 0)), RESNAPSHOT_NONE);
+	CHECK(ondemand_target_has(&t, LEAF));
+	CHECK(!ondemand_target_has(&t, 0));	/* 0 is never a relid */
+	CHECK(!ondemand_target_has(&t, UNRELATED));
+	CHECK_INT(effect(&t, change(LEAF, true)), ONDEMAND_KEY);
+	CHECK_INT(effect(&t, change(LEAF, false)), ONDEMAND_NONE);	/* no key to match */
+	CHECK_INT(effect(&t, change(UNRELATED, true)), ONDEMAND_NONE);
+	CHECK_INT(effect(&t, schema(LEAF, KEY_FP, VALUE_FP)), ONDEMAND_NONE);	/* the chunk's own */
+	CHECK_INT(effect(&t, schema(LEAF, KEY_FP, VALUE_FP + 1)), ONDEMAND_INVALID);
+	CHECK_INT(effect(&t, schema(LEAF, KEY_FP + 1, VALUE_FP)), ONDEMAND_INVALID);
+	CHECK_INT(effect(&t, schema(UNRELATED, 1, 2)), ONDEMAND_NONE);
+	CHECK_INT(effect(&t, truncate_of(buf, own, 2)), ONDEMAND_INVALID);
+	CHECK_INT(effect(&t, truncate_of(buf, other, 1)), ONDEMAND_NONE);
+	CHECK_INT(effect(&t, truncate_of(buf, other, 0)), ONDEMAND_NONE);
 }
 
 /*
@@ -118,60 +118,60 @@ test_plain_table(void)
 static void
 test_leaf_via_root(void)
 {
-	ResnapshotTarget t = {LEAF, ROOT};
+	OnDemandTarget t = {LEAF, ROOT};
 	uint8_t		buf[64];
 	uint32_t	root[] = {ROOT};
 	uint32_t	leaf[] = {UNRELATED, LEAF};
 	uint32_t	other[] = {OTHER_LEAF, UNRELATED};
 
-	CHECK(resnapshot_target_has(&t, ROOT));
-	CHECK(resnapshot_target_has(&t, LEAF));
-	CHECK(!resnapshot_target_has(&t, OTHER_LEAF));
-	CHECK_INT(effect(&t, change(ROOT, true)), RESNAPSHOT_KEY);
-	CHECK_INT(effect(&t, change(ROOT, false)), RESNAPSHOT_NONE);
-	CHECK_INT(effect(&t, schema(ROOT, KEY_FP, VALUE_FP)), RESNAPSHOT_NONE);
-	CHECK_INT(effect(&t, schema(ROOT, KEY_FP, VALUE_FP ^ 1)), RESNAPSHOT_INVALID);
-	CHECK_INT(effect(&t, truncate_of(buf, root, 1)), RESNAPSHOT_INVALID);
-	CHECK_INT(effect(&t, truncate_of(buf, leaf, 2)), RESNAPSHOT_INVALID);
-	CHECK_INT(effect(&t, truncate_of(buf, other, 2)), RESNAPSHOT_NONE);
+	CHECK(ondemand_target_has(&t, ROOT));
+	CHECK(ondemand_target_has(&t, LEAF));
+	CHECK(!ondemand_target_has(&t, OTHER_LEAF));
+	CHECK_INT(effect(&t, change(ROOT, true)), ONDEMAND_KEY);
+	CHECK_INT(effect(&t, change(ROOT, false)), ONDEMAND_NONE);
+	CHECK_INT(effect(&t, schema(ROOT, KEY_FP, VALUE_FP)), ONDEMAND_NONE);
+	CHECK_INT(effect(&t, schema(ROOT, KEY_FP, VALUE_FP ^ 1)), ONDEMAND_INVALID);
+	CHECK_INT(effect(&t, truncate_of(buf, root, 1)), ONDEMAND_INVALID);
+	CHECK_INT(effect(&t, truncate_of(buf, leaf, 2)), ONDEMAND_INVALID);
+	CHECK_INT(effect(&t, truncate_of(buf, other, 2)), ONDEMAND_NONE);
 
 	/* detached meanwhile: its own relid with its own schema */
-	CHECK_INT(effect(&t, schema(LEAF, KEY_FP ^ 4, VALUE_FP ^ 4)), RESNAPSHOT_INVALID);
-	CHECK_INT(effect(&t, change(LEAF, true)), RESNAPSHOT_KEY);
+	CHECK_INT(effect(&t, schema(LEAF, KEY_FP ^ 4, VALUE_FP ^ 4)), ONDEMAND_INVALID);
+	CHECK_INT(effect(&t, change(LEAF, true)), ONDEMAND_KEY);
 
 	/* other relations stay apart */
-	CHECK_INT(effect(&t, change(OTHER_LEAF, true)), RESNAPSHOT_NONE);
-	CHECK_INT(effect(&t, change(UNRELATED, true)), RESNAPSHOT_NONE);
-	CHECK_INT(effect(&t, schema(OTHER_LEAF, 1, 2)), RESNAPSHOT_NONE);
+	CHECK_INT(effect(&t, change(OTHER_LEAF, true)), ONDEMAND_NONE);
+	CHECK_INT(effect(&t, change(UNRELATED, true)), ONDEMAND_NONE);
+	CHECK_INT(effect(&t, schema(OTHER_LEAF, 1, 2)), ONDEMAND_NONE);
 }
 
 /* Frames that never concern a chunk */
 static void
 test_other_kinds(void)
 {
-	ResnapshotTarget t = {LEAF, ROOT};
+	OnDemandTarget t = {LEAF, ROOT};
 	Frame		f;
 
 	memset(&f, 0, sizeof(f));
 	f.kind = W2A_FRAME_BEGIN;
-	CHECK_INT(effect(&t, f), RESNAPSHOT_NONE);
+	CHECK_INT(effect(&t, f), ONDEMAND_NONE);
 	f.kind = W2A_FRAME_MESSAGE;
-	CHECK_INT(effect(&t, f), RESNAPSHOT_NONE);
+	CHECK_INT(effect(&t, f), ONDEMAND_NONE);
 	f.kind = W2A_FRAME_COMMIT;
-	CHECK_INT(effect(&t, f), RESNAPSHOT_NONE);
+	CHECK_INT(effect(&t, f), ONDEMAND_NONE);
 }
 
 /* A chunk is chunk_size bytes of the server's blocks, at least one block. */
 static void
 test_chunk_blocks(void)
 {
-	CHECK_INT(resnapshot_chunk_blocks(8 * 1024 * 1024, 8192), 1024);
-	CHECK_INT(resnapshot_chunk_blocks(64 * 1024, 8192), 8);
-	CHECK_INT(resnapshot_chunk_blocks(64 * 1024, 32768), 2);
-	CHECK_INT(resnapshot_chunk_blocks(64 * 1024, 1024), 64);
-	CHECK_INT(resnapshot_chunk_blocks(8192, 32768), 1);
-	CHECK_INT(resnapshot_chunk_blocks(1, 8192), 1);
-	CHECK_INT(resnapshot_chunk_blocks(64 * 1024, 0), 8);	/* unknown: 8 kB */
+	CHECK_INT(ondemand_chunk_blocks(8 * 1024 * 1024, 8192), 1024);
+	CHECK_INT(ondemand_chunk_blocks(64 * 1024, 8192), 8);
+	CHECK_INT(ondemand_chunk_blocks(64 * 1024, 32768), 2);
+	CHECK_INT(ondemand_chunk_blocks(64 * 1024, 1024), 64);
+	CHECK_INT(ondemand_chunk_blocks(8192, 32768), 1);
+	CHECK_INT(ondemand_chunk_blocks(1, 8192), 1);
+	CHECK_INT(ondemand_chunk_blocks(64 * 1024, 0), 8);	/* unknown: 8 kB */
 }
 
 int
@@ -181,5 +181,5 @@ main(void)
 	test_plain_table();
 	test_leaf_via_root();
 	test_other_kinds();
-	return unit_finish("test_resnapshot");
+	return unit_finish("test_ondemand_snapshot");
 }
