@@ -42,7 +42,7 @@ override with_llvm = no
 include $(PGXS)
 
 # Every plugin object depends on the plugin's headers.
-$(OBJS): plugin/wal2avro.h plugin/options.h plugin/compat.h plugin/wal2avro_protocol.h
+$(OBJS): $(wildcard plugin/*.h)
 
 # ---- the relay: plain C on libpq and librdkafka, no server headers ----
 PREFIX ?= /usr/local

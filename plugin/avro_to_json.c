@@ -35,7 +35,8 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
-#include "wal2avro.h"
+#include "avro_to_json.h"
+#include "typemap.h"
 
 typedef enum AjKind
 {

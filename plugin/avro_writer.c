@@ -18,7 +18,7 @@
  */
 #include "postgres.h"
 
-#include "wal2avro.h"
+#include "avro_writer.h"
 
 /* int and long share the encoding: zig-zag, then 7 bits a byte, low first. */
 void

@@ -27,7 +27,9 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
-#include "wal2avro.h"
+#include "avro_writer.h"
+#include "compat.h"
+#include "decimal.h"
 
 /*
  * The numeric header (utils/adt/numeric.c): a uint16 whose top two bits say

@@ -19,7 +19,8 @@
  */
 #include "postgres.h"
 
-#include "wal2avro.h"
+#include "frame.h"
+#include "relcache.h"
 #include "wal2avro_protocol.h"
 
 /*

@@ -23,7 +23,9 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
-#include "wal2avro.h"
+#include "avro_writer.h"
+#include "decimal.h"
+#include "jsonb_text.h"
 
 /* Input bytes escaped between two checks of the room left */
 #define W2A_ESCAPE_CHUNK	4096

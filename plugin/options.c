@@ -26,6 +26,8 @@
 #include "utils/lsyscache.h"
 
 #include "options.h"
+#include "schema_json.h"
+#include "wal2avro.h"
 #include "wal2avro_protocol.h"
 
 /* Boolean options: a table instead of one copied arm each */

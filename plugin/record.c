@@ -25,6 +25,12 @@
 #include "utils/json.h"
 #include "utils/timestamp.h"
 
+#include "avro_to_json.h"
+#include "avro_writer.h"
+#include "record.h"
+#include "relcache.h"
+#include "schema_json.h"
+#include "typemap.h"
 #include "wal2avro.h"
 
 #define W2A_SOURCE_NAME		"wal2avro.Source"

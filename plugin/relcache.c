@@ -45,6 +45,10 @@
 #include "utils/syscache.h"
 
 #include "options.h"
+#include "record.h"
+#include "relcache.h"
+#include "schema_json.h"
+#include "typemap.h"
 #include "wal2avro.h"
 
 /* The cache of the decoding context now running, or NULL between them */

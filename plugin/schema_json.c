@@ -24,7 +24,7 @@
 
 #include "utils/json.h"
 
-#include "wal2avro.h"
+#include "schema_json.h"
 
 /* The Rabin fingerprint's empty value, from the Avro specification */
 #define CRC64_AVRO_EMPTY	UINT64CONST(0xc15d213aa4d7a795)

@@ -52,7 +52,11 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "frame.h"
 #include "options.h"
+#include "record.h"
+#include "relcache.h"
+#include "sql_functions.h"
 #include "wal2avro.h"
 #include "wal2avro_protocol.h"
 

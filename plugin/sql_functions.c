@@ -36,6 +36,8 @@
 #include "utils/rel.h"
 
 #include "options.h"
+#include "relcache.h"
+#include "sql_functions.h"
 #include "wal2avro.h"
 #include "wal2avro_protocol.h"
 

@@ -38,7 +38,8 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
-#include "wal2avro.h"
+#include "schema_json.h"
+#include "typemap.h"
 
 /* Nesting deeper than this (composites of arrays of composites...) is text */
 #define W2A_MAX_TYPE_DEPTH	16

@@ -31,7 +31,11 @@
 #include "utils/typcache.h"
 #include "utils/uuid.h"
 
-#include "wal2avro.h"
+#include "avro_writer.h"
+#include "compat.h"
+#include "decimal.h"
+#include "jsonb_text.h"
+#include "typemap.h"
 
 static void write_avro_value(StringInfo out, const W2aType *type, Datum value, int branch);
 

@@ -12,7 +12,8 @@
  */
 #include "postgres.h"
 
-#include "wal2avro.h"
+#include "schema_json.h"
+#include "typemap.h"
 
 #define W2A_UNCHANGED_NAME	"wal2avro.Unchanged"
 

@@ -30,7 +30,11 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
+#include "frame.h"
 #include "options.h"
+#include "record.h"
+#include "relcache.h"
 #include "wal2avro.h"
 #include "wal2avro_protocol.h"
 
