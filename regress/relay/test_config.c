@@ -493,6 +493,17 @@ test_values(void)
 				 "--topic-template=a}");
 	EXPECT_ERROR("invalid value for option \"plugin-option\": \"=x\" (expected NAME or NAME=VALUE)",
 				 "-b", "x:1", "-o", "=x");
+	EXPECT_ERROR("plugin option \"format=json\" cannot be carried by the relay: it reads the plugin's frames, which only format=avro writes (leave the option out)",
+				 "-b", "x:1", "-o", "format=json");
+	EXPECT_ERROR("plugin option \"format=\" cannot be carried", "-b", "x:1", "-o", "format");
+	{
+		RelayConfig ok;
+
+		CHECK_INT(parse(&ok, "-b", "x:1", "-o", "format=avro", "-o", "protocol-version=1", NULL), 0);
+		config_free(&ok);
+	}
+	EXPECT_ERROR("plugin option \"protocol-version=2\" cannot be carried by the relay: it speaks protocol version 1",
+				 "-b", "x:1", "-o", "protocol-version=2");
 	EXPECT_ERROR("invalid value for option \"kafka\": \"acks\" (expected NAME=VALUE)",
 				 "-b", "x:1", "-X", "acks");
 	EXPECT_ERROR("invalid value for option \"kafka\": \"=1\" (expected NAME=VALUE)",
