@@ -215,6 +215,7 @@ handle_schema(KafkaWriter *r, const Frame *f, char *err, size_t errlen)
 	RelEntry   *e = rel_find(r, f->schema.relid, true);
 	char		topic[TOPIC_MAX];
 	char	   *old_topic;
+	bool		adjusted = false;
 	WriterResult rc;
 
 	if (e == NULL)
@@ -246,14 +247,21 @@ handle_schema(KafkaWriter *r, const Frame *f, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		rc = WRITER_ERROR;
 	}
-	else if (!r->template_has_op &&
-			 config_expand_topic(r->cfg, e->schema, e->table, NULL, topic, sizeof(topic)) < 0)
+	else if (config_expand_topic(r->cfg, e->schema, e->table, NULL, topic, sizeof(topic),
+								 &adjusted) < 0)
 	{
 		snprintf(err, errlen, "topic name for table \"%s.%s\" is too long", e->schema, e->table);
 		rc = WRITER_ERROR;
 	}
-	else if (!r->template_has_op)
-		e->topic = strdup(topic);	/* NULL: expanded at every record */
+	else
+	{
+		if (adjusted && (old_topic == NULL || strcmp(old_topic, topic) != 0))
+			relay_log(RELAY_LOG_WARNING,
+					  "table \"%s.%s\": its topic name has characters or a length Kafka does not accept; writing to \"%s\"%s",
+					  e->schema, e->table, topic, r->template_has_op ? " (with {op} expanded)" : "");
+		if (!r->template_has_op)
+			e->topic = strdup(topic);	/* NULL: expanded at every record */
+	}
 	if (rc == WRITER_OK)
 		metrics_table_init(&e->metrics, r->metrics, e->schema, e->table);
 
@@ -298,7 +306,7 @@ change_topic(KafkaWriter *r, RelEntry *e, char op, char *topic_buf, rd_kafka_top
 		*rkt = e->rkt;
 		return e->topic;
 	}
-	if (config_expand_topic(r->cfg, e->schema, e->table, opname, topic_buf, TOPIC_MAX) < 0)
+	if (config_expand_topic(r->cfg, e->schema, e->table, opname, topic_buf, TOPIC_MAX, NULL) < 0)
 	{
 		snprintf(err, errlen, "topic name for table \"%s.%s\" is too long", e->schema, e->table);
 		return NULL;
