@@ -95,6 +95,12 @@ typedef struct RelayConfig
 	uint64_t	snapshot_chunk_size;	/* heap bytes per on-demand chunk */
 	RelaySettingList kafka;		/* kafka.<property> without the prefix, in order */
 
+	/* schema registry: Confluent wire format when schema_registry is set */
+	char	   *schema_registry;	/* URL[,URL...], or NULL */
+	char	   *schema_registry_user;	/* basic auth */
+	char	   *schema_registry_password;
+	char	   *schema_registry_ca; /* CA file for https */
+
 	/* monitoring */
 	char	   *metrics_listen; /* "host:port" of the HTTP endpoint, or "off" */
 	uint64_t	health_max_lag_bytes;	/* not ready above this slot lag; 0: no limit */
