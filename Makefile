@@ -50,8 +50,8 @@ PKG_CONFIG ?= pkg-config
 RELAY_CC ?= cc
 RELAY_CFLAGS ?= -O2 -g
 RELAY_WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
-RELAY_DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpq rdkafka avro-c libmicrohttpd)
-RELAY_DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpq rdkafka avro-c libmicrohttpd)
+RELAY_DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpq rdkafka avro-c libmicrohttpd libcurl)
+RELAY_DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpq rdkafka avro-c libmicrohttpd libcurl)
 RELAY_SRCS = $(wildcard relay/*.c)
 RELAY_LIB_SRCS = $(filter-out relay/main.c,$(RELAY_SRCS))
 RELAY_TESTS = $(patsubst regress/relay/%.c,regress/relay/%,$(wildcard regress/relay/test_*.c))

@@ -308,6 +308,41 @@ read_command_line(RelayConfig *cfg, int argc, char **argv, struct option *longs,
 
 /* ---- validation after the merge ---- */
 
+/*
+ * Plugin options the relay cannot carry: it reads frames (doc/protocol.md),
+ * so an option that makes the plugin write something else would have it
+ * refuse every message and never confirm.  Refused here, before streaming.
+ */
+static int
+check_plugin_options(const RelayConfig *cfg, char *err, size_t errlen)
+{
+	size_t		i;
+
+	for (i = 0; i < cfg->plugin_options.count; i++)
+	{
+		const RelaySetting *s = &cfg->plugin_options.items[i];
+
+		if (strcmp(s->name, "format") == 0 && (s->value == NULL || strcmp(s->value, "avro") != 0))
+		{
+			relay_set_error(err, errlen,
+							"plugin option \"format=%s\" cannot be carried by the relay: it reads "
+							"the plugin's frames, which only format=avro writes (leave the option out)",
+							s->value ? s->value : "");
+			return -1;
+		}
+		if (strcmp(s->name, "protocol-version") == 0 &&
+			(s->value == NULL || strcmp(s->value, "1") != 0))
+		{
+			relay_set_error(err, errlen,
+							"plugin option \"protocol-version=%s\" cannot be carried by the relay: "
+							"it speaks protocol version 1 (leave the option out)",
+							s->value ? s->value : "");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 validate(RelayConfig *cfg, char *err, size_t errlen)
 {
@@ -329,6 +364,8 @@ validate(RelayConfig *cfg, char *err, size_t errlen)
 				  "no Kafka brokers given: set \"brokers\" (-b, WAL2AVRO_BROKERS)");
 		return -1;
 	}
+	if (check_plugin_options(cfg, err, errlen) != 0)
+		return -1;
 	if (cfg->on_error == RELAY_ON_ERROR_DEAD_LETTER && cfg->dead_letter_topic == NULL)
 	{
 		relay_set_error(err, errlen,

@@ -95,6 +95,12 @@ typedef struct RelayConfig
 	uint64_t	snapshot_chunk_size;	/* heap bytes per on-demand chunk */
 	RelaySettingList kafka;		/* kafka.<property> without the prefix, in order */
 
+	/* schema registry: Confluent wire format when schema_registry is set */
+	char	   *schema_registry;	/* URL[,URL...], or NULL */
+	char	   *schema_registry_user;	/* basic auth */
+	char	   *schema_registry_password;
+	char	   *schema_registry_ca; /* CA file for https */
+
 	/* monitoring */
 	char	   *metrics_listen; /* "host:port" of the HTTP endpoint, or "off" */
 	uint64_t	health_max_lag_bytes;	/* not ready above this slot lag; 0: no limit */
@@ -245,13 +251,26 @@ extern void config_free(RelayConfig *cfg);
 /*
  * Expand cfg->topic_template for one table into buf (of size buflen, NUL
  * terminated).  op is a one-letter op ("c", "u", "d", "t") or NULL when the
- * template has no {op}.  Returns the topic's length, or -1 when it does not
- * fit in buf.  Names are copied as they are: Kafka rejects topic names with
- * characters other than [A-Za-z0-9._-] and longer than 249 bytes.
+ * template has no {op}.  The name is then made one Kafka accepts by
+ * config_topic_sanitize; *adjusted (when not NULL) says whether that changed
+ * it.  Returns the topic's length, or -1 when the expansion does not fit in
+ * buf.
  */
 extern int	config_expand_topic(const RelayConfig *cfg, const char *schema,
-								const char *table, const char *op,
-								char *buf, size_t buflen);
+								const char *table, const char *op, char *buf, size_t buflen,
+								bool *adjusted);
+
+/*
+ * Make a topic name one Kafka accepts, by the rule of Debezium's topic
+ * naming (AbstractTopicNamingStrategy.sanitizedTopicName), so a table gets
+ * the topic it had under Debezium: each character outside [A-Za-z0-9._-]
+ * becomes "_", one per UTF-16 unit as Java counts them (a character outside
+ * the Basic Multilingual Plane becomes "__", a byte that is not UTF-8 one
+ * "_"); then a name over 249 characters is cut to 249, and "." and ".."
+ * become "_" and "__".  In place (the result is never longer); returns
+ * whether it changed anything.
+ */
+extern bool config_topic_sanitize(char *name);
 
 
 /* ---- config_file.c: the "key = value" file ---- */

@@ -114,6 +114,22 @@ const ConfigOption config_options[] = {
 		.max = MAX_BYTES, .arg = "SIZE", .flags = CONFIG_NO_ENV,
 	.help = "stop reading WAL while this much awaits acknowledgement"},
 
+	{.heading = "Schema Registry options", .name = "schema-registry", .type = CONFIG_TEXT,
+		.offset = FIELD(schema_registry, char *), .env = "WAL2AVRO_SCHEMA_REGISTRY",
+		.arg = "URL[,URL]",
+		.help = "register schemas there and write keys and values in Confluent's wire format "
+	"(default: none, the single-object encoding and the schema topic)"},
+	{.name = "schema-registry-user", .type = CONFIG_TEXT,
+		.offset = FIELD(schema_registry_user, char *), .env = "WAL2AVRO_SCHEMA_REGISTRY_USER",
+	.arg = "USER", .help = "basic-auth user for the registry"},
+	{.name = "schema-registry-password", .type = CONFIG_TEXT,
+		.offset = FIELD(schema_registry_password, char *),
+		.env = "WAL2AVRO_SCHEMA_REGISTRY_PASSWORD", .arg = "PASSWORD", .flags = CONFIG_SECRET,
+	.help = "basic-auth password for the registry"},
+	{.name = "schema-registry-ca", .type = CONFIG_TEXT,
+		.offset = FIELD(schema_registry_ca, char *), .env = "WAL2AVRO_SCHEMA_REGISTRY_CA",
+	.arg = "FILE", .help = "file of CA certificates to check an https registry with"},
+
 	{.heading = "Monitoring options", .name = "metrics-listen", .type = CONFIG_TEXT,
 		.offset = FIELD(metrics_listen, char *), .def = "127.0.0.1:8794", .arg = "HOST:PORT",
 		.flags = CONFIG_NO_ENV,

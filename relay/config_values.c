@@ -434,9 +434,72 @@ config_free(RelayConfig *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
+/*
+ * One character of a UTF-8 name at p: its length in bytes, and in *units
+ * how many UTF-16 units Java counts for it (2 outside the BMP).  A byte that
+ * starts no valid sequence is one character of one unit.
+ */
+static size_t
+utf8_char(const unsigned char *p, int *units)
+{
+	size_t		len = *p >= 0xF0 && *p <= 0xF4 ? 4 : *p >= 0xE0 ? 3 : *p >= 0xC2 ? 2 : 1;
+
+	*units = 1;
+	if (*p < 0x80 || len == 1)
+		return 1;
+	for (size_t i = 1; i < len; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 1;
+	*units = len == 4 ? 2 : 1;
+	return len;
+}
+
+bool
+config_topic_sanitize(char *name)
+{
+	const unsigned char *in = (const unsigned char *) name;
+	char	   *out = name;
+	size_t		chars = 0;
+	bool		changed = false;
+
+	while (*in)
+	{
+		int			units;
+		size_t		len;
+
+		if (strchr(TOPIC_CHARS, *in) != NULL)
+		{
+			*out++ = (char) *in++;
+			chars++;
+			continue;
+		}
+		len = utf8_char(in, &units);
+		in += len;
+		changed = true;
+		while (units-- > 0)
+		{
+			*out++ = '_';		/* never longer: a unit takes at least a byte */
+			chars++;
+		}
+	}
+	*out = '\0';
+	if (chars > MAX_TOPIC_LEN)
+	{
+		name[MAX_TOPIC_LEN] = '\0';	/* every character is one byte now */
+		changed = true;
+	}
+	else if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+	{
+		memset(name, '_', strlen(name));
+		changed = true;
+	}
+	return changed;
+}
+
 int
 config_expand_topic(const RelayConfig *cfg, const char *schema,
-					const char *table, const char *op, char *buf, size_t buflen)
+					const char *table, const char *op, char *buf, size_t buflen,
+					bool *adjusted)
 {
 	const char *p = cfg->topic_template;
 	size_t		n = 0;
@@ -467,5 +530,13 @@ config_expand_topic(const RelayConfig *cfg, const char *schema,
 		p += skip;
 	}
 	buf[n] = '\0';
+	if (config_topic_sanitize(buf))
+	{
+		if (adjusted)
+			*adjusted = true;
+		n = strlen(buf);
+	}
+	else if (adjusted)
+		*adjusted = false;
 	return (int) n;
 }

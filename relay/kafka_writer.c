@@ -110,6 +110,15 @@ ensure_buf(KafkaWriter *r, size_t need)
 }
 
 /* Avro single-object encoding: C3 01, fingerprint little-endian, datum */
+/* Confluent's wire format: zero, the registry's schema id, the datum */
+static size_t
+confluent(uint8_t *out, uint32_t id, FrameBytes datum)
+{
+	registry_header(out, id);
+	memcpy(out + REGISTRY_HEADER_LEN, datum.data, datum.len);
+	return REGISTRY_HEADER_LEN + (size_t) datum.len;
+}
+
 static size_t
 single_object(uint8_t *out, uint64_t fp, FrameBytes datum)
 {
@@ -215,6 +224,7 @@ handle_schema(KafkaWriter *r, const Frame *f, char *err, size_t errlen)
 	RelEntry   *e = rel_find(r, f->schema.relid, true);
 	char		topic[TOPIC_MAX];
 	char	   *old_topic;
+	bool		adjusted = false;
 	WriterResult rc;
 
 	if (e == NULL)
@@ -241,19 +251,27 @@ handle_schema(KafkaWriter *r, const Frame *f, char *err, size_t errlen)
 	e->topic = NULL;
 	e->key_fp = f->schema.key_fingerprint;
 	e->value_fp = f->schema.value_fingerprint;
+	e->registry_ids_known = false;	/* another schema, or another topic */
 	if (e->schema == NULL || e->table == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
 		rc = WRITER_ERROR;
 	}
-	else if (!r->template_has_op &&
-			 config_expand_topic(r->cfg, e->schema, e->table, NULL, topic, sizeof(topic)) < 0)
+	else if (config_expand_topic(r->cfg, e->schema, e->table, NULL, topic, sizeof(topic),
+								 &adjusted) < 0)
 	{
 		snprintf(err, errlen, "topic name for table \"%s.%s\" is too long", e->schema, e->table);
 		rc = WRITER_ERROR;
 	}
-	else if (!r->template_has_op)
-		e->topic = strdup(topic);	/* NULL: expanded at every record */
+	else
+	{
+		if (adjusted && (old_topic == NULL || strcmp(old_topic, topic) != 0))
+			relay_log(RELAY_LOG_WARNING,
+					  "table \"%s.%s\": its topic name has characters or a length Kafka does not accept; writing to \"%s\"%s",
+					  e->schema, e->table, topic, r->template_has_op ? " (with {op} expanded)" : "");
+		if (!r->template_has_op)
+			e->topic = strdup(topic);	/* NULL: expanded at every record */
+	}
 	if (rc == WRITER_OK)
 		metrics_table_init(&e->metrics, r->metrics, e->schema, e->table);
 
@@ -298,7 +316,7 @@ change_topic(KafkaWriter *r, RelEntry *e, char op, char *topic_buf, rd_kafka_top
 		*rkt = e->rkt;
 		return e->topic;
 	}
-	if (config_expand_topic(r->cfg, e->schema, e->table, opname, topic_buf, TOPIC_MAX) < 0)
+	if (config_expand_topic(r->cfg, e->schema, e->table, opname, topic_buf, TOPIC_MAX, NULL) < 0)
 	{
 		snprintf(err, errlen, "topic name for table \"%s.%s\" is too long", e->schema, e->table);
 		return NULL;
@@ -352,9 +370,24 @@ handle_change(KafkaWriter *r, const Frame *f, int *stage, char *err, size_t errl
 		snprintf(err, errlen, "out of memory");
 		return WRITER_ERROR;
 	}
-	if (f->change.has_key)
-		keylen = single_object(r->buf, f->change.key_fingerprint, f->change.key);
-	valuelen = single_object(r->buf + keylen, f->change.value_fingerprint, f->change.value);
+	if (r->registry)
+	{
+		uint32_t	key_id = 0,
+					value_id = 0;
+
+		if ((rc = writer_registry_ids(r, e, topic, f->change.has_key, &key_id, &value_id,
+									  err, errlen)) != WRITER_OK)
+			return rc;
+		if (f->change.has_key)
+			keylen = confluent(r->buf, key_id, f->change.key);
+		valuelen = confluent(r->buf + keylen, value_id, f->change.value);
+	}
+	else
+	{
+		if (f->change.has_key)
+			keylen = single_object(r->buf, f->change.key_fingerprint, f->change.key);
+		valuelen = single_object(r->buf + keylen, f->change.value_fingerprint, f->change.value);
+	}
 
 	if (*stage == CHANGE_STAGE_RECORD)
 	{
@@ -678,6 +711,17 @@ writer_create(const RelayConfig *cfg, LsnTracker *tracker)
 	r->tracker = tracker;
 	r->template_has_op = strstr(cfg->topic_template, "{op") != NULL;
 	record_headers_begin(&r->txn_headers, 0, 0);
+	if (cfg->schema_registry)
+	{
+		char		err[256];
+
+		if ((r->registry = registry_create(cfg, err, sizeof(err))) == NULL)
+		{
+			relay_log(RELAY_LOG_ERROR, "%s", err);
+			free(r);
+			return NULL;
+		}
+	}
 	return r;
 }
 
@@ -725,6 +769,7 @@ writer_free(KafkaWriter *r)
 
 	if (r == NULL)
 		return;
+	registry_free(r->registry);
 	for (i = 0; i < r->rel_cap; i++)
 	{
 		if (r->rels[i].used)

@@ -18,6 +18,7 @@
 
 #include "metrics.h"
 #include "record_headers.h"
+#include "registry.h"
 #include "kafka_writer.h"
 #include "relay.h"
 #include "schema_ids.h"
@@ -57,6 +58,11 @@ typedef struct RelEntry
 	char	   *topic;			/* expanded template, when it has no {op} */
 	rd_kafka_topic_t *rkt;		/* topic's handle in the producer, or NULL */
 	MetricsTable metrics;		/* its record counters, over schema and table */
+	/* --schema-registry: the ids for e->topic, until the next SCHEMA frame */
+	bool		registry_ids_known;
+	bool		registry_key_known;
+	uint32_t	registry_key_id;
+	uint32_t	registry_value_id;
 } RelEntry;
 
 /* A committed transaction whose records are not all acknowledged yet */
@@ -71,6 +77,7 @@ struct KafkaWriter
 	const RelayConfig *cfg;
 	LsnTracker *tracker;
 	Producer   *producer;
+	Registry   *registry;		/* --schema-registry, or NULL */
 	bool		template_has_op;
 
 	RelEntry   *rels;			/* open addressing by relid */
@@ -122,6 +129,11 @@ struct KafkaWriter
 	char		fail_msg[512];
 	char		fail_hint[512]; /* empty: the caller's usual hint */
 };
+
+/* kafka_writer_registry.c */
+extern WriterResult writer_registry_ids(KafkaWriter *r, RelEntry *e, const char *topic,
+										bool has_key, uint32_t *key_id, uint32_t *value_id,
+										char *err, size_t errlen);
 
 /* kafka_writer.c */
 extern WriterResult writer_produce(KafkaWriter *r, const char *topic, rd_kafka_topic_t *rkt,

@@ -165,7 +165,7 @@ stream_main(RelayConfig *cfg)
 	records = writer_create(cfg, &tracker);
 	if (records == NULL)
 	{
-		relay_log(RELAY_LOG_ERROR, "out of memory");
+		relay_log(RELAY_LOG_ERROR, "could not set up the Kafka writer");
 		return RELAY_EXIT_CONFIG;
 	}
 	memset(&state, 0, sizeof(state));

@@ -210,6 +210,14 @@ producer_create(const RelayConfig *cfg, ProducerDeliveryFn on_delivery, void *ct
 		{"message.timeout.ms", "0"},
 		{"queue.buffering.max.messages", RELAY_STR(PRODUCER_QUEUE_MESSAGES)},
 		{"linger.ms", "5"},
+		/*
+		 * A key goes to the partition Kafka's Java producer would pick
+		 * (murmur2 of the key bytes), so topics written by Kafka Connect or
+		 * Java clients, and joins co-partitioned with them, line up;
+		 * librdkafka's own default hashes with CRC32.  A record without a
+		 * key goes to a random partition either way.
+		 */
+		{"partitioner", "murmur2_random"},
 		{"client.id", RELAY_PROGNAME},
 		{"statistics.interval.ms", "1000"},
 		{"reconnect.backoff.max.ms", RELAY_STR(PRODUCER_RECONNECT_MAX_MS)},

@@ -493,6 +493,17 @@ test_values(void)
 				 "--topic-template=a}");
 	EXPECT_ERROR("invalid value for option \"plugin-option\": \"=x\" (expected NAME or NAME=VALUE)",
 				 "-b", "x:1", "-o", "=x");
+	EXPECT_ERROR("plugin option \"format=json\" cannot be carried by the relay: it reads the plugin's frames, which only format=avro writes (leave the option out)",
+				 "-b", "x:1", "-o", "format=json");
+	EXPECT_ERROR("plugin option \"format=\" cannot be carried", "-b", "x:1", "-o", "format");
+	{
+		RelayConfig ok;
+
+		CHECK_INT(parse(&ok, "-b", "x:1", "-o", "format=avro", "-o", "protocol-version=1", NULL), 0);
+		config_free(&ok);
+	}
+	EXPECT_ERROR("plugin option \"protocol-version=2\" cannot be carried by the relay: it speaks protocol version 1",
+				 "-b", "x:1", "-o", "protocol-version=2");
 	EXPECT_ERROR("invalid value for option \"kafka\": \"acks\" (expected NAME=VALUE)",
 				 "-b", "x:1", "-X", "acks");
 	EXPECT_ERROR("invalid value for option \"kafka\": \"=1\" (expected NAME=VALUE)",
@@ -818,29 +829,74 @@ test_topics(void)
 	char		buf[64];
 
 	CHECK_INT(parse(&cfg, "-b", "x:1", NULL), 0);
-	CHECK_INT(config_expand_topic(&cfg, "public", "orders", NULL, buf, sizeof(buf)), 22);
+	CHECK_INT(config_expand_topic(&cfg, "public", "orders", NULL, buf, sizeof(buf), NULL), 22);
 	CHECK_STR(buf, "wal2avro.public.orders");
-	CHECK_INT(config_expand_topic(&cfg, "public", "orders", NULL, buf, 23), 22);
-	CHECK_INT(config_expand_topic(&cfg, "public", "orders", NULL, buf, 22), -1);
-	CHECK_INT(config_expand_topic(&cfg, "public", "orders", NULL, buf, 0), -1);
+	CHECK_INT(config_expand_topic(&cfg, "public", "orders", NULL, buf, 23, NULL), 22);
+	CHECK_INT(config_expand_topic(&cfg, "public", "orders", NULL, buf, 22, NULL), -1);
+	CHECK_INT(config_expand_topic(&cfg, "public", "orders", NULL, buf, 0, NULL), -1);
 	config_free(&cfg);
 
 	CHECK_INT(parse(&cfg, "-b", "x:1", "--topic-template=x_{op}.{table}{table}", "--topic-prefix=p", NULL), 0);
-	CHECK_INT(config_expand_topic(&cfg, "s", "t", "d", buf, sizeof(buf)), 6);
+	CHECK_INT(config_expand_topic(&cfg, "s", "t", "d", buf, sizeof(buf), NULL), 6);
 	CHECK_STR(buf, "x_d.tt");
-	CHECK_INT(config_expand_topic(&cfg, "s", "t", NULL, buf, sizeof(buf)), 5);
+	CHECK_INT(config_expand_topic(&cfg, "s", "t", NULL, buf, sizeof(buf), NULL), 5);
 	CHECK_STR(buf, "x_.tt");
 	config_free(&cfg);
 
 	/* per-operation topics with names, as orders.created/updated/deleted */
 	CHECK_INT(parse(&cfg, "-b", "x:1", "--topic-template={table}.{op_name}", NULL), 0);
-	CHECK_INT(config_expand_topic(&cfg, "s", "orders", "c", buf, sizeof(buf)), 14);
+	CHECK_INT(config_expand_topic(&cfg, "s", "orders", "c", buf, sizeof(buf), NULL), 14);
 	CHECK_STR(buf, "orders.created");
-	CHECK_INT(config_expand_topic(&cfg, "s", "orders", "u", buf, sizeof(buf)), 14);
+	CHECK_INT(config_expand_topic(&cfg, "s", "orders", "u", buf, sizeof(buf), NULL), 14);
 	CHECK_STR(buf, "orders.updated");
-	CHECK_INT(config_expand_topic(&cfg, "s", "orders", "d", buf, sizeof(buf)), 14);
+	CHECK_INT(config_expand_topic(&cfg, "s", "orders", "d", buf, sizeof(buf), NULL), 14);
 	CHECK_STR(buf, "orders.deleted");
 	config_free(&cfg);
+
+	/* names Kafka refuses become ones it accepts, by Debezium's rule */
+	{
+		char		big[600];
+		bool		adjusted = false;
+
+		CHECK_INT(parse(&cfg, "-b", "x:1", "--topic-prefix=dbz", NULL), 0);
+		CHECK_INT(config_expand_topic(&cfg, "public", "Order Items", NULL, big, sizeof(big), &adjusted), 22);
+		CHECK_STR(big, "dbz.public.Order_Items");
+		CHECK(adjusted);
+		CHECK_INT(config_expand_topic(&cfg, "public", "orders", NULL, big, sizeof(big), &adjusted), 17);
+		CHECK(!adjusted);
+		/* two bytes of UTF-8, one Java char: one "_"; outside the BMP: two */
+		config_expand_topic(&cfg, "sch\xc3\xa9ma", "order#1", NULL, big, sizeof(big), NULL);
+		CHECK_STR(big, "dbz.sch_ma.order_1");
+		config_expand_topic(&cfg, "public", "t\xf0\x9f\x98\x80x", NULL, big, sizeof(big), NULL);
+		CHECK_STR(big, "dbz.public.t__x");
+		/* bytes that are not UTF-8: one "_" each */
+		config_expand_topic(&cfg, "public", "a\xff\xc3z", NULL, big, sizeof(big), NULL);
+		CHECK_STR(big, "dbz.public.a__z");
+		config_free(&cfg);
+	}
+	{
+		char		name[600];
+
+		memset(name, 'a', 300);
+		name[300] = '\0';
+		CHECK(config_topic_sanitize(name));
+		CHECK_INT((int) strlen(name), 249);
+		strcpy(name, ".");
+		CHECK(config_topic_sanitize(name));
+		CHECK_STR(name, "_");
+		strcpy(name, "..");
+		CHECK(config_topic_sanitize(name));
+		CHECK_STR(name, "__");
+		strcpy(name, "...");
+		CHECK(!config_topic_sanitize(name));
+		CHECK_STR(name, "...");
+		/* 248 letters and an emoji: 250 Java chars, cut to 249 */
+		memset(name, 'b', 248);
+		strcpy(name + 248, "\xf0\x9f\x98\x80");
+		CHECK(config_topic_sanitize(name));
+		CHECK_INT((int) strlen(name), 249);
+		CHECK(name[248] == '_');
+	}
 }
 
 static void

@@ -167,7 +167,7 @@ setup(Fixture *fx, bool dead_letter)
 		fprintf(stderr, "config_parse: %s\n", err);
 		return false;
 	}
-	config_expand_topic(&fx->cfg, "public", "t", NULL, fx->table_topic, sizeof(fx->table_topic));
+	config_expand_topic(&fx->cfg, "public", "t", NULL, fx->table_topic, sizeof(fx->table_topic), NULL);
 	lsn_tracker_init(&fx->tracker, START_LSN);
 	fx->records = writer_create(&fx->cfg, &fx->tracker);
 	return fx->records != NULL && new_producer(fx);

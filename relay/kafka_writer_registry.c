@@ -1,0 +1,90 @@
+/*-------------------------------------------------------------------------
+ *
+ * kafka_writer_registry.c
+ *		The Schema Registry ids of a change record's key and value, for the
+ *		Confluent wire format (--schema-registry).
+ *
+ * Subjects follow Confluent's TopicNameStrategy: "<topic>-key" and
+ * "<topic>-value".  A table's ids are kept in its RelEntry until its next
+ * SCHEMA frame, so a record costs no lookup; with {op} in the topic
+ * template the topic differs by op and the registry client's cache answers.
+ * The registry unreachable: WRITER_WAIT (the record waits, nothing past it
+ * is confirmed).  The registry refusing the schema: the stream fails, as for
+ * a schema the schema topic refuses, naming table and subject.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * relay/kafka_writer_registry.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "kafka_writer_internal.h"
+
+static WriterResult
+one_id(KafkaWriter *r, const RelEntry *e, const char *topic, const char *which, uint64_t fp,
+	   uint32_t *id, char *err, size_t errlen)
+{
+	const SchemaId *s = schema_ids_find(&r->schemas, fp);
+	char		subject[TOPIC_MAX + 8];
+	char		why[768];
+
+	if (s == NULL || s->text == NULL)
+	{
+		snprintf(err, errlen, "%s schema %016" PRIx64 " of table \"%s.%s\" is not known",
+				 which, fp, e->schema, e->table);
+		return WRITER_ERROR;
+	}
+	snprintf(subject, sizeof(subject), "%s-%s", topic, which);
+	switch (registry_id(r->registry, subject, fp, s->text, s->len, id, why, sizeof(why)))
+	{
+		case REGISTRY_OK:
+			return WRITER_OK;
+		case REGISTRY_RETRY:
+			return WRITER_WAIT;
+		case REGISTRY_REFUSED:
+			break;
+	}
+	{
+		uint64_t	tid = lsn_tracker_add(r->tracker);
+
+		if (tid != LSN_TRACKER_NO_ID)
+			lsn_tracker_fail(r->tracker, tid);
+	}
+	r->failed = true;
+	snprintf(r->fail_msg, sizeof(r->fail_msg), "%s schema of table \"%.64s.%.64s\" (subject \"%.100s\"): %.200s",
+			 which, e->schema, e->table, subject, why);
+	snprintf(r->fail_hint, sizeof(r->fail_hint),
+			 "Nothing from this schema on was confirmed. A 409 means the subject's compatibility rule refuses the new schema: change the rule or the table, then start again.");
+	snprintf(err, errlen, "%s", r->fail_msg);
+	return WRITER_FAILED;
+}
+
+WriterResult
+writer_registry_ids(KafkaWriter *r, RelEntry *e, const char *topic, bool has_key,
+					uint32_t *key_id, uint32_t *value_id, char *err, size_t errlen)
+{
+	WriterResult rc;
+	bool		cacheable = e->topic != NULL && topic == e->topic;
+
+	if (cacheable && e->registry_ids_known && (!has_key || e->registry_key_known))
+	{
+		*key_id = e->registry_key_id;
+		*value_id = e->registry_value_id;
+		return WRITER_OK;
+	}
+	if (has_key && (rc = one_id(r, e, topic, "key", e->key_fp, key_id, err, errlen)) != WRITER_OK)
+		return rc;
+	if ((rc = one_id(r, e, topic, "value", e->value_fp, value_id, err, errlen)) != WRITER_OK)
+		return rc;
+	if (cacheable)
+	{
+		e->registry_ids_known = true;
+		e->registry_key_known = has_key;
+		e->registry_key_id = has_key ? *key_id : 0;
+		e->registry_value_id = *value_id;
+	}
+	return WRITER_OK;
+}
