@@ -24,8 +24,14 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "config.h"
+#include "frames.h"
 #include "heartbeat.h"
 #include "kafka_writer_internal.h"
+#include "log.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
+#include "wal2avro_protocol.h"
 
 /* ------------------------------------------------------------------------
  * Small tables

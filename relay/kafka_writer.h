@@ -12,9 +12,12 @@
 #ifndef RELAY_KAFKA_WRITER_H
 #define RELAY_KAFKA_WRITER_H
 
+#include "config.h"
+#include "frames.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
 #include "metrics.h"
 #include "producer.h"
-#include "relay.h"
 
 typedef struct KafkaWriter KafkaWriter;
 

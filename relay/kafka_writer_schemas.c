@@ -25,7 +25,10 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "frames.h"
 #include "kafka_writer_internal.h"
+#include "log.h"
+#include "lsn_tracker.h"
 #include "tail.h"
 
 /* Produce a schema to the schema topic; it becomes SCHEMA_ID_SENT. */

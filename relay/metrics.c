@@ -27,13 +27,15 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
+#include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
-#include "relay.h"
+#include "program.h"
 
 #define PREFIX					"wal2avro_relay_"
 #define SERIES_BLOCK			256 /* series per allocation; they never move */
@@ -130,15 +132,6 @@ static void text_printf(Text *t, const char *fmt,...) RELAY_PRINTF(2, 3);
  * ------------------------------------------------------------------------
  */
 
-static int64_t
-wall_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 
 Metrics *
 metrics_start(const MetricsConfig *cfg, char *err, size_t errlen)
@@ -154,7 +147,7 @@ metrics_start(const MetricsConfig *cfg, char *err, size_t errlen)
 	m->cfg = *cfg;
 	m->cfg.listen_host = NULL;
 	m->cfg.max_series = max;
-	m->start_epoch_us = wall_now_us();
+	m->start_epoch_us = relay_wall_now_us();
 	m->samples[0].at_us = relay_now_us();	/* counters start at 0 now */
 	m->nsamples = 1;
 	if (!series_set_init(&m->records, max, true) ||
@@ -481,7 +474,7 @@ metrics_update(Metrics *m, const MetricsSnapshot *snap)
 	if (m->snap.now_us == 0)
 		m->snap.now_us = relay_now_us();
 	if (m->snap.now_epoch_us == 0)
-		m->snap.now_epoch_us = wall_now_us();
+		m->snap.now_epoch_us = relay_wall_now_us();
 	sample_ratio(m, &m->snap);
 	publish(m);
 }

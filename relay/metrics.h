@@ -24,7 +24,7 @@
 #ifndef RELAY_METRICS_H
 #define RELAY_METRICS_H
 
-#include "relay.h"
+#include "lsn.h"
 
 #define METRICS_DEFAULT_HOST		"127.0.0.1"
 #define METRICS_DEFAULT_PORT		8794

@@ -36,8 +36,8 @@
 
 #include <microhttpd.h>
 
+#include "log.h"
 #include "metrics_http.h"
-#include "relay.h"
 
 #define HTTP_CONNECTION_LIMIT	32
 #define HTTP_TIMEOUT_SECONDS	10	/* drop idle or slow clients after this */

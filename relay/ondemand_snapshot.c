@@ -74,18 +74,22 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
 
-#include "key_set.h"
-#include "pgerror.h"
+#include "clock.h"
+#include "config.h"
+#include "frames.h"
 #include "kafka_writer.h"
-#include "relay.h"
+#include "key_set.h"
+#include "log.h"
+#include "lsn.h"
 #include "ondemand_snapshot.h"
+#include "pgerror.h"
 #include "snapshot.h"
 #include "stream.h"
+#include "wal2avro_protocol.h"
 
 #define RECENT_XIDS			8192	/* transactions remembered (power of two) */
 #define RETRY_US			(5 * 1000000LL) /* after a database error */
@@ -182,15 +186,6 @@ struct OnDemandSnapshot
 	int			emit_stage;
 };
 
-static int64_t
-wall_now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
 OnDemandSnapshot *
 ondemand_create(const RelayConfig *cfg, Metrics *metrics)
 {
@@ -203,7 +198,7 @@ ondemand_create(const RelayConfig *cfg, Metrics *metrics)
 	r->hold = INVALID_LSN;
 	/* another relay on this database sees our watermarks: tell them apart */
 	snprintf(r->tag, sizeof(r->tag), "%lx.%llx", (unsigned long) getpid(),
-			 (unsigned long long) wall_now_us());
+			 (unsigned long long) relay_wall_now_us());
 	return r;
 }
 

@@ -34,9 +34,12 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "position.h"
+#include "clock.h"
+#include "config.h"
 #include "kafka_writer.h"
-#include "relay.h"
+#include "log.h"
+#include "lsn.h"
+#include "position.h"
 #include "snapshot.h"
 #include "tail.h"
 

@@ -40,17 +40,22 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 
-#include "pgerror.h"
+#include "clock.h"
+#include "config.h"
+#include "frames.h"
 #include "kafka_writer.h"
-#include "relay.h"
-#include "stream_loop.h"
+#include "log.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
+#include "pgerror.h"
 #include "snapshot.h"
+#include "stream_loop.h"
 #include "tail.h"
+#include "wal2avro_protocol.h"
 
 #define FETCH_ROWS			1000	/* the FETCH below */
 #define PROGRESS_EVERY_US	(10 * 1000000LL)
@@ -94,15 +99,6 @@ typedef struct TableProgress
 	int64_t		started_us;
 	int64_t		logged_us;
 } TableProgress;
-
-static int64_t
-wall_now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
-}
 
 static void
 marker_key(const StreamLoop *s, char *buf, size_t len)
@@ -920,7 +916,7 @@ snapshot_run(StreamLoop *s, PGconn *conn, const char *snapshot_name, Lsn start,
 	memset(&f, 0, sizeof(f));
 	f.kind = W2A_FRAME_BEGIN;
 	f.begin.commit_lsn = start;
-	f.begin.commit_time = wall_now_us();
+	f.begin.commit_time = relay_wall_now_us();
 	if (handle_frame(s, &f, result) != 0)
 		goto failed;
 
@@ -950,7 +946,7 @@ snapshot_run(StreamLoop *s, PGconn *conn, const char *snapshot_name, Lsn start,
 	f.kind = W2A_FRAME_COMMIT;
 	f.commit.commit_lsn = start;
 	f.commit.end_lsn = start;
-	f.commit.commit_time = wall_now_us();
+	f.commit.commit_time = relay_wall_now_us();
 	if (handle_frame(s, &f, result) != 0)
 		goto failed;
 	res = PQexec(conn, "COMMIT");

@@ -16,7 +16,8 @@
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 
-#include "relay.h"
+#include "config.h"
+#include "lsn.h"
 #include "stream_loop.h"
 
 /* The last snapshot marker of a slot on the state topic */

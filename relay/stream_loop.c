@@ -19,15 +19,20 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include <libpq-fe.h>
 
+#include "clock.h"
+#include "config.h"
+#include "frames.h"
 #include "kafka_writer.h"
-#include "relay.h"
-#include "stream_loop.h"
+#include "log.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
 #include "snapshot.h"
 #include "stream.h"
+#include "stream_loop.h"
+#include "wal2avro_protocol.h"
 
 #define STATUS_MIN_GAP_US		(200 * 1000)	/* confirm progress this often at most */
 #define PROGRESS_EVERY_US		(10 * 1000000LL)
@@ -276,15 +281,6 @@ drop_pending(StreamLoop *s)
 		PQfreemem(s->pending_buf);
 	s->pending_buf = NULL;
 	s->pending_stage = 0;
-}
-
-static int64_t
-wall_now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
 /*
@@ -665,7 +661,7 @@ loop_stream(StreamLoop *s)
 
 		loop_reopen_log(s);
 		producer_poll(s->producer, 0);
-		writer_observe_latency(s->records, lsn_tracker_safe_lsn(s->tracker), wall_now_us());
+		writer_observe_latency(s->records, lsn_tracker_safe_lsn(s->tracker), relay_wall_now_us());
 		heartbeat_poll(s->heartbeat);
 		if (now - s->metrics_at_us >= 1000000)
 			loop_publish_metrics(s, true);

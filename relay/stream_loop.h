@@ -14,14 +14,16 @@
 
 #include <signal.h>
 
+#include "config.h"
 #include "heartbeat.h"
+#include "kafka_writer.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
 #include "metrics.h"
+#include "ondemand_snapshot.h"
 #include "pgerror.h"
 #include "position.h"
 #include "producer.h"
-#include "kafka_writer.h"
-#include "relay.h"
-#include "ondemand_snapshot.h"
 #include "stream.h"
 
 /* What loop_stream ended with; main decides what follows */

@@ -26,7 +26,9 @@
 #include <librdkafka/rdkafka.h>
 
 #include "avro_json.h"
-#include "relay.h"
+#include "clock.h"
+#include "log.h"
+#include "program.h"
 #include "tail.h"
 
 /* A schema read from the schema topic */

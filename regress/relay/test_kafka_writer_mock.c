@@ -38,9 +38,14 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "producer.h"
+#include "clock.h"
+#include "config.h"
+#include "frames.h"
 #include "kafka_writer.h"
-#include "relay.h"
+#include "log.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
+#include "producer.h"
 #include "unit.h"
 #include "wal2avro_protocol.h"
 

@@ -31,9 +31,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
-#include "relay.h"
+#include "program.h"
 #include "unit.h"
 
 #define MAX_FAMILIES	64
