@@ -24,6 +24,8 @@
 #ifndef RELAY_METRICS_H
 #define RELAY_METRICS_H
 
+#include <stddef.h>
+
 #include "lsn.h"
 
 #define METRICS_DEFAULT_HOST		"127.0.0.1"

@@ -53,7 +53,7 @@
 #include "lsn_tracker.h"
 #include "pgerror.h"
 #include "snapshot.h"
-#include "stream_loop.h"
+#include "stream.h"
 #include "tail.h"
 #include "wal2avro_protocol.h"
 
@@ -101,9 +101,9 @@ typedef struct TableProgress
 } TableProgress;
 
 static void
-marker_key(const StreamLoop *s, char *buf, size_t len)
+marker_key(const RelayConfig *cfg, char *buf, size_t len)
 {
-	snprintf(buf, len, "snapshot.%s", s->cfg->slot);
+	snprintf(buf, len, "snapshot.%s", cfg->slot);
 }
 
 /*
@@ -156,19 +156,20 @@ note_marker_cb(void *ctx, const rd_kafka_message_t *m)
 /*
  * The last snapshot marker of this slot: read the state topic to its end.
  * Returns 0 with *state (and *lsn for STARTED and DONE), or -1 with a
- * message in s->err when Kafka cannot be read.
+ * message in err when Kafka cannot be read.
  */
 int
-snapshot_read_state(StreamLoop *s, SnapshotState *state, Lsn *lsn)
+snapshot_read_state(const RelayConfig *cfg, SnapshotState *state, Lsn *lsn,
+					char *err, size_t errlen)
 {
 	char		key[256];
 	StateReader r = {0};
 	bool		complete = false;
 
-	marker_key(s, key, sizeof(key));
+	marker_key(cfg, key, sizeof(key));
 	r.key = key;
-	if (tail_read_topic(snapshot_consumer_conf(s->cfg), s->cfg->state_topic, note_marker_cb, &r,
-						&complete, s->err, sizeof(s->err)) != 0)
+	if (tail_read_topic(snapshot_consumer_conf(cfg), cfg->state_topic, note_marker_cb, &r,
+						&complete, err, errlen) != 0)
 		return -1;
 
 	/*
@@ -177,8 +178,8 @@ snapshot_read_state(StreamLoop *s, SnapshotState *state, Lsn *lsn)
 	 */
 	if (!complete)
 	{
-		snprintf(s->err, sizeof(s->err),
-				 "the broker did not answer, or the read stopped before the end of the topic");
+		relay_set_error(err, errlen,
+						"the broker did not answer, or the read stopped before the end of the topic");
 		return -1;
 	}
 	*state = r.state;
@@ -187,42 +188,23 @@ snapshot_read_state(StreamLoop *s, SnapshotState *state, Lsn *lsn)
 }
 
 /*
- * Why the loop must leave now, in *result: a stop request, a failed
- * delivery, a fatal producer error.  Returns false when all is well.
+ * Ask the caller whether to go on: it serves what it must meanwhile (its
+ * log, its metrics) and says no on a stop request or a Kafka failure, with
+ * the reason in s->err.  Returns true, with *result set, when the snapshot
+ * must leave now.
  */
 static bool
-must_leave(StreamLoop *s, LoopResult *result)
+must_leave(SnapshotSink *s, SnapshotFailure *result)
 {
-	loop_reopen_log(s);
-	if (*s->stop_requested)
-	{
-		snprintf(s->err, sizeof(s->err), "stop requested");
-		*result = LOOP_STOPPED;
-		return true;
-	}
-	if (writer_failed(s->records, s->err, sizeof(s->err)))
-	{
-		*result = LOOP_FATAL_KAFKA;
-		return true;
-	}
-	if (writer_isolation_needed(s->records, s->err, sizeof(s->err)))
-	{
-		*result = LOOP_ISOLATE;
-		return true;
-	}
-	if (producer_fatal(s->producer, s->err, sizeof(s->err)))
-	{
-		*result = loop_producer_fatal(s);
-		return true;
-	}
-	if (s->metrics && relay_now_us() - s->metrics_at_us >= 1000000)
-		loop_publish_metrics(s, false);
-	return false;
+	if (s->keep_going(s->ctx, s->err, sizeof(s->err)))
+		return false;
+	*result = SNAPSHOT_FAILED_YIELD;
+	return true;
 }
 
 /* Serve delivery reports until nothing is in flight.  Returns 0 or -1. */
 static int
-wait_acknowledged(StreamLoop *s, LoopResult *result)
+wait_acknowledged(SnapshotSink *s, SnapshotFailure *result)
 {
 	while (!lsn_tracker_idle(s->tracker))
 	{
@@ -238,16 +220,16 @@ wait_acknowledged(StreamLoop *s, LoopResult *result)
  * for its acknowledgement.  Returns 0, or -1 with *result and s->err set.
  */
 static int
-send_marker(StreamLoop *s, Lsn lsn, const char *value, LoopResult *result)
+send_marker(SnapshotSink *s, Lsn lsn, const char *value, SnapshotFailure *result)
 {
 	char		key[256];
 	WriterResult rc;
 
-	marker_key(s, key, sizeof(key));
+	marker_key(s->cfg, key, sizeof(key));
 	if (lsn_tracker_begin(s->tracker, lsn) != LSN_TRACKER_OK)
 	{
 		snprintf(s->err, sizeof(s->err), "snapshot marker inside a transaction");
-		*result = LOOP_RETRY;
+		*result = SNAPSHOT_FAILED_RETRY;
 		return -1;
 	}
 	while ((rc = writer_send_control(s->records, s->cfg->state_topic, key, value,
@@ -261,7 +243,7 @@ send_marker(StreamLoop *s, Lsn lsn, const char *value, LoopResult *result)
 	if (rc != WRITER_OK)
 	{
 		s->kafka_failed = true;
-		*result = rc == WRITER_FAILED ? LOOP_FATAL_KAFKA : LOOP_RETRY;
+		*result = rc == WRITER_FAILED ? SNAPSHOT_FAILED_KAFKA : SNAPSHOT_FAILED_RETRY;
 		return -1;
 	}
 	if (wait_acknowledged(s, result) != 0)
@@ -277,13 +259,13 @@ send_marker(StreamLoop *s, Lsn lsn, const char *value, LoopResult *result)
  * Returns 0, or -1 with *result and s->err set.
  */
 int
-snapshot_mark_creating(StreamLoop *s, LoopResult *result)
+snapshot_mark_creating(SnapshotSink *s, SnapshotFailure *result)
 {
 	return send_marker(s, lsn_tracker_safe_lsn(s->tracker), "creating", result);
 }
 
 static void
-set_pg_error(StreamLoop *s, const char *what, PGconn *conn)
+set_pg_error(SnapshotSink *s, const char *what, PGconn *conn)
 {
 	size_t		n;
 
@@ -297,15 +279,15 @@ set_pg_error(StreamLoop *s, const char *what, PGconn *conn)
  * Open the connection that reads the tables and check that the wal2avro
  * extension is installed there.  Call it before creating the slot, so a
  * missing extension creates nothing.  Returns the connection, or NULL with
- * *result and s->err set (LOOP_FATAL_PG when retrying cannot help).
+ * *result and s->err set (SNAPSHOT_FAILED_PG when retrying cannot help).
  */
 PGconn *
-snapshot_connect(StreamLoop *s, LoopResult *result)
+snapshot_connect(SnapshotSink *s, SnapshotFailure *result)
 {
 	PGconn	   *conn = stream_connect_plain(s->cfg->dbname, s->cfg->pg_password, "snapshot");
 	PGresult   *res;
 
-	*result = LOOP_RETRY;
+	*result = SNAPSHOT_FAILED_RETRY;
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 	{
 		if (conn)
@@ -333,7 +315,7 @@ snapshot_connect(StreamLoop *s, LoopResult *result)
 		relay_log(RELAY_LOG_ERROR, "%s", s->err);
 		relay_log_hint(RELAY_LOG_ERROR,
 					   "Run CREATE EXTENSION wal2avro in that database, or set snapshot-mode = never to stream changes only.");
-		*result = LOOP_FATAL_PG;
+		*result = SNAPSHOT_FAILED_PG;
 		PQclear(res);
 		PQfinish(conn);
 		return NULL;
@@ -405,12 +387,12 @@ snapshot_options_array(const RelaySettingList *options)
  * such as max-record-size) stops the relay; a lost connection or a
  * conflict is retried (pgerror.c decides).
  */
-static LoopResult
-query_failed(StreamLoop *s, PGconn *conn, const char *what, PGresult *res)
+static SnapshotFailure
+query_failed(SnapshotSink *s, PGconn *conn, const char *what, PGresult *res)
 {
 	set_pg_error(s, what, conn);
 	s->pgerr = pgerror_from_result(res);
-	return s->pgerr.cls == PGERROR_PERMANENT ? LOOP_FATAL_PG : LOOP_RETRY;
+	return s->pgerr.cls == PGERROR_PERMANENT ? SNAPSHOT_FAILED_PG : SNAPSHOT_FAILED_RETRY;
 }
 
 static void
@@ -444,7 +426,7 @@ log_table_progress(TableProgress *p, int64_t now, bool done)
  * Returns 0, or -1 with *result and s->err set.
  */
 static int
-handle_frame(StreamLoop *s, const Frame *f, LoopResult *result)
+handle_frame(SnapshotSink *s, const Frame *f, SnapshotFailure *result)
 {
 	int			stage = 0;
 	WriterResult rc;
@@ -470,17 +452,17 @@ handle_frame(StreamLoop *s, const Frame *f, LoopResult *result)
 	if (rc == WRITER_FAILED)
 	{
 		writer_failed(s->records, s->err, sizeof(s->err));
-		*result = LOOP_FATAL_KAFKA;
+		*result = SNAPSHOT_FAILED_KAFKA;
 	}
 	else
-		*result = LOOP_RETRY;
+		*result = SNAPSHOT_FAILED_RETRY;
 	return -1;
 }
 
 /* Read one table through a cursor.  Returns 0, or -1 with *result set. */
 static int
-read_table(StreamLoop *s, PGconn *conn, const char *relid, const char *opts,
-		   TableProgress *p, LoopResult *result)
+read_table(SnapshotSink *s, PGconn *conn, const char *relid, const char *opts,
+		   TableProgress *p, SnapshotFailure *result)
 {
 	const char *params[2] = {relid, opts};
 	PGresult   *res;
@@ -518,7 +500,7 @@ read_table(StreamLoop *s, PGconn *conn, const char *relid, const char *opts,
 			if (frames_parse((const uint8_t *) PQgetvalue(res, i, 0),
 							 (size_t) PQgetlength(res, i, 0), &f, s->err, sizeof(s->err)) != 0)
 			{
-				*result = LOOP_FATAL_PG;
+				*result = SNAPSHOT_FAILED_PG;
 				PQclear(res);
 				return -1;
 			}
@@ -558,8 +540,8 @@ roll_back(PGconn *conn)
  * tables into *tables.  Returns 0, or -1 with *result and s->err set.
  */
 static int
-import_and_list(StreamLoop *s, PGconn *conn, const char *lit, const char *opts,
-				PGresult **tables, LoopResult *result)
+import_and_list(SnapshotSink *s, PGconn *conn, const char *lit, const char *opts,
+				PGresult **tables, SnapshotFailure *result)
 {
 	char		sql[256];
 	const char *params[1] = {opts};
@@ -578,7 +560,7 @@ import_and_list(StreamLoop *s, PGconn *conn, const char *lit, const char *opts,
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
 		set_pg_error(s, "could not import the slot's snapshot", conn);
-		*result = LOOP_RETRY;
+		*result = SNAPSHOT_FAILED_RETRY;
 		PQclear(res);
 		return -1;
 	}
@@ -663,8 +645,8 @@ current_name(PGconn *conn, const char *names, char *buf, size_t len)
  * *waited names the table a LOCK_BUSY or LOCK_CHANGED was about.
  */
 static LockResult
-lock_tables(StreamLoop *s, PGconn *conn, PGresult *tables, bool *gone,
-			char *waited, size_t waited_len, LoopResult *result)
+lock_tables(SnapshotSink *s, PGconn *conn, PGresult *tables, bool *gone,
+			char *waited, size_t waited_len, SnapshotFailure *result)
 {
 	int			ntables = PQntuples(tables),
 				i;
@@ -686,7 +668,7 @@ lock_tables(StreamLoop *s, PGconn *conn, PGresult *tables, bool *gone,
 	if (oids == NULL)
 	{
 		snprintf(s->err, sizeof(s->err), "out of memory");
-		*result = LOOP_RETRY;
+		*result = SNAPSHOT_FAILED_RETRY;
 		return LOCK_FAILED;
 	}
 	oids[len++] = '{';
@@ -707,7 +689,7 @@ lock_tables(StreamLoop *s, PGconn *conn, PGresult *tables, bool *gone,
 		{
 			snprintf(s->err, sizeof(s->err), "unexpected name of table \"%s\": %s",
 					 waited, PQgetvalue(tables, i, 4));
-			*result = LOOP_RETRY;
+			*result = SNAPSHOT_FAILED_RETRY;
 			free(oids);
 			return LOCK_FAILED;
 		}
@@ -776,7 +758,7 @@ lock_tables(StreamLoop *s, PGconn *conn, PGresult *tables, bool *gone,
 
 /* Wait secs seconds serving the producer.  Returns 0, or -1 with *result. */
 static int
-wait_serving(StreamLoop *s, int secs, LoopResult *result)
+wait_serving(SnapshotSink *s, int secs, SnapshotFailure *result)
 {
 	int64_t		until = relay_now_us() + (int64_t) secs * 1000000;
 
@@ -796,8 +778,8 @@ wait_serving(StreamLoop *s, int secs, LoopResult *result)
  * table was rewritten since the export, or -1 with *result and s->err set.
  */
 static int
-open_snapshot(StreamLoop *s, PGconn *conn, const char *lit, const char *opts,
-			  PGresult **tables, bool **gone, LoopResult *result)
+open_snapshot(SnapshotSink *s, PGconn *conn, const char *lit, const char *opts,
+			  PGresult **tables, bool **gone, SnapshotFailure *result)
 {
 	int			attempt;
 	int			backoff = 1;
@@ -813,7 +795,7 @@ open_snapshot(StreamLoop *s, PGconn *conn, const char *lit, const char *opts,
 		if (*gone == NULL)
 		{
 			snprintf(s->err, sizeof(s->err), "out of memory");
-			*result = LOOP_RETRY;
+			*result = SNAPSHOT_FAILED_RETRY;
 			return -1;
 		}
 		lr = lock_tables(s, conn, *tables, *gone, waited, sizeof(waited), result);
@@ -838,7 +820,7 @@ open_snapshot(StreamLoop *s, PGconn *conn, const char *lit, const char *opts,
 			snprintf(s->err, sizeof(s->err),
 					 "could not lock table \"%s\" for the initial snapshot in %d attempts (lock_timeout %s each)",
 					 waited, LOCK_ATTEMPTS, LOCK_TIMEOUT);
-			*result = LOOP_RETRY;
+			*result = SNAPSHOT_FAILED_RETRY;
 			return -1;
 		}
 		if (lr == LOCK_CHANGED)
@@ -868,8 +850,8 @@ open_snapshot(StreamLoop *s, PGconn *conn, const char *lit, const char *opts,
  * the next run (see the markers above).
  */
 int
-snapshot_run(StreamLoop *s, PGconn *conn, const char *snapshot_name, Lsn start,
-			 const RelaySettingList *options, LoopResult *result)
+snapshot_run(SnapshotSink *s, PGconn *conn, const char *snapshot_name, Lsn start,
+			 const RelaySettingList *options, SnapshotFailure *result)
 {
 	char	   *opts = snapshot_options_array(options);
 	char	   *lit = NULL;
@@ -886,7 +868,7 @@ snapshot_run(StreamLoop *s, PGconn *conn, const char *snapshot_name, Lsn start,
 	int64_t		began = relay_now_us();
 	double		secs;
 
-	*result = LOOP_RETRY;
+	*result = SNAPSHOT_FAILED_RETRY;
 	if (opts == NULL || (lit = PQescapeLiteral(conn, snapshot_name, strlen(snapshot_name))) == NULL)
 	{
 		snprintf(s->err, sizeof(s->err), "out of memory");

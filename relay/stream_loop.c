@@ -328,6 +328,88 @@ loop_reopen_log(StreamLoop *s)
 		relay_log(RELAY_LOG_INFO, "SIGHUP: log file reopened");
 }
 
+/* What a snapshot's keep_going callback needs, and what it decided */
+typedef struct SnapshotYield
+{
+	StreamLoop *s;
+	LoopResult	result;			/* why the snapshot was told to leave */
+} SnapshotYield;
+
+/*
+ * The snapshot's keep_going: reopen the log, publish the metrics when due,
+ * and say stop on a stop request, a failed delivery, a batch to isolate or
+ * a fatal producer error (the LoopResult kept in the SnapshotYield).
+ */
+static bool
+snapshot_keep_going_cb(void *ctx, char *err, size_t errlen)
+{
+	SnapshotYield *y = ctx;
+	StreamLoop *s = y->s;
+	bool		leave = true;
+
+	loop_reopen_log(s);
+	if (*s->stop_requested)
+	{
+		snprintf(s->err, sizeof(s->err), "stop requested");
+		y->result = LOOP_STOPPED;
+	}
+	else if (writer_failed(s->records, s->err, sizeof(s->err)))
+		y->result = LOOP_FATAL_KAFKA;
+	else if (writer_isolation_needed(s->records, s->err, sizeof(s->err)))
+		y->result = LOOP_ISOLATE;
+	else if (producer_fatal(s->producer, s->err, sizeof(s->err)))
+		y->result = loop_producer_fatal(s);
+	else
+	{
+		leave = false;
+		if (s->metrics && relay_now_us() - s->metrics_at_us >= 1000000)
+			loop_publish_metrics(s, false);
+	}
+	if (leave)
+		snprintf(err, errlen, "%s", s->err);
+	return !leave;
+}
+
+/* A sink for the snapshot into the loop's writer, carrying its error state. */
+static void
+snapshot_sink_open(StreamLoop *s, SnapshotSink *sink, SnapshotYield *y)
+{
+	y->s = s;
+	y->result = LOOP_RETRY;
+	sink->cfg = s->cfg;
+	sink->records = s->records;
+	sink->tracker = s->tracker;
+	sink->producer = s->producer;
+	sink->metrics = s->metrics;
+	sink->keep_going = snapshot_keep_going_cb;
+	sink->ctx = y;
+	snprintf(sink->err, sizeof(sink->err), "%s", s->err);
+	sink->pgerr = s->pgerr;
+	sink->kafka_failed = s->kafka_failed;
+}
+
+/* After a snapshot call: take its error state back; the LoopResult of f. */
+static LoopResult
+snapshot_sink_close(StreamLoop *s, const SnapshotSink *sink, const SnapshotYield *y,
+					SnapshotFailure f)
+{
+	snprintf(s->err, sizeof(s->err), "%s", sink->err);
+	s->pgerr = sink->pgerr;
+	s->kafka_failed = sink->kafka_failed;
+	switch (f)
+	{
+		case SNAPSHOT_FAILED_PG:
+			return LOOP_FATAL_PG;
+		case SNAPSHOT_FAILED_KAFKA:
+			return LOOP_FATAL_KAFKA;
+		case SNAPSHOT_FAILED_YIELD:
+			return y->result;
+		case SNAPSHOT_FAILED_RETRY:
+			break;
+	}
+	return LOOP_RETRY;
+}
+
 /*
  * Create the slot, exporting its snapshot and reading every table under it
  * when snapshot-mode asks for it.  A snapshot that a table rewrite made
@@ -348,14 +430,23 @@ create_slot(StreamLoop *s, PGconn *conn, const RelaySettingList *opts, Lsn *conf
 		char		name[256] = "";
 		PGconn	   *reader = NULL;
 		int			rc;
+		SnapshotSink sink;
+		SnapshotYield y;
+		SnapshotFailure failure = SNAPSHOT_FAILED_RETRY;
 
 		if (snapshot)
 		{
 			/* before the slot exists: a missing extension creates nothing */
-			if ((reader = snapshot_connect(s, result)) == NULL)
+			snapshot_sink_open(s, &sink, &y);
+			reader = snapshot_connect(&sink, &failure);
+			*result = snapshot_sink_close(s, &sink, &y, failure);
+			if (reader == NULL)
 				return -1;
 			/* again before each new slot: "started" names the one dropped */
-			if (snapshot_mark_creating(s, result) != 0)
+			snapshot_sink_open(s, &sink, &y);
+			rc = snapshot_mark_creating(&sink, &failure);
+			*result = snapshot_sink_close(s, &sink, &y, failure);
+			if (rc != 0)
 			{
 				PQfinish(reader);
 				return -1;
@@ -382,7 +473,9 @@ create_slot(StreamLoop *s, PGconn *conn, const RelaySettingList *opts, Lsn *conf
 			return -1;
 		}
 		lsn_tracker_note_wal_end(s->tracker, *confirmed);
-		rc = snapshot_run(s, reader, name, *confirmed, opts, result);
+		snapshot_sink_open(s, &sink, &y);
+		rc = snapshot_run(&sink, reader, name, *confirmed, opts, &failure);
+		*result = snapshot_sink_close(s, &sink, &y, failure);
 		if (rc == 0)
 			return 0;
 		if (rc != SNAPSHOT_STALE)
@@ -440,7 +533,7 @@ prepare_slot(StreamLoop *s, PGconn *conn, const RelaySettingList *opts, Lsn *con
 	if (s->cfg->snapshot_mode == RELAY_SNAPSHOT_NEVER)
 		return 0;
 
-	if (snapshot_read_state(s, &state, &marked) != 0)
+	if (snapshot_read_state(s->cfg, &state, &marked, s->err, sizeof(s->err)) != 0)
 	{
 		char		why[sizeof(s->err)];
 
