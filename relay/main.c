@@ -36,7 +36,7 @@
 #include "pgerror.h"
 #include "program.h"
 #include "stream_loop.h"
-#include "tail.h"
+#include "tail/tail.h"
 
 /*
  * Fatal producer errors in a row, with the confirmed position not moving

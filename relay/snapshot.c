@@ -54,7 +54,7 @@
 #include "pgerror.h"
 #include "snapshot.h"
 #include "stream.h"
-#include "tail.h"
+#include "topic_reader.h"
 #include "wal2avro_protocol.h"
 
 #define FETCH_ROWS			1000	/* the FETCH below */
@@ -106,29 +106,6 @@ marker_key(const RelayConfig *cfg, char *buf, size_t len)
 	snprintf(buf, len, "snapshot.%s", cfg->slot);
 }
 
-/*
- * A consumer configuration from the relay's brokers and kafka.* settings,
- * for tail_read_topic (which takes it over).  Never fails.
- */
-rd_kafka_conf_t *
-snapshot_consumer_conf(const RelayConfig *cfg)
-{
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char		err[512];
-	size_t		i;
-
-	if (cfg->brokers)
-		rd_kafka_conf_set(conf, "bootstrap.servers", cfg->brokers, err, sizeof(err));
-	rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
-	for (i = 0; i < cfg->kafka.count; i++)
-	{
-		/* producer-only properties are refused or ignored: harmless here */
-		rd_kafka_conf_set(conf, cfg->kafka.items[i].name, cfg->kafka.items[i].value,
-						  err, sizeof(err));
-	}
-	return conf;
-}
-
 static void
 note_marker_cb(void *ctx, const rd_kafka_message_t *m)
 {
@@ -168,8 +145,8 @@ snapshot_read_state(const RelayConfig *cfg, SnapshotState *state, Lsn *lsn,
 
 	marker_key(cfg, key, sizeof(key));
 	r.key = key;
-	if (tail_read_topic(snapshot_consumer_conf(cfg), cfg->state_topic, note_marker_cb, &r,
-						&complete, err, errlen) != 0)
+	if (topic_reader_read(topic_reader_conf(cfg), cfg->state_topic, note_marker_cb, &r,
+						  &complete, err, errlen) != 0)
 		return -1;
 
 	/*

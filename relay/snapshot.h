@@ -17,7 +17,6 @@
 #include <stddef.h>
 
 #include <libpq-fe.h>
-#include <librdkafka/rdkafka.h>
 
 #include "config.h"
 #include "kafka_writer.h"
@@ -71,12 +70,6 @@ typedef struct SnapshotSink
 	PgError		pgerr;			/* a failed query's class */
 	bool		kafka_failed;	/* the failure was Kafka's, not PostgreSQL's */
 } SnapshotSink;
-
-/*
- * A consumer configuration from the relay's brokers and kafka.* settings,
- * for reading the state and schema topics.  Never fails.
- */
-extern rd_kafka_conf_t *snapshot_consumer_conf(const RelayConfig *cfg);
 
 /*
  * The last snapshot marker of cfg->slot: read the state topic to its end.

@@ -32,6 +32,7 @@
 #include "snapshot.h"
 #include "stream.h"
 #include "stream_loop.h"
+#include "topic_reader.h"
 #include "wal2avro_protocol.h"
 
 #define STATUS_MIN_GAP_US		(200 * 1000)	/* confirm progress this often at most */
@@ -682,7 +683,7 @@ loop_stream(StreamLoop *s)
 	}
 
 	/* before the first schema is used, snapshot ones included */
-	if (writer_read_schema_topic(s->records, snapshot_consumer_conf(s->cfg), why,
+	if (writer_read_schema_topic(s->records, topic_reader_conf(s->cfg), why,
 								  sizeof(why)) != 0)
 	{
 		snprintf(s->err, sizeof(s->err), "could not read schema topic \"%s\": %.700s",
