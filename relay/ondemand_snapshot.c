@@ -183,7 +183,7 @@ struct OnDemandSnapshot
 	uint64_t	seen_value_fp;
 	KeySet		keys;			/* changed in the window */
 	int			emit_row;		/* next row of chunk to produce */
-	int			emit_stage;
+	WriterStage emit_stage;		/* of the row at emit_row */
 };
 
 OnDemandSnapshot *
@@ -214,7 +214,7 @@ drop_chunk(OnDemandSnapshot *r)
 	r->window_schema_seen = false;
 	r->window_schema_mixed = false;
 	r->emit_row = 0;
-	r->emit_stage = 0;
+	r->emit_stage = WRITER_STAGE_NONE;
 	key_set_clear(&r->keys);
 }
 
@@ -1009,7 +1009,7 @@ ondemand_emit(OnDemandSnapshot *r, KafkaWriter *records, char *err, size_t errle
 		if (frames_parse((const uint8_t *) PQgetvalue(r->chunk, r->emit_row, 0),
 						 (size_t) PQgetlength(r->chunk, r->emit_row, 0), &f, err, errlen) != 0)
 			return WRITER_ERROR;
-		if (r->emit_stage == 0 && f.kind == W2A_FRAME_CHANGE && f.change.has_key &&
+		if (r->emit_stage == WRITER_STAGE_NONE && f.kind == W2A_FRAME_CHANGE && f.change.has_key &&
 			key_set_contains(&r->keys, f.change.key.data, f.change.key.len))
 		{
 			r->dropped++;
@@ -1018,7 +1018,7 @@ ondemand_emit(OnDemandSnapshot *r, KafkaWriter *records, char *err, size_t errle
 		rc = writer_handle_frame(records, &f, &r->emit_stage, err, errlen);
 		if (rc != WRITER_OK)
 			return rc;
-		r->emit_stage = 0;
+		r->emit_stage = WRITER_STAGE_NONE;
 		if (f.kind == W2A_FRAME_CHANGE)
 			r->rows++;
 	}

@@ -405,7 +405,7 @@ log_table_progress(TableProgress *p, int64_t now, bool done)
 static int
 handle_frame(SnapshotSink *s, const Frame *f, SnapshotFailure *result)
 {
-	int			stage = 0;
+	WriterStage stage = WRITER_STAGE_NONE;
 	WriterResult rc;
 
 	while (writer_stats(s->records)->in_flight_bytes > s->cfg->max_in_flight_bytes ||

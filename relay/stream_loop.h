@@ -73,7 +73,7 @@ typedef struct StreamLoop
 	bool		logged_first_data;
 	char	   *pending_buf;	/* a frame not fully produced yet (PQfreemem) */
 	StreamMsg	pending;
-	int			pending_stage;
+	WriterStage pending_stage;	/* of pending; WRITER_STAGE_NONE: not begun */
 
 	int64_t		metrics_at_us;	/* last metrics_update */
 	uint64_t	queue_capacity; /* queue.buffering.max.messages in effect */

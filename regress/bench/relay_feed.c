@@ -56,6 +56,8 @@
 #include "kafka_writer.h"
 #include "producer.h"
 #include "relay.h"
+typedef int WriterStage;		/* before WriterStage had a name */
+#define WRITER_STAGE_NONE	0
 #endif
 
 #define READ_BATCH	256			/* as stream_loop.c: frames between two polls */
@@ -144,7 +146,7 @@ relay_feed_frames(const RelayConfig *cfg, LsnTracker *tracker, KafkaWriter *reco
 	for (i = 0; i < nspans; i++)
 	{
 		Frame		f;
-		int			stage = 0;
+		WriterStage stage = WRITER_STAGE_NONE;
 		WriterResult rc;
 
 		for (;;)

@@ -218,7 +218,7 @@ restart_producer(Fixture *fx)
 static WriterResult
 feed(Fixture *fx, const Frame *f)
 {
-	int			stage = 0;
+	WriterStage stage = WRITER_STAGE_NONE;
 	int64_t		deadline = relay_now_us() + WAIT_US;
 	char		err[512];
 	WriterResult rc;
