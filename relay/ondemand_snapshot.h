@@ -2,7 +2,7 @@
  *
  * ondemand_snapshot.h
  *		On-demand snapshots of chosen tables while the stream goes on
- *		(ondemand_snapshot.c).
+ *		(ondemand_snapshot.c, ondemand_snapshot_window.c, ondemand_snapshot_chunk.c).
  *
  * Copyright (c) 2026, the wal2avro authors
  *

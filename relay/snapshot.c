@@ -29,7 +29,7 @@
  * row is read, "done <LSN>" once every record is acknowledged.  Streaming
  * starts only after "done", so a slot whose last marker is "creating" or
  * "started" at its unmoved confirmed position never confirmed anything:
- * stream_loop.c drops it and the snapshot is done again.
+ * stream_loop_start.c drops it and the snapshot is done again.
  *
  * Copyright (c) 2026, the wal2avro authors
  *

@@ -2,7 +2,7 @@
  *
  * snapshot.h
  *		The initial snapshot: every captured table's rows, then the stream
- *		(snapshot.c).
+ *		(snapshot.c, snapshot_tables.c).
  *
  * Copyright (c) 2026, the wal2avro authors
  *

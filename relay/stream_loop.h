@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * stream_loop.h
- *		The relay loop (stream_loop.c).
+ *		The relay loop (stream_loop.c, stream_loop_start.c).
  *
  * Copyright (c) 2026, the wal2avro authors
  *

@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * test_metrics.c
- *		Unit tests for relay/metrics.c: the exposition text, counters per
- *		table and op, the series cap, the latency histogram, readiness, and
- *		the HTTP endpoints on a loopback port.
+ *		Unit tests for relay/metrics.c and metrics_render.c: the exposition
+ *		text, counters per table and op, the series cap, the latency
+ *		histogram, readiness, and the HTTP endpoints on a loopback port.
  *
  * Every rendering goes through a small validator of the Prometheus text
  * format 0.0.4 as this module writes it: HELP then TYPE before a family's
