@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """regress/tools/include_cycles.py -- no include cycle between modules; every header compiles alone
 
-Usage: regress/tools/include_cycles.py [--no-compile] [ROOT]
+Usage: regress/tools/include_cycles.py [--no-compile] [--graph] [ROOT]
+
+--graph also prints each module and the modules it includes.
 
 Reads every `#include "..."` of plugin/ and relay/ (with its subfolders)
 under ROOT (default: the repository this file is in) and builds a graph of
@@ -200,6 +202,9 @@ def check_cycles(root, files):
         if known not in {frozenset(c) for c in comps}:
             print("include_cycles: the known cycle %s is gone: remove it from KNOWN_CYCLES"
                   % " <-> ".join(sorted(known)))
+    if GRAPH:
+        for a in sorted(graph):
+            print("%s -> %s" % (a, " ".join(sorted(os.path.basename(b) for b in graph[a])) or "-"))
     edges = sum(len(v) for v in graph.values())
     print("include_cycles: %d modules, %d module edges, %d cycles (%d known), %d failures"
           % (len(graph), edges, len(comps), len(comps) - sum(1 for c in comps if frozenset(c) not in KNOWN_CYCLES), failed))
@@ -262,8 +267,13 @@ def check_headers(root, files):
     return ok
 
 
+GRAPH = False
+
+
 def main(argv):
-    args = [a for a in argv[1:] if a != "--no-compile"]
+    global GRAPH
+    GRAPH = "--graph" in argv
+    args = [a for a in argv[1:] if a not in ("--no-compile", "--graph")]
     root = args[0] if args else os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
     files = source_files(root)
     ok = check_cycles(root, files)
