@@ -36,7 +36,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 PG_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-sign-compare
-EXTRA_CLEAN = regress/out relay/*.o relay/wal2avro-relay regress/relay/*.o \
+EXTRA_CLEAN = regress/out relay/*.o relay/tail/*.o relay/wal2avro-relay regress/relay/*.o \
 	$(RELAY_TESTS)
 override with_llvm = no
 include $(PGXS)
@@ -52,19 +52,22 @@ RELAY_CFLAGS ?= -O2 -g
 RELAY_WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
 RELAY_DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpq rdkafka avro-c libmicrohttpd libcurl)
 RELAY_DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpq rdkafka avro-c libmicrohttpd libcurl)
-RELAY_SRCS = $(wildcard relay/*.c)
-RELAY_LIB_SRCS = $(filter-out relay/main.c,$(RELAY_SRCS))
+# relay/tail/: the tail subcommand, a debugging consumer in the same binary;
+# only main.c calls it, so the unit tests link the service without it.
+RELAY_SRCS = $(wildcard relay/*.c relay/tail/*.c)
+RELAY_HDRS = $(wildcard relay/*.h relay/tail/*.h)
+RELAY_LIB_SRCS = $(filter-out relay/main.c relay/tail/%,$(RELAY_SRCS))
 RELAY_TESTS = $(patsubst regress/relay/%.c,regress/relay/%,$(wildcard regress/relay/test_*.c))
 
 all: relay/wal2avro-relay
 
-relay/wal2avro-relay: $(RELAY_SRCS) $(wildcard relay/*.h) plugin/wal2avro_protocol.h
-	$(RELAY_CC) $(RELAY_WARN) $(RELAY_CFLAGS) $(RELAY_DEPS_CFLAGS) -Iplugin \
+relay/wal2avro-relay: $(RELAY_SRCS) $(RELAY_HDRS) plugin/wal2avro_protocol.h
+	$(RELAY_CC) $(RELAY_WARN) $(RELAY_CFLAGS) $(RELAY_DEPS_CFLAGS) -Iplugin -Irelay \
 		-o $@ $(RELAY_SRCS) $(RELAY_DEPS_LIBS)
 
 # Relay unit tests: one program per module, built with ASan and UBSan.
 SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-regress/relay/test_%: regress/relay/test_%.c $(RELAY_LIB_SRCS) $(wildcard relay/*.h) regress/relay/unit.h
+regress/relay/test_%: regress/relay/test_%.c $(RELAY_LIB_SRCS) $(RELAY_HDRS) regress/relay/unit.h
 	$(RELAY_CC) $(RELAY_WARN) -O1 -g $(SANITIZE) $(RELAY_DEPS_CFLAGS) -Iplugin -Irelay \
 		-o $@ $< $(RELAY_LIB_SRCS) $(RELAY_DEPS_LIBS)
 

@@ -4,7 +4,8 @@
 # "make test" runs this.  Each suite starts the servers it needs (a throwaway
 # PostgreSQL, a real Kafka broker or cluster) and stops them, pass or fail.
 # Suites: the pg_regress and isolation suite, the relay's unit tests (ASan and
-# UBSan), a short fuzz run of the frame parser, and every regress/e2e script.
+# UBSan), the include check (no cycle between modules, every header compiles
+# alone), a short fuzz run of the frame parser, and every regress/e2e script.
 # Prints one line per suite and a closing "N passed, N failed"; exits non-zero
 # when anything failed.  W2A_ONLY=pattern runs only suites whose name matches.
 set -uo pipefail
@@ -38,6 +39,7 @@ run_suite()
 }
 
 run_suite pg_regress regress/run-regress.sh
+run_suite includes regress/tools/include_cycles.py
 run_suite relay-unit make -s relay-unit
 run_suite fuzz-frames regress/fuzz/run-fuzz.sh "${W2A_FUZZ_SECONDS:-30}"
 for t in regress/e2e/[0-9]*.sh; do

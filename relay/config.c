@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay.h"
+#include "config.h"
+#include "log.h"
+#include "program.h"
 
 #define MAX_SECRET_FILE			65536
 #define LONG_CODE				256 /* getopt code of option i: LONG_CODE + i */

@@ -5,9 +5,6 @@
  *		(config_options.c), values (config_values.c), sources (config.c,
  *		config_file.c) and --print-config (config_print.c).
  *
- * It uses relay.h's Lsn and RelayLogLevel and is included by relay.h after
- * them; include relay.h, not this file, until relay.h is split.
- *
  * Copyright (c) 2026, the wal2avro authors
  *
  * relay/config.h
@@ -21,6 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "log.h"
+#include "lsn.h"
 
 /* A name=value setting kept in order: plugin options, kafka.* properties. */
 typedef struct RelaySetting

@@ -43,7 +43,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay.h"
+#include "config.h"
+#include "log.h"
 
 /* The value after a '"' at p, unescaped in place; NULL with a message. */
 static char *

@@ -18,7 +18,9 @@
  */
 #include <string.h>
 
-#include "relay.h"
+#include "config.h"
+#include "lsn.h"
+#include "program.h"
 
 #define MAX_SECONDS				3600
 #define MAX_BYTES				(INT64_C(1) << 40)

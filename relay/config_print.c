@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay.h"
+#include "config.h"
+#include "lsn.h"
+#include "program.h"
 
 bool
 config_is_secret(const char *name)

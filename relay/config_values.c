@@ -22,7 +22,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "relay.h"
+#include "config.h"
+#include "log.h"
+#include "lsn.h"
 
 #define MAX_TOPIC_LEN			249 /* Kafka's limit */
 #define MAX_SLOT_LEN			63	/* NAMEDATALEN - 1 */

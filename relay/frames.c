@@ -16,9 +16,11 @@
  *-------------------------------------------------------------------------
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "relay.h"
+#include "frames.h"
+#include "log.h"
 #include "wal2avro_protocol.h"
 
 /* A cursor over one frame; offsets in messages count from the frame start. */

@@ -21,12 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include <libpq-fe.h>
 
+#include "clock.h"
+#include "config.h"
 #include "heartbeat.h"
-#include "relay.h"
+#include "log.h"
 #include "stream.h"
 
 struct Heartbeat
@@ -99,7 +100,6 @@ heartbeat_poll(Heartbeat *hb)
 {
 	int64_t		now;
 	char		sql[8192];
-	struct timeval tv;
 
 	if (hb == NULL)
 		return;
@@ -123,10 +123,9 @@ heartbeat_poll(Heartbeat *hb)
 		}
 	}
 
-	gettimeofday(&tv, NULL);
 	snprintf(sql, sizeof(sql),
 			 "SELECT pg_catalog.pg_logical_emit_message(false, 'wal2avro.heartbeat', '%lld');%s",
-			 (long long) tv.tv_sec * 1000 + tv.tv_usec / 1000,
+			 (long long) (relay_wall_now_us() / 1000),
 			 hb->cfg->heartbeat_action_query ? hb->cfg->heartbeat_action_query : "");
 	if (!PQsendQuery(hb->conn, sql))
 	{

@@ -12,7 +12,7 @@
 #ifndef RELAY_HEARTBEAT_H
 #define RELAY_HEARTBEAT_H
 
-#include "relay.h"
+#include "config.h"
 
 /* The prefix of the logical messages that are heartbeats */
 #define HEARTBEAT_PREFIX	"wal2avro.heartbeat"

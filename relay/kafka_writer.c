@@ -24,8 +24,14 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "config.h"
+#include "frames.h"
 #include "heartbeat.h"
 #include "kafka_writer_internal.h"
+#include "log.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
+#include "wal2avro_protocol.h"
 
 /* ------------------------------------------------------------------------
  * Small tables
@@ -286,17 +292,6 @@ handle_schema(KafkaWriter *r, const Frame *f, char *err, size_t errlen)
 }
 
 /*
- * Where handle_change resumes a CHANGE frame given again after WRITER_WAIT
- * (the caller's int *stage, 0 on the first call).
- */
-typedef enum ChangeStage
-{
-	CHANGE_STAGE_RECORD = 0,	/* the change record is to be produced */
-	CHANGE_STAGE_TOMBSTONE,		/* produced; a delete's tombstone comes next */
-	CHANGE_STAGE_DONE			/* everything of the frame is produced */
-} ChangeStage;
-
-/*
  * The change's topic: the relation's, or for a template with {op} this op's
  * in topic_buf (TOPIC_MAX bytes); *rkt gets the relation's topic handle, or
  * NULL to produce by name.  NULL after a message in err.
@@ -325,7 +320,7 @@ change_topic(KafkaWriter *r, RelEntry *e, char op, char *topic_buf, rd_kafka_top
 }
 
 static WriterResult
-handle_change(KafkaWriter *r, const Frame *f, int *stage, char *err, size_t errlen)
+handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, size_t errlen)
 {
 	RelEntry   *e = rel_find(r, f->change.relid, false);
 	SchemaId   *ks,
@@ -389,7 +384,7 @@ handle_change(KafkaWriter *r, const Frame *f, int *stage, char *err, size_t errl
 		valuelen = single_object(r->buf + keylen, f->change.value_fingerprint, f->change.value);
 	}
 
-	if (*stage == CHANGE_STAGE_RECORD)
+	if (*stage == WRITER_STAGE_NONE)
 	{
 		r->last_dead_lettered = false;
 		id = lsn_tracker_add(r->tracker);
@@ -400,10 +395,10 @@ handle_change(KafkaWriter *r, const Frame *f, int *stage, char *err, size_t errl
 							 id, err, errlen);
 		if (rc != WRITER_OK)
 			return rc;
-		*stage = CHANGE_STAGE_TOMBSTONE;
+		*stage = WRITER_STAGE_TOMBSTONE;
 	}
 	/* a delete is followed by a tombstone, so compaction removes the key */
-	if (*stage == CHANGE_STAGE_TOMBSTONE && op == W2A_OP_DELETE && f->change.has_key &&
+	if (*stage == WRITER_STAGE_TOMBSTONE && op == W2A_OP_DELETE && f->change.has_key &&
 		r->cfg->tombstones)
 	{
 		rd_kafka_headers_t *hdrs;
@@ -434,7 +429,7 @@ handle_change(KafkaWriter *r, const Frame *f, int *stage, char *err, size_t errl
 		if (rc != WRITER_OK)
 			return rc;
 	}
-	*stage = CHANGE_STAGE_DONE;
+	*stage = WRITER_STAGE_CHANGE_DONE;
 	return WRITER_OK;
 }
 
@@ -457,18 +452,8 @@ end_isolation(KafkaWriter *r)
 	return WRITER_OK;
 }
 
-/*
- * Where handle_message resumes a MESSAGE frame given again after
- * WRITER_WAIT (the caller's int *stage, 0 on the first call).
- */
-typedef enum MessageStage
-{
-	MESSAGE_STAGE_START = 0,	/* nothing done yet */
-	MESSAGE_STAGE_OPENED		/* outside a transaction: its own tracker transaction is open */
-} MessageStage;
-
 static WriterResult
-handle_message(KafkaWriter *r, const Frame *f, int *stage, char *err, size_t errlen)
+handle_message(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, size_t errlen)
 {
 	char		topic[TOPIC_MAX];
 	uint64_t	id;
@@ -477,7 +462,7 @@ handle_message(KafkaWriter *r, const Frame *f, int *stage, char *err, size_t err
 	bool		heartbeat;
 
 	/* a message outside any transaction is a transaction of one record */
-	if (alone && *stage == MESSAGE_STAGE_START)
+	if (alone && *stage == WRITER_STAGE_NONE)
 	{
 		if (end_isolation(r) != WRITER_OK)
 			return WRITER_WAIT;
@@ -488,7 +473,7 @@ handle_message(KafkaWriter *r, const Frame *f, int *stage, char *err, size_t err
 					 LSN_ARGS(f->message.lsn));
 			return WRITER_ERROR;
 		}
-		*stage = MESSAGE_STAGE_OPENED;
+		*stage = WRITER_STAGE_MESSAGE_OPENED;
 	}
 	heartbeat = f->message.prefix.len == strlen(HEARTBEAT_PREFIX) &&
 		memcmp(f->message.prefix.data, HEARTBEAT_PREFIX, f->message.prefix.len) == 0;
@@ -573,7 +558,7 @@ writer_set_metrics(KafkaWriter *r, Metrics *m)
 
 /*
  * Act on one frame.  *stage is the caller's resume point for this frame,
- * 0 on first call: a frame that returned WRITER_WAIT is given again, with
+ * WRITER_STAGE_NONE on the first call: a frame that returned WRITER_WAIT is given again, with
  * the same stage, once events were served.  Returns WRITER_OK (done with
  * the frame), WRITER_WAIT (the producer queue is full, a schema is not
  * acknowledged yet, or the producer is dead: producer_fatal says so, and the
@@ -583,7 +568,7 @@ writer_set_metrics(KafkaWriter *r, Metrics *m)
  * position.
  */
 WriterResult
-writer_handle_frame(KafkaWriter *r, const Frame *f, int *stage, char *err, size_t errlen)
+writer_handle_frame(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, size_t errlen)
 {
 	switch (f->kind)
 	{

@@ -12,9 +12,12 @@
 #ifndef RELAY_KAFKA_WRITER_H
 #define RELAY_KAFKA_WRITER_H
 
+#include "config.h"
+#include "frames.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
 #include "metrics.h"
 #include "producer.h"
-#include "relay.h"
 
 typedef struct KafkaWriter KafkaWriter;
 
@@ -39,11 +42,25 @@ typedef struct WriterStats
 	int64_t		last_commit_time;	/* of the last COMMIT read, us since the epoch */
 } WriterStats;
 
+/*
+ * How far writer_handle_frame got with a frame it returned WRITER_WAIT for:
+ * the caller keeps it and gives the frame again with it.  Every new frame
+ * starts at WRITER_STAGE_NONE.
+ */
+typedef enum WriterStage
+{
+	WRITER_STAGE_NONE = 0,		/* no frame in progress: nothing of it done yet */
+	WRITER_STAGE_TOMBSTONE,		/* CHANGE: its record produced; a delete's tombstone is next */
+	WRITER_STAGE_CHANGE_DONE,	/* CHANGE: everything of the frame produced */
+	WRITER_STAGE_MESSAGE_OPENED /* MESSAGE outside a transaction: its own tracker
+								 * transaction is open */
+} WriterStage;
+
 extern KafkaWriter *writer_create(const RelayConfig *cfg, LsnTracker *tracker);
 extern void writer_set_producer(KafkaWriter *r, Producer *p);
 extern void writer_discard_deliveries(KafkaWriter *r, bool on);
 extern ProducerDeliveryFn writer_delivery_fn(void);
-extern WriterResult writer_handle_frame(KafkaWriter *r, const Frame *f, int *stage,
+extern WriterResult writer_handle_frame(KafkaWriter *r, const Frame *f, WriterStage *stage,
 										  char *err, size_t errlen);
 extern WriterResult writer_send_control(KafkaWriter *r, const char *topic, const char *key,
 										  const char *value, char *err, size_t errlen);

@@ -45,7 +45,11 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "config.h"
 #include "kafka_writer_internal.h"
+#include "log.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
 
 /*
  * Send a record the broker refused on its own to the dead-letter topic, the

@@ -16,11 +16,14 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "config.h"
+#include "frames.h"
+#include "kafka_writer.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
 #include "metrics.h"
 #include "record_headers.h"
 #include "registry.h"
-#include "kafka_writer.h"
-#include "relay.h"
 #include "schema_ids.h"
 
 /* The opaque of a schema record has this bit set, beside the tracker id */

@@ -25,8 +25,11 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "frames.h"
 #include "kafka_writer_internal.h"
-#include "tail.h"
+#include "log.h"
+#include "lsn_tracker.h"
+#include "topic_reader.h"
 
 /* Produce a schema to the schema topic; it becomes SCHEMA_ID_SENT. */
 WriterResult
@@ -149,7 +152,7 @@ writer_read_schema_topic(KafkaWriter *r, rd_kafka_conf_t *conf, char *err, size_
 		return 0;
 	}
 	r->schema_topic_oom = false;
-	if (tail_read_topic(conf, r->cfg->schema_topic, note_schema_cb, r, &complete,
+	if (topic_reader_read(conf, r->cfg->schema_topic, note_schema_cb, r, &complete,
 						err, errlen) != 0)
 		return -1;
 	if (r->schema_topic_oom)

@@ -25,7 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
 
 #define RING_MIN_CAPACITY	16
 

@@ -26,12 +26,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "config.h"
+#include "kafka_writer.h"
+#include "log.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
 #include "metrics_http.h"
 #include "pgerror.h"
-#include "kafka_writer.h"
-#include "relay.h"
+#include "program.h"
 #include "stream_loop.h"
-#include "tail.h"
+#include "tail/tail.h"
 
 /*
  * Fatal producer errors in a row, with the confirmed position not moving

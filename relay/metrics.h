@@ -2,7 +2,7 @@
  *
  * metrics.h
  *		Counters and gauges of the relay and their Prometheus exposition
- *		text (metrics.c); metrics_http.c serves it.
+ *		text (metrics.c, metrics_render.c); metrics_http.c serves it.
  *
  * Everything here is for the relay loop's thread only, unless it says
  * otherwise, and takes no lock.  The loop counts records and latencies,
@@ -24,7 +24,9 @@
 #ifndef RELAY_METRICS_H
 #define RELAY_METRICS_H
 
-#include "relay.h"
+#include <stddef.h>
+
+#include "lsn.h"
 
 #define METRICS_DEFAULT_HOST		"127.0.0.1"
 #define METRICS_DEFAULT_PORT		8794

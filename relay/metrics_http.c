@@ -4,7 +4,7 @@
  *		Serve the metrics page over HTTP for Prometheus (/metrics) and for
  *		health checks (/healthz, /readyz).
  *
- * The page is rendered elsewhere (metrics.c, on the relay loop) and handed
+ * The page is rendered elsewhere (metrics_render.c, on the relay loop) and handed
  * over whole.  A page is reference-counted: the current one holds a
  * reference, and so does every response still sending it, so the swap in
  * metrics_http_publish only exchanges a pointer under the lock and a slow
@@ -36,8 +36,8 @@
 
 #include <microhttpd.h>
 
+#include "log.h"
 #include "metrics_http.h"
-#include "relay.h"
 
 #define HTTP_CONNECTION_LIMIT	32
 #define HTTP_TIMEOUT_SECONDS	10	/* drop idle or slow clients after this */

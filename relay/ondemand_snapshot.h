@@ -2,7 +2,7 @@
  *
  * ondemand_snapshot.h
  *		On-demand snapshots of chosen tables while the stream goes on
- *		(ondemand_snapshot.c).
+ *		(ondemand_snapshot.c, ondemand_snapshot_window.c, ondemand_snapshot_chunk.c).
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -13,9 +13,11 @@
 #ifndef RELAY_ONDEMAND_SNAPSHOT_H
 #define RELAY_ONDEMAND_SNAPSHOT_H
 
-#include "metrics.h"
+#include "config.h"
+#include "frames.h"
 #include "kafka_writer.h"
-#include "relay.h"
+#include "lsn.h"
+#include "metrics.h"
 
 /* Logical message prefixes of the protocol (doc/protocol.md) */
 #define ONDEMAND_REQUEST_PREFIX	"wal2avro.snapshot"

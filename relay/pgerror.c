@@ -31,6 +31,7 @@
  */
 #include <string.h>
 
+#include "lsn.h"
 #include "pgerror.h"
 
 /* Classes (the first two characters) that retrying cannot fix */

@@ -17,7 +17,7 @@
 
 #include <libpq-fe.h>
 
-#include "relay.h"
+#include "lsn.h"
 
 /*
  * A failure that is not transient and comes again at the same stream

@@ -34,11 +34,13 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "position.h"
+#include "clock.h"
+#include "config.h"
 #include "kafka_writer.h"
-#include "relay.h"
-#include "snapshot.h"
-#include "tail.h"
+#include "log.h"
+#include "lsn.h"
+#include "position.h"
+#include "topic_reader.h"
 
 #define POSITION_MIN_GAP_US		(1000000LL) /* one position record a second at most */
 #define POSITION_TEXT_SIZE		192
@@ -199,7 +201,7 @@ position_load(Position *p, char *err, size_t errlen)
 		return 0;
 	memset(&p->stored, 0, sizeof(p->stored));
 	memset(&p->known, 0, sizeof(p->known));
-	if (tail_read_topic(snapshot_consumer_conf(p->cfg), p->cfg->state_topic, note_position_cb, p,
+	if (topic_reader_read(topic_reader_conf(p->cfg), p->cfg->state_topic, note_position_cb, p,
 						&complete, err, errlen) != 0)
 		return -1;
 	if (!complete)

@@ -15,8 +15,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "kafka_writer.h"
-#include "relay.h"
+#include "lsn.h"
 
 #define POSITION_SYSID_SIZE	24		/* a uint64 in decimal, and a NUL */
 #define POSITION_SLOT_SIZE	64		/* NAMEDATALEN */

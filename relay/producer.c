@@ -33,9 +33,12 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "clock.h"
+#include "config.h"
 #include "key_set.h"
+#include "log.h"
 #include "producer.h"
-#include "relay.h"
+#include "program.h"
 
 /* record ids travel in the message opaque, a pointer */
 _Static_assert(sizeof(void *) >= sizeof(uint64_t), "the relay needs 64-bit pointers");

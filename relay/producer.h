@@ -14,7 +14,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "relay.h"
+#include "config.h"
 
 typedef struct Producer Producer;
 

@@ -21,6 +21,7 @@
  */
 #include <string.h>
 
+#include "lsn.h"
 #include "record_headers.h"
 
 /* The headers of a change record */

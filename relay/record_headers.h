@@ -14,7 +14,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "relay.h"
+#include "lsn.h"
 
 /*
  * The header values every change record of one transaction shares, put in

@@ -25,7 +25,9 @@
 #include <curl/curl.h>
 
 #include "registry.h"
-#include "relay.h"
+#include "clock.h"
+#include "log.h"
+#include "program.h"
 
 #define BACKOFF_MIN_US		(500 * 1000)
 #define BACKOFF_MAX_US		(10 * 1000 * 1000)

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "relay.h"
+#include "config.h"
 
 /* Bytes of the Confluent header before the datum */
 #define REGISTRY_HEADER_LEN 5

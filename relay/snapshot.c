@@ -29,7 +29,7 @@
  * row is read, "done <LSN>" once every record is acknowledged.  Streaming
  * starts only after "done", so a slot whose last marker is "creating" or
  * "started" at its unmoved confirmed position never confirmed anything:
- * stream_loop.c drops it and the snapshot is done again.
+ * stream_loop_start.c drops it and the snapshot is done again.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -40,23 +40,27 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 
-#include "pgerror.h"
+#include "clock.h"
+#include "config.h"
+#include "frames.h"
 #include "kafka_writer.h"
-#include "relay.h"
-#include "stream_loop.h"
+#include "log.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
+#include "pgerror.h"
 #include "snapshot.h"
-#include "tail.h"
+#include "snapshot_internal.h"
+#include "stream.h"
+#include "topic_reader.h"
+#include "wal2avro_protocol.h"
 
 #define FETCH_ROWS			1000	/* the FETCH below */
 #define PROGRESS_EVERY_US	(10 * 1000000LL)
 #define CURSOR_NAME			"wal2avro_snapshot"
-#define LOCK_TIMEOUT		"5s"	/* per table, while taking the locks */
-#define LOCK_ATTEMPTS		5	/* then the snapshot attempt fails */
 
 /*
  * Records queued in librdkafka at most while reading.  max-in-flight-bytes
@@ -74,16 +78,6 @@ typedef struct StateReader
 	Lsn			lsn;
 } StateReader;
 
-/* How one attempt at locking every table ended */
-typedef enum LockResult
-{
-	LOCK_OK,					/* every table locked (or gone), none rewritten */
-	LOCK_BUSY,					/* a lock timeout or deadlock: wait, try again */
-	LOCK_CHANGED,				/* a table dropped or renamed under us: try again */
-	LOCK_STALE,					/* a table was rewritten since the export */
-	LOCK_FAILED					/* *result and s->err are set */
-} LockResult;
-
 /* One table being read, for the progress line */
 typedef struct TableProgress
 {
@@ -95,42 +89,10 @@ typedef struct TableProgress
 	int64_t		logged_us;
 } TableProgress;
 
-static int64_t
-wall_now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
 static void
-marker_key(const StreamLoop *s, char *buf, size_t len)
+marker_key(const RelayConfig *cfg, char *buf, size_t len)
 {
-	snprintf(buf, len, "snapshot.%s", s->cfg->slot);
-}
-
-/*
- * A consumer configuration from the relay's brokers and kafka.* settings,
- * for tail_read_topic (which takes it over).  Never fails.
- */
-rd_kafka_conf_t *
-snapshot_consumer_conf(const RelayConfig *cfg)
-{
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char		err[512];
-	size_t		i;
-
-	if (cfg->brokers)
-		rd_kafka_conf_set(conf, "bootstrap.servers", cfg->brokers, err, sizeof(err));
-	rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
-	for (i = 0; i < cfg->kafka.count; i++)
-	{
-		/* producer-only properties are refused or ignored: harmless here */
-		rd_kafka_conf_set(conf, cfg->kafka.items[i].name, cfg->kafka.items[i].value,
-						  err, sizeof(err));
-	}
-	return conf;
+	snprintf(buf, len, "snapshot.%s", cfg->slot);
 }
 
 static void
@@ -160,19 +122,20 @@ note_marker_cb(void *ctx, const rd_kafka_message_t *m)
 /*
  * The last snapshot marker of this slot: read the state topic to its end.
  * Returns 0 with *state (and *lsn for STARTED and DONE), or -1 with a
- * message in s->err when Kafka cannot be read.
+ * message in err when Kafka cannot be read.
  */
 int
-snapshot_read_state(StreamLoop *s, SnapshotState *state, Lsn *lsn)
+snapshot_read_state(const RelayConfig *cfg, SnapshotState *state, Lsn *lsn,
+					char *err, size_t errlen)
 {
 	char		key[256];
 	StateReader r = {0};
 	bool		complete = false;
 
-	marker_key(s, key, sizeof(key));
+	marker_key(cfg, key, sizeof(key));
 	r.key = key;
-	if (tail_read_topic(snapshot_consumer_conf(s->cfg), s->cfg->state_topic, note_marker_cb, &r,
-						&complete, s->err, sizeof(s->err)) != 0)
+	if (topic_reader_read(topic_reader_conf(cfg), cfg->state_topic, note_marker_cb, &r,
+						  &complete, err, errlen) != 0)
 		return -1;
 
 	/*
@@ -181,8 +144,8 @@ snapshot_read_state(StreamLoop *s, SnapshotState *state, Lsn *lsn)
 	 */
 	if (!complete)
 	{
-		snprintf(s->err, sizeof(s->err),
-				 "the broker did not answer, or the read stopped before the end of the topic");
+		relay_set_error(err, errlen,
+						"the broker did not answer, or the read stopped before the end of the topic");
 		return -1;
 	}
 	*state = r.state;
@@ -191,47 +154,28 @@ snapshot_read_state(StreamLoop *s, SnapshotState *state, Lsn *lsn)
 }
 
 /*
- * Why the loop must leave now, in *result: a stop request, a failed
- * delivery, a fatal producer error.  Returns false when all is well.
+ * Ask the caller whether to go on: it serves what it must meanwhile (its
+ * log, its metrics) and says no on a stop request or a Kafka failure, with
+ * the reason in s->err.  Returns true, with *result set, when the snapshot
+ * must leave now.
  */
-static bool
-must_leave(StreamLoop *s, LoopResult *result)
+bool
+snapshot_must_leave(SnapshotSink *s, SnapshotFailure *result)
 {
-	loop_reopen_log(s);
-	if (*s->stop_requested)
-	{
-		snprintf(s->err, sizeof(s->err), "stop requested");
-		*result = LOOP_STOPPED;
-		return true;
-	}
-	if (writer_failed(s->records, s->err, sizeof(s->err)))
-	{
-		*result = LOOP_FATAL_KAFKA;
-		return true;
-	}
-	if (writer_isolation_needed(s->records, s->err, sizeof(s->err)))
-	{
-		*result = LOOP_ISOLATE;
-		return true;
-	}
-	if (producer_fatal(s->producer, s->err, sizeof(s->err)))
-	{
-		*result = loop_producer_fatal(s);
-		return true;
-	}
-	if (s->metrics && relay_now_us() - s->metrics_at_us >= 1000000)
-		loop_publish_metrics(s, false);
-	return false;
+	if (s->keep_going(s->ctx, s->err, sizeof(s->err)))
+		return false;
+	*result = SNAPSHOT_FAILED_YIELD;
+	return true;
 }
 
 /* Serve delivery reports until nothing is in flight.  Returns 0 or -1. */
 static int
-wait_acknowledged(StreamLoop *s, LoopResult *result)
+wait_acknowledged(SnapshotSink *s, SnapshotFailure *result)
 {
 	while (!lsn_tracker_idle(s->tracker))
 	{
 		producer_poll(s->producer, 100);
-		if (must_leave(s, result))
+		if (snapshot_must_leave(s, result))
 			return -1;
 	}
 	return 0;
@@ -242,30 +186,30 @@ wait_acknowledged(StreamLoop *s, LoopResult *result)
  * for its acknowledgement.  Returns 0, or -1 with *result and s->err set.
  */
 static int
-send_marker(StreamLoop *s, Lsn lsn, const char *value, LoopResult *result)
+send_marker(SnapshotSink *s, Lsn lsn, const char *value, SnapshotFailure *result)
 {
 	char		key[256];
 	WriterResult rc;
 
-	marker_key(s, key, sizeof(key));
+	marker_key(s->cfg, key, sizeof(key));
 	if (lsn_tracker_begin(s->tracker, lsn) != LSN_TRACKER_OK)
 	{
 		snprintf(s->err, sizeof(s->err), "snapshot marker inside a transaction");
-		*result = LOOP_RETRY;
+		*result = SNAPSHOT_FAILED_RETRY;
 		return -1;
 	}
 	while ((rc = writer_send_control(s->records, s->cfg->state_topic, key, value,
 									  s->err, sizeof(s->err))) == WRITER_WAIT)
 	{
 		producer_poll(s->producer, 100);
-		if (must_leave(s, result))
+		if (snapshot_must_leave(s, result))
 			return -1;
 	}
 	lsn_tracker_commit(s->tracker, lsn);
 	if (rc != WRITER_OK)
 	{
 		s->kafka_failed = true;
-		*result = rc == WRITER_FAILED ? LOOP_FATAL_KAFKA : LOOP_RETRY;
+		*result = rc == WRITER_FAILED ? SNAPSHOT_FAILED_KAFKA : SNAPSHOT_FAILED_RETRY;
 		return -1;
 	}
 	if (wait_acknowledged(s, result) != 0)
@@ -281,13 +225,13 @@ send_marker(StreamLoop *s, Lsn lsn, const char *value, LoopResult *result)
  * Returns 0, or -1 with *result and s->err set.
  */
 int
-snapshot_mark_creating(StreamLoop *s, LoopResult *result)
+snapshot_mark_creating(SnapshotSink *s, SnapshotFailure *result)
 {
 	return send_marker(s, lsn_tracker_safe_lsn(s->tracker), "creating", result);
 }
 
-static void
-set_pg_error(StreamLoop *s, const char *what, PGconn *conn)
+void
+snapshot_set_pg_error(SnapshotSink *s, const char *what, PGconn *conn)
 {
 	size_t		n;
 
@@ -301,19 +245,19 @@ set_pg_error(StreamLoop *s, const char *what, PGconn *conn)
  * Open the connection that reads the tables and check that the wal2avro
  * extension is installed there.  Call it before creating the slot, so a
  * missing extension creates nothing.  Returns the connection, or NULL with
- * *result and s->err set (LOOP_FATAL_PG when retrying cannot help).
+ * *result and s->err set (SNAPSHOT_FAILED_PG when retrying cannot help).
  */
 PGconn *
-snapshot_connect(StreamLoop *s, LoopResult *result)
+snapshot_connect(SnapshotSink *s, SnapshotFailure *result)
 {
 	PGconn	   *conn = stream_connect_plain(s->cfg->dbname, s->cfg->pg_password, "snapshot");
 	PGresult   *res;
 
-	*result = LOOP_RETRY;
+	*result = SNAPSHOT_FAILED_RETRY;
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 	{
 		if (conn)
-			set_pg_error(s, "could not connect to server for the snapshot", conn);
+			snapshot_set_pg_error(s, "could not connect to server for the snapshot", conn);
 		else
 			snprintf(s->err, sizeof(s->err), "out of memory");
 		PQfinish(conn);
@@ -324,7 +268,7 @@ snapshot_connect(StreamLoop *s, LoopResult *result)
 				 "WHERE e.extname = 'wal2avro'");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		set_pg_error(s, "could not look up the wal2avro extension", conn);
+		snapshot_set_pg_error(s, "could not look up the wal2avro extension", conn);
 		PQclear(res);
 		PQfinish(conn);
 		return NULL;
@@ -337,7 +281,7 @@ snapshot_connect(StreamLoop *s, LoopResult *result)
 		relay_log(RELAY_LOG_ERROR, "%s", s->err);
 		relay_log_hint(RELAY_LOG_ERROR,
 					   "Run CREATE EXTENSION wal2avro in that database, or set snapshot-mode = never to stream changes only.");
-		*result = LOOP_FATAL_PG;
+		*result = SNAPSHOT_FAILED_PG;
 		PQclear(res);
 		PQfinish(conn);
 		return NULL;
@@ -409,12 +353,12 @@ snapshot_options_array(const RelaySettingList *options)
  * such as max-record-size) stops the relay; a lost connection or a
  * conflict is retried (pgerror.c decides).
  */
-static LoopResult
-query_failed(StreamLoop *s, PGconn *conn, const char *what, PGresult *res)
+SnapshotFailure
+snapshot_query_failed(SnapshotSink *s, PGconn *conn, const char *what, PGresult *res)
 {
-	set_pg_error(s, what, conn);
+	snapshot_set_pg_error(s, what, conn);
 	s->pgerr = pgerror_from_result(res);
-	return s->pgerr.cls == PGERROR_PERMANENT ? LOOP_FATAL_PG : LOOP_RETRY;
+	return s->pgerr.cls == PGERROR_PERMANENT ? SNAPSHOT_FAILED_PG : SNAPSHOT_FAILED_RETRY;
 }
 
 static void
@@ -448,22 +392,22 @@ log_table_progress(TableProgress *p, int64_t now, bool done)
  * Returns 0, or -1 with *result and s->err set.
  */
 static int
-handle_frame(StreamLoop *s, const Frame *f, LoopResult *result)
+handle_frame(SnapshotSink *s, const Frame *f, SnapshotFailure *result)
 {
-	int			stage = 0;
+	WriterStage stage = WRITER_STAGE_NONE;
 	WriterResult rc;
 
 	while (writer_stats(s->records)->in_flight_bytes > s->cfg->max_in_flight_bytes ||
 		   producer_outq_len(s->producer) > MAX_QUEUED_RECORDS)
 	{
 		producer_poll(s->producer, 100);
-		if (must_leave(s, result))
+		if (snapshot_must_leave(s, result))
 			return -1;
 	}
 	while ((rc = writer_handle_frame(s->records, f, &stage, s->err, sizeof(s->err))) == WRITER_WAIT)
 	{
 		producer_poll(s->producer, 10);
-		if (must_leave(s, result))
+		if (snapshot_must_leave(s, result))
 			return -1;
 	}
 	if (rc == WRITER_OK)
@@ -474,17 +418,17 @@ handle_frame(StreamLoop *s, const Frame *f, LoopResult *result)
 	if (rc == WRITER_FAILED)
 	{
 		writer_failed(s->records, s->err, sizeof(s->err));
-		*result = LOOP_FATAL_KAFKA;
+		*result = SNAPSHOT_FAILED_KAFKA;
 	}
 	else
-		*result = LOOP_RETRY;
+		*result = SNAPSHOT_FAILED_RETRY;
 	return -1;
 }
 
 /* Read one table through a cursor.  Returns 0, or -1 with *result set. */
 static int
-read_table(StreamLoop *s, PGconn *conn, const char *relid, const char *opts,
-		   TableProgress *p, LoopResult *result)
+read_table(SnapshotSink *s, PGconn *conn, const char *relid, const char *opts,
+		   TableProgress *p, SnapshotFailure *result)
 {
 	const char *params[2] = {relid, opts};
 	PGresult   *res;
@@ -494,7 +438,7 @@ read_table(StreamLoop *s, PGconn *conn, const char *relid, const char *opts,
 					   2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
-		*result = query_failed(s, conn, "could not start reading the table", res);
+		*result = snapshot_query_failed(s, conn, "could not start reading the table", res);
 		PQclear(res);
 		return -1;
 	}
@@ -510,7 +454,7 @@ read_table(StreamLoop *s, PGconn *conn, const char *relid, const char *opts,
 						   0, NULL, NULL, NULL, NULL, 1);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
-			*result = query_failed(s, conn, "could not read the table", res);
+			*result = snapshot_query_failed(s, conn, "could not read the table", res);
 			PQclear(res);
 			return -1;
 		}
@@ -522,7 +466,7 @@ read_table(StreamLoop *s, PGconn *conn, const char *relid, const char *opts,
 			if (frames_parse((const uint8_t *) PQgetvalue(res, i, 0),
 							 (size_t) PQgetlength(res, i, 0), &f, s->err, sizeof(s->err)) != 0)
 			{
-				*result = LOOP_FATAL_PG;
+				*result = SNAPSHOT_FAILED_PG;
 				PQclear(res);
 				return -1;
 			}
@@ -541,322 +485,13 @@ read_table(StreamLoop *s, PGconn *conn, const char *relid, const char *opts,
 			break;
 		if (now - p->logged_us >= PROGRESS_EVERY_US)
 			log_table_progress(p, now, false);
-		if (must_leave(s, result))
+		if (snapshot_must_leave(s, result))
 			return -1;
 	}
 	res = PQexec(conn, "CLOSE " CURSOR_NAME);
 	PQclear(res);
 	log_table_progress(p, relay_now_us(), true);
 	return 0;
-}
-
-/* Roll the snapshot transaction back; the connection stays usable. */
-static void
-roll_back(PGconn *conn)
-{
-	PQclear(PQexec(conn, "ROLLBACK"));
-}
-
-/*
- * Begin the snapshot transaction, import the slot's snapshot, list the
- * tables into *tables.  Returns 0, or -1 with *result and s->err set.
- */
-static int
-import_and_list(StreamLoop *s, PGconn *conn, const char *lit, const char *opts,
-				PGresult **tables, LoopResult *result)
-{
-	char		sql[256];
-	const char *params[1] = {opts};
-	PGresult   *res;
-
-	res = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-	{
-		*result = query_failed(s, conn, "could not begin the snapshot transaction", res);
-		PQclear(res);
-		return -1;
-	}
-	PQclear(res);
-	snprintf(sql, sizeof(sql), "SET TRANSACTION SNAPSHOT %s", lit);
-	res = PQexec(conn, sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-	{
-		set_pg_error(s, "could not import the slot's snapshot", conn);
-		*result = LOOP_RETRY;
-		PQclear(res);
-		return -1;
-	}
-	PQclear(res);
-
-	/*
-	 * pg_class as of the snapshot; object_names comes from the catalog
-	 * cache, so it is the table's name now (NULL: dropped since).
-	 */
-	*tables = PQexecParams(conn,
-						   "SELECT c.oid, n.nspname, c.relname, wal2avro.snapshot_row_estimate(c.oid), "
-						   "(pg_catalog.pg_identify_object_as_address('pg_catalog.pg_class'::pg_catalog.regclass, c.oid, 0)).object_names "
-						   "FROM pg_catalog.pg_class c "
-						   "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-						   "WHERE c.relkind = 'r' AND c.relpersistence = 'p' "
-						   "AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' "
-						   "AND wal2avro.published(c.oid, $1::pg_catalog.text[]) "
-						   "ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"",
-						   1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(*tables) != PGRES_TUPLES_OK)
-	{
-		*result = query_failed(s, conn, "could not list the tables to snapshot", *tables);
-		PQclear(*tables);
-		*tables = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * The table's current name, quoted, from the text[] literal {schema,name}
- * into buf.  Returns false when the literal is not that.
- */
-static bool
-current_name(PGconn *conn, const char *names, char *buf, size_t len)
-{
-	char		part[2][256];
-	int			n = 0;
-	const char *p = names;
-
-	if (*p++ != '{')
-		return false;
-	while (n < 2)
-	{
-		size_t		k = 0;
-		bool		quoted = *p == '"';
-		char	   *q;
-
-		if (quoted)
-			p++;
-		while (*p && (quoted ? *p != '"' : (*p != ',' && *p != '}')))
-		{
-			if (quoted && *p == '\\' && p[1])
-				p++;
-			if (k + 1 >= sizeof(part[n]))
-				return false;
-			part[n][k++] = *p++;
-		}
-		part[n][k] = '\0';
-		if (quoted && *p++ != '"')
-			return false;
-		if (*p != (n == 0 ? ',' : '}'))
-			return false;
-		p++;
-		q = PQescapeIdentifier(conn, part[n], strlen(part[n]));
-		if (q == NULL)
-			return false;
-		snprintf(part[n], sizeof(part[n]), "%s", q);
-		PQfreemem(q);
-		n++;
-	}
-	snprintf(buf, len, "%s.%s", part[0], part[1]);
-	return true;
-}
-
-/*
- * Lock every listed table in ACCESS SHARE mode under lock_timeout, by its
- * current name (a table renamed since the export is still ours), then check
- * that no table was rewritten since the export: pg_class read under the
- * snapshot against pg_relation_filenode(), which after the lock reads the
- * current catalog.  gone[i] is set for a table dropped since the export.
- * *waited names the table a LOCK_BUSY or LOCK_CHANGED was about.
- */
-static LockResult
-lock_tables(StreamLoop *s, PGconn *conn, PGresult *tables, bool *gone,
-			char *waited, size_t waited_len, LoopResult *result)
-{
-	int			ntables = PQntuples(tables),
-				i;
-	PGresult   *res;
-	char		sql[700];
-	char	   *oids;
-	size_t		len = 0;
-	const char *params[1];
-
-	res = PQexec(conn, "SET LOCAL lock_timeout = '" LOCK_TIMEOUT "'");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-	{
-		*result = query_failed(s, conn, "could not set lock_timeout", res);
-		PQclear(res);
-		return LOCK_FAILED;
-	}
-	PQclear(res);
-	oids = malloc((size_t) ntables * 12 + 3);
-	if (oids == NULL)
-	{
-		snprintf(s->err, sizeof(s->err), "out of memory");
-		*result = LOOP_RETRY;
-		return LOCK_FAILED;
-	}
-	oids[len++] = '{';
-	for (i = 0; i < ntables; i++)
-	{
-		const char *state;
-		char		name[600];
-
-		snprintf(waited, waited_len, "%s.%s", PQgetvalue(tables, i, 1), PQgetvalue(tables, i, 2));
-		gone[i] = PQgetisnull(tables, i, 4);
-		if (gone[i])
-		{
-			relay_log(RELAY_LOG_INFO, "snapshot: table \"%s\" was dropped after the snapshot was exported: gone, skipped",
-					  waited);
-			continue;
-		}
-		if (!current_name(conn, PQgetvalue(tables, i, 4), name, sizeof(name)))
-		{
-			snprintf(s->err, sizeof(s->err), "unexpected name of table \"%s\": %s",
-					 waited, PQgetvalue(tables, i, 4));
-			*result = LOOP_RETRY;
-			free(oids);
-			return LOCK_FAILED;
-		}
-		len += (size_t) snprintf(oids + len, 13, "%s%s", len > 1 ? "," : "", PQgetvalue(tables, i, 0));
-		snprintf(sql, sizeof(sql), "LOCK TABLE ONLY %s IN ACCESS SHARE MODE", name);
-		res = PQexec(conn, sql);
-		if (PQresultStatus(res) == PGRES_COMMAND_OK)
-		{
-			PQclear(res);
-			continue;
-		}
-		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		if (PQstatus(conn) == CONNECTION_OK && state != NULL &&
-			(strcmp(state, "55P03") == 0 || strcmp(state, "40P01") == 0 ||
-			 strcmp(state, "42P01") == 0))
-		{
-			/* lock_not_available, deadlock_detected, undefined_table */
-			PQclear(res);
-			free(oids);
-			return strcmp(state, "42P01") == 0 ? LOCK_CHANGED : LOCK_BUSY;
-		}
-		*result = query_failed(s, conn, "could not lock a table for the snapshot", res);
-		PQclear(res);
-		free(oids);
-		return LOCK_FAILED;
-	}
-	oids[len++] = '}';
-	oids[len] = '\0';
-	PQclear(PQexec(conn, "SET LOCAL lock_timeout TO DEFAULT"));
-
-	/* a name that now means another table: not locked under our oid */
-	params[0] = oids;
-	res = PQexecParams(conn,
-					   "SELECT n.nspname || '.' || c.relname, "
-					   "c.relfilenode IS DISTINCT FROM pg_catalog.pg_relation_filenode(c.oid), "
-					   "NOT EXISTS (SELECT FROM pg_catalog.pg_locks l WHERE l.locktype = 'relation' "
-					   "AND l.relation = c.oid AND l.pid = pg_catalog.pg_backend_pid() AND l.granted "
-					   "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())) "
-					   "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-					   "WHERE c.oid = ANY ($1::pg_catalog.oid[])",
-					   1, NULL, params, NULL, NULL, 0);
-	free(oids);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		*result = query_failed(s, conn, "could not check the tables of the snapshot", res);
-		PQclear(res);
-		return LOCK_FAILED;
-	}
-	for (i = 0; i < PQntuples(res); i++)
-	{
-		snprintf(waited, waited_len, "%s", PQgetvalue(res, i, 0));
-		if (strcmp(PQgetvalue(res, i, 2), "t") == 0)
-		{
-			PQclear(res);
-			return LOCK_CHANGED;
-		}
-		if (strcmp(PQgetvalue(res, i, 1), "t") == 0)
-		{
-			PQclear(res);
-			return LOCK_STALE;
-		}
-	}
-	PQclear(res);
-	return LOCK_OK;
-}
-
-/* Wait secs seconds serving the producer.  Returns 0, or -1 with *result. */
-static int
-wait_serving(StreamLoop *s, int secs, LoopResult *result)
-{
-	int64_t		until = relay_now_us() + (int64_t) secs * 1000000;
-
-	while (relay_now_us() < until)
-	{
-		producer_poll(s->producer, 100);
-		if (must_leave(s, result))
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * Import the snapshot, list the tables and lock them all, retrying a lock
- * timeout with backoff up to LOCK_ATTEMPTS times.  Returns 0 with *tables
- * and *gone (malloc'd) and the transaction open, SNAPSHOT_STALE when a
- * table was rewritten since the export, or -1 with *result and s->err set.
- */
-static int
-open_snapshot(StreamLoop *s, PGconn *conn, const char *lit, const char *opts,
-			  PGresult **tables, bool **gone, LoopResult *result)
-{
-	int			attempt;
-	int			backoff = 1;
-
-	for (attempt = 1;; attempt++)
-	{
-		char		waited[600] = "";
-		LockResult	lr;
-
-		if (import_and_list(s, conn, lit, opts, tables, result) != 0)
-			return -1;
-		*gone = calloc((size_t) PQntuples(*tables) + 1, sizeof(bool));
-		if (*gone == NULL)
-		{
-			snprintf(s->err, sizeof(s->err), "out of memory");
-			*result = LOOP_RETRY;
-			return -1;
-		}
-		lr = lock_tables(s, conn, *tables, *gone, waited, sizeof(waited), result);
-		if (lr == LOCK_OK)
-			return 0;
-		free(*gone);
-		*gone = NULL;
-		PQclear(*tables);
-		*tables = NULL;
-		if (lr == LOCK_FAILED)
-			return -1;
-		roll_back(conn);
-		if (lr == LOCK_STALE)
-		{
-			snprintf(s->err, sizeof(s->err),
-					 "table \"%s\" was rewritten (ALTER TABLE, TRUNCATE, CLUSTER or VACUUM FULL) after the slot exported its snapshot, which cannot read it any more",
-					 waited);
-			return SNAPSHOT_STALE;
-		}
-		if (attempt == LOCK_ATTEMPTS)
-		{
-			snprintf(s->err, sizeof(s->err),
-					 "could not lock table \"%s\" for the initial snapshot in %d attempts (lock_timeout %s each)",
-					 waited, LOCK_ATTEMPTS, LOCK_TIMEOUT);
-			*result = LOOP_RETRY;
-			return -1;
-		}
-		if (lr == LOCK_CHANGED)
-		{
-			relay_log(RELAY_LOG_INFO, "snapshot: table \"%s\" was dropped or renamed while it was being locked: locking again (attempt %d of %d)",
-					  waited, attempt + 1, LOCK_ATTEMPTS);
-			continue;
-		}
-		relay_log(RELAY_LOG_WARNING, "snapshot: waited more than lock_timeout (%s) for table \"%s\": trying again in %d s (attempt %d of %d)",
-				  LOCK_TIMEOUT, waited, backoff, attempt + 1, LOCK_ATTEMPTS);
-		if (wait_serving(s, backoff, result) != 0)
-			return -1;
-		backoff *= 2;
-	}
 }
 
 /*
@@ -872,8 +507,8 @@ open_snapshot(StreamLoop *s, PGconn *conn, const char *lit, const char *opts,
  * the next run (see the markers above).
  */
 int
-snapshot_run(StreamLoop *s, PGconn *conn, const char *snapshot_name, Lsn start,
-			 const RelaySettingList *options, LoopResult *result)
+snapshot_run(SnapshotSink *s, PGconn *conn, const char *snapshot_name, Lsn start,
+			 const RelaySettingList *options, SnapshotFailure *result)
 {
 	char	   *opts = snapshot_options_array(options);
 	char	   *lit = NULL;
@@ -890,7 +525,7 @@ snapshot_run(StreamLoop *s, PGconn *conn, const char *snapshot_name, Lsn start,
 	int64_t		began = relay_now_us();
 	double		secs;
 
-	*result = LOOP_RETRY;
+	*result = SNAPSHOT_FAILED_RETRY;
 	if (opts == NULL || (lit = PQescapeLiteral(conn, snapshot_name, strlen(snapshot_name))) == NULL)
 	{
 		snprintf(s->err, sizeof(s->err), "out of memory");
@@ -900,7 +535,7 @@ snapshot_run(StreamLoop *s, PGconn *conn, const char *snapshot_name, Lsn start,
 	snprintf(marker, sizeof(marker), "started " LSN_FMT, LSN_ARGS(start));
 	if (send_marker(s, start, marker, result) != 0)
 		goto failed;
-	rc = open_snapshot(s, conn, lit, opts, &tables, &gone, result);
+	rc = snapshot_open_tables(s, conn, lit, opts, &tables, &gone, result);
 	if (rc == SNAPSHOT_STALE)
 	{
 		PQfreemem(lit);
@@ -920,7 +555,7 @@ snapshot_run(StreamLoop *s, PGconn *conn, const char *snapshot_name, Lsn start,
 	memset(&f, 0, sizeof(f));
 	f.kind = W2A_FRAME_BEGIN;
 	f.begin.commit_lsn = start;
-	f.begin.commit_time = wall_now_us();
+	f.begin.commit_time = relay_wall_now_us();
 	if (handle_frame(s, &f, result) != 0)
 		goto failed;
 
@@ -950,7 +585,7 @@ snapshot_run(StreamLoop *s, PGconn *conn, const char *snapshot_name, Lsn start,
 	f.kind = W2A_FRAME_COMMIT;
 	f.commit.commit_lsn = start;
 	f.commit.end_lsn = start;
-	f.commit.commit_time = wall_now_us();
+	f.commit.commit_time = relay_wall_now_us();
 	if (handle_frame(s, &f, result) != 0)
 		goto failed;
 	res = PQexec(conn, "COMMIT");

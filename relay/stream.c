@@ -18,13 +18,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include <libpq-fe.h>
 
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "lsn.h"
 #include "pgerror.h"
-#include "relay.h"
+#include "program.h"
 #include "stream.h"
+#include "wal2avro_protocol.h"
 
 /* Seconds between the Unix epoch and PostgreSQL's (2000-01-01) */
 #define PG_EPOCH_OFFSET_SECS	946684800LL
@@ -32,10 +36,7 @@
 static int64_t
 pg_now_us(void)
 {
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return ((int64_t) tv.tv_sec - PG_EPOCH_OFFSET_SECS) * 1000000 + tv.tv_usec;
+	return relay_wall_now_us() - PG_EPOCH_OFFSET_SECS * 1000000;
 }
 
 static void

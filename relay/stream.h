@@ -16,8 +16,9 @@
 
 #include <libpq-fe.h>
 
+#include "config.h"
+#include "lsn.h"
 #include "pgerror.h"
-#include "relay.h"
 
 /* stream_ensure_slot: the slot does not exist (and may be created) */
 #define STREAM_SLOT_MISSING	1

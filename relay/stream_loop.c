@@ -19,22 +19,29 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include <libpq-fe.h>
 
+#include "clock.h"
+#include "config.h"
+#include "frames.h"
 #include "kafka_writer.h"
-#include "relay.h"
-#include "stream_loop.h"
-#include "snapshot.h"
+#include "log.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
+#include "position.h"
+#include "producer.h"
 #include "stream.h"
+#include "stream_loop.h"
+#include "stream_loop_internal.h"
+#include "topic_reader.h"
+#include "wal2avro_protocol.h"
 
 #define STATUS_MIN_GAP_US		(200 * 1000)	/* confirm progress this often at most */
 #define PROGRESS_EVERY_US		(10 * 1000000LL)
 #define STOP_FLUSH_US			(30 * 1000000LL)
 #define BLOCKED_STATUS_US		(1000000LL)	/* status updates while not reading */
 #define READ_BATCH				256 /* frames read in a row while data flows */
-#define SNAPSHOT_ATTEMPTS		5	/* new slots for a snapshot a rewrite spoiled */
 
 static bool
 has_option(const RelaySettingList *l, const char *name)
@@ -228,7 +235,7 @@ process(StreamLoop *s, char *err, size_t errlen)
 		s->pgerr.cls = PGERROR_REPEATABLE;
 		return WRITER_ERROR;
 	}
-	if (s->pending_stage == 0)
+	if (s->pending_stage == WRITER_STAGE_NONE)
 	{
 		if (f.kind == W2A_FRAME_BEGIN)
 			s->stream_pos = f.begin.commit_lsn;
@@ -236,7 +243,7 @@ process(StreamLoop *s, char *err, size_t errlen)
 				 f.message.lsn > s->stream_pos)
 			s->stream_pos = f.message.lsn;
 	}
-	if (s->cfg->endpos != INVALID_LSN && s->pending_stage == 0 &&
+	if (s->cfg->endpos != INVALID_LSN && s->pending_stage == WRITER_STAGE_NONE &&
 		((f.kind == W2A_FRAME_BEGIN && f.begin.commit_lsn > s->cfg->endpos) ||
 		 (f.kind == W2A_FRAME_MESSAGE && !f.message.transactional &&
 		  f.message.lsn > s->cfg->endpos)))
@@ -244,10 +251,10 @@ process(StreamLoop *s, char *err, size_t errlen)
 		s->endpos_reached = true;
 		return WRITER_OK;
 	}
-	if (s->pending_stage == 0 && skip_confirmed(s, &f))
+	if (s->pending_stage == WRITER_STAGE_NONE && skip_confirmed(s, &f))
 		return WRITER_OK;
 	/* a request or watermark of an on-demand snapshot is not produced */
-	if (s->pending_stage == 0 && ondemand_observe(s->ondemand, &f))
+	if (s->pending_stage == WRITER_STAGE_NONE && ondemand_observe(s->ondemand, &f))
 		return WRITER_OK;
 	rc = writer_handle_frame(s->records, &f, &s->pending_stage, err, errlen);
 	if (rc == WRITER_OK && f.kind == W2A_FRAME_COMMIT && s->skipping_txn)
@@ -263,8 +270,8 @@ process(StreamLoop *s, char *err, size_t errlen)
 }
 
 /* What a PostgreSQL failure classified in s->pgerr ends the run with */
-static LoopResult
-pg_failed(StreamLoop *s)
+LoopResult
+loop_pg_failed(StreamLoop *s)
 {
 	return s->pgerr.cls == PGERROR_PERMANENT ? LOOP_FATAL_PG : LOOP_RETRY;
 }
@@ -275,16 +282,7 @@ drop_pending(StreamLoop *s)
 	if (s->pending_buf)
 		PQfreemem(s->pending_buf);
 	s->pending_buf = NULL;
-	s->pending_stage = 0;
-}
-
-static int64_t
-wall_now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
+	s->pending_stage = WRITER_STAGE_NONE;
 }
 
 /*
@@ -333,161 +331,6 @@ loop_reopen_log(StreamLoop *s)
 }
 
 /*
- * Create the slot, exporting its snapshot and reading every table under it
- * when snapshot-mode asks for it.  A snapshot that a table rewrite made
- * unreadable (SNAPSHOT_STALE) is dropped with its slot and taken again on a
- * new one, SNAPSHOT_ATTEMPTS times at most.  Returns 0, or -1 with *result
- * and s->err set.
- */
-static int
-create_slot(StreamLoop *s, PGconn *conn, const RelaySettingList *opts, Lsn *confirmed,
-			LoopResult *result)
-{
-	bool		snapshot = s->cfg->snapshot_mode != RELAY_SNAPSHOT_NEVER;
-	int			attempt;
-
-	for (attempt = 1;; attempt++)
-	{
-		bool		created = false;
-		char		name[256] = "";
-		PGconn	   *reader = NULL;
-		int			rc;
-
-		if (snapshot)
-		{
-			/* before the slot exists: a missing extension creates nothing */
-			if ((reader = snapshot_connect(s, result)) == NULL)
-				return -1;
-			/* again before each new slot: "started" names the one dropped */
-			if (snapshot_mark_creating(s, result) != 0)
-			{
-				PQfinish(reader);
-				return -1;
-			}
-		}
-		if (stream_ensure_slot(conn, s->cfg->slot, true, snapshot ? name : NULL, sizeof(name),
-							   confirmed, &created, s->err, sizeof(s->err), &s->pgerr) != 0)
-		{
-			PQfinish(reader);
-			*result = pg_failed(s);
-			return -1;
-		}
-		relay_log(RELAY_LOG_INFO, "created replication slot \"%s\" at " LSN_FMT,
-				  s->cfg->slot, LSN_ARGS(*confirmed));
-		if (created)
-			s->slot_created = true; /* a stored position is of an older slot */
-		if (!snapshot)
-			return 0;
-		if (!created || name[0] == '\0')
-		{
-			PQfinish(reader);
-			snprintf(s->err, sizeof(s->err), "replication slot \"%s\" exported no snapshot", s->cfg->slot);
-			*result = LOOP_RETRY;
-			return -1;
-		}
-		lsn_tracker_note_wal_end(s->tracker, *confirmed);
-		rc = snapshot_run(s, reader, name, *confirmed, opts, result);
-		if (rc == 0)
-			return 0;
-		if (rc != SNAPSHOT_STALE)
-		{
-			if (*result == LOOP_STOPPED)
-				relay_log(RELAY_LOG_INFO, "initial snapshot interrupted by the stop request: it is done again at the next start");
-			return -1;
-		}
-		if (attempt == SNAPSHOT_ATTEMPTS)
-		{
-			char		why[sizeof(s->err)];
-
-			snprintf(why, sizeof(why), "%s", s->err);
-			snprintf(s->err, sizeof(s->err), "initial snapshot not taken in %d attempts: %.700s",
-					 SNAPSHOT_ATTEMPTS, why);
-			*result = LOOP_RETRY;
-			return -1;
-		}
-		relay_log(RELAY_LOG_INFO, "%s: dropping slot \"%s\" and taking a new snapshot (attempt %d of %d)",
-				  s->err, s->cfg->slot, attempt + 1, SNAPSHOT_ATTEMPTS);
-		if (stream_drop_slot(conn, s->cfg->slot, s->err, sizeof(s->err)) != 0)
-		{
-			*result = LOOP_RETRY;
-			return -1;
-		}
-	}
-}
-
-/*
- * Make sure the slot exists and its initial snapshot, if any, is complete:
- * create it (with its snapshot) when missing; when the state topic shows a
- * snapshot left unfinished on a slot that has not moved since, drop the slot
- * and create it again, since nothing past its start was ever confirmed.
- * *confirmed gets the position streaming starts from.  Returns 0, or -1
- * with *result and s->err set.
- */
-static int
-prepare_slot(StreamLoop *s, PGconn *conn, const RelaySettingList *opts, Lsn *confirmed,
-			 LoopResult *result)
-{
-	bool		created = false;
-	SnapshotState state;
-	Lsn			marked = INVALID_LSN;
-	int			rc;
-
-	rc = stream_ensure_slot(conn, s->cfg->slot, false, NULL, 0, confirmed, &created,
-							s->err, sizeof(s->err), &s->pgerr);
-	if (rc == STREAM_SLOT_MISSING && s->cfg->create_slot)
-		return create_slot(s, conn, opts, confirmed, result);
-	if (rc != 0)
-	{
-		*result = pg_failed(s);
-		return -1;
-	}
-	if (s->cfg->snapshot_mode == RELAY_SNAPSHOT_NEVER)
-		return 0;
-
-	if (snapshot_read_state(s, &state, &marked) != 0)
-	{
-		char		why[sizeof(s->err)];
-
-		snprintf(why, sizeof(why), "%s", s->err);
-		snprintf(s->err, sizeof(s->err), "could not read state topic \"%s\": %.700s",
-				 s->cfg->state_topic, why);
-		s->kafka_failed = true;
-		*result = LOOP_RETRY;
-		return -1;
-	}
-	if (state == SNAPSHOT_STATE_NONE || state == SNAPSHOT_STATE_DONE)
-	{
-		if (state == SNAPSHOT_STATE_DONE)
-			relay_log(RELAY_LOG_DEBUG, "initial snapshot of slot \"%s\" was done at " LSN_FMT,
-					  s->cfg->slot, LSN_ARGS(marked));
-		return 0;
-	}
-	if (state == SNAPSHOT_STATE_STARTED && *confirmed != marked)
-	{
-		relay_log(RELAY_LOG_WARNING, "initial snapshot of slot \"%s\" at " LSN_FMT " was not finished, but the slot has moved to " LSN_FMT ": streaming from there",
-				  s->cfg->slot, LSN_ARGS(marked), LSN_ARGS(*confirmed));
-		relay_log_hint(RELAY_LOG_WARNING, "Something else advanced the slot; drop it to take a new snapshot.");
-		return 0;
-	}
-	if (!s->cfg->create_slot)
-	{
-		snprintf(s->err, sizeof(s->err),
-				 "initial snapshot of slot \"%s\" was interrupted, and create-slot is off so it cannot be redone",
-				 s->cfg->slot);
-		*result = LOOP_FATAL_PG;
-		return -1;
-	}
-	relay_log(RELAY_LOG_INFO, "initial snapshot of slot \"%s\" was interrupted (slot still at " LSN_FMT "): dropping the slot and taking the snapshot again",
-			  s->cfg->slot, LSN_ARGS(*confirmed));
-	if (stream_drop_slot(conn, s->cfg->slot, s->err, sizeof(s->err)) != 0)
-	{
-		*result = LOOP_RETRY;
-		return -1;
-	}
-	return create_slot(s, conn, opts, confirmed, result);
-}
-
-/*
  * What a fatal producer error (message in s->err) ends the run with: a new
  * producer, unless it happened while looking for a refused record one
  * record at a time, which must not loop.
@@ -503,53 +346,6 @@ loop_producer_fatal(StreamLoop *s)
 	snprintf(s->err, sizeof(s->err),
 			 "fatal Kafka error while looking for the refused record: %.900s", why);
 	return LOOP_FATAL_KAFKA;
-}
-
-/*
- * Decide where the stream starts, from the slot's confirmed position and the
- * stored one, and say so when they differ.  Returns what START_REPLICATION
- * asks for.
- */
-static Lsn
-choose_start(StreamLoop *s, const StreamSystem *sys, Lsn slot_confirmed)
-{
-	const PositionRecord *stored = position_known(s->position);
-	PositionStart st = position_decide(s->slot_created ? NULL : stored, sys->sysid,
-									   sys->timeline, s->cfg->slot, slot_confirmed,
-									   sys->flush);
-
-	switch (st.verdict)
-	{
-		case POSITION_NONE:
-		case POSITION_AT_SLOT:
-			break;
-		case POSITION_OTHER_SERVER:
-			relay_log(RELAY_LOG_INFO, "confirmed position " LSN_FMT " is of system %s timeline %u slot \"%s\", not of this one (system %s timeline %u): starting at the slot's",
-					  LSN_ARGS(stored->lsn), stored->sysid, stored->timeline, stored->slot,
-					  sys->sysid, sys->timeline);
-			break;
-		case POSITION_AHEAD_OF_WAL:
-			relay_log(RELAY_LOG_WARNING, "confirmed position " LSN_FMT " of slot \"%s\" is past the server's WAL end " LSN_FMT ": starting at the slot's " LSN_FMT,
-					  LSN_ARGS(stored->lsn), s->cfg->slot, LSN_ARGS(sys->flush),
-					  LSN_ARGS(slot_confirmed));
-			relay_log_hint(RELAY_LOG_WARNING, "Was the server restored from a backup? Records after the slot's position may come again.");
-			break;
-		case POSITION_AHEAD_OF_SLOT:
-			relay_log(RELAY_LOG_INFO, "slot \"%s\" is confirmed at " LSN_FMT " only, behind the relay's confirmed position " LSN_FMT " (the server lost confirmations in a crash): starting at " LSN_FMT,
-					  s->cfg->slot, LSN_ARGS(slot_confirmed), LSN_ARGS(stored->lsn),
-					  LSN_ARGS(st.from));
-			break;
-	}
-	position_begin(s->position, sys->sysid, sys->timeline, st.from, s->slot_created);
-	s->skip_before = st.skip_before;
-	/* idle here: a snapshot and its markers are acknowledged before */
-	if (lsn_tracker_idle(s->tracker))
-		lsn_tracker_restart(s->tracker, st.from);
-	else
-		lsn_tracker_note_wal_end(s->tracker, st.from);
-	s->received = st.from;
-	s->server_end = st.from;
-	return st.request;
 }
 
 /*
@@ -574,7 +370,7 @@ loop_stream(StreamLoop *s)
 	conn = stream_connect(s->cfg->dbname, s->cfg->pg_password, &sys, s->err, sizeof(s->err),
 						  &s->pgerr);
 	if (conn == NULL)
-		return pg_failed(s);
+		return loop_pg_failed(s);
 
 	/* what was in flight on the last connection comes again */
 	lsn_tracker_reset(s->tracker);
@@ -593,7 +389,7 @@ loop_stream(StreamLoop *s)
 	}
 
 	/* before the first schema is used, snapshot ones included */
-	if (writer_read_schema_topic(s->records, snapshot_consumer_conf(s->cfg), why,
+	if (writer_read_schema_topic(s->records, topic_reader_conf(s->cfg), why,
 								  sizeof(why)) != 0)
 	{
 		snprintf(s->err, sizeof(s->err), "could not read schema topic \"%s\": %.700s",
@@ -613,7 +409,7 @@ loop_stream(StreamLoop *s)
 		PQfinish(conn);
 		return LOOP_RETRY;
 	}
-	if (prepare_slot(s, conn, &opts, &confirmed, &result) != 0)
+	if (loop_prepare_slot(s, conn, &opts, &confirmed, &result) != 0)
 	{
 		free(opts.items);
 		PQfinish(conn);
@@ -627,7 +423,7 @@ loop_stream(StreamLoop *s)
 		PQfinish(conn);
 		return LOOP_ENDPOS;
 	}
-	start = choose_start(s, &sys, confirmed);
+	start = loop_choose_start(s, &sys, confirmed);
 	s->stream_pos = start > confirmed ? start : confirmed;
 	result = LOOP_RETRY;
 
@@ -642,7 +438,7 @@ loop_stream(StreamLoop *s)
 		if (s->err[0] == '\0')
 			snprintf(s->err, sizeof(s->err), "out of memory");
 		PQfinish(conn);
-		return pg_failed(s);
+		return loop_pg_failed(s);
 	}
 	free(opts.items);
 	/* the server streams from the later of the slot's and the one asked for */
@@ -665,7 +461,7 @@ loop_stream(StreamLoop *s)
 
 		loop_reopen_log(s);
 		producer_poll(s->producer, 0);
-		writer_observe_latency(s->records, lsn_tracker_safe_lsn(s->tracker), wall_now_us());
+		writer_observe_latency(s->records, lsn_tracker_safe_lsn(s->tracker), relay_wall_now_us());
 		heartbeat_poll(s->heartbeat);
 		if (now - s->metrics_at_us >= 1000000)
 			loop_publish_metrics(s, true);
@@ -817,7 +613,7 @@ read_more:
 					s->server_end = msg.wal_end;
 				s->pending_buf = buf;
 				s->pending = msg;
-				s->pending_stage = 0;
+				s->pending_stage = WRITER_STAGE_NONE;
 				{
 					WriterResult rc = process(s, s->err, sizeof(s->err));
 
@@ -845,7 +641,7 @@ read_more:
 				snprintf(s->err, sizeof(s->err), "the server ended the replication stream");
 				goto failed;
 			case STREAM_MSG_ERROR:
-				result = pg_failed(s);
+				result = loop_pg_failed(s);
 				goto failed;
 		}
 	}

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * stream_loop.h
- *		The relay loop (stream_loop.c).
+ *		The relay loop (stream_loop.c, stream_loop_start.c).
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -14,14 +14,16 @@
 
 #include <signal.h>
 
+#include "config.h"
 #include "heartbeat.h"
+#include "kafka_writer.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
 #include "metrics.h"
+#include "ondemand_snapshot.h"
 #include "pgerror.h"
 #include "position.h"
 #include "producer.h"
-#include "kafka_writer.h"
-#include "relay.h"
-#include "ondemand_snapshot.h"
 #include "stream.h"
 
 /* What loop_stream ended with; main decides what follows */
@@ -71,7 +73,7 @@ typedef struct StreamLoop
 	bool		logged_first_data;
 	char	   *pending_buf;	/* a frame not fully produced yet (PQfreemem) */
 	StreamMsg	pending;
-	int			pending_stage;
+	WriterStage pending_stage;	/* of pending; WRITER_STAGE_NONE: not begun */
 
 	int64_t		metrics_at_us;	/* last metrics_update */
 	uint64_t	queue_capacity; /* queue.buffering.max.messages in effect */

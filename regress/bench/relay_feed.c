@@ -40,9 +40,25 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "producer.h"
+/*
+ * XXX relay-instr.sh builds this file against an older tree too (BASE);
+ * one from before relay.h was split into a header per module has relay.h.
+ */
+#if __has_include("lsn_tracker.h")
+#include "config.h"
+#include "frames.h"
 #include "kafka_writer.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
+#include "producer.h"
+#include "wal2avro_protocol.h"
+#else
+#include "kafka_writer.h"
+#include "producer.h"
 #include "relay.h"
+typedef int WriterStage;		/* before WriterStage had a name */
+#define WRITER_STAGE_NONE	0
+#endif
 
 #define READ_BATCH	256			/* as stream_loop.c: frames between two polls */
 
@@ -130,7 +146,7 @@ relay_feed_frames(const RelayConfig *cfg, LsnTracker *tracker, KafkaWriter *reco
 	for (i = 0; i < nspans; i++)
 	{
 		Frame		f;
-		int			stage = 0;
+		WriterStage stage = WRITER_STAGE_NONE;
 		WriterResult rc;
 
 		for (;;)

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay.h"
+#include "frames.h"
 #include "wal2avro_protocol.h"
 
 /* A buffer the re-encoder writes into; sized to the input. */

@@ -19,7 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "relay.h"
+#include "config.h"
+#include "log.h"
+#include "lsn.h"
 #include "unit.h"
 
 static char tmpdir[256];

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay.h"
+#include "config.h"
 #include "unit.h"
 
 #define MAX_OPTIONS 64

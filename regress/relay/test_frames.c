@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay.h"
+#include "frames.h"
+#include "lsn.h"
 #include "unit.h"
 #include "wal2avro_protocol.h"
 

@@ -38,9 +38,14 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "producer.h"
+#include "clock.h"
+#include "config.h"
+#include "frames.h"
 #include "kafka_writer.h"
-#include "relay.h"
+#include "log.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
+#include "producer.h"
 #include "unit.h"
 #include "wal2avro_protocol.h"
 
@@ -213,7 +218,7 @@ restart_producer(Fixture *fx)
 static WriterResult
 feed(Fixture *fx, const Frame *f)
 {
-	int			stage = 0;
+	WriterStage stage = WRITER_STAGE_NONE;
 	int64_t		deadline = relay_now_us() + WAIT_US;
 	char		err[512];
 	WriterResult rc;

@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
 #include "unit.h"
 
 /*

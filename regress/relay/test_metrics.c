@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * test_metrics.c
- *		Unit tests for relay/metrics.c: the exposition text, counters per
- *		table and op, the series cap, the latency histogram, readiness, and
- *		the HTTP endpoints on a loopback port.
+ *		Unit tests for relay/metrics.c and metrics_render.c: the exposition
+ *		text, counters per table and op, the series cap, the latency
+ *		histogram, readiness, and the HTTP endpoints on a loopback port.
  *
  * Every rendering goes through a small validator of the Prometheus text
  * format 0.0.4 as this module writes it: HELP then TYPE before a family's
@@ -31,9 +31,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
-#include "relay.h"
+#include "program.h"
 #include "unit.h"
 
 #define MAX_FAMILIES	64

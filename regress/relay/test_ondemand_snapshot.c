@@ -14,7 +14,7 @@
  */
 #include <string.h>
 
-#include "relay.h"
+#include "frames.h"
 #include "ondemand_snapshot.h"
 #include "unit.h"
 #include "wal2avro_protocol.h"

@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "lsn.h"
 #include "pgerror.h"
 #include "unit.h"
 

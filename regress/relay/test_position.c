@@ -17,10 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+#include "kafka_writer.h"
+#include "log.h"
+#include "lsn.h"
+#include "lsn_tracker.h"
 #include "position.h"
 #include "producer.h"
-#include "kafka_writer.h"
-#include "relay.h"
 #include "unit.h"
 
 #define SYSID	"7301234567890123456"

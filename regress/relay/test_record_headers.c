@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lsn.h"
 #include "record_headers.h"
 #include "unit.h"
 

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay.h"
+#include "config.h"
 #include "snapshot.h"
 #include "unit.h"
 

@@ -5,7 +5,7 @@
  *
  * Copyright (c) 2026, the wal2avro authors
  *
- * relay/tail.h
+ * relay/tail/tail.h
  *
  *-------------------------------------------------------------------------
  */
@@ -13,16 +13,11 @@
 #define RELAY_TAIL_H
 
 #include <signal.h>
-#include <stdbool.h>
 
-#include <librdkafka/rdkafka.h>
-
-/* Called for each message tail_read_topic reads. */
-typedef void (*TailMessageFn) (void *ctx, const rd_kafka_message_t *m);
-
-extern int	tail_read_topic(rd_kafka_conf_t *conf, const char *topic, TailMessageFn fn,
-							void *ctx, bool *complete, char *err, size_t errlen);
-
+/*
+ * "wal2avro-relay tail [OPTION]... TOPIC...": argv from the word "tail" on
+ * "tail".  Returns the process's exit status; stops early when *stop is set.
+ */
 extern int	tail_main(int argc, char **argv, volatile sig_atomic_t *stop);
 
 #endif							/* RELAY_TAIL_H */

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
- * relay.c
- *		Relay-wide helpers declared in relay.h: the logger, LSN text and the
- *		clock.
+ * log.c
+ *		The relay's logger, declared in log.h: levels, one line per
+ *		message, the log file, and one-line error messages.
  *
  * The logger formats a whole line in a stack buffer and writes it with one
  * write(2), so librdkafka's threads (if its log queue is not used) cannot
@@ -11,21 +11,22 @@
  *
  * Copyright (c) 2026, the wal2avro authors
  *
- * relay/relay.c
+ * relay/log.c
  *
  *-------------------------------------------------------------------------
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "relay.h"
+#include "log.h"
+#include "program.h"
 
 #define LOG_LINE_MAX	4096
 
@@ -170,46 +171,6 @@ log_line(const char *tag, const char *fmt, va_list ap)
 		p += w;
 		n -= (size_t) w;
 	}
-}
-
-bool
-relay_lsn_parse(const char *text, Lsn *lsn)
-{
-	uint64_t	half[2] = {0, 0};
-	const char *p = text;
-
-	for (int h = 0; h < 2; h++)
-	{
-		int			digits = 0;
-
-		while (isxdigit((unsigned char) *p))
-		{
-			int			c = (unsigned char) *p;
-			int			v = isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
-
-			if (++digits > 8)
-				return false;
-			half[h] = half[h] << 4 | (uint64_t) v;
-			p++;
-		}
-		if (digits == 0)
-			return false;
-		if (h == 0 && *p++ != '/')
-			return false;
-	}
-	if (*p != '\0')
-		return false;
-	*lsn = half[0] << 32 | half[1];
-	return true;
-}
-
-int64_t
-relay_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /*

@@ -5,7 +5,7 @@
  *
  * Copyright (c) 2026, the wal2avro authors
  *
- * relay/avro_json.h
+ * relay/tail/avro_json.h
  *
  *-------------------------------------------------------------------------
  */

@@ -11,7 +11,7 @@
  *
  * Copyright (c) 2026, the wal2avro authors
  *
- * relay/avro_json.c
+ * relay/tail/avro_json.c
  *
  *-------------------------------------------------------------------------
  */
