@@ -27,7 +27,7 @@
 
 #include "options.h"
 #include "schema_json.h"
-#include "wal2avro.h"
+#include "decoding_state.h"
 #include "wal2avro_protocol.h"
 
 /* Boolean options: a table instead of one copied arm each */

@@ -15,7 +15,7 @@
 
 #include "nodes/pg_list.h"
 
-#include "wal2avro.h"
+#include "decoding_state.h"
 
 /*
  * A "schema.table" pattern (include/exclude-tables), a pattern per part: *

@@ -28,10 +28,10 @@
 #include "avro_to_json.h"
 #include "avro_writer.h"
 #include "record.h"
-#include "relcache.h"
+#include "rel_entry.h"
 #include "schema_json.h"
 #include "typemap.h"
-#include "wal2avro.h"
+#include "decoding_state.h"
 
 #define W2A_SOURCE_NAME		"wal2avro.Source"
 

@@ -19,8 +19,8 @@
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 
-#include "relcache.h"
-#include "wal2avro.h"
+#include "rel_entry.h"
+#include "decoding_state.h"
 
 /* Where a change comes from: the Source record and the flat __ fields */
 typedef struct W2aSource

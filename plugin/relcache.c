@@ -49,7 +49,7 @@
 #include "relcache.h"
 #include "schema_json.h"
 #include "typemap.h"
-#include "wal2avro.h"
+#include "decoding_state.h"
 
 /* The cache of the decoding context now running, or NULL between them */
 static HTAB *RelSchemaCache = NULL;

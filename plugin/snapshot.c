@@ -57,7 +57,7 @@
 #include "record.h"
 #include "relcache.h"
 #include "sql_functions.h"
-#include "wal2avro.h"
+#include "decoding_state.h"
 #include "wal2avro_protocol.h"
 
 PG_FUNCTION_INFO_V1(wal2avro_snapshot_frames);

@@ -38,7 +38,7 @@
 #include "options.h"
 #include "relcache.h"
 #include "sql_functions.h"
-#include "wal2avro.h"
+#include "decoding_state.h"
 #include "wal2avro_protocol.h"
 
 PG_FUNCTION_INFO_V1(wal2avro_avro_schemas);

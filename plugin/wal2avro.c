@@ -35,7 +35,7 @@
 #include "options.h"
 #include "record.h"
 #include "relcache.h"
-#include "wal2avro.h"
+#include "decoding_state.h"
 #include "wal2avro_protocol.h"
 
 PG_MODULE_MAGIC;

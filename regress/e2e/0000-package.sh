@@ -42,5 +42,5 @@ v=$(sed -n "s/^default_version = '\(.*\)'/\1/p" wal2avro.control)
 [ -f "sql/wal2avro--$v.sql" ] || fail "no sql/wal2avro--$v.sql"
 [ "$(relay/wal2avro-relay --version | awk '{print $NF}')" = "$v" ] ||
 	fail "wal2avro-relay --version is not $v: $(relay/wal2avro-relay --version)"
-grep -q "WAL2AVRO_VERSION	\"$v\"" plugin/wal2avro.h || fail "plugin/wal2avro.h WAL2AVRO_VERSION is not $v"
+grep -q "WAL2AVRO_VERSION	\"$v\"" plugin/decoding_state.h || fail "plugin/decoding_state.h WAL2AVRO_VERSION is not $v"
 echo "PASS: package metadata consistent (version $v)"

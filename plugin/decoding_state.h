@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * wal2avro.h
+ * decoding_state.h
  *		The state of one decoding stream: wal2avro.c owns it, options.c
  *		fills its options at startup, and the modules that act on the
  *		options (relcache.c, record.c, snapshot.c, sql_functions.c) read
@@ -9,12 +9,12 @@
  *
  * Copyright (c) 2026, the wal2avro authors
  *
- * plugin/wal2avro.h
+ * plugin/decoding_state.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef WAL2AVRO_H
-#define WAL2AVRO_H
+#ifndef DECODING_STATE_H
+#define DECODING_STATE_H
 
 #include "nodes/pg_list.h"
 
@@ -64,4 +64,4 @@ typedef struct Wal2AvroData
 	uint32		filtered_changes;	/* since we last reported progress */
 } Wal2AvroData;
 
-#endif							/* WAL2AVRO_H */
+#endif							/* DECODING_STATE_H */
