@@ -12,6 +12,8 @@ OBJS = \
 	plugin/avro_to_json.o \
 	plugin/avro_writer.o \
 	plugin/decimal.o \
+	plugin/record_debezium.o \
+	plugin/typemap_debezium.o \
 	plugin/frame.o \
 	plugin/jsonb_text.o \
 	plugin/options.o \

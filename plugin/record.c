@@ -25,6 +25,7 @@
 #include "utils/json.h"
 #include "utils/timestamp.h"
 
+#include "debezium.h"
 #include "wal2avro.h"
 
 #define W2A_SOURCE_NAME		"wal2avro.Source"
@@ -197,6 +198,11 @@ record_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
 	SchemaBuf	sb;
 	int			i;
 
+	if (data->compat == W2A_COMPAT_DEBEZIUM)
+	{
+		record_debezium_build_schemas(data, entry);
+		return;
+	}
 	ns = psprintf("%s.%s.%s", data->avro_prefix, schema_avro_name(entry->nspname),
 				  schema_avro_name(entry->relname));
 	row_name = psprintf("%s.Value", ns);
@@ -448,6 +454,8 @@ record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 {
 	StringInfoData avro;
 
+	if (data->compat == W2A_COMPAT_DEBEZIUM)
+		return record_debezium_write_key(out, entry, newrow, oldrow);
 	if (data->format != W2A_FORMAT_JSON)
 		return write_key(out, entry, newrow, oldrow);
 	initStringInfo(&avro);
@@ -572,6 +580,11 @@ record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 	StringInfoData avro;
 	int			omit = 0;
 
+	if (data->compat == W2A_COMPAT_DEBEZIUM)
+	{
+		record_debezium_write_value(out, data, entry, op, oldrow, newrow, toast_source, source);
+		return;
+	}
 	if (data->format != W2A_FORMAT_JSON)
 	{
 		write_value(out, data, entry, op, oldrow, newrow, toast_source, source);

@@ -596,6 +596,7 @@ wal2avro_commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	}
 	OutputPluginWrite(ctx, true);
 	data->sent_begin = false;
+	data->last_end_lsn = txn->end_lsn;
 }
 
 /* only-local: leave out changes that came from replication origins */

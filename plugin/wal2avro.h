@@ -41,6 +41,12 @@ typedef enum W2aEnvelope
 	W2A_ENVELOPE_FLAT			/* the row plus __op, __lsn, ... */
 } W2aEnvelope;
 
+typedef enum W2aCompat
+{
+	W2A_COMPAT_WAL2AVRO,		/* wal2avro's own records */
+	W2A_COMPAT_DEBEZIUM			/* Debezium's, as AvroData writes them (debezium.h) */
+} W2aCompat;
+
 typedef struct Wal2AvroData
 {
 	MemoryContext change_cxt;	/* reset after every change */
@@ -49,6 +55,7 @@ typedef struct Wal2AvroData
 	/* options, fixed at startup */
 	W2aFormat	format;
 	W2aEnvelope envelope;
+	W2aCompat	compat;
 	char	   *topic_prefix;	/* as given: the topic's first part */
 	char	   *avro_prefix;	/* topic_prefix mapped to an Avro name */
 	char	   *topic;			/* one topic for every table, or NULL */
@@ -68,6 +75,8 @@ typedef struct Wal2AvroData
 	bool		sent_begin;
 	uint64		txn_changes;	/* CHANGE frames written */
 	int64		txn_ts_ms;		/* processing time, for envelope ts_ms */
+	XLogRecPtr	last_end_lsn;	/* end of the last transaction sent, or
+								 * InvalidXLogRecPtr (compat=debezium) */
 	uint32		filtered_changes;	/* since we last reported progress */
 } Wal2AvroData;
 
@@ -278,6 +287,7 @@ typedef struct RelSchemaEntry
 	AvroJsonNode *key_json;		/* format=json: the schemas, compiled */
 	AvroJsonNode *value_json;
 	StringInfoData source_head; /* Avro bytes of Source's constant fields */
+	struct DbzRelation *dbz;	/* compat=debezium: columns and encoders */
 	/* a partition published as its root (publish-via-partition-root) */
 	Oid			root_relid;		/* InvalidOid: published as itself */
 	struct TupleConversionMap *root_map;	/* NULL when no conversion is needed */

@@ -1,0 +1,93 @@
+/*-------------------------------------------------------------------------
+ *
+ * debezium.h
+ *		compat=debezium: the records Debezium's PostgreSQL connector (3.6,
+ *		at its defaults) would give, as Confluent's AvroData writes them.
+ *
+ * typemap_debezium.c maps a column to its Connect type (schema and value
+ * encoder, chosen once per column); record_debezium.c writes the Key
+ * record and the Envelope with its Source block.  Both run only when the
+ * option compat is "debezium"; record.c hands over to them per change.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * plugin/debezium.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef W2A_DEBEZIUM_H
+#define W2A_DEBEZIUM_H
+
+#include "wal2avro.h"
+
+/* Debezium's unavailable.value.placeholder, at its default */
+#define DBZ_UNAVAILABLE_VALUE	"__debezium_unavailable_value"
+
+typedef struct DbzColumn DbzColumn;
+
+/* Write a non-null value, its union branch first (null when it has none) */
+typedef void (*DbzEncodeFn) (StringInfo out, const DbzColumn *col, Datum value);
+
+/* What Debezium writes for an unchanged TOAST value of the column */
+typedef enum DbzPlaceholder
+{
+	DBZ_PH_NULL,				/* nothing the type can hold: null */
+	DBZ_PH_STRING,				/* the placeholder text */
+	DBZ_PH_BYTES,				/* its bytes */
+	DBZ_PH_STRING_ARRAY,		/* [placeholder] */
+	DBZ_PH_BYTES_ARRAY,			/* [placeholder's bytes] */
+	DBZ_PH_INT_ARRAY			/* its bytes, one number each */
+} DbzPlaceholder;
+
+/* One published column (or array element) in Debezium's mapping */
+struct DbzColumn
+{
+	const W2aField *field;		/* the column: attno, names, W2aType */
+	W2aField	plain;			/* the same, neither nullable nor toastable: for
+								 * types whose Avro is wal2avro's own */
+	int			kind;			/* DbzKind (typemap_debezium.c) */
+	bool		optional;		/* ["null", T]: the column may be null */
+	bool		toastable;		/* may arrive as an unlogged TOAST pointer */
+	DbzEncodeFn encode;
+	DbzPlaceholder placeholder;
+	int			width;			/* fraction digits of a ZonedTimestamp */
+	int			scale;			/* Decimal's scale */
+	int			length;			/* Bits' length */
+	char	   *allowed;		/* an enum's labels, comma-separated */
+	const char *zero;			/* Avro bytes of Debezium's fallback for a
+								 * non-optional column logged without value */
+	int			zero_len;
+	DbzColumn  *elem;			/* arrays: the element */
+};
+
+/* The Debezium mapping of a relation, in its schema entry's context */
+typedef struct DbzRelation
+{
+	int			ncols;
+	DbzColumn  *cols;			/* published columns, in column order */
+	int			nkeys;
+	DbzColumn  *keys;			/* the key's columns, in key order */
+	StringInfoData source_head; /* version, connector, name */
+	StringInfoData source_db;	/* db */
+	StringInfoData source_table;	/* schema, table */
+} DbzRelation;
+
+struct SchemaBuf;
+
+/* typemap_debezium.c */
+extern bool typemap_debezium_build(DbzColumn *col, const W2aField *field, Oid relid,
+								   bool optional);
+extern void typemap_debezium_schema(struct SchemaBuf *sb, const DbzColumn *col);
+extern void typemap_debezium_value(StringInfo out, const DbzColumn *col, Datum value,
+								   bool isnull, bool unchanged);
+
+/* record_debezium.c */
+extern void record_debezium_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry);
+extern bool record_debezium_write_key(StringInfo out, RelSchemaEntry *entry,
+									  W2aRow *newrow, W2aRow *oldrow);
+extern void record_debezium_write_value(StringInfo out, Wal2AvroData *data,
+										RelSchemaEntry *entry, char op,
+										W2aRow *oldrow, W2aRow *newrow,
+										W2aRow *toast_source, const W2aSource *source);
+
+#endif							/* W2A_DEBEZIUM_H */

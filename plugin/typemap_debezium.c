@@ -1,0 +1,943 @@
+/*-------------------------------------------------------------------------
+ *
+ * typemap_debezium.c
+ *		compat=debezium: a column's Connect type as Debezium's PostgreSQL
+ *		connector (3.6, defaults) declares it, written as Confluent's AvroData
+ *		converts it; chosen once per column, with the value's encoder.
+ *
+ * Debezium's defaults: decimal.handling.mode=precise (numeric(p,s) is a
+ * Connect Decimal, numeric without typmod io.debezium.data.VariableScaleDecimal,
+ * money a Decimal of scale 2), time.precision.mode=adaptive (date
+ * io.debezium.time.Date, time and timestamp micro- or millisecond types by
+ * their precision, timestamptz io.debezium.time.ZonedTimestamp text in UTC,
+ * timetz ZonedTime), binary.handling.mode=bytes, interval.handling.mode=numeric
+ * (MicroDuration: months of 365.25/12 days), the unavailable-value
+ * placeholder for unchanged TOAST.  Composite columns Debezium leaves out
+ * (include.unknown.datatypes=false); so does this mapping.
+ *
+ * AvroData writes a Connect schema's name, version, parameters and default
+ * as connect.* properties of the Avro type, an int16 as an int with
+ * connect.type, a Decimal as bytes with logicalType decimal (precision 38
+ * unless connect.decimal.precision says), and an optional type as
+ * ["null", T] (or [T, "null"] when it has a default).
+ *
+ * The encoder is a function pointer chosen here: encoding a value is one
+ * indirect call, no branch on the type.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * plugin/typemap_debezium.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_enum.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/cash.h"
+#include "utils/catcache.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/varbit.h"
+
+#include "debezium.h"
+
+typedef enum DbzKind
+{
+	DBZ_BOOL,
+	DBZ_INT16,
+	DBZ_INT32,
+	DBZ_INT64,
+	DBZ_OID,
+	DBZ_FLOAT,
+	DBZ_DOUBLE,
+	DBZ_DECIMAL,				/* numeric(p,s) */
+	DBZ_VSD,					/* numeric: VariableScaleDecimal */
+	DBZ_MONEY,
+	DBZ_STRING,					/* text, varchar, bpchar, name, "char", ranges, inet, ... */
+	DBZ_JSON,					/* json, jsonb */
+	DBZ_XML,
+	DBZ_TSVECTOR,
+	DBZ_ENUM,
+	DBZ_BYTES,
+	DBZ_DATE,
+	DBZ_TIMESTAMP_MILLI,		/* timestamp(0..3) */
+	DBZ_TIMESTAMP_MICRO,
+	DBZ_ZONED_TIMESTAMP,
+	DBZ_TIME_MILLI,				/* time(0..3) */
+	DBZ_TIME_MICRO,
+	DBZ_ZONED_TIME,
+	DBZ_INTERVAL,
+	DBZ_UUID,
+	DBZ_BITS,					/* bit(n), varbit(n), n > 1 */
+	DBZ_BIT_BOOL,				/* bit(1) */
+	DBZ_ARRAY
+} DbzKind;
+
+/*
+ * What Debezium's converters give for infinite dates and timestamps
+ * (PostgresValueConverter: pgjdbc's DATE_POSITIVE/NEGATIVE_INFINITY taken
+ * as microseconds, and the LocalDates -5877611-06-21 and -22)
+ */
+#define DBZ_TIMESTAMP_POS_INFINITY	INT64CONST(9223372036825200000)
+#define DBZ_TIMESTAMP_NEG_INFINITY	INT64CONST(-9223372036832400000)
+#define DBZ_DATE_POS_INFINITY		(-2147472693)
+#define DBZ_DATE_NEG_INFINITY		(-2147472692)
+
+/* MicroDuration.DAYS_PER_MONTH_AVG */
+#define DBZ_DAYS_PER_MONTH			(365.25 / 12.0)
+
+/* Write the union branch of a present value */
+static inline void
+write_branch(StringInfo out, const DbzColumn *col)
+{
+	if (col->optional)
+		avro_write_long(out, 1);
+}
+
+/* Null, or the fallback of a column that cannot be null */
+static void
+write_null(StringInfo out, const DbzColumn *col)
+{
+	if (col->optional)
+		avro_write_long(out, 0);
+	else
+		appendBinaryStringInfo(out, col->zero, col->zero_len);
+}
+
+/* ------------------------------------------------------------------------
+ * Encoders, one per kind
+ * ------------------------------------------------------------------------
+ */
+
+static void
+enc_bool(StringInfo out, const DbzColumn *col, Datum value)
+{
+	write_branch(out, col);
+	avro_write_bool(out, DatumGetBool(value));
+}
+
+static void
+enc_int16(StringInfo out, const DbzColumn *col, Datum value)
+{
+	write_branch(out, col);
+	avro_write_long(out, DatumGetInt16(value));
+}
+
+static void
+enc_int32(StringInfo out, const DbzColumn *col, Datum value)
+{
+	write_branch(out, col);
+	avro_write_long(out, DatumGetInt32(value));
+}
+
+static void
+enc_int64(StringInfo out, const DbzColumn *col, Datum value)
+{
+	write_branch(out, col);
+	avro_write_long(out, DatumGetInt64(value));
+}
+
+static void
+enc_oid(StringInfo out, const DbzColumn *col, Datum value)
+{
+	write_branch(out, col);
+	avro_write_long(out, DatumGetObjectId(value));
+}
+
+static void
+enc_float(StringInfo out, const DbzColumn *col, Datum value)
+{
+	write_branch(out, col);
+	avro_write_float(out, DatumGetFloat4(value));
+}
+
+static void
+enc_double(StringInfo out, const DbzColumn *col, Datum value)
+{
+	write_branch(out, col);
+	avro_write_double(out, DatumGetFloat8(value));
+}
+
+/* Types whose Avro is wal2avro's own (strings, bytes, uuid): typemap_avro.c */
+static void
+enc_plain(StringInfo out, const DbzColumn *col, Datum value)
+{
+	write_branch(out, col);
+	typemap_field_avro(out, &col->plain, value, false, false);
+}
+
+/* Decimal: the unscaled value's shortest two's complement; NaN, infinities null */
+static void
+enc_decimal(StringInfo out, const DbzColumn *col, Datum value)
+{
+	if (decimal_is_special(value))
+	{
+		write_null(out, col);
+		return;
+	}
+	write_branch(out, col);
+	decimal_write_avro(out, value, col->scale, 0, -1);
+}
+
+/* VariableScaleDecimal {scale, value}: the numeric's display scale */
+static void
+enc_vsd(StringInfo out, const DbzColumn *col, Datum value)
+{
+	if (decimal_is_special(value))
+	{
+		write_null(out, col);
+		return;
+	}
+	write_branch(out, col);
+	decimal_write_avro(out, value, -1, 0, -1);
+}
+
+/* An int64 as BigInteger.toByteArray() gives it: shortest big-endian two's complement */
+static void
+write_int64_bytes(StringInfo out, int64 v)
+{
+	unsigned char be[8];
+	int			i;
+
+	for (i = 0; i < 8; i++)
+		be[7 - i] = (unsigned char) ((uint64) v >> (8 * i));
+	i = 0;
+	while (i < 7 &&
+		   ((be[i] == 0x00 && !(be[i + 1] & 0x80)) ||
+			(be[i] == 0xFF && (be[i + 1] & 0x80))))
+		i++;
+	avro_write_bytes(out, (const char *) be + i, 8 - i);
+}
+
+static void
+enc_money(StringInfo out, const DbzColumn *col, Datum value)
+{
+	write_branch(out, col);
+	write_int64_bytes(out, DatumGetCash(value));
+}
+
+static void
+enc_date(StringInfo out, const DbzColumn *col, Datum value)
+{
+	DateADT		d = DatumGetDateADT(value);
+
+	write_branch(out, col);
+	if (DATE_IS_NOEND(d))
+		avro_write_long(out, DBZ_DATE_POS_INFINITY);
+	else if (DATE_IS_NOBEGIN(d))
+		avro_write_long(out, DBZ_DATE_NEG_INFINITY);
+	else
+		avro_write_long(out, (int64) d + W2A_EPOCH_DAYS);
+}
+
+/* Unix microseconds of a finite timestamp, or Debezium's infinities */
+static int64
+timestamp_unix_micros(Timestamp ts)
+{
+	if (TIMESTAMP_IS_NOEND(ts))
+		return DBZ_TIMESTAMP_POS_INFINITY;
+	if (TIMESTAMP_IS_NOBEGIN(ts))
+		return DBZ_TIMESTAMP_NEG_INFINITY;
+	return ts + W2A_EPOCH_USECS;
+}
+
+static void
+enc_timestamp_micro(StringInfo out, const DbzColumn *col, Datum value)
+{
+	write_branch(out, col);
+	avro_write_long(out, timestamp_unix_micros(DatumGetTimestamp(value)));
+}
+
+static void
+enc_timestamp_milli(StringInfo out, const DbzColumn *col, Datum value)
+{
+	Timestamp	ts = DatumGetTimestamp(value);
+	int64		us = timestamp_unix_micros(ts);
+
+	write_branch(out, col);
+	if (TIMESTAMP_NOT_FINITE(ts))
+		avro_write_long(out, us);
+	else
+		avro_write_long(out, us >= 0 ? us / 1000 : -((-us + 999) / 1000));
+}
+
+/*
+ * A fraction of a second in microseconds as java.time prints it: exactly
+ * "width" digits, or with width 0 as few as it takes (none for 0).
+ */
+static void
+append_fraction(StringInfo buf, int64 usecs, int width)
+{
+	char		digits[7];
+	int			n;
+
+	snprintf(digits, sizeof(digits), "%06d", (int) usecs);
+	if (width > 0)
+	{
+		/* nanoseconds past the sixth digit are zeros */
+		appendStringInfoChar(buf, '.');
+		for (n = 0; n < width; n++)
+			appendStringInfoChar(buf, n < 6 ? digits[n] : '0');
+		return;
+	}
+	if (usecs == 0)
+		return;
+	for (n = 6; n > 0 && digits[n - 1] == '0'; n--)
+		;
+	digits[n] = '\0';
+	appendStringInfo(buf, ".%s", digits);
+}
+
+/* ISO_LOCAL_DATE's year: four digits at least, a sign outside 0..9999 */
+static void
+append_iso_year(StringInfo buf, int year)
+{
+	if (year > 9999)
+		appendStringInfo(buf, "+%d", year);
+	else if (year < 0)
+		appendStringInfo(buf, "-%04d", -year);
+	else
+		appendStringInfo(buf, "%04d", year);
+}
+
+/* ZonedTimestamp: ISO-8601 in UTC, "infinity" and "-infinity" as such */
+static void
+enc_zoned_timestamp(StringInfo out, const DbzColumn *col, Datum value)
+{
+	TimestampTz ts = DatumGetTimestampTz(value);
+	StringInfoData buf;
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	write_branch(out, col);
+	if (TIMESTAMP_IS_NOEND(ts))
+	{
+		avro_write_string(out, "infinity");
+		return;
+	}
+	if (TIMESTAMP_IS_NOBEGIN(ts))
+	{
+		avro_write_string(out, "-infinity");
+		return;
+	}
+	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	initStringInfo(&buf);
+	/* tm_year is astronomical: 0 is 1 BC, as in java.time */
+	append_iso_year(&buf, tm.tm_year);
+	appendStringInfo(&buf, "-%02d-%02dT%02d:%02d:%02d",
+					 tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	append_fraction(&buf, fsec, col->width);
+	appendStringInfoChar(&buf, 'Z');
+	avro_write_bytes(out, buf.data, buf.len);
+	pfree(buf.data);
+}
+
+static void
+enc_time_micro(StringInfo out, const DbzColumn *col, Datum value)
+{
+	write_branch(out, col);
+	avro_write_long(out, DatumGetTimeADT(value));
+}
+
+static void
+enc_time_milli(StringInfo out, const DbzColumn *col, Datum value)
+{
+	write_branch(out, col);
+	avro_write_long(out, DatumGetTimeADT(value) / 1000);
+}
+
+/* ZonedTime: the time in UTC, ISO_OFFSET_TIME ("10:00:00Z", "10:00:00.5Z") */
+static void
+enc_zoned_time(StringInfo out, const DbzColumn *col, Datum value)
+{
+	TimeTzADT  *t = DatumGetTimeTzADTP(value);
+	int64		us = (t->time + (int64) t->zone * USECS_PER_SEC) % USECS_PER_DAY;
+	StringInfoData buf;
+
+	if (us < 0)
+		us += USECS_PER_DAY;
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%02d:%02d:%02d",
+					 (int) (us / USECS_PER_HOUR), (int) (us / USECS_PER_MINUTE % 60),
+					 (int) (us / USECS_PER_SEC % 60));
+	append_fraction(&buf, us % USECS_PER_SEC, 0);
+	appendStringInfoChar(&buf, 'Z');
+	write_branch(out, col);
+	avro_write_bytes(out, buf.data, buf.len);
+	pfree(buf.data);
+}
+
+/*
+ * MicroDuration.durationMicros over the parts pgjdbc's PGInterval reads
+ * from the interval's text, in doubles, cast to long as Java casts
+ * (saturating; NaN is 0).
+ */
+static void
+enc_interval(StringInfo out, const DbzColumn *col, Datum value)
+{
+	Interval   *iv = DatumGetIntervalP(value);
+	int			years = iv->month / MONTHS_PER_YEAR;
+	int			months = iv->month % MONTHS_PER_YEAR;
+	int64		t = iv->time;
+	int64		hours = t / USECS_PER_HOUR;
+	int64		minutes = (t / USECS_PER_MINUTE) % 60;
+	double		seconds = (double) ((t / USECS_PER_SEC) % 60) +
+		(double) (t % USECS_PER_SEC) / 1e6;
+	double		days_total;
+	double		secs_total;
+	double		us;
+	int64		result;
+
+	days_total = (double) (years * 12 + months) * DBZ_DAYS_PER_MONTH + (double) iv->day;
+	secs_total = ((days_total * 24.0 + (double) hours) * 60.0 + (double) minutes) * 60.0 + seconds;
+	us = secs_total * 1e6;
+	if (isnan(us))
+		result = 0;
+	else if (us >= 9223372036854775807.0)
+		result = PG_INT64_MAX;
+	else if (us <= -9223372036854775808.0)
+		result = PG_INT64_MIN;
+	else
+		result = (int64) us;
+	write_branch(out, col);
+	avro_write_long(out, result);
+}
+
+/*
+ * io.debezium.data.Bits: the bit string as a number, its last bit the
+ * least significant, in BitSet.toByteArray()'s little-endian bytes
+ * without the high zero bytes.
+ */
+static void
+enc_bits(StringInfo out, const DbzColumn *col, Datum value)
+{
+	VarBit	   *vb = DatumGetVarBitP(value);
+	int			nbits = VARBITLEN(vb);
+	const bits8 *src = VARBITS(vb);
+	int			nbytes = (nbits + 7) / 8;
+	unsigned char *le = palloc0(Max(nbytes, 1));
+	int			used = 0;
+	int			i;
+
+	for (i = 0; i < nbits; i++)
+	{
+		int			pos = nbits - 1 - i;	/* the bit of weight 2^i */
+
+		if (src[pos / 8] & (0x80 >> (pos % 8)))
+		{
+			le[i / 8] |= (unsigned char) (1 << (i % 8));
+			used = i / 8 + 1;
+		}
+	}
+	write_branch(out, col);
+	avro_write_bytes(out, (const char *) le, used);
+	pfree(le);
+}
+
+/* bit(1): a boolean */
+static void
+enc_bit_bool(StringInfo out, const DbzColumn *col, Datum value)
+{
+	VarBit	   *vb = DatumGetVarBitP(value);
+
+	write_branch(out, col);
+	avro_write_bool(out, VARBITLEN(vb) > 0 && (VARBITS(vb)[0] & 0x80) != 0);
+}
+
+/* An array: its elements in storage order (Debezium reads one dimension) */
+static void
+enc_array(StringInfo out, const DbzColumn *col, Datum value)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(value);
+	const W2aType *type = col->field->type;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i;
+
+	deconstruct_array(arr, ARR_ELEMTYPE(arr), type->elmlen, type->elmbyval,
+					  type->elmalign, &elems, &nulls, &n);
+	write_branch(out, col);
+	if (n > 0)
+	{
+		avro_write_long(out, n);
+		for (i = 0; i < n; i++)
+			typemap_debezium_value(out, col->elem, elems[i], nulls[i], false);
+	}
+	avro_write_long(out, 0);
+}
+
+/* ------------------------------------------------------------------------
+ * Values
+ * ------------------------------------------------------------------------
+ */
+
+/* The unavailable-value placeholder, in the form the column's type takes */
+static void
+write_placeholder(StringInfo out, const DbzColumn *col)
+{
+	static const char ph[] = DBZ_UNAVAILABLE_VALUE;
+	int			i;
+
+	if (col->placeholder == DBZ_PH_NULL)
+	{
+		write_null(out, col);
+		return;
+	}
+	write_branch(out, col);
+	switch (col->placeholder)
+	{
+		case DBZ_PH_NULL:
+			break;
+		case DBZ_PH_STRING:
+		case DBZ_PH_BYTES:
+			avro_write_bytes(out, ph, sizeof(ph) - 1);
+			break;
+		case DBZ_PH_STRING_ARRAY:
+		case DBZ_PH_BYTES_ARRAY:
+			avro_write_long(out, 1);
+			write_branch(out, col->elem);
+			avro_write_bytes(out, ph, sizeof(ph) - 1);
+			avro_write_long(out, 0);
+			break;
+		case DBZ_PH_INT_ARRAY:
+			avro_write_long(out, sizeof(ph) - 1);
+			for (i = 0; i < (int) sizeof(ph) - 1; i++)
+			{
+				write_branch(out, col->elem);
+				avro_write_long(out, (unsigned char) ph[i]);
+			}
+			avro_write_long(out, 0);
+			break;
+	}
+}
+
+/*
+ * Encode one column's value in Debezium's mapping: the union branch, then
+ * the value.  "unchanged" marks an unlogged TOAST value, written as the
+ * placeholder.  A null in a column Debezium declares non-optional (a
+ * NOT NULL column PostgreSQL did not log, as in the old row of a delete)
+ * is Debezium's fallback for the type.  Allocates in the current context.
+ */
+void
+typemap_debezium_value(StringInfo out, const DbzColumn *col, Datum value,
+					   bool isnull, bool unchanged)
+{
+	if (unchanged)
+		write_placeholder(out, col);
+	else if (isnull)
+		write_null(out, col);
+	else
+		col->encode(out, col, value);
+}
+
+/* ------------------------------------------------------------------------
+ * Schemas
+ * ------------------------------------------------------------------------
+ */
+
+/* A primitive with Connect's name and version, as AvroData writes it */
+static void
+named_primitive(SchemaBuf *sb, const char *type, const char *name)
+{
+	appendStringInfo(&sb->full, "{\"type\":\"%s\",\"connect.version\":1,\"connect.name\":\"%s\"}",
+					 type, name);
+}
+
+static void
+base_schema(SchemaBuf *sb, const DbzColumn *col)
+{
+	switch ((DbzKind) col->kind)
+	{
+		case DBZ_BOOL:
+		case DBZ_BIT_BOOL:
+			schema_raw(sb, "\"boolean\"");
+			break;
+		case DBZ_INT16:
+			schema_raw(sb, "{\"type\":\"int\",\"connect.type\":\"int16\"}");
+			break;
+		case DBZ_INT32:
+			schema_raw(sb, "\"int\"");
+			break;
+		case DBZ_INT64:
+		case DBZ_OID:
+			schema_raw(sb, "\"long\"");
+			break;
+		case DBZ_FLOAT:
+			schema_raw(sb, "\"float\"");
+			break;
+		case DBZ_DOUBLE:
+			schema_raw(sb, "\"double\"");
+			break;
+		case DBZ_DECIMAL:
+			appendStringInfo(&sb->full,
+							 "{\"type\":\"bytes\",\"scale\":%d,\"precision\":%d,\"connect.version\":1,"
+							 "\"connect.parameters\":{\"scale\":\"%d\",\"connect.decimal.precision\":\"%d\"},"
+							 "\"connect.name\":\"org.apache.kafka.connect.data.Decimal\",\"logicalType\":\"decimal\"}",
+							 col->scale, col->field->type->precision, col->scale,
+							 col->field->type->precision);
+			break;
+		case DBZ_MONEY:
+			schema_raw(sb, "{\"type\":\"bytes\",\"scale\":2,\"precision\":38,\"connect.version\":1,"
+					   "\"connect.parameters\":{\"scale\":\"2\"},"
+					   "\"connect.name\":\"org.apache.kafka.connect.data.Decimal\",\"logicalType\":\"decimal\"}");
+			break;
+		case DBZ_VSD:
+			if (schema_record_begin(sb, "io.debezium.data.VariableScaleDecimal", NULL))
+			{
+				schema_raw(sb, "{\"name\":\"scale\",\"type\":\"int\"},{\"name\":\"value\",\"type\":\"bytes\"}],"
+						   "\"connect.doc\":\"Variable scaled decimal\",\"connect.version\":1,"
+						   "\"connect.name\":\"io.debezium.data.VariableScaleDecimal\"}");
+			}
+			break;
+		case DBZ_STRING:
+			schema_raw(sb, "\"string\"");
+			break;
+		case DBZ_JSON:
+			named_primitive(sb, "string", "io.debezium.data.Json");
+			break;
+		case DBZ_XML:
+			named_primitive(sb, "string", "io.debezium.data.Xml");
+			break;
+		case DBZ_TSVECTOR:
+			named_primitive(sb, "string", "io.debezium.data.Tsvector");
+			break;
+		case DBZ_ENUM:
+			appendStringInfoString(&sb->full,
+								   "{\"type\":\"string\",\"connect.version\":1,\"connect.parameters\":{\"allowed\":");
+			escape_json(&sb->full, col->allowed);
+			appendStringInfoString(&sb->full, "},\"connect.name\":\"io.debezium.data.Enum\"}");
+			break;
+		case DBZ_BYTES:
+			schema_raw(sb, "\"bytes\"");
+			break;
+		case DBZ_DATE:
+			named_primitive(sb, "int", "io.debezium.time.Date");
+			break;
+		case DBZ_TIMESTAMP_MILLI:
+			named_primitive(sb, "long", "io.debezium.time.Timestamp");
+			break;
+		case DBZ_TIMESTAMP_MICRO:
+			named_primitive(sb, "long", "io.debezium.time.MicroTimestamp");
+			break;
+		case DBZ_ZONED_TIMESTAMP:
+			named_primitive(sb, "string", "io.debezium.time.ZonedTimestamp");
+			break;
+		case DBZ_TIME_MILLI:
+			named_primitive(sb, "int", "io.debezium.time.Time");
+			break;
+		case DBZ_TIME_MICRO:
+			named_primitive(sb, "long", "io.debezium.time.MicroTime");
+			break;
+		case DBZ_ZONED_TIME:
+			named_primitive(sb, "string", "io.debezium.time.ZonedTime");
+			break;
+		case DBZ_INTERVAL:
+			named_primitive(sb, "long", "io.debezium.time.MicroDuration");
+			break;
+		case DBZ_UUID:
+			named_primitive(sb, "string", "io.debezium.data.Uuid");
+			break;
+		case DBZ_BITS:
+			appendStringInfo(&sb->full,
+							 "{\"type\":\"bytes\",\"connect.version\":1,\"connect.parameters\":{\"length\":\"%d\"},"
+							 "\"connect.name\":\"io.debezium.data.Bits\"}", col->length);
+			break;
+		case DBZ_ARRAY:
+			schema_raw(sb, "{\"type\":\"array\",\"items\":");
+			typemap_debezium_schema(sb, col->elem);
+			schema_raw(sb, "}");
+			break;
+	}
+}
+
+/*
+ * Write a column's type: ["null", T] for an optional one (its field's
+ * default is null), T otherwise.
+ */
+void
+typemap_debezium_schema(SchemaBuf *sb, const DbzColumn *col)
+{
+	if (col->optional)
+		schema_raw(sb, "[\"null\",");
+	base_schema(sb, col);
+	if (col->optional)
+		schema_raw(sb, "]");
+}
+
+/* ------------------------------------------------------------------------
+ * Choosing the mapping, once per column
+ * ------------------------------------------------------------------------
+ */
+
+/* An enum's labels in their sort order, comma-separated (io.debezium.data.Enum "allowed") */
+static char *
+enum_labels(Oid typid)
+{
+	CatCList   *list = SearchSysCacheList1(ENUMTYPOIDNAME, ObjectIdGetDatum(typid));
+	int			n = list->n_members;
+	float4	   *orders = palloc(sizeof(float4) * Max(n, 1));
+	char	  **labels = palloc(sizeof(char *) * Max(n, 1));
+	StringInfoData buf;
+	int			i,
+				j;
+
+	for (i = 0; i < n; i++)
+	{
+		Form_pg_enum e = (Form_pg_enum) GETSTRUCT(&list->members[i]->tuple);
+		float4		order = e->enumsortorder;
+		char	   *label = pstrdup(NameStr(e->enumlabel));
+
+		/* insertion sort by enumsortorder: enums are small */
+		for (j = i; j > 0 && orders[j - 1] > order; j--)
+		{
+			orders[j] = orders[j - 1];
+			labels[j] = labels[j - 1];
+		}
+		orders[j] = order;
+		labels[j] = label;
+	}
+	ReleaseSysCacheList(list);
+	initStringInfo(&buf);
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(&buf, ',');
+		appendStringInfoString(&buf, labels[i]);
+	}
+	return buf.data;
+}
+
+/* The fallback's Avro bytes: Debezium's value for a required column without one */
+static void
+set_zero(DbzColumn *col)
+{
+	static const char zero8[8] = {0};
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	switch ((DbzKind) col->kind)
+	{
+		case DBZ_FLOAT:
+			appendBinaryStringInfo(&buf, zero8, 4);
+			break;
+		case DBZ_DOUBLE:
+			appendBinaryStringInfo(&buf, zero8, 8);
+			break;
+		case DBZ_DECIMAL:
+		case DBZ_MONEY:
+			write_int64_bytes(&buf, 0);
+			break;
+		case DBZ_VSD:
+			avro_write_long(&buf, 0);
+			write_int64_bytes(&buf, 0);
+			break;
+		case DBZ_ZONED_TIMESTAMP:
+			avro_write_string(&buf, "1970-01-01T00:00:00Z");
+			break;
+		case DBZ_ZONED_TIME:
+			avro_write_string(&buf, "00:00:00Z");
+			break;
+		default:
+			/* 0, false, "", empty bytes, an empty array: one zero byte */
+			avro_write_long(&buf, 0);
+			break;
+	}
+	col->zero = buf.data;
+	col->zero_len = buf.len;
+}
+
+/* The kind of a W2aType, or -1 for a type Debezium leaves out */
+static int
+choose_kind(DbzColumn *col, const W2aType *type)
+{
+	int			precision = type->typmod >= 0 ? type->typmod : 6;
+
+	switch (type->kind)
+	{
+		case W2A_T_BOOL:
+			return DBZ_BOOL;
+		case W2A_T_INT2:
+			return DBZ_INT16;
+		case W2A_T_INT4:
+			return DBZ_INT32;
+		case W2A_T_INT8:
+			return DBZ_INT64;
+		case W2A_T_OID:
+			return DBZ_OID;
+		case W2A_T_FLOAT4:
+			return DBZ_FLOAT;
+		case W2A_T_FLOAT8:
+			return DBZ_DOUBLE;
+		case W2A_T_NUMERIC_FIXED:
+			col->scale = type->scale;
+			return DBZ_DECIMAL;
+		case W2A_T_NUMERIC_VAR:
+			return DBZ_VSD;
+		case W2A_T_TEXT:
+			return type->typid == JSONOID ? DBZ_JSON : DBZ_STRING;
+		case W2A_T_NAME:
+			return DBZ_STRING;
+		case W2A_T_BYTEA:
+			return DBZ_BYTES;
+		case W2A_T_DATE:
+			return DBZ_DATE;
+		case W2A_T_TIMESTAMP:
+			return precision <= 3 ? DBZ_TIMESTAMP_MILLI : DBZ_TIMESTAMP_MICRO;
+		case W2A_T_TIMESTAMPTZ:
+			col->width = type->typmod >= 0 ? type->typmod : 6;
+			return DBZ_ZONED_TIMESTAMP;
+		case W2A_T_TIME:
+			return precision <= 3 ? DBZ_TIME_MILLI : DBZ_TIME_MICRO;
+		case W2A_T_TIMETZ:
+			return DBZ_ZONED_TIME;
+		case W2A_T_INTERVAL:
+			return DBZ_INTERVAL;
+		case W2A_T_UUID:
+			return DBZ_UUID;
+		case W2A_T_ARRAY:
+			return DBZ_ARRAY;
+		case W2A_T_COMPOSITE:
+			return -1;
+		case W2A_T_TEXTOUT:
+			break;
+	}
+	switch (type->typid)
+	{
+		case JSONBOID:
+			return DBZ_JSON;
+		case XMLOID:
+			return DBZ_XML;
+		case TSVECTOROID:
+			return DBZ_TSVECTOR;
+		case CASHOID:
+			return DBZ_MONEY;
+		case BITOID:
+		case VARBITOID:
+			col->length = type->typmod;
+			return type->typmod > 1 ? DBZ_BITS : DBZ_BIT_BOOL;
+		default:
+			break;
+	}
+	if (type_is_enum(type->typid))
+	{
+		col->allowed = enum_labels(type->typid);
+		return DBZ_ENUM;
+	}
+	return DBZ_STRING;
+}
+
+static const DbzEncodeFn encoders[] = {
+	[DBZ_BOOL] = enc_bool,
+	[DBZ_INT16] = enc_int16,
+	[DBZ_INT32] = enc_int32,
+	[DBZ_INT64] = enc_int64,
+	[DBZ_OID] = enc_oid,
+	[DBZ_FLOAT] = enc_float,
+	[DBZ_DOUBLE] = enc_double,
+	[DBZ_DECIMAL] = enc_decimal,
+	[DBZ_VSD] = enc_vsd,
+	[DBZ_MONEY] = enc_money,
+	[DBZ_STRING] = enc_plain,
+	[DBZ_JSON] = enc_plain,
+	[DBZ_XML] = enc_plain,
+	[DBZ_TSVECTOR] = enc_plain,
+	[DBZ_ENUM] = enc_plain,
+	[DBZ_BYTES] = enc_plain,
+	[DBZ_DATE] = enc_date,
+	[DBZ_TIMESTAMP_MILLI] = enc_timestamp_milli,
+	[DBZ_TIMESTAMP_MICRO] = enc_timestamp_micro,
+	[DBZ_ZONED_TIMESTAMP] = enc_zoned_timestamp,
+	[DBZ_TIME_MILLI] = enc_time_milli,
+	[DBZ_TIME_MICRO] = enc_time_micro,
+	[DBZ_ZONED_TIME] = enc_zoned_time,
+	[DBZ_INTERVAL] = enc_interval,
+	[DBZ_UUID] = enc_plain,
+	[DBZ_BITS] = enc_bits,
+	[DBZ_BIT_BOOL] = enc_bit_bool,
+	[DBZ_ARRAY] = enc_array,
+};
+
+/* Is a kind's value Avro text (so an unchanged one is the placeholder text)? */
+static bool
+kind_is_string(int kind)
+{
+	return kind == DBZ_STRING || kind == DBZ_JSON || kind == DBZ_XML ||
+		kind == DBZ_TSVECTOR || kind == DBZ_ENUM;
+}
+
+static DbzPlaceholder
+choose_placeholder(const DbzColumn *col)
+{
+	if (kind_is_string(col->kind))
+		return DBZ_PH_STRING;
+	if (col->kind == DBZ_BYTES)
+		return DBZ_PH_BYTES;
+	if (col->kind == DBZ_ARRAY)
+	{
+		int			ek = col->elem->kind;
+
+		if (kind_is_string(ek))
+			return DBZ_PH_STRING_ARRAY;
+		if (ek == DBZ_BYTES)
+			return DBZ_PH_BYTES_ARRAY;
+		if (ek == DBZ_INT16 || ek == DBZ_INT32 || ek == DBZ_INT64)
+			return DBZ_PH_INT_ARRAY;
+	}
+	return DBZ_PH_NULL;
+}
+
+/*
+ * Choose the Debezium mapping of a column (or an array's element: relid
+ * InvalidOid): its kind, encoder, placeholder and fallback.  "optional"
+ * says whether Debezium declares it optional.  Returns false for a type
+ * Debezium leaves out (composites, arrays of them); the column is then
+ * not published.  Allocates in the current memory context (the schema
+ * entry's); may read the catalogs (enum labels).
+ */
+bool
+typemap_debezium_build(DbzColumn *col, const W2aField *field, Oid relid, bool optional)
+{
+	int			kind;
+
+	memset(col, 0, sizeof(DbzColumn));
+	col->field = field;
+	col->optional = optional;
+	col->toastable = field->toastable;
+	col->plain = *field;
+	col->plain.nullable = false;
+	col->plain.toastable = false;
+	kind = choose_kind(col, field->type);
+	if (kind < 0)
+		return false;
+	col->kind = kind;
+	if (kind == DBZ_ARRAY)
+	{
+		W2aField   *ef = palloc0(sizeof(W2aField));
+
+		ef->avro_name = field->avro_name;
+		ef->pg_name = field->pg_name;
+		ef->type = field->type->elem;
+		ef->nullable = true;
+		col->elem = palloc(sizeof(DbzColumn));
+		if (!typemap_debezium_build(col->elem, ef, InvalidOid, true))
+			return false;
+	}
+	col->encode = encoders[kind];
+	col->placeholder = choose_placeholder(col);
+	set_zero(col);
+	return true;
+}
