@@ -591,7 +591,7 @@ base_schema(SchemaBuf *sb, const DbzColumn *col)
 							 col->field->type->precision);
 			break;
 		case DBZ_MONEY:
-			schema_raw(sb, "{\"type\":\"bytes\",\"scale\":2,\"precision\":38,\"connect.version\":1,"
+			schema_raw(sb, "{\"type\":\"bytes\",\"scale\":2,\"precision\":64,\"connect.version\":1,"
 					   "\"connect.parameters\":{\"scale\":\"2\"},"
 					   "\"connect.name\":\"org.apache.kafka.connect.data.Decimal\",\"logicalType\":\"decimal\"}");
 			break;
