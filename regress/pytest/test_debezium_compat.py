@@ -136,7 +136,7 @@ def decode_frames(raw):
             ks = json.loads(s["key_schema"]) if s["key_schema"] else None
             vs = json.loads(s["value_schema"])
             out.append({
-                "topic": s["topic"], "op": f["op"],
+                "topic": s["topic"], "op": f["op"], "frame_lsn": f["lsn"],
                 "key": None if f["key"] is None else (ks, ca.raw_decode(ks, f["key"])),
                 "value": (vs, ca.raw_decode(vs, f["value"])),
             })
@@ -205,15 +205,52 @@ def nan_free(v):
     return v
 
 
-def mask(value):
+# Masked values must still be there on both sides, or absent on both, except
+# these, which the plugin cannot know yet (reported, not failing)
+GAPS = {
+    ("source", "txId"): "snapshot rows: Debezium's snapshot transaction id; "
+                        "snapshot_frames() is not told it yet",
+    ("source", "lsn"): "snapshot rows: the slot's consistent point, which only "
+                       "the slot's creator (the relay) knows",
+    ("source", "sequence"): "snapshot rows: [null, consistent point], as lsn",
+}
+
+
+def mask(value, other, snapshot, where, problems, gaps):
+    """value with the ALLOWED paths masked; a path null on one side only is a
+    problem (or, in snapshot rows, a known gap)"""
     v = nan_free(copy.deepcopy(value))
     for path in ALLOWED:
-        node = v
+        node, peer = v, other
         for p in path[:-1]:
             node = node.get(p) if isinstance(node, dict) else None
-        if isinstance(node, dict) and path[-1] in node:
-            node[path[-1]] = "<masked>"
+            peer = peer.get(p) if isinstance(peer, dict) else None
+        if not isinstance(node, dict) or path[-1] not in node:
+            continue
+        mine = node[path[-1]]
+        theirs = peer.get(path[-1]) if isinstance(peer, dict) else None
+        if (mine is None) != (theirs is None) and path != ("transaction",):
+            if snapshot and path in GAPS and mine is None:
+                gaps.append(f"{where} {'.'.join(path)}: {GAPS[path]}")
+            else:
+                problems.append(f"{where} {'.'.join(path)}: {mine!r} on one side, "
+                                f"{theirs!r} on the other")
+        node[path[-1]] = "<masked>"
     return v
+
+
+def check_source(rec, where, problems):
+    """A streamed change's Source: lsn is the change's, sequence
+    ["<end of the previous transaction>" or null, "<lsn>"]"""
+    src = rec["value"][1]["source"]
+    if rec["op"] == "r":
+        return
+    seq = json.loads(src["sequence"])
+    if not (isinstance(seq, list) and len(seq) == 2 and seq[1] == str(src["lsn"]) and
+            (seq[0] is None or int(seq[0]) <= src["lsn"])):
+        problems.append(f"{where}: sequence {src['sequence']!r} with lsn {src['lsn']}")
+    if "frame_lsn" in rec and w.parse_lsn(rec["frame_lsn"]) != src["lsn"]:
+        problems.append(f"{where}: source.lsn {src['lsn']} but the frame's LSN is {rec['frame_lsn']}")
 
 
 def quirk(column, key, op):
@@ -245,7 +282,7 @@ def test_debezium_compat(frames):
     snap, stream = frames
     ours = decode_frames(snap) + decode_frames(stream)
     theirs = expected_records()
-    problems, quirks_met = [], []
+    problems, quirks_met, gaps = [], [], []
     topics = sorted({r["topic"] for r in theirs} | {r["topic"] for r in ours})
     for topic in topics:
         for kind in ("snapshot", "stream"):
@@ -272,7 +309,11 @@ def test_debezium_compat(frames):
                         problems.append(f"{where}: {part} schema\n  wal2avro {json.dumps(sa)}\n"
                                         f"  Debezium {json.dumps(sb)}")
                 key = (b["key"][1] or {}).get("id") if b["key"] else None
-                va, vb = mask(a["value"][1]), mask(b["value"][1])
+                check_source(a, where + " (wal2avro)", problems)
+                check_source(b, where + " (Debezium)", problems)
+                snapshot = kind == "snapshot"
+                va = mask(a["value"][1], b["value"][1], snapshot, where, problems, gaps)
+                vb = mask(b["value"][1], a["value"][1], snapshot, where, [], [])
                 for row in ("before", "after"):
                     bad, met = row_differences(va.pop(row), vb.pop(row), key, b["op"][0] if b["op"] == "r" else "",
                                                f"{where} {row}")
@@ -291,4 +332,6 @@ def test_debezium_compat(frames):
                     problems.append(f"{where}: key {a['key'][1]!r} != {b['key'][1]!r}")
     for q in quirks_met:
         print("allowed (Debezium quirk):", q)
+    for g in gaps:
+        print("known gap:", g)
     assert not problems, "\n".join(problems)
