@@ -70,6 +70,8 @@ typedef struct DbzRelation
 	StringInfoData source_head; /* version, connector, name */
 	StringInfoData source_db;	/* db */
 	StringInfoData source_table;	/* schema, table */
+	TransactionId txn_xid;		/* the transaction txn_events counts in */
+	int64		txn_events;		/* its changes of this table so far */
 } DbzRelation;
 
 struct SchemaBuf;

@@ -41,6 +41,7 @@ static const BoolOption bool_options[] = {
 	{"skip-empty-xacts", offsetof(Wal2AvroData, skip_empty_xacts)},
 	{"only-local", offsetof(Wal2AvroData, only_local)},
 	{"publish-via-partition-root", offsetof(Wal2AvroData, via_partition_root)},
+	{"provide-transaction-metadata", offsetof(Wal2AvroData, provide_txmeta)},
 };
 
 /* ------------------------------------------------------------------------
@@ -344,6 +345,7 @@ options_parse(Wal2AvroData *data, List *options)
 	data->skip_empty_xacts = true;
 	data->only_local = false;
 	data->via_partition_root = false;
+	data->provide_txmeta = false;
 	data->max_record_size = 0;
 
 	foreach(lc, options)

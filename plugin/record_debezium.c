@@ -7,7 +7,7 @@
  * The Envelope is `<prefix>.<schema>.<table>.Envelope` (Connect version 2):
  * before, after (["null", Value]), source (io.debezium.connector.postgresql
  * .Source), transaction (["null", event.block]; null: provide.transaction.
- * metadata is off by default), op, ts_ms, ts_us, ts_ns (processing time).
+ * metadata is off by default; provide-transaction-metadata), op, ts_ms, ts_us, ts_ns (processing time).
  * The Source's fields are Debezium's, in its order: version, connector
  * ("postgresql"), name (the topic prefix), ts_ms (commit time), snapshot
  * (an io.debezium.data.Enum with default "false", so [string, "null"]),
@@ -342,6 +342,34 @@ write_optional_long(StringInfo out, bool present, int64 v)
 		avro_write_long(out, v);
 }
 
+/*
+ * The envelope's transaction block (provide-transaction-metadata):
+ * Debezium's id "<txId>:<lsn of the event>", the event's place among the
+ * transaction's events (changes and transactional messages) and among its
+ * events of this table.  Null for snapshot rows and without the option.
+ */
+static void
+write_transaction(StringInfo out, Wal2AvroData *data, DbzRelation *dbz,
+				  const W2aSource *source)
+{
+	if (!data->provide_txmeta || !TransactionIdIsValid(source->xid) ||
+		XLogRecPtrIsInvalid(source->lsn))
+	{
+		avro_write_long(out, 0);
+		return;
+	}
+	if (dbz->txn_xid != source->xid)
+	{
+		dbz->txn_xid = source->xid;
+		dbz->txn_events = 0;
+	}
+	dbz->txn_events++;
+	avro_write_long(out, 1);
+	avro_write_string(out, psprintf("%u:" UINT64_FORMAT, source->xid, (uint64) source->lsn));
+	avro_write_long(out, (int64) (data->txn_changes + data->txn_messages + 1));
+	avro_write_long(out, dbz->txn_events);
+}
+
 /* Debezium's snapshot marks: per table, "first"/"last" are "..._in_data_collection" */
 static const char *
 snapshot_mark(const char *mark)
@@ -364,7 +392,7 @@ record_debezium_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *
 							char op, W2aRow *oldrow, W2aRow *newrow,
 							W2aRow *toast_source, const W2aSource *source)
 {
-	const DbzRelation *dbz = entry->dbz;
+	DbzRelation *dbz = entry->dbz;
 	char		opstr[2] = {op, '\0'};
 	bool		has_lsn = !XLogRecPtrIsInvalid(source->lsn);
 	int64		commit_us = 0;
@@ -417,7 +445,7 @@ record_debezium_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *
 	avro_write_long(out, 0);	/* origin */
 	avro_write_long(out, 0);	/* origin_lsn */
 
-	avro_write_long(out, 0);	/* transaction */
+	write_transaction(out, data, entry->dbz, source);
 	avro_write_string(out, opstr);
 	write_optional_long(out, data->include_timestamps, data->txn_ts_ms);
 	write_optional_long(out, data->include_timestamps, data->txn_ts_ms * 1000);

@@ -179,6 +179,7 @@ wal2avro_begin_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 
 	data->sent_begin = false;
 	data->txn_changes = 0;
+	data->txn_messages = 0;
 	data->filtered_changes = 0;
 	data->txn_ts_ms = data->include_timestamps ?
 		unix_usecs(GetCurrentTimestamp()) / 1000 : 0;
@@ -520,6 +521,8 @@ wal2avro_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	if (transactional && !data->sent_begin)
 		write_begin(ctx, data, txn, false);
+	if (transactional)
+		data->txn_messages++;
 
 	OutputPluginPrepareWrite(ctx, true);
 	if (data->format == W2A_FORMAT_JSON)

@@ -68,12 +68,14 @@ typedef struct Wal2AvroData
 	bool		skip_empty_xacts;
 	bool		only_local;
 	bool		via_partition_root;	/* publish partitions as their root */
+	bool		provide_txmeta;	/* compat=debezium: the envelope's transaction */
 	int			max_record_size;	/* 0: no limit */
 	char	   *dbname;
 
 	/* the transaction being decoded */
 	bool		sent_begin;
 	uint64		txn_changes;	/* CHANGE frames written */
+	uint64		txn_messages;	/* transactional MESSAGE frames written */
 	int64		txn_ts_ms;		/* processing time, for envelope ts_ms */
 	XLogRecPtr	last_end_lsn;	/* end of the last transaction sent, or
 								 * InvalidXLogRecPtr (compat=debezium) */

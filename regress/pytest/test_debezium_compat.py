@@ -52,7 +52,8 @@ CAPTURE = os.environ.get("W2A_DBZ_CAPTURE") or os.path.join(
 DB = "dbz_compat"
 SLOT = "dbz_compat"
 PREFIX = "dbz"
-OPTIONS = ("compat", "debezium", "topic-prefix", PREFIX)
+# the capture ran with provide.transaction.metadata=true (regress/lib/debezium.sh)
+OPTIONS = ("compat", "debezium", "topic-prefix", PREFIX, "provide-transaction-metadata", "true")
 
 # Values that differ between two runs (masked on both sides), by path
 ALLOWED = {
@@ -67,8 +68,7 @@ ALLOWED = {
     ("ts_ms",): "processing time",
     ("ts_us",): "processing time",
     ("ts_ns",): "processing time",
-    ("transaction",): "the capture ran with provide.transaction.metadata=true; "
-                      "the plugin writes Debezium's default (off): null",
+    ("transaction", "id"): "\"<txId>:<lsn>\" of another run",
 }
 
 # Debezium's values that are its own bugs, not PostgreSQL's data:
@@ -229,7 +229,7 @@ def mask(value, other, snapshot, where, problems, gaps):
             continue
         mine = node[path[-1]]
         theirs = peer.get(path[-1]) if isinstance(peer, dict) else None
-        if (mine is None) != (theirs is None) and path != ("transaction",):
+        if (mine is None) != (theirs is None):
             if snapshot and path in GAPS and mine is None:
                 gaps.append(f"{where} {'.'.join(path)}: {GAPS[path]}")
             else:
@@ -249,6 +249,9 @@ def check_source(rec, where, problems):
     if not (isinstance(seq, list) and len(seq) == 2 and seq[1] == str(src["lsn"]) and
             (seq[0] is None or int(seq[0]) <= src["lsn"])):
         problems.append(f"{where}: sequence {src['sequence']!r} with lsn {src['lsn']}")
+    tx = rec["value"][1]["transaction"]
+    if tx is None or tx["id"] != f"{src['txId']}:{src['lsn']}":
+        problems.append(f"{where}: transaction {tx!r} with txId {src['txId']} lsn {src['lsn']}")
     if "frame_lsn" in rec and w.parse_lsn(rec["frame_lsn"]) != src["lsn"]:
         problems.append(f"{where}: source.lsn {src['lsn']} but the frame's LSN is {rec['frame_lsn']}")
 
