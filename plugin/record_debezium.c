@@ -28,6 +28,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_attribute.h"
 #include "mb/pg_wchar.h"
+#include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/syscache.h"
 
@@ -153,9 +154,13 @@ record_debezium_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
 	{
 		const W2aField *kf = &entry->key_defs[i];
 
-		/* a key column Debezium cannot carry is carried as its text */
 		if (!typemap_debezium_build(&dbz->keys[i], kf, entry->relid, kf->nullable))
-			elog(ERROR, "key column \"%s\" has no Debezium mapping", kf->pg_name);
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("key column \"%s\" of table \"%s.%s\" has a type Debezium leaves out",
+							kf->pg_name, entry->nspname, entry->relname),
+					 errdetail("With \"compat\" = \"debezium\", composite types are not published."),
+					 errhint("Choose other key columns with \"key-columns\".")));
 	}
 	dbz->nkeys = entry->nkeys;
 
@@ -370,13 +375,44 @@ write_transaction(StringInfo out, Wal2AvroData *data, DbzRelation *dbz,
 	avro_write_long(out, dbz->txn_events);
 }
 
+/*
+ * Source.sequence, present: ["<last_end>","<lsn>"] as text ([null,...]
+ * before a first transaction was sent), formatted without allocating.
+ */
+static void
+write_sequence(StringInfo out, XLogRecPtr last_end, XLogRecPtr lsn)
+{
+	char		buf[64];
+	int			n = 0;
+
+	buf[n++] = '[';
+	if (XLogRecPtrIsInvalid(last_end))
+	{
+		memcpy(buf + n, "null", 4);
+		n += 4;
+	}
+	else
+	{
+		buf[n++] = '"';
+		n += pg_ulltoa_n((uint64) last_end, buf + n);
+		buf[n++] = '"';
+	}
+	buf[n++] = ',';
+	buf[n++] = '"';
+	n += pg_ulltoa_n((uint64) lsn, buf + n);
+	buf[n++] = '"';
+	buf[n++] = ']';
+	avro_write_long(out, 1);
+	avro_write_bytes(out, buf, n);
+}
+
 /* Debezium's snapshot marks: per table, "first"/"last" are "..._in_data_collection" */
 static const char *
 snapshot_mark(const char *mark)
 {
-	if (strcmp(mark, "first") == 0)
+	if (mark[0] == 'f' && strcmp(mark, "first") == 0)
 		return "first_in_data_collection";
-	if (strcmp(mark, "last") == 0)
+	if (mark[0] == 'l' && strcmp(mark, "last") == 0)
 		return "last_in_data_collection";
 	return mark;
 }
@@ -423,17 +459,7 @@ record_debezium_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *
 	avro_write_string(out, snapshot_mark(source->snapshot));
 	appendBinaryStringInfo(out, dbz->source_db.data, dbz->source_db.len);
 	if (has_lsn)
-	{
-		char	   *seq;
-
-		if (XLogRecPtrIsInvalid(data->last_end_lsn))
-			seq = psprintf("[null,\"" UINT64_FORMAT "\"]", (uint64) source->lsn);
-		else
-			seq = psprintf("[\"" UINT64_FORMAT "\",\"" UINT64_FORMAT "\"]",
-						   (uint64) data->last_end_lsn, (uint64) source->lsn);
-		avro_write_long(out, 1);
-		avro_write_string(out, seq);
-	}
+		write_sequence(out, data->last_end_lsn, source->lsn);
 	else
 		avro_write_long(out, 0);
 	write_optional_long(out, data->include_timestamps, commit_us);

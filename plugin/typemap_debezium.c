@@ -271,51 +271,70 @@ enc_timestamp_milli(StringInfo out, const DbzColumn *col, Datum value)
 		avro_write_long(out, us >= 0 ? us / 1000 : -((-us + 999) / 1000));
 }
 
+/* n digits of v, zero-padded, at p; returns the end */
+static inline char *
+put_digits(char *p, int64 v, int n)
+{
+	int			i;
+
+	for (i = n - 1; i >= 0; i--)
+	{
+		p[i] = (char) ('0' + v % 10);
+		v /= 10;
+	}
+	return p + n;
+}
+
 /*
  * A fraction of a second in microseconds as java.time prints it: exactly
- * "width" digits, or with width 0 as few as it takes (none for 0).
+ * "width" digits (nanoseconds past the sixth are zeros), or with width 0
+ * as few as it takes (none for 0).  Returns the end.
  */
-static void
-append_fraction(StringInfo buf, int64 usecs, int width)
+static char *
+put_fraction(char *p, int64 usecs, int width)
 {
-	char		digits[7];
+	char		digits[6];
 	int			n;
 
-	snprintf(digits, sizeof(digits), "%06d", (int) usecs);
+	put_digits(digits, usecs, 6);
 	if (width > 0)
 	{
-		/* nanoseconds past the sixth digit are zeros */
-		appendStringInfoChar(buf, '.');
+		*p++ = '.';
 		for (n = 0; n < width; n++)
-			appendStringInfoChar(buf, n < 6 ? digits[n] : '0');
-		return;
+			*p++ = n < 6 ? digits[n] : '0';
+		return p;
 	}
 	if (usecs == 0)
-		return;
+		return p;
 	for (n = 6; n > 0 && digits[n - 1] == '0'; n--)
 		;
-	digits[n] = '\0';
-	appendStringInfo(buf, ".%s", digits);
+	*p++ = '.';
+	memcpy(p, digits, n);
+	return p + n;
 }
 
 /* ISO_LOCAL_DATE's year: four digits at least, a sign outside 0..9999 */
-static void
-append_iso_year(StringInfo buf, int year)
+static char *
+put_iso_year(char *p, int year)
 {
-	if (year > 9999)
-		appendStringInfo(buf, "+%d", year);
-	else if (year < 0)
-		appendStringInfo(buf, "-%04d", -year);
-	else
-		appendStringInfo(buf, "%04d", year);
+	if (year >= 0 && year <= 9999)
+		return put_digits(p, year, 4);
+	*p++ = year < 0 ? '-' : '+';
+	if (year < 0)
+		year = -year;
+	return p + sprintf(p, "%04d", year);
 }
 
-/* ZonedTimestamp: ISO-8601 in UTC, "infinity" and "-infinity" as such */
+/*
+ * ZonedTimestamp: ISO-8601 in UTC, "infinity" and "-infinity" as such;
+ * formatted by hand into a stack buffer (it runs for every value).
+ */
 static void
 enc_zoned_timestamp(StringInfo out, const DbzColumn *col, Datum value)
 {
 	TimestampTz ts = DatumGetTimestampTz(value);
-	StringInfoData buf;
+	char		buf[64];
+	char	   *p = buf;
 	struct pg_tm tm;
 	fsec_t		fsec;
 
@@ -334,15 +353,21 @@ enc_zoned_timestamp(StringInfo out, const DbzColumn *col, Datum value)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range")));
-	initStringInfo(&buf);
 	/* tm_year is astronomical: 0 is 1 BC, as in java.time */
-	append_iso_year(&buf, tm.tm_year);
-	appendStringInfo(&buf, "-%02d-%02dT%02d:%02d:%02d",
-					 tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	append_fraction(&buf, fsec, col->width);
-	appendStringInfoChar(&buf, 'Z');
-	avro_write_bytes(out, buf.data, buf.len);
-	pfree(buf.data);
+	p = put_iso_year(p, tm.tm_year);
+	*p++ = '-';
+	p = put_digits(p, tm.tm_mon, 2);
+	*p++ = '-';
+	p = put_digits(p, tm.tm_mday, 2);
+	*p++ = 'T';
+	p = put_digits(p, tm.tm_hour, 2);
+	*p++ = ':';
+	p = put_digits(p, tm.tm_min, 2);
+	*p++ = ':';
+	p = put_digits(p, tm.tm_sec, 2);
+	p = put_fraction(p, fsec, col->width);
+	*p++ = 'Z';
+	avro_write_bytes(out, buf, p - buf);
 }
 
 static void
@@ -365,19 +390,20 @@ enc_zoned_time(StringInfo out, const DbzColumn *col, Datum value)
 {
 	TimeTzADT  *t = DatumGetTimeTzADTP(value);
 	int64		us = (t->time + (int64) t->zone * USECS_PER_SEC) % USECS_PER_DAY;
-	StringInfoData buf;
+	char		buf[32];
+	char	   *p = buf;
 
 	if (us < 0)
 		us += USECS_PER_DAY;
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "%02d:%02d:%02d",
-					 (int) (us / USECS_PER_HOUR), (int) (us / USECS_PER_MINUTE % 60),
-					 (int) (us / USECS_PER_SEC % 60));
-	append_fraction(&buf, us % USECS_PER_SEC, 0);
-	appendStringInfoChar(&buf, 'Z');
+	p = put_digits(p, us / USECS_PER_HOUR, 2);
+	*p++ = ':';
+	p = put_digits(p, us / USECS_PER_MINUTE % 60, 2);
+	*p++ = ':';
+	p = put_digits(p, us / USECS_PER_SEC % 60, 2);
+	p = put_fraction(p, us % USECS_PER_SEC, 0);
+	*p++ = 'Z';
 	write_branch(out, col);
-	avro_write_bytes(out, buf.data, buf.len);
-	pfree(buf.data);
+	avro_write_bytes(out, buf, p - buf);
 }
 
 /*
