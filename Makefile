@@ -12,18 +12,19 @@ OBJS = \
 	plugin/avro_to_json.o \
 	plugin/avro_writer.o \
 	plugin/decimal.o \
-	plugin/record_debezium.o \
-	plugin/typemap_debezium.o \
 	plugin/frame.o \
 	plugin/jsonb_text.o \
 	plugin/options.o \
 	plugin/record.o \
+	plugin/record_debezium.o \
 	plugin/relcache.o \
 	plugin/schema_json.o \
 	plugin/snapshot.o \
 	plugin/sql_functions.o \
 	plugin/typemap.o \
 	plugin/typemap_avro.o \
+	plugin/typemap_debezium.o \
+	plugin/typemap_debezium_avro.o \
 	plugin/typemap_schema.o \
 	plugin/wal2avro.o
 DATA = sql/wal2avro--0.1.0.sql

@@ -5,7 +5,8 @@
  *		at its defaults) would give, as Confluent's AvroData writes them.
  *
  * typemap_debezium.c maps a column to its Connect type (schema and value
- * encoder, chosen once per column); record_debezium.c writes the Key
+ * encoder, chosen once per column), typemap_debezium_avro.c encodes its
+ * values; record_debezium.c writes the Key
  * record and the Envelope with its Source block.  Both run only when the
  * option compat is "debezium"; record.c hands over to them per change.
  *
@@ -22,6 +23,39 @@
 
 /* Debezium's unavailable.value.placeholder, at its default */
 #define DBZ_UNAVAILABLE_VALUE	"__debezium_unavailable_value"
+
+/* How a column's value is written: its Connect type */
+typedef enum DbzKind
+{
+	DBZ_BOOL,
+	DBZ_INT16,
+	DBZ_INT32,
+	DBZ_INT64,
+	DBZ_OID,
+	DBZ_FLOAT,
+	DBZ_DOUBLE,
+	DBZ_DECIMAL,				/* numeric(p,s) */
+	DBZ_VSD,					/* numeric: VariableScaleDecimal */
+	DBZ_MONEY,
+	DBZ_STRING,					/* text, varchar, bpchar, name, "char", ranges, inet, ... */
+	DBZ_JSON,					/* json, jsonb */
+	DBZ_XML,
+	DBZ_TSVECTOR,
+	DBZ_ENUM,
+	DBZ_BYTES,
+	DBZ_DATE,
+	DBZ_TIMESTAMP_MILLI,		/* timestamp(0..3) */
+	DBZ_TIMESTAMP_MICRO,
+	DBZ_ZONED_TIMESTAMP,
+	DBZ_TIME_MILLI,				/* time(0..3) */
+	DBZ_TIME_MICRO,
+	DBZ_ZONED_TIME,
+	DBZ_INTERVAL,
+	DBZ_UUID,
+	DBZ_BITS,					/* bit(n), varbit(n), n > 1 */
+	DBZ_BIT_BOOL,				/* bit(1) */
+	DBZ_ARRAY
+} DbzKind;
 
 typedef struct DbzColumn DbzColumn;
 
@@ -80,8 +114,12 @@ struct SchemaBuf;
 extern bool typemap_debezium_build(DbzColumn *col, const W2aField *field, Oid relid,
 								   bool optional);
 extern void typemap_debezium_schema(struct SchemaBuf *sb, const DbzColumn *col);
+
+/* typemap_debezium_avro.c */
 extern void typemap_debezium_value(StringInfo out, const DbzColumn *col, Datum value,
 								   bool isnull, bool unchanged);
+extern DbzEncodeFn typemap_debezium_encoder(int kind);
+extern void typemap_debezium_set_zero(DbzColumn *col);
 
 /* record_debezium.c */
 extern void record_debezium_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry);
