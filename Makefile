@@ -16,18 +16,21 @@ OBJS = \
 	plugin/jsonb_text.o \
 	plugin/options.o \
 	plugin/record.o \
+	plugin/debezium_record.o \
 	plugin/relcache.o \
 	plugin/schema_json.o \
 	plugin/snapshot.o \
 	plugin/sql_functions.o \
 	plugin/typemap.o \
 	plugin/typemap_avro.o \
+	plugin/debezium_typemap.o \
+	plugin/debezium_values.o \
 	plugin/typemap_schema.o \
 	plugin/wal2avro.o
 DATA = sql/wal2avro--0.1.0.sql
 PGFILEDESC = "wal2avro - logical decoding output plugin writing Avro"
 
-REGRESS = init options types replica_identity toast_unchanged schema_change composite_change cache_inval transactions truncate_messages filters identifiers frames_binary snapshot json_text
+REGRESS = init options types replica_identity toast_unchanged schema_change composite_change cache_inval transactions truncate_messages filters identifiers frames_binary snapshot json_text compat_debezium
 REGRESS_OPTS = --inputdir=regress --outputdir=regress/out
 ISOLATION = $(patsubst regress/specs/%.spec,%,$(sort $(wildcard regress/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=regress --outputdir=regress/out/isolation

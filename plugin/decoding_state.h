@@ -16,6 +16,7 @@
 #ifndef DECODING_STATE_H
 #define DECODING_STATE_H
 
+#include "access/xlogdefs.h"
 #include "nodes/pg_list.h"
 
 #define WAL2AVRO_VERSION	"0.1.0"
@@ -33,6 +34,12 @@ typedef enum W2aEnvelope
 	W2A_ENVELOPE_FLAT			/* the row plus __op, __lsn, ... */
 } W2aEnvelope;
 
+typedef enum W2aCompat
+{
+	W2A_COMPAT_WAL2AVRO,		/* wal2avro's own records */
+	W2A_COMPAT_DEBEZIUM			/* Debezium's, as AvroData writes them (debezium.h) */
+} W2aCompat;
+
 /* Per-stream state (options.c parses the options into it) */
 typedef struct Wal2AvroData
 {
@@ -42,6 +49,7 @@ typedef struct Wal2AvroData
 	/* options, fixed at startup */
 	W2aFormat	format;
 	W2aEnvelope envelope;
+	W2aCompat	compat;
 	char	   *topic_prefix;	/* as given: the topic's first part */
 	char	   *avro_prefix;	/* topic_prefix mapped to an Avro name */
 	char	   *topic;			/* one topic for every table, or NULL */
@@ -54,13 +62,17 @@ typedef struct Wal2AvroData
 	bool		skip_empty_xacts;
 	bool		only_local;
 	bool		via_partition_root;	/* publish partitions as their root */
+	bool		provide_txmeta;	/* compat=debezium: the envelope's transaction */
 	int			max_record_size;	/* 0: no limit */
 	char	   *dbname;
 
 	/* the transaction being decoded */
 	bool		sent_begin;
 	uint64		txn_changes;	/* CHANGE frames written */
+	uint64		txn_messages;	/* transactional MESSAGE frames written */
 	int64		txn_ts_ms;		/* processing time, for envelope ts_ms */
+	XLogRecPtr	last_end_lsn;	/* end of the last transaction sent, or
+								 * InvalidXLogRecPtr (compat=debezium) */
 	uint32		filtered_changes;	/* since we last reported progress */
 } Wal2AvroData;
 

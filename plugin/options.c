@@ -43,6 +43,7 @@ static const BoolOption bool_options[] = {
 	{"skip-empty-xacts", offsetof(Wal2AvroData, skip_empty_xacts)},
 	{"only-local", offsetof(Wal2AvroData, only_local)},
 	{"publish-via-partition-root", offsetof(Wal2AvroData, via_partition_root)},
+	{"provide-transaction-metadata", offsetof(Wal2AvroData, provide_txmeta)},
 };
 
 /* ------------------------------------------------------------------------
@@ -338,6 +339,7 @@ options_parse(Wal2AvroData *data, List *options)
 
 	data->format = W2A_FORMAT_AVRO;
 	data->envelope = W2A_ENVELOPE_DEBEZIUM;
+	data->compat = W2A_COMPAT_WAL2AVRO;
 	data->topic_prefix = "wal2avro";
 	data->topic = NULL;
 	data->include_before = true;
@@ -345,6 +347,7 @@ options_parse(Wal2AvroData *data, List *options)
 	data->skip_empty_xacts = true;
 	data->only_local = false;
 	data->via_partition_root = false;
+	data->provide_txmeta = false;
 	data->max_record_size = 0;
 
 	foreach(lc, options)
@@ -399,6 +402,17 @@ options_parse(Wal2AvroData *data, List *options)
 			else
 				invalid_value(elem, v, "Valid values are \"debezium\" and \"flat\".");
 		}
+		else if (strcmp(name, "compat") == 0)
+		{
+			char	   *v = option_string(elem);
+
+			if (strcmp(v, "wal2avro") == 0)
+				data->compat = W2A_COMPAT_WAL2AVRO;
+			else if (strcmp(v, "debezium") == 0)
+				data->compat = W2A_COMPAT_DEBEZIUM;
+			else
+				invalid_value(elem, v, "Valid values are \"wal2avro\" and \"debezium\".");
+		}
 		else if (strcmp(name, "protocol-version") == 0)
 		{
 			int			v = option_int(elem, 1, 255);
@@ -431,6 +445,18 @@ options_parse(Wal2AvroData *data, List *options)
 	}
 
 	data->avro_prefix = schema_avro_name(data->topic_prefix);
+
+	/* Debezium's records are its envelope, rendered as JSON by the relay */
+	if (data->compat == W2A_COMPAT_DEBEZIUM && data->envelope == W2A_ENVELOPE_FLAT)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("option \"compat\" = \"debezium\" cannot be combined with \"envelope\" = \"flat\""),
+				 errdetail("Debezium's records are its change envelope.")));
+	if (data->compat == W2A_COMPAT_DEBEZIUM && data->format == W2A_FORMAT_JSON)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("option \"compat\" = \"debezium\" cannot be combined with \"format\" = \"json\""),
+				 errdetail("Debezium's JSON is written by wal2avro-relay from the Avro frames.")));
 }
 
 /* ------------------------------------------------------------------------

@@ -27,6 +27,7 @@
 
 #include "avro_to_json.h"
 #include "avro_writer.h"
+#include "debezium.h"
 #include "record.h"
 #include "rel_entry.h"
 #include "schema_json.h"
@@ -203,6 +204,11 @@ record_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
 	SchemaBuf	sb;
 	int			i;
 
+	if (data->compat == W2A_COMPAT_DEBEZIUM)
+	{
+		record_debezium_build_schemas(data, entry);
+		return;
+	}
 	ns = psprintf("%s.%s.%s", data->avro_prefix, schema_avro_name(entry->nspname),
 				  schema_avro_name(entry->relname));
 	row_name = psprintf("%s.Value", ns);
@@ -454,6 +460,8 @@ record_write_key(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 {
 	StringInfoData avro;
 
+	if (data->compat == W2A_COMPAT_DEBEZIUM)
+		return record_debezium_write_key(out, entry, newrow, oldrow);
 	if (data->format != W2A_FORMAT_JSON)
 		return write_key(out, entry, newrow, oldrow);
 	initStringInfo(&avro);
@@ -578,6 +586,11 @@ record_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 	StringInfoData avro;
 	int			omit = 0;
 
+	if (data->compat == W2A_COMPAT_DEBEZIUM)
+	{
+		record_debezium_write_value(out, data, entry, op, oldrow, newrow, toast_source, source);
+		return;
+	}
 	if (data->format != W2A_FORMAT_JSON)
 	{
 		write_value(out, data, entry, op, oldrow, newrow, toast_source, source);

@@ -13,37 +13,11 @@
 #ifndef W2A_RECORD_H
 #define W2A_RECORD_H
 
-#include "access/htup.h"
-#include "access/tupdesc.h"
-#include "access/xlogdefs.h"
-#include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 
-#include "rel_entry.h"
+#include "change_row.h"
 #include "decoding_state.h"
-
-/* Where a change comes from: the Source record and the flat __ fields */
-typedef struct W2aSource
-{
-	const char *snapshot;		/* Source.snapshot: "false" when streamed,
-								 * "first", "true" or "last" in a snapshot */
-	TransactionId xid;			/* txId; InvalidTransactionId writes null */
-	XLogRecPtr	lsn;			/* lsn; InvalidXLogRecPtr writes null (__lsn 0) */
-	TimestampTz time;			/* ts_ms: commit time, or when a snapshot read it */
-} W2aSource;
-
-/*
- * One row of a change: its tuple, deformed on first use and then shared by
- * everything that reads the change (key_changed, the key, before, after,
- * the old row an unlogged TOAST value is taken from).
- */
-typedef struct W2aRow
-{
-	HeapTuple	tuple;
-	TupleDesc	desc;
-	Datum	   *values;			/* NULL until deformed */
-	bool	   *nulls;
-} W2aRow;
+#include "rel_entry.h"
 
 extern void record_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry);
 extern void record_row_init(W2aRow *row, TupleDesc desc, HeapTuple tuple);

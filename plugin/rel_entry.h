@@ -48,6 +48,7 @@ typedef struct RelSchemaEntry
 	AvroJsonNode *key_json;		/* format=json: the schemas, compiled */
 	AvroJsonNode *value_json;
 	StringInfoData source_head; /* Avro bytes of Source's constant fields */
+	struct DbzRelation *dbz;	/* compat=debezium: columns and encoders */
 	/* a partition published as its root (publish-via-partition-root) */
 	Oid			root_relid;		/* InvalidOid: published as itself */
 	struct TupleConversionMap *root_map;	/* NULL when no conversion is needed */

@@ -183,6 +183,7 @@ wal2avro_begin_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 
 	data->sent_begin = false;
 	data->txn_changes = 0;
+	data->txn_messages = 0;
 	data->filtered_changes = 0;
 	data->txn_ts_ms = data->include_timestamps ?
 		unix_usecs(GetCurrentTimestamp()) / 1000 : 0;
@@ -524,6 +525,8 @@ wal2avro_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	if (transactional && !data->sent_begin)
 		write_begin(ctx, data, txn, false);
+	if (transactional)
+		data->txn_messages++;
 
 	OutputPluginPrepareWrite(ctx, true);
 	if (data->format == W2A_FORMAT_JSON)
@@ -600,6 +603,7 @@ wal2avro_commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	}
 	OutputPluginWrite(ctx, true);
 	data->sent_begin = false;
+	data->last_end_lsn = txn->end_lsn;
 }
 
 /* only-local: leave out changes that came from replication origins */

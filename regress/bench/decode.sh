@@ -31,7 +31,8 @@
 # Environment: ROWS_BULK (1000000), TXNS_SMALL (100000), ROWS_WIDE (100000),
 # WIDE_TXN (1000), TXNS_OLTP (20000), CUSTOMERS (10000), ROWS_TOAST (10000),
 # TOAST_TXN (100), REPS (3), PARTS ("a b c d e"), PLUGINS ("wal2avro
-# test_decoding wal2json pgoutput"; may also name wal2avro_base, another
+# test_decoding wal2json pgoutput"; may also name wal2avro_debezium, the
+# plugin with -o compat=debezium, and wal2avro_base, another
 # build of the plugin installed as wal2avro_base.so, to compare two builds
 # in one interleaved run), OUT (/tmp/wal2avro-bench; decode.md, the
 # raw runs.tsv and decode.meta go there), CAPTURE_DIR (where pg_recvlogical
@@ -65,7 +66,7 @@ for p in $PARTS; do
 done
 for p in $PLUGINS; do
 	case $p in
-		wal2avro | wal2avro_base | test_decoding | wal2json | pgoutput) ;;
+		wal2avro | wal2avro_base | wal2avro_debezium | test_decoding | wal2json | pgoutput) ;;
 		*) fail "unknown plugin \"$p\" in PLUGINS" ;;
 	esac
 done
@@ -120,7 +121,8 @@ bench_fill_sql "$ROWS_WIDE" "$ROWS_TOAST" "$CUSTOMERS" | sql
 
 # ---------------------------------------------------------------- slots
 for p in $PLUGINS; do
-	sql -c "SELECT 'created' FROM pg_create_logical_replication_slot('pristine_$p', '$p')" >/dev/null
+	# wal2avro_debezium: the wal2avro build with -o compat=debezium
+	sql -c "SELECT 'created' FROM pg_create_logical_replication_slot('pristine_$p', '${p%_debezium}')" >/dev/null
 done
 
 declare -A part_start part_end part_commit_end part_rows part_wal part_name part_tables
@@ -207,6 +209,7 @@ plugin_opts()
 	case $1 in
 		wal2json) echo "-o format-version=2" ;;
 		pgoutput) echo "-o proto_version=1 -o publication_names=pub" ;;
+		wal2avro_debezium) echo "-o compat=debezium" ;;
 		*) echo "" ;;
 	esac
 }
@@ -222,7 +225,7 @@ count_changes()
 			grep -c -E "^table public\.($alt): (INSERT|UPDATE):" "$file" || true ;;
 		wal2json)
 			grep -c -E "^\{\"action\":\"[IU]\",\"schema\":\"public\",\"table\":\"($alt)\"" "$file" || true ;;
-		wal2avro | wal2avro_base | pgoutput)
+		wal2avro | wal2avro_base | wal2avro_debezium | pgoutput)
 			python3 - "$plugin" "$file" "$tables" <<'EOF'
 # Split a pg_recvlogical capture (each message followed by one '\n') into
 # messages and count inserts and updates.  wal2avro frames carry their length

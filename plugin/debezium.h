@@ -1,0 +1,138 @@
+/*-------------------------------------------------------------------------
+ *
+ * debezium.h
+ *		compat=debezium: the records Debezium's PostgreSQL connector (3.6,
+ *		at its defaults) would give, as Confluent's AvroData writes them.
+ *
+ * debezium_typemap.c maps a column to its Connect type (schema and value
+ * encoder, chosen once per column), debezium_values.c encodes its
+ * values; debezium_record.c writes the Key
+ * record and the Envelope with its Source block.  Both run only when the
+ * option compat is "debezium"; record.c hands over to them per change.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * plugin/debezium.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef W2A_DEBEZIUM_H
+#define W2A_DEBEZIUM_H
+
+#include "avro_writer.h"
+#include "change_row.h"
+#include "decoding_state.h"
+#include "rel_entry.h"
+#include "schema_json.h"
+#include "typemap.h"
+
+/* Debezium's unavailable.value.placeholder, at its default */
+#define DBZ_UNAVAILABLE_VALUE	"__debezium_unavailable_value"
+
+/* How a column's value is written: its Connect type */
+typedef enum DbzKind
+{
+	DBZ_BOOL,
+	DBZ_INT16,
+	DBZ_INT32,
+	DBZ_INT64,
+	DBZ_OID,
+	DBZ_FLOAT,
+	DBZ_DOUBLE,
+	DBZ_DECIMAL,				/* numeric(p,s) */
+	DBZ_VSD,					/* numeric: VariableScaleDecimal */
+	DBZ_MONEY,
+	DBZ_STRING,					/* text, varchar, bpchar, name, "char", ranges, inet, ... */
+	DBZ_JSON,					/* json, jsonb */
+	DBZ_XML,
+	DBZ_TSVECTOR,
+	DBZ_ENUM,
+	DBZ_BYTES,
+	DBZ_DATE,
+	DBZ_TIMESTAMP_MILLI,		/* timestamp(0..3) */
+	DBZ_TIMESTAMP_MICRO,
+	DBZ_ZONED_TIMESTAMP,
+	DBZ_TIME_MILLI,				/* time(0..3) */
+	DBZ_TIME_MICRO,
+	DBZ_ZONED_TIME,
+	DBZ_INTERVAL,
+	DBZ_UUID,
+	DBZ_BITS,					/* bit(n), varbit(n), n > 1 */
+	DBZ_BIT_BOOL,				/* bit(1) */
+	DBZ_ARRAY
+} DbzKind;
+
+typedef struct DbzColumn DbzColumn;
+
+/* Write a non-null value, its union branch first (null when it has none) */
+typedef void (*DbzEncodeFn) (StringInfo out, const DbzColumn *col, Datum value);
+
+/* What Debezium writes for an unchanged TOAST value of the column */
+typedef enum DbzPlaceholder
+{
+	DBZ_PH_NULL,				/* nothing the type can hold: null */
+	DBZ_PH_STRING,				/* the placeholder text */
+	DBZ_PH_BYTES,				/* its bytes */
+	DBZ_PH_STRING_ARRAY,		/* [placeholder] */
+	DBZ_PH_BYTES_ARRAY,			/* [placeholder's bytes] */
+	DBZ_PH_INT_ARRAY			/* its bytes, one number each */
+} DbzPlaceholder;
+
+/* One published column (or array element) in Debezium's mapping */
+struct DbzColumn
+{
+	const W2aField *field;		/* the column: attno, names, W2aType */
+	W2aField	plain;			/* the same, neither nullable nor toastable: for
+								 * types whose Avro is wal2avro's own */
+	int			kind;			/* DbzKind (debezium_typemap.c) */
+	bool		optional;		/* ["null", T]: the column may be null */
+	bool		toastable;		/* may arrive as an unlogged TOAST pointer */
+	DbzEncodeFn encode;
+	DbzPlaceholder placeholder;
+	int			width;			/* fraction digits of a ZonedTimestamp */
+	int			scale;			/* Decimal's scale */
+	int			length;			/* Bits' length */
+	char	   *allowed;		/* an enum's labels, comma-separated */
+	const char *zero;			/* Avro bytes of Debezium's fallback for a
+								 * non-optional column logged without value */
+	int			zero_len;
+	DbzColumn  *elem;			/* arrays: the element */
+};
+
+/* The Debezium mapping of a relation, in its schema entry's context */
+typedef struct DbzRelation
+{
+	int			ncols;
+	DbzColumn  *cols;			/* published columns, in column order */
+	int			nkeys;
+	DbzColumn  *keys;			/* the key's columns, in key order */
+	StringInfoData source_head; /* version, connector, name */
+	StringInfoData source_db;	/* db */
+	StringInfoData source_table;	/* schema, table */
+	TransactionId txn_xid;		/* the transaction txn_events counts in */
+	int64		txn_events;		/* its changes of this table so far */
+} DbzRelation;
+
+struct SchemaBuf;
+
+/* debezium_typemap.c */
+extern bool debezium_typemap_build(DbzColumn *col, const W2aField *field, Oid relid,
+								   bool optional);
+extern void debezium_typemap_schema(struct SchemaBuf *sb, const DbzColumn *col);
+
+/* debezium_values.c */
+extern void debezium_typemap_value(StringInfo out, const DbzColumn *col, Datum value,
+								   bool isnull, bool unchanged);
+extern DbzEncodeFn debezium_typemap_encoder(int kind);
+extern void debezium_typemap_set_zero(DbzColumn *col);
+
+/* debezium_record.c */
+extern void record_debezium_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry);
+extern bool record_debezium_write_key(StringInfo out, RelSchemaEntry *entry,
+									  W2aRow *newrow, W2aRow *oldrow);
+extern void record_debezium_write_value(StringInfo out, Wal2AvroData *data,
+										RelSchemaEntry *entry, char op,
+										W2aRow *oldrow, W2aRow *newrow,
+										W2aRow *toast_source, const W2aSource *source);
+
+#endif							/* W2A_DEBEZIUM_H */

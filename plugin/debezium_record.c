@@ -1,0 +1,479 @@
+/*-------------------------------------------------------------------------
+ *
+ * debezium_record.c
+ *		compat=debezium: a change's Key record and Envelope, with Debezium's
+ *		names, Source block and fields, as AvroData converts them.
+ *
+ * The Envelope is `<prefix>.<schema>.<table>.Envelope` (Connect version 2):
+ * before, after (["null", Value]), source (io.debezium.connector.postgresql
+ * .Source), transaction (["null", event.block]; null: provide.transaction.
+ * metadata is off by default; provide-transaction-metadata), op, ts_ms, ts_us, ts_ns (processing time).
+ * The Source's fields are Debezium's, in its order: version, connector
+ * ("postgresql"), name (the topic prefix), ts_ms (commit time), snapshot
+ * (an io.debezium.data.Enum with default "false", so [string, "null"]),
+ * db, sequence (["<end of the previous transaction>","<lsn>"] as text),
+ * ts_us, ts_ns, schema, table, txId, lsn, xmin, origin, origin_lsn.
+ * version is wal2avro's own: it names the software that wrote the record.
+ * Constant parts of the Source are encoded once per relation.
+ *
+ * Copyright (c) 2026, the wal2avro authors
+ *
+ * plugin/debezium_record.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/detoast.h"
+#include "access/htup_details.h"
+#include "catalog/pg_attribute.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/syscache.h"
+
+#include "debezium.h"
+
+#define DBZ_SOURCE_SCHEMA \
+	"{\"type\":\"record\",\"name\":\"io.debezium.connector.postgresql.Source\",\"fields\":[" \
+	"{\"name\":\"version\",\"type\":\"string\"}," \
+	"{\"name\":\"connector\",\"type\":\"string\"}," \
+	"{\"name\":\"name\",\"type\":\"string\"}," \
+	"{\"name\":\"ts_ms\",\"type\":\"long\"}," \
+	"{\"name\":\"snapshot\",\"type\":[{\"type\":\"string\",\"connect.version\":1," \
+	"\"connect.parameters\":{\"allowed\":\"true,first,first_in_data_collection,last_in_data_collection,last,false,incremental\"}," \
+	"\"connect.default\":\"false\",\"connect.name\":\"io.debezium.data.Enum\"},\"null\"],\"default\":\"false\"}," \
+	"{\"name\":\"db\",\"type\":\"string\"}," \
+	"{\"name\":\"sequence\",\"type\":[\"null\",\"string\"],\"default\":null}," \
+	"{\"name\":\"ts_us\",\"type\":[\"null\",\"long\"],\"default\":null}," \
+	"{\"name\":\"ts_ns\",\"type\":[\"null\",\"long\"],\"default\":null}," \
+	"{\"name\":\"schema\",\"type\":\"string\"}," \
+	"{\"name\":\"table\",\"type\":\"string\"}," \
+	"{\"name\":\"txId\",\"type\":[\"null\",\"long\"],\"default\":null}," \
+	"{\"name\":\"lsn\",\"type\":[\"null\",\"long\"],\"default\":null}," \
+	"{\"name\":\"xmin\",\"type\":[\"null\",\"long\"],\"default\":null}," \
+	"{\"name\":\"origin\",\"type\":[\"null\",\"string\"],\"default\":null}," \
+	"{\"name\":\"origin_lsn\",\"type\":[\"null\",\"long\"],\"default\":null}]," \
+	"\"connect.version\":1,\"connect.name\":\"io.debezium.connector.postgresql.Source\"}"
+
+#define DBZ_BLOCK_SCHEMA \
+	"[\"null\",{\"type\":\"record\",\"name\":\"event.block\",\"fields\":[" \
+	"{\"name\":\"id\",\"type\":\"string\"}," \
+	"{\"name\":\"total_order\",\"type\":\"long\"}," \
+	"{\"name\":\"data_collection_order\",\"type\":\"long\"}]," \
+	"\"connect.version\":1,\"connect.name\":\"event.block\"}]"
+
+/* Is the column NOT NULL?  Debezium declares those non-optional. */
+static bool
+column_not_null(Oid relid, int attno)
+{
+	HeapTuple	tp = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid),
+									 Int16GetDatum(attno + 1));
+	bool		result;
+
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for attribute %d of relation %u", attno + 1, relid);
+	result = ((Form_pg_attribute) GETSTRUCT(tp))->attnotnull;
+	ReleaseSysCache(tp);
+	return result;
+}
+
+/* A name in the server encoding as an Avro string (UTF-8) */
+static void
+write_name_utf8(StringInfo out, const char *name)
+{
+	int			enc = GetDatabaseEncoding();
+
+	if (enc != PG_UTF8 && enc != PG_SQL_ASCII)
+		name = pg_server_to_any(name, strlen(name), PG_UTF8);
+	avro_write_string(out, name);
+}
+
+/* A record of columns: Key or Value, with its connect.name */
+static void
+columns_record(SchemaBuf *sb, const char *fullname, const DbzColumn *cols, int n)
+{
+	int			i;
+
+	if (!schema_record_begin(sb, fullname, NULL))
+		return;
+	for (i = 0; i < n; i++)
+	{
+		schema_field_begin(sb, i == 0, cols[i].field->avro_name, NULL, NULL);
+		debezium_typemap_schema(sb, &cols[i]);
+		schema_field_end(sb, cols[i].optional ? "null" : NULL);
+	}
+	schema_raw(sb, "],\"connect.name\":");
+	escape_json(&sb->full, fullname);
+	schema_raw(sb, "}");
+}
+
+static void
+optional_long_field(SchemaBuf *sb, const char *name)
+{
+	schema_field_begin(sb, false, name, NULL, NULL);
+	schema_raw(sb, "[\"null\",\"long\"]");
+	schema_field_end(sb, "null");
+}
+
+/*
+ * Compute the entry's Debezium mapping (entry->dbz), topic, key and value
+ * schemas and fingerprints.  Runs in the entry's memory context at
+ * rebuild, under the historic snapshot (reads NOT NULL flags, enum
+ * labels).  Columns of a type Debezium leaves out are not published.
+ */
+void
+record_debezium_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
+{
+	DbzRelation *dbz = palloc0(sizeof(DbzRelation));
+	char	   *ns;
+	char	   *value_name;
+	SchemaBuf	sb;
+	int			i;
+
+	entry->dbz = dbz;
+	entry->key_json = NULL;
+	entry->value_json = NULL;
+	ns = psprintf("%s.%s.%s", data->avro_prefix, schema_avro_name(entry->nspname),
+				  schema_avro_name(entry->relname));
+	value_name = psprintf("%s.Value", ns);
+	entry->topic = data->topic ? pstrdup(data->topic) :
+		psprintf("%s.%s.%s", data->topic_prefix, entry->nspname, entry->relname);
+
+	dbz->cols = palloc0(sizeof(DbzColumn) * Max(entry->nfields, 1));
+	for (i = 0; i < entry->nfields; i++)
+	{
+		const W2aField *f = &entry->fields[i];
+
+		if (debezium_typemap_build(&dbz->cols[dbz->ncols], f, entry->relid,
+								   !column_not_null(entry->relid, f->attno)))
+			dbz->ncols++;
+	}
+	dbz->keys = palloc0(sizeof(DbzColumn) * Max(entry->nkeys, 1));
+	for (i = 0; i < entry->nkeys; i++)
+	{
+		const W2aField *kf = &entry->key_defs[i];
+
+		if (!debezium_typemap_build(&dbz->keys[i], kf, entry->relid, kf->nullable))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("key column \"%s\" of table \"%s.%s\" has a type Debezium leaves out",
+							kf->pg_name, entry->nspname, entry->relname),
+					 errdetail("With \"compat\" = \"debezium\", composite types are not published."),
+					 errhint("Choose other key columns with \"key-columns\".")));
+	}
+	dbz->nkeys = entry->nkeys;
+
+	/* key */
+	entry->key_schema = NULL;
+	entry->key_fp = 0;
+	if (dbz->nkeys > 0)
+	{
+		schema_init(&sb);
+		columns_record(&sb, psprintf("%s.Key", ns), dbz->keys, dbz->nkeys);
+		entry->key_schema = sb.full.data;
+		entry->key_fp = schema_fingerprint(sb.full.data, sb.full.len);
+	}
+
+	/* value: the Envelope */
+	schema_init(&sb);
+	schema_record_begin(&sb, psprintf("%s.Envelope", ns), NULL);
+	schema_field_begin(&sb, true, "before", NULL, NULL);
+	schema_raw(&sb, "[\"null\",");
+	columns_record(&sb, value_name, dbz->cols, dbz->ncols);
+	schema_raw(&sb, "]");
+	schema_field_end(&sb, "null");
+	schema_field_begin(&sb, false, "after", NULL, NULL);
+	schema_raw(&sb, "[\"null\",");
+	columns_record(&sb, value_name, dbz->cols, dbz->ncols);
+	schema_raw(&sb, "]");
+	schema_field_end(&sb, "null");
+	schema_field_begin(&sb, false, "source", NULL, NULL);
+	schema_raw(&sb, DBZ_SOURCE_SCHEMA);
+	schema_field_end(&sb, NULL);
+	schema_field_begin(&sb, false, "transaction", NULL, NULL);
+	schema_raw(&sb, DBZ_BLOCK_SCHEMA);
+	schema_field_end(&sb, "null");
+	schema_field_begin(&sb, false, "op", NULL, NULL);
+	schema_raw(&sb, "\"string\"");
+	schema_field_end(&sb, NULL);
+	optional_long_field(&sb, "ts_ms");
+	optional_long_field(&sb, "ts_us");
+	optional_long_field(&sb, "ts_ns");
+	schema_raw(&sb, "],\"connect.version\":2,\"connect.name\":");
+	escape_json(&sb.full, psprintf("%s.Envelope", ns));
+	schema_raw(&sb, "}");
+	entry->value_schema = sb.full.data;
+	entry->value_fp = schema_fingerprint(sb.full.data, sb.full.len);
+
+	/* constant parts of the Source */
+	initStringInfo(&dbz->source_head);
+	avro_write_string(&dbz->source_head, WAL2AVRO_VERSION);
+	avro_write_string(&dbz->source_head, "postgresql");
+	write_name_utf8(&dbz->source_head, data->topic_prefix);
+	initStringInfo(&dbz->source_db);
+	write_name_utf8(&dbz->source_db, data->dbname);
+	initStringInfo(&dbz->source_table);
+	write_name_utf8(&dbz->source_table, entry->nspname);
+	write_name_utf8(&dbz->source_table, entry->relname);
+}
+
+/* ------------------------------------------------------------------------
+ * Per row
+ * ------------------------------------------------------------------------
+ */
+
+static inline bool
+row_present(const W2aRow *row)
+{
+	return row != NULL && row->tuple != NULL;
+}
+
+static void
+row_deform(W2aRow *row)
+{
+	if (row->values != NULL)
+		return;
+	row->values = palloc(sizeof(Datum) * row->desc->natts);
+	row->nulls = palloc(sizeof(bool) * row->desc->natts);
+	heap_deform_tuple(row->tuple, row->desc, row->values, row->nulls);
+}
+
+static inline bool
+is_unchanged_toast(const DbzColumn *col, Datum value, bool isnull)
+{
+	return col->toastable && !isnull &&
+		VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(value));
+}
+
+/*
+ * Write a row.  An unlogged TOAST value is taken from "fallback" (the old
+ * row under REPLICA IDENTITY FULL) when that has it, and is Debezium's
+ * placeholder otherwise.
+ */
+static void
+write_row(StringInfo out, const DbzRelation *dbz, W2aRow *row, W2aRow *fallback)
+{
+	int			i;
+
+	row_deform(row);
+	for (i = 0; i < dbz->ncols; i++)
+	{
+		const DbzColumn *col = &dbz->cols[i];
+		int			attno = col->field->attno;
+		Datum		v = row->values[attno];
+		bool		isnull = row->nulls[attno];
+		bool		unchanged = is_unchanged_toast(col, v, isnull);
+
+		if (unchanged && row_present(fallback))
+		{
+			row_deform(fallback);
+			if (!fallback->nulls[attno] &&
+				!is_unchanged_toast(col, fallback->values[attno], false))
+			{
+				v = fallback->values[attno];
+				unchanged = false;
+			}
+		}
+		debezium_typemap_value(out, col, v, isnull, unchanged);
+	}
+}
+
+/*
+ * Write the Key record of a change, as record.c's write_key does for
+ * wal2avro's records: key columns from the new row, or from the old one
+ * for deletes and unlogged TOASTed key values.  Returns false, writing
+ * nothing, when the relation has no key or the change carries none.
+ */
+bool
+record_debezium_write_key(StringInfo out, RelSchemaEntry *entry, W2aRow *newrow,
+						  W2aRow *oldrow)
+{
+	const DbzRelation *dbz = entry->dbz;
+	bool		has_new = row_present(newrow);
+	bool		has_old = row_present(oldrow);
+	TupleDesc	desc;
+	int			start = out->len;
+	int			i;
+
+	if (dbz->nkeys == 0 || (!has_new && !has_old))
+		return false;
+	desc = has_new ? newrow->desc : oldrow->desc;
+	if (has_new)
+		row_deform(newrow);
+	for (i = 0; i < dbz->nkeys; i++)
+	{
+		const DbzColumn *col = &dbz->keys[i];
+		int			attno = col->field->attno;
+		Datum		v = 0;
+		bool		isnull = true;
+		bool		new_usable = false;
+
+		if (has_new)
+			new_usable = newrow->nulls[attno] ||
+				TupleDescAttr(desc, attno)->attlen != -1 ||
+				!VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(newrow->values[attno]));
+		if (new_usable)
+		{
+			v = newrow->values[attno];
+			isnull = newrow->nulls[attno];
+		}
+		else if (has_old)
+		{
+			row_deform(oldrow);
+			v = oldrow->values[attno];
+			isnull = oldrow->nulls[attno];
+		}
+		else if (!col->optional)
+		{
+			out->len = start;
+			out->data[start] = '\0';
+			return false;
+		}
+		if (!isnull && col->optional &&
+			TupleDescAttr(desc, attno)->attlen == -1 &&
+			VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(v)))
+			isnull = true;
+		debezium_typemap_value(out, col, v, isnull, false);
+	}
+	return true;
+}
+
+static void
+write_optional_long(StringInfo out, bool present, int64 v)
+{
+	avro_write_long(out, present ? 1 : 0);
+	if (present)
+		avro_write_long(out, v);
+}
+
+/*
+ * The envelope's transaction block (provide-transaction-metadata):
+ * Debezium's id "<txId>:<lsn of the event>", the event's place among the
+ * transaction's events (changes and transactional messages) and among its
+ * events of this table.  Null for snapshot rows and without the option.
+ */
+static void
+write_transaction(StringInfo out, Wal2AvroData *data, DbzRelation *dbz,
+				  const W2aSource *source)
+{
+	if (!data->provide_txmeta || !TransactionIdIsValid(source->xid) ||
+		XLogRecPtrIsInvalid(source->lsn))
+	{
+		avro_write_long(out, 0);
+		return;
+	}
+	if (dbz->txn_xid != source->xid)
+	{
+		dbz->txn_xid = source->xid;
+		dbz->txn_events = 0;
+	}
+	dbz->txn_events++;
+	avro_write_long(out, 1);
+	avro_write_string(out, psprintf("%u:" UINT64_FORMAT, source->xid, (uint64) source->lsn));
+	avro_write_long(out, (int64) (data->txn_changes + data->txn_messages + 1));
+	avro_write_long(out, dbz->txn_events);
+}
+
+/*
+ * Source.sequence, present: ["<last_end>","<lsn>"] as text ([null,...]
+ * before a first transaction was sent), formatted without allocating.
+ */
+static void
+write_sequence(StringInfo out, XLogRecPtr last_end, XLogRecPtr lsn)
+{
+	char		buf[64];
+	int			n = 0;
+
+	buf[n++] = '[';
+	if (XLogRecPtrIsInvalid(last_end))
+	{
+		memcpy(buf + n, "null", 4);
+		n += 4;
+	}
+	else
+	{
+		buf[n++] = '"';
+		n += pg_ulltoa_n((uint64) last_end, buf + n);
+		buf[n++] = '"';
+	}
+	buf[n++] = ',';
+	buf[n++] = '"';
+	n += pg_ulltoa_n((uint64) lsn, buf + n);
+	buf[n++] = '"';
+	buf[n++] = ']';
+	avro_write_long(out, 1);
+	avro_write_bytes(out, buf, n);
+}
+
+/* Debezium's snapshot marks: per table, "first"/"last" are "..._in_data_collection" */
+static const char *
+snapshot_mark(const char *mark)
+{
+	if (mark[0] == 'f' && strcmp(mark, "first") == 0)
+		return "first_in_data_collection";
+	if (mark[0] == 'l' && strcmp(mark, "last") == 0)
+		return "last_in_data_collection";
+	return mark;
+}
+
+/*
+ * Write the Envelope of a change.  Arguments as record_write_value's:
+ * toast_source (may be NULL) is the old row where unlogged TOAST values of
+ * the new row may be found; source says where the change comes from.
+ * Allocates in the current memory context.
+ */
+void
+record_debezium_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
+							char op, W2aRow *oldrow, W2aRow *newrow,
+							W2aRow *toast_source, const W2aSource *source)
+{
+	DbzRelation *dbz = entry->dbz;
+	char		opstr[2] = {op, '\0'};
+	bool		has_lsn = !XLogRecPtrIsInvalid(source->lsn);
+	int64		commit_us = 0;
+
+	if (!row_present(oldrow))
+		oldrow = NULL;
+	if (!row_present(newrow))
+		newrow = NULL;
+	if (!row_present(toast_source))
+		toast_source = oldrow;
+	if (!data->include_before)
+		oldrow = NULL;
+	if (data->include_timestamps)
+		commit_us = source->time + W2A_EPOCH_USECS;
+
+	/* before, after */
+	avro_write_long(out, oldrow ? 1 : 0);
+	if (oldrow)
+		write_row(out, dbz, oldrow, NULL);
+	avro_write_long(out, newrow ? 1 : 0);
+	if (newrow)
+		write_row(out, dbz, newrow, toast_source);
+
+	/* source */
+	appendBinaryStringInfo(out, dbz->source_head.data, dbz->source_head.len);
+	avro_write_long(out, commit_us / 1000);
+	avro_write_long(out, 0);	/* snapshot: the string branch */
+	avro_write_string(out, snapshot_mark(source->snapshot));
+	appendBinaryStringInfo(out, dbz->source_db.data, dbz->source_db.len);
+	if (has_lsn)
+		write_sequence(out, data->last_end_lsn, source->lsn);
+	else
+		avro_write_long(out, 0);
+	write_optional_long(out, data->include_timestamps, commit_us);
+	write_optional_long(out, data->include_timestamps, commit_us * 1000);
+	appendBinaryStringInfo(out, dbz->source_table.data, dbz->source_table.len);
+	write_optional_long(out, TransactionIdIsValid(source->xid), source->xid);
+	write_optional_long(out, has_lsn, (int64) source->lsn);
+	avro_write_long(out, 0);	/* xmin */
+	avro_write_long(out, 0);	/* origin */
+	avro_write_long(out, 0);	/* origin_lsn */
+
+	write_transaction(out, data, entry->dbz, source);
+	avro_write_string(out, opstr);
+	write_optional_long(out, data->include_timestamps, data->txn_ts_ms);
+	write_optional_long(out, data->include_timestamps, data->txn_ts_ms * 1000);
+	write_optional_long(out, data->include_timestamps, data->txn_ts_ms * 1000000);
+}
