@@ -37,6 +37,12 @@ CLI:
       binary in hex, null where the key or value is null (a tombstone).
       A line's key and value may be parsed JSON (kafka_dump.py) or the
       record's JSON text (regress/workloads/debezium_types.capture.jsonl).
+  connect_avro.py cases < fixture.jsonl > cases.tsv
+      for the relay's JSON walker (regress/relay/connect_json_check.c): per
+      non-null key and value of a fixture whose records are JSON text, one
+      line "LABEL<TAB>AVRO SCHEMA<TAB>DATUM HEX<TAB>RECORD<TAB>PAYLOAD", the
+      last two the record's exact text and its payload's (schemas.enable
+      false writes just that); JsonConverter's text has no raw tab or newline.
 """
 
 import base64
@@ -694,7 +700,41 @@ def _to_avro_half(rec):
     return avro_schema_text(schema), encode(schema, value).hex()
 
 
+def _payload_text(text):
+    """The payload member's text of JsonConverter's {"schema":..,"payload":..}."""
+    head = '{"schema":'
+    if not text.startswith(head):
+        raise ConnectAvroError("not a JsonConverter envelope: %r" % text[:40])
+    _, end = json.JSONDecoder().raw_decode(text, len(head))
+    mid = ',"payload":'
+    if text[end:end + len(mid)] != mid or not text.endswith("}"):
+        raise ConnectAvroError("not a JsonConverter envelope")
+    return text[end + len(mid):-1]
+
+
+def _cases(inp, out):
+    for line in inp:
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        for part in ("key", "value"):
+            text = r.get(part)
+            if text is None:
+                continue
+            if not isinstance(text, str):
+                raise ConnectAvroError("cases needs the records' JSON text (a fixture), not parsed JSON")
+            schema_text, hexdata = _to_avro_half(text)
+            fields = ["%s/%d/%d/%s" % (r["topic"], r["partition"], r["offset"], part), schema_text, hexdata,
+                      text, _payload_text(text)]
+            if any("\t" in f or "\n" in f for f in fields):
+                raise ConnectAvroError("a raw tab or newline in %s" % fields[0])
+            out.write("\t".join(fields) + "\n")
+
+
 def main(argv):
+    if len(argv) == 2 and argv[1] == "cases":
+        _cases(sys.stdin, sys.stdout)
+        return 0
     if len(argv) != 2 or argv[1] != "to-avro":
         sys.stderr.write(__doc__)
         return 2
