@@ -70,11 +70,12 @@ regress/relay/test_%: regress/relay/test_%.c $(RELAY_LIB_SRCS) $(wildcard relay/
 
 # The JSON walker's driver (regress/e2e/0053-connect-json.sh): checked under
 # ASan/UBSan; the benchmark build is the same program optimised, no sanitizers.
-CONNECT_JSON_SRCS = regress/relay/connect_json_check.c relay/connect_json.c
-regress/relay/connect_json_check: $(CONNECT_JSON_SRCS) relay/connect_json.h
+CONNECT_JSON_SRCS = regress/relay/connect_json_check.c relay/connect_json.c \
+	relay/connect_json_schema.c relay/json_out.c
+regress/relay/connect_json_check: $(CONNECT_JSON_SRCS) relay/connect_json.h relay/connect_json_internal.h relay/json_out.h
 	$(RELAY_CC) $(RELAY_WARN) -O1 -g $(SANITIZE) $(RELAY_DEPS_CFLAGS) -Irelay \
 		-o $@ $(CONNECT_JSON_SRCS) $(RELAY_DEPS_LIBS)
-regress/relay/connect_json_bench: $(CONNECT_JSON_SRCS) relay/connect_json.h
+regress/relay/connect_json_bench: $(CONNECT_JSON_SRCS) relay/connect_json.h relay/connect_json_internal.h relay/json_out.h
 	$(RELAY_CC) $(RELAY_WARN) -O2 -g $(RELAY_DEPS_CFLAGS) -Irelay \
 		-o $@ $(CONNECT_JSON_SRCS) $(RELAY_DEPS_LIBS)
 

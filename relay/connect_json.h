@@ -23,18 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * A growing output text; data is malloc'd (the caller frees it) and kept
- * NUL-terminated.  (Not avro_json.h's JsonBuf: that header's json_string
- * collides with libjansson's, which this module uses.)
- */
-typedef struct JsonOut
-{
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	bool		failed;			/* out of memory: the text is incomplete */
-} JsonOut;
+#include "json_out.h"			/* JsonOut */
 
 typedef struct ConnectJson ConnectJson;
 
@@ -66,13 +55,5 @@ extern const char *connect_json_schema_text(const ConnectJson *cj, size_t *len);
  */
 extern int	connect_json_render(const ConnectJson *cj, const uint8_t *datum, size_t len,
 								bool with_schema, JsonOut *out, char *err, size_t errlen);
-
-/*
- * Java's Double.toString (single: Float.toString) of v, as Jackson writes a
- * finite number: the shortest decimal that reads back as v, "1.0E10" style
- * outside [1e-3, 1e7).  buf needs 32 bytes; returns the length.  NaN and
- * infinities are the caller's (JsonConverter quotes them).  Exposed for tests.
- */
-extern int	connect_json_java_double(char *buf, double v, bool single);
 
 #endif							/* RELAY_CONNECT_JSON_H */

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "connect_json.h"
+#include "json_out.h"
 #include "unit.h"
 
 static char err[512];
@@ -55,7 +56,7 @@ check_double(double v, bool single, const char *want)
 {
 	char		buf[40];
 
-	connect_json_java_double(buf, v, single);
+	json_java_double(buf, v, single);
 	CHECK_STR(buf, want);
 }
 
