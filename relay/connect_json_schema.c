@@ -944,7 +944,7 @@ connect_json_new(const char *avro_schema, size_t len, char *err, size_t errlen)
 	c.cj = cj;
 	c.err = err;
 	c.errlen = errlen;
-	j = json_loadb(avro_schema, len, JSON_DECODE_ANY, &jerr);
+	j = json_loadb(avro_schema, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	if (j == NULL)
 	{
 		snprintf(err, errlen, "the Avro schema is not JSON: %s (line %d, column %d)",
