@@ -40,7 +40,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 PG_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-sign-compare
 EXTRA_CLEAN = regress/out relay/*.o relay/tail/*.o relay/wal2avro-relay regress/relay/*.o \
-	$(RELAY_TESTS)
+	$(RELAY_TESTS) regress/relay/connect_json_check regress/relay/connect_json_bench
 override with_llvm = no
 include $(PGXS)
 
@@ -53,8 +53,8 @@ PKG_CONFIG ?= pkg-config
 RELAY_CC ?= cc
 RELAY_CFLAGS ?= -O2 -g
 RELAY_WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
-RELAY_DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpq rdkafka avro-c libmicrohttpd libcurl)
-RELAY_DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpq rdkafka avro-c libmicrohttpd libcurl)
+RELAY_DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpq rdkafka avro-c libmicrohttpd libcurl jansson)
+RELAY_DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpq rdkafka avro-c libmicrohttpd libcurl jansson)
 # relay/tail/: the tail subcommand, a debugging consumer in the same binary;
 # only main.c calls it, so the unit tests link the service without it.
 RELAY_SRCS = $(wildcard relay/*.c relay/tail/*.c)
@@ -73,6 +73,17 @@ SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 regress/relay/test_%: regress/relay/test_%.c $(RELAY_LIB_SRCS) $(RELAY_HDRS) regress/relay/unit.h
 	$(RELAY_CC) $(RELAY_WARN) -O1 -g $(SANITIZE) $(RELAY_DEPS_CFLAGS) -Iplugin -Irelay \
 		-o $@ $< $(RELAY_LIB_SRCS) $(RELAY_DEPS_LIBS)
+
+# The JSON walker's driver (regress/e2e/0053-connect-json.sh): checked under
+# ASan/UBSan; the benchmark build is the same program optimised, no sanitizers.
+CONNECT_JSON_SRCS = regress/relay/connect_json_check.c relay/connect_json.c \
+	relay/connect_json_schema.c relay/json_out.c
+regress/relay/connect_json_check: $(CONNECT_JSON_SRCS) relay/connect_json.h relay/connect_json_internal.h relay/json_out.h
+	$(RELAY_CC) $(RELAY_WARN) -O1 -g $(SANITIZE) $(RELAY_DEPS_CFLAGS) -Irelay \
+		-o $@ $(CONNECT_JSON_SRCS) $(RELAY_DEPS_LIBS)
+regress/relay/connect_json_bench: $(CONNECT_JSON_SRCS) relay/connect_json.h relay/connect_json_internal.h relay/json_out.h
+	$(RELAY_CC) $(RELAY_WARN) -O2 -g $(RELAY_DEPS_CFLAGS) -Irelay \
+		-o $@ $(CONNECT_JSON_SRCS) $(RELAY_DEPS_LIBS)
 
 relay-unit: $(RELAY_TESTS)
 	@regress/run-relay-unit.sh $(RELAY_TESTS)

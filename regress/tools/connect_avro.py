@@ -454,7 +454,14 @@ class _ToConnect:
         elif t == "string":
             out["type"] = "string"
         elif t == "enum":
+            # toConnectSchema, ENUM: doc and default (by the short name), the
+            # enum's full name, then one parameter per symbol
             out["type"] = "string"
+            short = s["name"].rsplit(".", 1)[-1]
+            if s.get("doc") is not None:
+                params[NAMESPACE + ".enum.doc." + short] = s["doc"]
+            if s.get("default") is not None:
+                params[NAMESPACE + ".enum.default." + short] = s["default"]
             params[AVRO_TYPE_ENUM] = _full(s, space)
             for sym in s["symbols"]:
                 params[AVRO_TYPE_ENUM + "." + sym] = sym

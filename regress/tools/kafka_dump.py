@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """kafka_dump.py -- every record of some Kafka topics as JSON lines
 
-  kafka_dump.py BOOTSTRAP PREFIX OUT.jsonl
+  kafka_dump.py [--raw] BOOTSTRAP PREFIX OUT.jsonl
 
 Reads every topic whose name starts with PREFIX (partitions in order, each
 from its first offset to its high watermark, read_committed) and writes one
@@ -13,7 +13,9 @@ key and value are the record's bytes parsed as JSON when they are JSON
 (Debezium's JsonConverter), {"$bytes": base64} when they are not, null for a
 null (a tombstone's value).  headers is a list of [name, value] with the
 value as UTF-8 text when it decodes, else {"$bytes": base64}.  Record
-timestamps are not written: they are the producer's clock.
+timestamps are not written: they are the producer's clock.  With --raw each
+line also has key_raw and value_raw: the record's exact bytes, base64 (null
+for a null), for tests that compare bytes, not only parsed JSON.
 """
 
 import base64
@@ -38,7 +40,11 @@ def decode(raw, as_json=True):
         return {"$bytes": base64.b64encode(raw).decode()}
 
 
-def dump(bootstrap, prefix, out):
+def raw(b):
+    return None if b is None else base64.b64encode(b).decode()
+
+
+def dump(bootstrap, prefix, out, with_raw=False):
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "w2a-dump",
                   "enable.auto.commit": False, "isolation.level": "read_committed",
                   "auto.offset.reset": "earliest"})
@@ -61,6 +67,9 @@ def dump(bootstrap, prefix, out):
                     rec = {"topic": topic, "partition": p, "offset": m.offset(),
                            "key": decode(m.key()), "value": decode(m.value()),
                            "headers": [[k, decode(v, as_json=False)] for k, v in (m.headers() or [])]}
+                    if with_raw:
+                        rec["key_raw"] = raw(m.key())
+                        rec["value_raw"] = raw(m.value())
                     out.write(json.dumps(rec, sort_keys=False) + "\n")
                     n += 1
                     off = m.offset() + 1
@@ -71,11 +80,14 @@ def dump(bootstrap, prefix, out):
 
 
 def main(argv):
+    with_raw = len(argv) > 1 and argv[1] == "--raw"
+    if with_raw:
+        argv = argv[:1] + argv[2:]
     if len(argv) != 4:
         sys.stderr.write(__doc__)
         return 2
     with open(argv[3], "w") as out:
-        n = dump(argv[1], argv[2], out)
+        n = dump(argv[1], argv[2], out, with_raw)
     sys.stderr.write("kafka_dump: %d records from topics %s* to %s\n" % (n, argv[2], argv[3]))
     return 0
 

@@ -87,7 +87,7 @@ json_printf(JsonBuf *b, const char *fmt,...)
 
 /* A JSON string; bytes that are not printable ASCII or UTF-8 go as \u00XX. */
 void
-json_string(JsonBuf *b, const char *s, size_t n)
+jsonbuf_string(JsonBuf *b, const char *s, size_t n)
 {
 	size_t		i;
 
@@ -265,7 +265,7 @@ avro_json_render(JsonBuf *b, avro_value_t *v)
 				const char *s;
 
 				avro_value_get_string(v, &s, &n);
-				json_string(b, s, n > 0 ? n - 1 : 0);	/* size counts the NUL */
+				jsonbuf_string(b, s, n > 0 ? n - 1 : 0);	/* size counts the NUL */
 				return 0;
 			}
 		case AVRO_BYTES:
@@ -300,7 +300,7 @@ avro_json_render(JsonBuf *b, avro_value_t *v)
 				if (strcmp(avro_schema_name(schema), "Unchanged") == 0)
 					json_append(b, "{\"__unchanged\":true}", 20);
 				else
-					json_string(b, sym ? sym : "", sym ? strlen(sym) : 0);
+					jsonbuf_string(b, sym ? sym : "", sym ? strlen(sym) : 0);
 				return 0;
 			}
 		case AVRO_UNION:
@@ -359,7 +359,7 @@ avro_json_render(JsonBuf *b, avro_value_t *v)
 						return -1;
 					if (i > 0)
 						json_append(b, ",", 1);
-					json_string(b, fname, strlen(fname));
+					jsonbuf_string(b, fname, strlen(fname));
 					json_append(b, ":", 1);
 					if (avro_json_render(b, &field) != 0)
 						return -1;

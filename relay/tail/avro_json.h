@@ -28,7 +28,7 @@ typedef struct JsonBuf
 
 extern void json_append(JsonBuf *b, const char *s, size_t n);
 extern void json_printf(JsonBuf *b, const char *fmt,...) __attribute__((format(printf, 2, 3)));
-extern void json_string(JsonBuf *b, const char *s, size_t n);
+extern void jsonbuf_string(JsonBuf *b, const char *s, size_t n);
 extern int	avro_json_render(JsonBuf *b, avro_value_t *v);
 
 #endif							/* RELAY_AVRO_JSON_H */

@@ -257,7 +257,7 @@ print_event(const rd_kafka_message_t *m, avro_value_t *key, avro_value_t *value)
 	rd_kafka_headers_t *hdrs = NULL;
 
 	json_printf(&b, "{\"topic\":");
-	json_string(&b, rd_kafka_topic_name(m->rkt), strlen(rd_kafka_topic_name(m->rkt)));
+	jsonbuf_string(&b, rd_kafka_topic_name(m->rkt), strlen(rd_kafka_topic_name(m->rkt)));
 	json_printf(&b, ",\"partition\":%d,\"offset\":%" PRId64, (int) m->partition, m->offset);
 	if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
 		rd_kafka_header_get_last(hdrs, "wal2avro.op", &hv, &hlen) == RD_KAFKA_RESP_ERR_NO_ERROR &&
