@@ -22,8 +22,8 @@
 /*
  * A growing output text; data is malloc'd (the owner frees it) and kept
  * NUL-terminated.  When it cannot grow, failed is set and every later write
- * is dropped.  (Not avro_json.h's JsonBuf: that header's functions
- * collides with libjansson's, which connect_json uses.)
+ * is dropped.  (Not avro_json.h's JsonBuf: that header's
+ * json_string once collided with libjansson's, which connect_json uses.)
  */
 typedef struct JsonOut
 {
