@@ -40,6 +40,7 @@ run_suite()
 
 run_suite pg_regress regress/run-regress.sh
 run_suite includes regress/tools/include_cycles.py
+run_suite module-map python3 regress/tools/module_map.py
 run_suite relay-unit make -s relay-unit
 run_suite fuzz-frames regress/fuzz/run-fuzz.sh "${W2A_FUZZ_SECONDS:-30}"
 for t in regress/e2e/[0-9]*.sh; do
