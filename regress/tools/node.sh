@@ -3,7 +3,7 @@
 # Source it (bash):   . regress/tools/node.sh
 #
 # Installs the packages pinned in regress/tools/node/package-lock.json
-# (@kafkajs/confluent-schema-registry, avsc) with `npm ci` into
+# (@kafkajs/confluent-schema-registry, avsc, kafkajs, pg) with `npm ci` into
 # ${W2A_CACHE:-$HOME/.cache/wal2avro}/node-<hash of the lock file>, once, and
 # exports NODE_PATH (its node_modules) so `node script.js` finds them.
 # Needs node (20 or later) and npm; the registry only at install time.
