@@ -345,6 +345,62 @@ check_plugin_options(const RelayConfig *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Resolve --compat against the plugin's own "compat" option and the
+ * formats, and pass the result to the plugin: JSON is Debezium's record
+ * (Kafka Connect's JsonConverter of Debezium's Connect value), so it needs
+ * the plugin to write Debezium's record; the avro format writes either.
+ */
+static int
+resolve_compat(RelayConfig *cfg, char *err, size_t errlen)
+{
+	const char *given = NULL;
+	bool		given_set = false;
+	bool		json = cfg->key_format == RELAY_FORMAT_JSON ||
+		cfg->value_format == RELAY_FORMAT_JSON;
+	RelayCompat plugin = RELAY_COMPAT_AUTO;
+
+	for (size_t i = 0; i < cfg->plugin_options.count; i++)
+		if (strcmp(cfg->plugin_options.items[i].name, "compat") == 0)
+		{
+			given = cfg->plugin_options.items[i].value;
+			given_set = true;
+		}
+	if (given && strcmp(given, "wal2avro") == 0)
+		plugin = RELAY_COMPAT_WAL2AVRO;
+	else if (given && strcmp(given, "debezium") == 0)
+		plugin = RELAY_COMPAT_DEBEZIUM;
+	else if (given_set)
+	{
+		relay_set_error(err, errlen,
+						"invalid value for plugin option \"compat\": \"%s\" (expected wal2avro or debezium)",
+						given ? given : "");
+		return -1;
+	}
+	if (cfg->compat != RELAY_COMPAT_AUTO && plugin != RELAY_COMPAT_AUTO && cfg->compat != plugin)
+	{
+		relay_set_error(err, errlen, "conflicting options \"compat\" and plugin option \"compat=%s\"",
+						given);
+		return -1;
+	}
+	if (cfg->compat == RELAY_COMPAT_AUTO)
+		cfg->compat = plugin != RELAY_COMPAT_AUTO ? plugin :
+			json ? RELAY_COMPAT_DEBEZIUM : RELAY_COMPAT_WAL2AVRO;
+	if (json && cfg->compat != RELAY_COMPAT_DEBEZIUM)
+	{
+		relay_set_error(err, errlen,
+						"option \"%s\" is \"json\", which writes Debezium's record, but \"compat\" is \"wal2avro\" "
+						"(leave compat out, or set it to debezium)",
+						cfg->value_format == RELAY_FORMAT_JSON ? "value-format" : "key-format");
+		return -1;
+	}
+	if (plugin == RELAY_COMPAT_AUTO && cfg->compat == RELAY_COMPAT_DEBEZIUM &&
+		config_set_option(cfg, config_option_find("plugin-option"), "compat=debezium",
+						  err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 validate(RelayConfig *cfg, char *err, size_t errlen)
 {
@@ -366,7 +422,7 @@ validate(RelayConfig *cfg, char *err, size_t errlen)
 				  "no Kafka brokers given: set \"brokers\" (-b, WAL2AVRO_BROKERS)");
 		return -1;
 	}
-	if (check_plugin_options(cfg, err, errlen) != 0)
+	if (check_plugin_options(cfg, err, errlen) != 0 || resolve_compat(cfg, err, errlen) != 0)
 		return -1;
 	if (cfg->on_error == RELAY_ON_ERROR_DEAD_LETTER && cfg->dead_letter_topic == NULL)
 	{

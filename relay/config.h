@@ -42,6 +42,21 @@ typedef enum RelayOnError
 	RELAY_ON_ERROR_DEAD_LETTER	/* send the record to dead-letter-topic instead */
 } RelayOnError;
 
+/* How a record's key or value is written (--key-format, --value-format). */
+typedef enum RelayFormat
+{
+	RELAY_FORMAT_AVRO = 0,		/* Avro: single-object encoding, or Confluent's with a registry */
+	RELAY_FORMAT_JSON			/* Kafka Connect JsonConverter's JSON of Debezium's record */
+} RelayFormat;
+
+/* Whose record the plugin writes (--compat, the plugin's "compat" option). */
+typedef enum RelayCompat
+{
+	RELAY_COMPAT_AUTO = 0,		/* debezium when a format is json, else wal2avro */
+	RELAY_COMPAT_WAL2AVRO,		/* wal2avro's own record */
+	RELAY_COMPAT_DEBEZIUM		/* Debezium 3.6's PostgreSQL connector's record */
+} RelayCompat;
+
 /* When the relay reads the tables it captures (the initial snapshot). */
 typedef enum RelaySnapshotMode
 {
@@ -89,6 +104,10 @@ typedef struct RelayConfig
 	char	   *schema_topic;
 	char	   *state_topic;	/* compacted: confirmed position, snapshot markers */
 	bool		tombstones;		/* a null-valued record after each delete */
+	RelayFormat key_format;
+	RelayFormat value_format;
+	bool		json_schemas;	/* json: {"schema":..,"payload":..}, else the payload */
+	RelayCompat compat;			/* resolved by config_parse: never AUTO after it */
 	char	   *dead_letter_topic;
 	RelayOnError on_error;
 	uint64_t	max_in_flight_bytes;	/* stop reading WAL above this */

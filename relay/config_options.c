@@ -40,6 +40,8 @@
 static const char *const log_levels[] = {"error", "warning", "info", "debug", "trace", NULL};
 static const char *const snapshot_modes[] = {"initial", "never", "initial_only", NULL};
 static const char *const on_error_policies[] = {"stop", "dead-letter", NULL};
+static const char *const formats[] = {"avro", "json", NULL};
+static const char *const compats[] = {"auto", "wal2avro", "debezium", NULL};
 
 const ConfigOption config_options[] = {
 	{.heading = "General options", .name = "config", .letter = 'c', .type = CONFIG_FILE,
@@ -106,6 +108,21 @@ const ConfigOption config_options[] = {
 	{.name = "tombstones", .type = CONFIG_BOOL, .offset = FIELD(tombstones, bool), .def = "true",
 		.negation = "no-tombstones", .flags = CONFIG_NO_ENV,
 	.help = "follow each delete with a null-valued record"},
+	{.name = "key-format", .type = CONFIG_ENUM, .offset = ENUM_FIELD(key_format), .names = formats,
+		.def = "avro", .arg = "FORMAT", .flags = CONFIG_NO_ENV,
+		.help = "avro (with the schema registry, Confluent's wire format) or json "
+	"(Kafka Connect JsonConverter's, as Debezium writes it)"},
+	{.name = "value-format", .type = CONFIG_ENUM, .offset = ENUM_FIELD(value_format),
+		.names = formats, .def = "avro", .arg = "FORMAT", .flags = CONFIG_NO_ENV,
+	.help = "avro or json, as key-format"},
+	{.name = "json-schemas", .type = CONFIG_BOOL, .offset = FIELD(json_schemas, bool),
+		.def = "true", .negation = "no-json-schemas", .flags = CONFIG_NO_ENV,
+		.help = "json: write {\"schema\":..,\"payload\":..} (JsonConverter's schemas.enable), "
+	"else the payload alone"},
+	{.name = "compat", .type = CONFIG_ENUM, .offset = ENUM_FIELD(compat), .names = compats,
+		.def = "auto", .arg = "WHOSE", .flags = CONFIG_NO_ENV,
+		.help = "the record written: wal2avro's, or debezium's (Debezium 3.6's PostgreSQL "
+	"connector's); auto: debezium when a format is json, else wal2avro"},
 	{.name = "dead-letter-topic", .type = CONFIG_TOPIC, .offset = FIELD(dead_letter_topic, char *),
 	.arg = "TOPIC", .flags = CONFIG_NO_ENV, .help = "topic for records Kafka refused (no default)"},
 	{.name = "on-error", .type = CONFIG_ENUM, .offset = ENUM_FIELD(on_error),

@@ -138,6 +138,85 @@ single_object(uint8_t *out, uint64_t fp, FrameBytes datum)
 	return 10 + (size_t) datum.len;
 }
 
+/*
+ * Stop on a failure that would repeat at every replay, r->fail_msg saying
+ * what: the transaction being read never becomes safe (a failed record in
+ * the tracker), so nothing at or past it is confirmed.  Returns
+ * WRITER_FAILED with the message in err.
+ */
+WriterResult
+writer_refuse(KafkaWriter *r, const char *hint, char *err, size_t errlen)
+{
+	uint64_t	id = lsn_tracker_add(r->tracker);
+
+	if (id != LSN_TRACKER_NO_ID)
+		lsn_tracker_fail(r->tracker, id);
+	r->failed = true;
+	snprintf(r->fail_hint, sizeof(r->fail_hint), "%s", hint);
+	snprintf(err, errlen, "%s", r->fail_msg);
+	return WRITER_FAILED;
+}
+
+/*
+ * --key-format/--value-format=json: compile the relation's key or value
+ * schema for connect_json (the ConnectJson replaces *cj).  A schema it
+ * cannot map stops the stream: it would at every replay.
+ */
+static WriterResult
+compile_json(KafkaWriter *r, RelEntry *e, const char *which, FrameBytes schema,
+			 ConnectJson **cj, char *err, size_t errlen)
+{
+	char		why[256];
+	ConnectJson *c;
+
+	connect_json_free(*cj);
+	*cj = NULL;
+	if (schema.len == 0)
+		return WRITER_OK;		/* a table without a key */
+	if ((c = connect_json_new((const char *) schema.data, schema.len, why, sizeof(why))) == NULL)
+	{
+		snprintf(r->fail_msg, sizeof(r->fail_msg),
+				 "%s schema of table \"%.64s.%.64s\" cannot be written as JSON: %s",
+				 which, e->schema, e->table, why);
+		return writer_refuse(r, "Nothing from this schema on was confirmed. Write this table in "
+							 "the avro format, or leave it out of the publication.", err, errlen);
+	}
+	*cj = c;
+	return WRITER_OK;
+}
+
+/*
+ * The JSON of one key or value datum into out (emptied first), as Kafka
+ * Connect's JsonConverter writes Debezium's record.  A datum that does not
+ * match its schema stops the stream.
+ */
+static WriterResult
+render_json(KafkaWriter *r, const RelEntry *e, const char *which, const ConnectJson *cj,
+			FrameBytes datum, JsonOut *out, char *err, size_t errlen)
+{
+	char		why[256];
+
+	out->len = 0;
+	out->failed = false;
+	if (cj == NULL)
+	{
+		snprintf(err, errlen, "%s of table \"%s.%s\" has no schema", which, e->schema, e->table);
+		return WRITER_ERROR;
+	}
+	if (connect_json_render(cj, datum.data, datum.len, r->cfg->json_schemas, out,
+							why, sizeof(why)) == 0)
+		return WRITER_OK;
+	if (out->failed)
+	{
+		snprintf(err, errlen, "out of memory");
+		return WRITER_ERROR;
+	}
+	snprintf(r->fail_msg, sizeof(r->fail_msg), "%s of table \"%.64s.%.64s\" cannot be written as JSON: %s",
+			 which, e->schema, e->table, why);
+	return writer_refuse(r, "Nothing from this record on was confirmed. The plugin and the relay "
+						 "disagree on the record: check that both are of the same version.", err, errlen);
+}
+
 /* ------------------------------------------------------------------------
  * Producing
  * ------------------------------------------------------------------------
@@ -280,6 +359,10 @@ handle_schema(KafkaWriter *r, const Frame *f, char *err, size_t errlen)
 	}
 	if (rc == WRITER_OK)
 		metrics_table_init(&e->metrics, r->metrics, e->schema, e->table);
+	if (rc == WRITER_OK && r->cfg->key_format == RELAY_FORMAT_JSON)
+		rc = compile_json(r, e, "key", f->schema.key_schema, &e->key_json, err, errlen);
+	if (rc == WRITER_OK && r->cfg->value_format == RELAY_FORMAT_JSON)
+		rc = compile_json(r, e, "value", f->schema.value_schema, &e->value_json, err, errlen);
 
 	/*
 	 * The same topic again (a SCHEMA frame after a reconnect or DDL) keeps
@@ -319,6 +402,68 @@ change_topic(KafkaWriter *r, RelEntry *e, char op, char *topic_buf, rd_kafka_top
 	return topic_buf;
 }
 
+/*
+ * A change's key (NULL when the table has none) and value, each in its
+ * format: Avro in the single-object encoding, or Confluent's wire format
+ * with a registry (in r->buf); JSON (in r->json_key, r->json_value).
+ */
+static WriterResult
+encode_change(KafkaWriter *r, RelEntry *e, const Frame *f, const char *topic,
+			  const void **key, size_t *keylen, const void **value, size_t *valuelen,
+			  char *err, size_t errlen)
+{
+	bool		avro_key = f->change.has_key && r->cfg->key_format == RELAY_FORMAT_AVRO;
+	bool		avro_value = r->cfg->value_format == RELAY_FORMAT_AVRO;
+	uint32_t	key_id = 0,
+				value_id = 0;
+	size_t		off = 0;
+	WriterResult rc;
+
+	*key = NULL;
+	*keylen = 0;
+	if (!ensure_buf(r, 20 + (size_t) f->change.key.len + f->change.value.len))
+	{
+		snprintf(err, errlen, "out of memory");
+		return WRITER_ERROR;
+	}
+	if (r->registry && (avro_key || avro_value) &&
+		(rc = writer_registry_ids(r, e, topic, avro_key, avro_value, &key_id, &value_id,
+								  err, errlen)) != WRITER_OK)
+		return rc;
+
+	if (avro_key)
+	{
+		off = r->registry ? confluent(r->buf, key_id, f->change.key) :
+			single_object(r->buf, f->change.key_fingerprint, f->change.key);
+		*key = r->buf;
+		*keylen = off;
+	}
+	else if (f->change.has_key)
+	{
+		if ((rc = render_json(r, e, "key", e->key_json, f->change.key, &r->json_key,
+							  err, errlen)) != WRITER_OK)
+			return rc;
+		*key = r->json_key.data;
+		*keylen = r->json_key.len;
+	}
+
+	if (avro_value)
+	{
+		*valuelen = r->registry ? confluent(r->buf + off, value_id, f->change.value) :
+			single_object(r->buf + off, f->change.value_fingerprint, f->change.value);
+		*value = r->buf + off;
+	}
+	else
+	{
+		if ((rc = render_json(r, e, "value", e->value_json, f->change.value, &r->json_value,
+							  err, errlen)) != WRITER_OK)
+			return rc;
+		*value = r->json_value.data;
+		*valuelen = r->json_value.len;
+	}
+	return WRITER_OK;
+}
+
 static WriterResult
 handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, size_t errlen)
 {
@@ -328,7 +473,9 @@ handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, siz
 	char		topic_buf[TOPIC_MAX];
 	const char *topic;
 	rd_kafka_topic_t *rkt;
-	size_t		keylen = 0,
+	const void *key,
+			   *value;
+	size_t		keylen,
 				valuelen;
 	uint64_t	id;
 	WriterResult rc;
@@ -360,36 +507,15 @@ handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, siz
 	if ((topic = change_topic(r, e, op, topic_buf, &rkt, err, errlen)) == NULL)
 		return WRITER_ERROR;
 
-	if (!ensure_buf(r, 20 + (size_t) f->change.key.len + f->change.value.len))
-	{
-		snprintf(err, errlen, "out of memory");
-		return WRITER_ERROR;
-	}
-	if (r->registry)
-	{
-		uint32_t	key_id = 0,
-					value_id = 0;
-
-		if ((rc = writer_registry_ids(r, e, topic, f->change.has_key, &key_id, &value_id,
-									  err, errlen)) != WRITER_OK)
-			return rc;
-		if (f->change.has_key)
-			keylen = confluent(r->buf, key_id, f->change.key);
-		valuelen = confluent(r->buf + keylen, value_id, f->change.value);
-	}
-	else
-	{
-		if (f->change.has_key)
-			keylen = single_object(r->buf, f->change.key_fingerprint, f->change.key);
-		valuelen = single_object(r->buf + keylen, f->change.value_fingerprint, f->change.value);
-	}
+	if ((rc = encode_change(r, e, f, topic, &key, &keylen, &value, &valuelen,
+							err, errlen)) != WRITER_OK)
+		return rc;
 
 	if (*stage == WRITER_STAGE_NONE)
 	{
 		r->last_dead_lettered = false;
 		id = lsn_tracker_add(r->tracker);
-		rc = writer_produce(r, topic, rkt, f->change.has_key ? r->buf : NULL, keylen,
-							 r->buf + keylen, valuelen,
+		rc = writer_produce(r, topic, rkt, key, keylen, value, valuelen,
 							 record_headers_change(&r->txn_headers, f->change.lsn, op, e->schema,
 							 e->schema_len, e->table, e->table_len),
 							 id, err, errlen);
@@ -397,9 +523,12 @@ handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, siz
 			return rc;
 		*stage = WRITER_STAGE_TOMBSTONE;
 	}
-	/* a delete is followed by a tombstone, so compaction removes the key */
-	if (*stage == WRITER_STAGE_TOMBSTONE && op == W2A_OP_DELETE && f->change.has_key &&
-		r->cfg->tombstones)
+	/*
+	 * A delete is followed by a tombstone, so compaction removes the key;
+	 * Debezium writes one for a table without a key too (a null key).
+	 */
+	if (*stage == WRITER_STAGE_TOMBSTONE && op == W2A_OP_DELETE && r->cfg->tombstones &&
+		(f->change.has_key || r->cfg->compat == RELAY_COMPAT_DEBEZIUM))
 	{
 		rd_kafka_headers_t *hdrs;
 
@@ -425,7 +554,7 @@ handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, siz
 			rkt = NULL;
 		}
 		id = lsn_tracker_add(r->tracker);
-		rc = writer_produce(r, topic, rkt, r->buf, keylen, NULL, 0, hdrs, id, err, errlen);
+		rc = writer_produce(r, topic, rkt, key, keylen, NULL, 0, hdrs, id, err, errlen);
 		if (rc != WRITER_OK)
 			return rc;
 	}
@@ -762,11 +891,15 @@ writer_free(KafkaWriter *r)
 			free(r->rels[i].schema);
 			free(r->rels[i].table);
 			free(r->rels[i].topic);
+			connect_json_free(r->rels[i].key_json);
+			connect_json_free(r->rels[i].value_json);
 		}
 	}
 	free(r->rels);
 	schema_ids_free(&r->schemas);
 	free(r->commits);
 	free(r->buf);
+	free(r->json_key.data);
+	free(r->json_value.data);
 	free(r);
 }

@@ -17,6 +17,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "config.h"
+#include "connect_json.h"
 #include "frames.h"
 #include "kafka_writer.h"
 #include "lsn.h"
@@ -64,8 +65,12 @@ typedef struct RelEntry
 	/* --schema-registry: the ids for e->topic, until the next SCHEMA frame */
 	bool		registry_ids_known;
 	bool		registry_key_known;
+	bool		registry_value_known;
 	uint32_t	registry_key_id;
 	uint32_t	registry_value_id;
+	/* --key-format/--value-format=json: the schemas compiled, or NULL */
+	ConnectJson *key_json;
+	ConnectJson *value_json;
 } RelEntry;
 
 /* A committed transaction whose records are not all acknowledged yet */
@@ -97,6 +102,9 @@ struct KafkaWriter
 	/* scratch for single-object encoded keys and values */
 	uint8_t    *buf;
 	size_t		buf_cap;
+	/* ... and for JSON ones, reused from record to record */
+	JsonOut		json_key;
+	JsonOut		json_value;
 
 	/* for metrics: the relation and op of the record being produced */
 	Metrics    *metrics;
@@ -135,10 +143,12 @@ struct KafkaWriter
 
 /* kafka_writer_registry.c */
 extern WriterResult writer_registry_ids(KafkaWriter *r, RelEntry *e, const char *topic,
-										bool has_key, uint32_t *key_id, uint32_t *value_id,
+										bool want_key, bool want_value,
+										uint32_t *key_id, uint32_t *value_id,
 										char *err, size_t errlen);
 
 /* kafka_writer.c */
+extern WriterResult writer_refuse(KafkaWriter *r, const char *hint, char *err, size_t errlen);
 extern WriterResult writer_produce(KafkaWriter *r, const char *topic, rd_kafka_topic_t *rkt,
 									 const void *key, size_t keylen,
 									 const void *value, size_t valuelen,

@@ -47,44 +47,39 @@ one_id(KafkaWriter *r, const RelEntry *e, const char *topic, const char *which, 
 		case REGISTRY_REFUSED:
 			break;
 	}
-	{
-		uint64_t	tid = lsn_tracker_add(r->tracker);
-
-		if (tid != LSN_TRACKER_NO_ID)
-			lsn_tracker_fail(r->tracker, tid);
-	}
-	r->failed = true;
 	snprintf(r->fail_msg, sizeof(r->fail_msg), "%s schema of table \"%.64s.%.64s\" (subject \"%.100s\"): %.200s",
 			 which, e->schema, e->table, subject, why);
-	snprintf(r->fail_hint, sizeof(r->fail_hint),
-			 "Nothing from this schema on was confirmed. A 409 means the subject's compatibility rule refuses the new schema: change the rule or the table, then start again.");
-	snprintf(err, errlen, "%s", r->fail_msg);
-	return WRITER_FAILED;
+	return writer_refuse(r, "Nothing from this schema on was confirmed. A 409 means the subject's compatibility rule refuses the new schema: change the rule or the table, then start again.",
+						 err, errlen);
 }
 
 WriterResult
-writer_registry_ids(KafkaWriter *r, RelEntry *e, const char *topic, bool has_key,
-					uint32_t *key_id, uint32_t *value_id, char *err, size_t errlen)
+writer_registry_ids(KafkaWriter *r, RelEntry *e, const char *topic, bool want_key,
+					bool want_value, uint32_t *key_id, uint32_t *value_id,
+					char *err, size_t errlen)
 {
 	WriterResult rc;
 	bool		cacheable = e->topic != NULL && topic == e->topic;
 
-	if (cacheable && e->registry_ids_known && (!has_key || e->registry_key_known))
+	if (cacheable && e->registry_ids_known && (!want_key || e->registry_key_known) &&
+		(!want_value || e->registry_value_known))
 	{
 		*key_id = e->registry_key_id;
 		*value_id = e->registry_value_id;
 		return WRITER_OK;
 	}
-	if (has_key && (rc = one_id(r, e, topic, "key", e->key_fp, key_id, err, errlen)) != WRITER_OK)
+	if (want_key && (rc = one_id(r, e, topic, "key", e->key_fp, key_id, err, errlen)) != WRITER_OK)
 		return rc;
-	if ((rc = one_id(r, e, topic, "value", e->value_fp, value_id, err, errlen)) != WRITER_OK)
+	if (want_value &&
+		(rc = one_id(r, e, topic, "value", e->value_fp, value_id, err, errlen)) != WRITER_OK)
 		return rc;
 	if (cacheable)
 	{
 		e->registry_ids_known = true;
-		e->registry_key_known = has_key;
-		e->registry_key_id = has_key ? *key_id : 0;
-		e->registry_value_id = *value_id;
+		e->registry_key_known = want_key;
+		e->registry_value_known = want_value;
+		e->registry_key_id = want_key ? *key_id : 0;
+		e->registry_value_id = want_value ? *value_id : 0;
 	}
 	return WRITER_OK;
 }

@@ -58,17 +58,14 @@ static WriterResult
 refuse_schema(KafkaWriter *r, const SchemaId *known, const char *which,
 			  const FrameBytes *schema, const FrameBytes *table, char *err, size_t errlen)
 {
-	uint64_t	id = lsn_tracker_add(r->tracker);
+	char		hint[sizeof(r->fail_hint)];
 
-	if (id != LSN_TRACKER_NO_ID)
-		lsn_tracker_fail(r->tracker, id);
-	r->failed = true;
 	if (!known->from_topic)
 	{
 		snprintf(r->fail_msg, sizeof(r->fail_msg),
 				 "%s schema of table \"%.*s.%.*s\" has fingerprint %016" PRIx64 ", which an earlier schema of this stream has with a different text: refusing it",
 				 which, FRAME_BYTES_ARGS(*schema), FRAME_BYTES_ARGS(*table), known->fp);
-		snprintf(r->fail_hint, sizeof(r->fail_hint),
+		snprintf(hint, sizeof(hint),
 				 "Nothing from this schema on was confirmed. One fingerprint must name one schema; check that the server runs the wal2avro plugin of this relay's version.");
 	}
 	else
@@ -78,12 +75,11 @@ refuse_schema(KafkaWriter *r, const SchemaId *known, const char *which,
 				 which, FRAME_BYTES_ARGS(*schema), FRAME_BYTES_ARGS(*table), known->fp,
 				 r->cfg->schema_topic,
 				 known->ambiguous ? "more than one text" : "a different text");
-		snprintf(r->fail_hint, sizeof(r->fail_hint),
+		snprintf(hint, sizeof(hint),
 				 "Nothing from this schema on was confirmed. Consumers would read records of both schemas with the text the topic keeps; find out what wrote key %016" PRIx64 " to the schema topic before changing it, or use a new schema-topic.",
 				 known->fp);
 	}
-	snprintf(err, errlen, "%s", r->fail_msg);
-	return WRITER_FAILED;
+	return writer_refuse(r, hint, err, errlen);
 }
 
 /*

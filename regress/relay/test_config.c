@@ -157,6 +157,60 @@ test_defaults(void)
 	EXPECT_ERROR("no Kafka brokers given: set \"brokers\" (-b, WAL2AVRO_BROKERS)", "-S", "s");
 }
 
+/* --key-format, --value-format, --json-schemas and --compat, resolved. */
+static void
+test_formats(void)
+{
+	RelayConfig cfg;
+
+	CHECK_INT(parse(&cfg, "-b", "x:1", NULL), 0);
+	CHECK_INT(cfg.key_format, RELAY_FORMAT_AVRO);
+	CHECK_INT(cfg.value_format, RELAY_FORMAT_AVRO);
+	CHECK(cfg.json_schemas);
+	CHECK_INT(cfg.compat, RELAY_COMPAT_WAL2AVRO);
+	CHECK_INT(cfg.plugin_options.count, 0);
+	config_free(&cfg);
+
+	/* json is Debezium's record: the plugin is told so */
+	CHECK_INT(parse(&cfg, "-b", "x:1", "--value-format=json", "--no-json-schemas", NULL), 0);
+	CHECK_INT(cfg.value_format, RELAY_FORMAT_JSON);
+	CHECK_INT(cfg.key_format, RELAY_FORMAT_AVRO);
+	CHECK(!cfg.json_schemas);
+	CHECK_INT(cfg.compat, RELAY_COMPAT_DEBEZIUM);
+	CHECK_STR(config_setting_get(&cfg.plugin_options, "compat"), "debezium");
+	CHECK_INT(cfg.plugin_options.count, 1);
+	config_free(&cfg);
+
+	CHECK_INT(parse(&cfg, "-b", "x:1", "--key-format=json", "-o", "compat=debezium", NULL), 0);
+	CHECK_INT(cfg.compat, RELAY_COMPAT_DEBEZIUM);
+	CHECK_INT(cfg.plugin_options.count, 1);
+	config_free(&cfg);
+
+	/* avro carries either record */
+	CHECK_INT(parse(&cfg, "-b", "x:1", "--compat=debezium", NULL), 0);
+	CHECK_INT(cfg.compat, RELAY_COMPAT_DEBEZIUM);
+	CHECK_STR(config_setting_get(&cfg.plugin_options, "compat"), "debezium");
+	config_free(&cfg);
+	CHECK_INT(parse(&cfg, "-b", "x:1", "-o", "compat=debezium", NULL), 0);
+	CHECK_INT(cfg.compat, RELAY_COMPAT_DEBEZIUM);
+	CHECK_INT(cfg.plugin_options.count, 1);
+	config_free(&cfg);
+	CHECK_INT(parse(&cfg, "-b", "x:1", "--compat=wal2avro", "-o", "compat=wal2avro", NULL), 0);
+	CHECK_INT(cfg.compat, RELAY_COMPAT_WAL2AVRO);
+	config_free(&cfg);
+
+	EXPECT_ERROR("option \"value-format\" is \"json\", which writes Debezium's record, but \"compat\" is \"wal2avro\"",
+				 "-b", "x:1", "--value-format=json", "--compat=wal2avro");
+	EXPECT_ERROR("option \"key-format\" is \"json\", which writes Debezium's record, but \"compat\" is \"wal2avro\"",
+				 "-b", "x:1", "--key-format=json", "-o", "compat=wal2avro");
+	EXPECT_ERROR("conflicting options \"compat\" and plugin option \"compat=wal2avro\"",
+				 "-b", "x:1", "--compat=debezium", "-o", "compat=wal2avro");
+	EXPECT_ERROR("invalid value for plugin option \"compat\": \"dbz\" (expected wal2avro or debezium)",
+				 "-b", "x:1", "-o", "compat=dbz");
+	EXPECT_ERROR("invalid value for option \"value-format\": \"protobuf\"",
+				 "-b", "x:1", "--value-format=protobuf");
+}
+
 static void
 test_every_option(void)
 {
@@ -977,6 +1031,7 @@ main(void)
 
 	test_defaults();
 	test_every_option();
+	test_formats();
 	test_precedence();
 	test_file_syntax();
 	test_file_errors();
