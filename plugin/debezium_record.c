@@ -14,6 +14,9 @@
  * db, sequence (["<end of the previous transaction>","<lsn>"] as text),
  * ts_us, ts_ns, schema, table, txId, lsn, xmin, origin, origin_lsn.
  * version is wal2avro's own: it names the software that wrote the record.
+ * Snapshot rows (op 'r') carry what snapshot_frames() was told: lsn and
+ * sequence the slot's consistent point (snapshot-lsn), txId the snapshot
+ * transaction's (snapshot-txid); null when not told.
  * Constant parts of the Source are encoded once per relation.
  *
  * Copyright (c) 2026, the wal2avro authors
@@ -33,6 +36,7 @@
 #include "utils/syscache.h"
 
 #include "debezium.h"
+#include "wal2avro_protocol.h"
 
 #define DBZ_SOURCE_SCHEMA \
 	"{\"type\":\"record\",\"name\":\"io.debezium.connector.postgresql.Source\",\"fields\":[" \
@@ -406,14 +410,18 @@ write_sequence(StringInfo out, XLogRecPtr last_end, XLogRecPtr lsn)
 	avro_write_bytes(out, buf, n);
 }
 
-/* Debezium's snapshot marks: per table, "first"/"last" are "..._in_data_collection" */
+/*
+ * Debezium's snapshot marks: per table, "first"/"last" are
+ * "..._in_data_collection"; the last row of the snapshot's last table
+ * (snapshot-last-table) is "last".
+ */
 static const char *
-snapshot_mark(const char *mark)
+snapshot_mark(const Wal2AvroData *data, const char *mark)
 {
 	if (mark[0] == 'f' && strcmp(mark, "first") == 0)
 		return "first_in_data_collection";
 	if (mark[0] == 'l' && strcmp(mark, "last") == 0)
-		return "last_in_data_collection";
+		return data->snapshot_last_table ? "last" : "last_in_data_collection";
 	return mark;
 }
 
@@ -456,7 +464,7 @@ record_debezium_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *
 	appendBinaryStringInfo(out, dbz->source_head.data, dbz->source_head.len);
 	avro_write_long(out, commit_us / 1000);
 	avro_write_long(out, 0);	/* snapshot: the string branch */
-	avro_write_string(out, snapshot_mark(source->snapshot));
+	avro_write_string(out, snapshot_mark(data, source->snapshot));
 	appendBinaryStringInfo(out, dbz->source_db.data, dbz->source_db.len);
 	if (has_lsn)
 		write_sequence(out, data->last_end_lsn, source->lsn);
@@ -465,7 +473,10 @@ record_debezium_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *
 	write_optional_long(out, data->include_timestamps, commit_us);
 	write_optional_long(out, data->include_timestamps, commit_us * 1000);
 	appendBinaryStringInfo(out, dbz->source_table.data, dbz->source_table.len);
-	write_optional_long(out, TransactionIdIsValid(source->xid), source->xid);
+	if (op == W2A_OP_READ)
+		write_optional_long(out, data->snapshot_txid != 0, data->snapshot_txid);
+	else
+		write_optional_long(out, TransactionIdIsValid(source->xid), source->xid);
 	write_optional_long(out, has_lsn, (int64) source->lsn);
 	avro_write_long(out, 0);	/* xmin */
 	avro_write_long(out, 0);	/* origin */

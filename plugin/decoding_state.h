@@ -66,6 +66,15 @@ typedef struct Wal2AvroData
 	int			max_record_size;	/* 0: no limit */
 	char	   *dbname;
 
+	/* compat=debezium, snapshot_frames() only: what Debezium's snapshot rows carry */
+	XLogRecPtr	snapshot_lsn;	/* snapshot-lsn: the slot's consistent point, or
+								 * InvalidXLogRecPtr (null) */
+	int64		snapshot_txid;	/* snapshot-txid: the snapshot transaction's
+								 * id, or 0 (null) */
+	bool		snapshot_last_table;	/* snapshot-last-table: its last row is
+										 * the snapshot's last */
+	const char *snapshot_option;	/* the first snapshot-* option given, or NULL */
+
 	/* the transaction being decoded */
 	bool		sent_begin;
 	uint64		txn_changes;	/* CHANGE frames written */

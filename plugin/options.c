@@ -24,6 +24,7 @@
 #include "nodes/value.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/pg_lsn.h"
 
 #include "options.h"
 #include "schema_json.h"
@@ -326,6 +327,39 @@ option_int(DefElem *elem, int min, int max)
 }
 
 /*
+ * snapshot-lsn: an LSN as PostgreSQL prints it (0/16B3748), not 0/0, which
+ * would write null.
+ */
+static XLogRecPtr
+option_lsn(DefElem *elem)
+{
+	char	   *value = option_string(elem);
+	bool		have_error = false;
+	XLogRecPtr	lsn = pg_lsn_in_internal(value, &have_error);
+
+	if (have_error || XLogRecPtrIsInvalid(lsn))
+		invalid_value(elem, value,
+					  "The value must be an LSN other than 0/0, written as two hexadecimal numbers separated by a slash, as in 0/16B3748.");
+	return lsn;
+}
+
+/* snapshot-txid: a transaction id as txid_current() gives it (with its epoch) */
+static int64
+option_txid(DefElem *elem)
+{
+	char	   *value = option_string(elem);
+	char	   *end;
+	int64		v;
+
+	errno = 0;
+	v = strtoi64(value, &end, 10);
+	if (errno != 0 || *end != '\0' || end == value || v < 1)
+		invalid_value(elem, value,
+					  "The value must be a transaction id from 1 to 9223372036854775807, as txid_current() returns it.");
+	return v;
+}
+
+/*
  * Parse the options of START_REPLICATION, pg_recvlogical -o or the SQL
  * functions (a list of DefElem) into data.  Defaults first; every option at
  * most once; unknown names and bad values are ERRORs that name the option.
@@ -349,6 +383,10 @@ options_parse(Wal2AvroData *data, List *options)
 	data->via_partition_root = false;
 	data->provide_txmeta = false;
 	data->max_record_size = 0;
+	data->snapshot_lsn = InvalidXLogRecPtr;
+	data->snapshot_txid = 0;
+	data->snapshot_last_table = false;
+	data->snapshot_option = NULL;
 
 	foreach(lc, options)
 	{
@@ -367,6 +405,8 @@ options_parse(Wal2AvroData *data, List *options)
 						 errdetail("Option \"%s\" is given more than once.", name)));
 		}
 		seen = lappend(seen, (char *) name);
+		if (data->snapshot_option == NULL && strncmp(name, "snapshot-", 9) == 0)
+			data->snapshot_option = name;
 
 		for (i = 0; i < lengthof(bool_options); i++)
 		{
@@ -437,6 +477,12 @@ options_parse(Wal2AvroData *data, List *options)
 			data->key_columns = parse_key_columns(elem, option_string(elem));
 		else if (strcmp(name, "max-record-size") == 0)
 			data->max_record_size = option_int(elem, 0, W2A_MAX_BODY);
+		else if (strcmp(name, "snapshot-lsn") == 0)
+			data->snapshot_lsn = option_lsn(elem);
+		else if (strcmp(name, "snapshot-txid") == 0)
+			data->snapshot_txid = option_txid(elem);
+		else if (strcmp(name, "snapshot-last-table") == 0)
+			data->snapshot_last_table = option_bool(elem);
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -457,6 +503,13 @@ options_parse(Wal2AvroData *data, List *options)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("option \"compat\" = \"debezium\" cannot be combined with \"format\" = \"json\""),
 				 errdetail("Debezium's JSON is written by wal2avro-relay from the Avro frames.")));
+
+	/* wal2avro's own snapshot rows carry no LSN and no transaction */
+	if (data->snapshot_option != NULL && data->compat != W2A_COMPAT_DEBEZIUM)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("option \"%s\" needs \"compat\" = \"debezium\"", data->snapshot_option),
+				 errdetail("Only Debezium's snapshot rows carry the slot's consistent point, the snapshot's transaction and the snapshot's last row.")));
 }
 
 /* ------------------------------------------------------------------------

@@ -11,6 +11,12 @@
  * a transaction that uses it, and then streams the changes committed after
  * it.
  *
+ * With compat=debezium, the options snapshot-lsn, snapshot-txid and
+ * snapshot-last-table give what Debezium's snapshot rows carry and only the
+ * reader of the snapshot knows: the slot's consistent point (Source.lsn and
+ * sequence), the snapshot transaction's id (txId), and that the table is
+ * the last of the snapshot (its last row is "last").
+ *
  * Given a block range, it reads only those blocks (a scan with limits, no
  * synchronized scan) and marks the rows "incremental": the relay's
  * on-demand snapshot reads a table that way, one chunk at a time, between
@@ -226,6 +232,11 @@ begin_scan(FunctionCallInfo fcinfo)
 		if (count > (int64) nblocks - first)
 			count = (int64) nblocks - first;
 		/* no synchronized scan: it would start somewhere else */
+		if (s->data.snapshot_last_table)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("option \"snapshot-last-table\" cannot be used with a block range"),
+					 errdetail("The rows of a block range are one chunk of an on-demand snapshot, marked \"incremental\".")));
 		s->scan = table_beginscan_strat(rel, s->snapshot, 0, NULL, true, false);
 		heap_setscanlimits(s->scan, (BlockNumber) first, (BlockNumber) count);
 		s->chunk = true;
@@ -295,7 +306,7 @@ row_frame(SnapshotScan *s)
 	else
 		source.snapshot = s->next == NULL ? "last" : s->rows == 0 ? "first" : "true";
 	source.xid = InvalidTransactionId;
-	source.lsn = InvalidXLogRecPtr;
+	source.lsn = s->data.snapshot_lsn;	/* compat=debezium: snapshot-lsn */
 	source.time = GetCurrentTimestamp();
 	s->data.txn_ts_ms = s->data.include_timestamps ? unix_ms(source.time) : 0;
 

@@ -122,6 +122,11 @@ wal2avro_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
 
 	/* slot creation passes no options; defaults are still needed */
 	options_parse(data, is_init ? NIL : ctx->output_plugin_options);
+	if (data->snapshot_option != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("option \"%s\" applies to wal2avro.snapshot_frames() only", data->snapshot_option),
+				 errdetail("It describes the rows of an initial snapshot, not a stream of changes.")));
 
 	/* slot creation decodes nothing, and may run where no transaction can */
 	if (!is_init)

@@ -13,6 +13,11 @@
  * tracker, committing at the consistent point: nothing past it is confirmed
  * before every snapshot record is acknowledged.
  *
+ * With compat=debezium every table is read with the options Debezium's
+ * snapshot rows need (snapshot_debezium.c): the consistent point, the
+ * snapshot transaction's id, and which table's last row is the snapshot's
+ * last.
+ *
  * Tables, in order of schema name then table name: every permanent table
  * and leaf partition outside the system schemas that the plugin options
  * publish (wal2avro.published()).  Each is read through a cursor, 1000
@@ -512,6 +517,7 @@ snapshot_run(SnapshotSink *s, PGconn *conn, const char *snapshot_name, Lsn start
 {
 	char	   *opts = snapshot_options_array(options);
 	char	   *lit = NULL;
+	SnapshotDebezium dbz = {NULL, NULL, -1};
 	char		marker[64];
 	PGresult   *res = NULL;
 	PGresult   *tables = NULL;
@@ -545,6 +551,9 @@ snapshot_run(SnapshotSink *s, PGconn *conn, const char *snapshot_name, Lsn start
 	}
 	if (rc != 0)
 		goto failed;
+	if (snapshot_options_debezium(options) &&
+		snapshot_debezium_prepare(s, conn, tables, gone, options, opts, start, &dbz, result) != 0)
+		goto failed;
 	ntables = PQntuples(tables);
 	for (i = 0; i < ntables; i++)
 		nread += gone[i] ? 0 : 1;
@@ -569,7 +578,9 @@ snapshot_run(SnapshotSink *s, PGconn *conn, const char *snapshot_name, Lsn start
 		p.table = PQgetvalue(tables, i, 2);
 		p.estimated = strtoll(PQgetvalue(tables, i, 3), NULL, 10);
 		p.started_us = p.logged_us = relay_now_us();
-		if (read_table(s, conn, PQgetvalue(tables, i, 0), opts, &p, result) != 0)
+		if (read_table(s, conn, PQgetvalue(tables, i, 0),
+					   dbz.opts == NULL ? opts : i == dbz.last ? dbz.last_opts : dbz.opts,
+					   &p, result) != 0)
 		{
 			char		why[sizeof(s->err)];
 
@@ -606,9 +617,11 @@ snapshot_run(SnapshotSink *s, PGconn *conn, const char *snapshot_name, Lsn start
 	free(gone);
 	PQfreemem(lit);
 	free(opts);
+	snapshot_debezium_free(&dbz);
 	return 0;
 
 failed:
+	snapshot_debezium_free(&dbz);
 	PQclear(res);
 	PQclear(tables);
 	free(gone);

@@ -2,7 +2,8 @@
  *
  * snapshot_internal.h
  *		What the files of the initial snapshot share: snapshot.c (markers,
- *		reading the rows) and snapshot_tables.c (import, list, lock).
+ *		reading the rows), snapshot_tables.c (import, list, lock) and
+ *		snapshot_debezium.c (what compat=debezium's rows are told).
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -44,5 +45,30 @@ extern SnapshotFailure snapshot_query_failed(SnapshotSink *s, PGconn *conn, cons
  */
 extern int	snapshot_open_tables(SnapshotSink *s, PGconn *conn, const char *lit, const char *opts,
 								 PGresult **tables, bool **gone, SnapshotFailure *result);
+
+/* compat=debezium: the options each table is read with (snapshot_debezium.c) */
+typedef struct SnapshotDebezium
+{
+	char	   *opts;			/* the plugin options, snapshot-lsn and
+								 * snapshot-txid: a text[] literal, malloc'd */
+	char	   *last_opts;		/* ... and snapshot-last-table */
+	int			last;			/* the last table with a row (index into the
+								 * tables), or -1 */
+} SnapshotDebezium;
+
+/* Do the plugin options hold compat=debezium?  Cannot fail. */
+extern bool snapshot_options_debezium(const RelaySettingList *options);
+
+/*
+ * Fill *d in the open snapshot transaction: asks txid_current() and which
+ * table is the last with a row.  opts are the plain options' literal.
+ * Returns 0, or -1 with *result and s->err set; free *d with
+ * snapshot_debezium_free either way.
+ */
+extern int	snapshot_debezium_prepare(SnapshotSink *s, PGconn *conn, PGresult *tables,
+									  const bool *gone, const RelaySettingList *options,
+									  const char *opts, Lsn start, SnapshotDebezium *d,
+									  SnapshotFailure *result);
+extern void snapshot_debezium_free(SnapshotDebezium *d);
 
 #endif							/* RELAY_SNAPSHOT_INTERNAL_H */

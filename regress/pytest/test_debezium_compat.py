@@ -10,7 +10,10 @@ W2A_DBZ_CAPTURE), turned into Avro by regress/tools/connect_avro.py.
 
 The same workload runs here in a database of its own: its first part, then a
 slot is created (as Debezium's slot is, after the tables exist), the snapshot
-rows are read with wal2avro.snapshot_frames() (the same record builder), the
+rows are read with wal2avro.snapshot_frames() (the same record builder) in
+one transaction, told what the relay tells it: snapshot-lsn the slot's
+consistent point, snapshot-txid the transaction's txid_current() (Debezium's
+txId), snapshot-last-table for the last table with rows; the
 second part runs, and pg_logical_slot_get_binary_changes(... 'compat',
 'debezium', 'topic-prefix', 'dbz') gives the streamed changes.  Per topic the
 records are compared in order: the schema after resolving names (every
@@ -103,21 +106,29 @@ def frames():
         with psycopg.connect(dbname=DB, autocommit=True) as conn:
             conn.execute("SET TimeZone = 'UTC'")
             conn.execute("CREATE EXTENSION wal2avro")
-            conn.execute("SELECT pg_create_logical_replication_slot(%s, 'wal2avro')", (SLOT,))
+            (lsn,) = conn.execute("SELECT lsn::text FROM pg_create_logical_replication_slot(%s, 'wal2avro')",
+                                  (SLOT,)).fetchone()
             snap = []
-            for (t,) in conn.execute(
-                    "SELECT c.oid::regclass::text FROM pg_class c "
-                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1").fetchall():
-                snap += [bytes(r[0]) for r in conn.execute(
-                    "SELECT wal2avro.snapshot_frames(%s::regclass, %s)",
-                    (t, list(OPTIONS))).fetchall()]
+            tables = [t for (t,) in conn.execute(
+                "SELECT c.oid::regclass::text FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1").fetchall()]
+            with conn.transaction():
+                (txid,) = conn.execute("SELECT txid_current()").fetchone()
+                last = next(t for t in reversed(tables)
+                            if conn.execute(f"SELECT EXISTS (SELECT FROM {t})").fetchone()[0])
+                for t in tables:
+                    opts = list(OPTIONS) + ["snapshot-lsn", lsn, "snapshot-txid", str(txid)]
+                    if t == last:
+                        opts += ["snapshot-last-table", "true"]
+                    snap += [bytes(r[0]) for r in conn.execute(
+                        "SELECT wal2avro.snapshot_frames(%s::regclass, %s)", (t, opts)).fetchall()]
             psql("-v", "stream=true", "-f", WORKLOAD)
             stream = [bytes(r[0]) for r in conn.execute(
                 "SELECT data FROM pg_logical_slot_get_binary_changes(%s, NULL, NULL, "
                 + ", ".join(["%s"] * len(OPTIONS)) + ")", (SLOT,) + OPTIONS).fetchall()]
             conn.execute("SELECT pg_drop_replication_slot(%s)", (SLOT,))
-        yield snap, stream
+        yield snap, stream, {"lsn": w.parse_lsn(lsn), "txid": txid}
     finally:
         with psycopg.connect(autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
@@ -205,20 +216,9 @@ def nan_free(v):
     return v
 
 
-# Masked values must still be there on both sides, or absent on both, except
-# these, which the plugin cannot know yet (reported, not failing)
-GAPS = {
-    ("source", "txId"): "snapshot rows: Debezium's snapshot transaction id; "
-                        "snapshot_frames() is not told it yet",
-    ("source", "lsn"): "snapshot rows: the slot's consistent point, which only "
-                       "the slot's creator (the relay) knows",
-    ("source", "sequence"): "snapshot rows: [null, consistent point], as lsn",
-}
-
-
-def mask(value, other, snapshot, where, problems, gaps):
+def mask(value, other, where, problems):
     """value with the ALLOWED paths masked; a path null on one side only is a
-    problem (or, in snapshot rows, a known gap)"""
+    problem"""
     v = nan_free(copy.deepcopy(value))
     for path in ALLOWED:
         node, peer = v, other
@@ -230,20 +230,35 @@ def mask(value, other, snapshot, where, problems, gaps):
         mine = node[path[-1]]
         theirs = peer.get(path[-1]) if isinstance(peer, dict) else None
         if (mine is None) != (theirs is None):
-            if snapshot and path in GAPS and mine is None:
-                gaps.append(f"{where} {'.'.join(path)}: {GAPS[path]}")
-            else:
-                problems.append(f"{where} {'.'.join(path)}: {mine!r} on one side, "
-                                f"{theirs!r} on the other")
+            problems.append(f"{where} {'.'.join(path)}: {mine!r} on one side, "
+                            f"{theirs!r} on the other")
         node[path[-1]] = "<masked>"
     return v
 
 
-def check_source(rec, where, problems):
+def check_snapshot_source(rec, where, problems, snap=None):
+    """A snapshot row's Source: lsn the slot's consistent point, sequence
+    [null, "<lsn>"], txId the snapshot transaction's, no transaction block;
+    with snap ({lsn, txid}: what snapshot_frames() was told), those values"""
+    src = rec["value"][1]["source"]
+    if src["lsn"] is None or src["txId"] is None:
+        problems.append(f"{where}: snapshot row with lsn {src['lsn']!r} txId {src['txId']!r}")
+        return
+    if src["sequence"] != json.dumps([None, str(src["lsn"])], separators=(",", ":")):
+        problems.append(f"{where}: sequence {src['sequence']!r} with lsn {src['lsn']}")
+    if snap is not None and (src["lsn"], src["txId"]) != (snap["lsn"], snap["txid"]):
+        problems.append(f"{where}: lsn {src['lsn']} txId {src['txId']}, but snapshot_frames() "
+                        f"was given snapshot-lsn {snap['lsn']} snapshot-txid {snap['txid']}")
+    if rec["value"][1]["transaction"] is not None:
+        problems.append(f"{where}: snapshot row with transaction {rec['value'][1]['transaction']!r}")
+
+
+def check_source(rec, where, problems, snap=None):
     """A streamed change's Source: lsn is the change's, sequence
     ["<end of the previous transaction>" or null, "<lsn>"]"""
     src = rec["value"][1]["source"]
     if rec["op"] == "r":
+        check_snapshot_source(rec, where, problems, snap)
         return
     seq = json.loads(src["sequence"])
     if not (isinstance(seq, list) and len(seq) == 2 and seq[1] == str(src["lsn"]) and
@@ -282,10 +297,10 @@ def row_differences(ours, theirs, key, op, where):
 
 
 def test_debezium_compat(frames):
-    snap, stream = frames
+    snap, stream, told = frames
     ours = decode_frames(snap) + decode_frames(stream)
     theirs = expected_records()
-    problems, quirks_met, gaps = [], [], []
+    problems, quirks_met = [], []
     topics = sorted({r["topic"] for r in theirs} | {r["topic"] for r in ours})
     for topic in topics:
         for kind in ("snapshot", "stream"):
@@ -312,29 +327,19 @@ def test_debezium_compat(frames):
                         problems.append(f"{where}: {part} schema\n  wal2avro {json.dumps(sa)}\n"
                                         f"  Debezium {json.dumps(sb)}")
                 key = (b["key"][1] or {}).get("id") if b["key"] else None
-                check_source(a, where + " (wal2avro)", problems)
+                check_source(a, where + " (wal2avro)", problems, told)
                 check_source(b, where + " (Debezium)", problems)
-                snapshot = kind == "snapshot"
-                va = mask(a["value"][1], b["value"][1], snapshot, where, problems, gaps)
-                vb = mask(b["value"][1], a["value"][1], snapshot, where, [], [])
+                va = mask(a["value"][1], b["value"][1], where, problems)
+                vb = mask(b["value"][1], a["value"][1], where, [])
                 for row in ("before", "after"):
                     bad, met = row_differences(va.pop(row), vb.pop(row), key, b["op"][0] if b["op"] == "r" else "",
                                                f"{where} {row}")
                     problems += bad
                     quirks_met += met
-                # the snapshot's very last row: the plugin reads one table
-                # at a time and cannot know which table comes last
-                if kind == "snapshot" and vb["source"]["snapshot"] == "last" and \
-                        va["source"]["snapshot"] == "last_in_data_collection":
-                    quirks_met.append(f"{where}: snapshot 'last' of the whole snapshot is the "
-                                      "relay's to mark (it orders the tables)")
-                    va["source"]["snapshot"] = "last"
                 if va != vb:
                     problems.append(f"{where}: envelope\n  wal2avro {va!r}\n  Debezium {vb!r}")
                 if a["key"] and a["key"][1] != b["key"][1]:
                     problems.append(f"{where}: key {a['key'][1]!r} != {b['key'][1]!r}")
     for q in quirks_met:
         print("allowed (Debezium quirk):", q)
-    for g in gaps:
-        print("known gap:", g)
     assert not problems, "\n".join(problems)

@@ -6,7 +6,8 @@
  *		hold anything a configuration allows (quoted table names with commas,
  *		quotes, backslashes, braces), and a value-less option must stay NULL,
  *		so a wrong literal would make the snapshot read other tables than the
- *		stream, or fail.
+ *		stream, or fail.  And when the options ask for Debezium's records,
+ *		whose snapshot rows the relay tells more (snapshot_debezium.c).
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -20,6 +21,7 @@
 
 #include "config.h"
 #include "snapshot.h"
+#include "snapshot_internal.h"
 #include "unit.h"
 
 static void
@@ -90,6 +92,24 @@ test_long(void)
 	free(want);
 }
 
+/* only compat=debezium, with its value, is Debezium's */
+static void
+test_debezium(void)
+{
+	RelaySetting dbz[] = {{"topic-prefix", "debezium"}, {"compat", "debezium"}};
+	RelaySetting own[] = {{"compat", "wal2avro"}, {"envelope", "debezium"}};
+	RelaySetting bare[] = {{"compat", NULL}};
+	RelaySettingList l_dbz = {dbz, 2, 2};
+	RelaySettingList l_own = {own, 2, 2};
+	RelaySettingList l_bare = {bare, 1, 1};
+	RelaySettingList l_none = {NULL, 0, 0};
+
+	CHECK(snapshot_options_debezium(&l_dbz));
+	CHECK(!snapshot_options_debezium(&l_own));
+	CHECK(!snapshot_options_debezium(&l_bare));
+	CHECK(!snapshot_options_debezium(&l_none));
+}
+
 int
 main(void)
 {
@@ -97,5 +117,6 @@ main(void)
 	test_null();
 	test_escapes();
 	test_long();
+	test_debezium();
 	return unit_finish("test_snapshot");
 }
