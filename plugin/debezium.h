@@ -2,7 +2,8 @@
  *
  * debezium.h
  *		compat=debezium: the records Debezium's PostgreSQL connector (3.6,
- *		at its defaults) would give, as Confluent's AvroData writes them.
+ *		at its defaults or in the handling modes the options choose) would
+ *		give, as Confluent's AvroData writes them.
  *
  * debezium_typemap.c maps a column to its Connect type (schema and value
  * encoder, chosen once per column), debezium_values.c encodes its
@@ -59,7 +60,21 @@ typedef enum DbzKind
 	DBZ_UUID,
 	DBZ_BITS,					/* bit(n), varbit(n), n > 1 */
 	DBZ_BIT_BOOL,				/* bit(1) */
-	DBZ_ARRAY
+	DBZ_ARRAY,
+	/* the handling modes' other types (W2aDbzModes) */
+	DBZ_DECIMAL_DOUBLE,			/* numeric: decimal.handling.mode=double */
+	DBZ_DECIMAL_STRING,			/* numeric: string */
+	DBZ_MONEY_DOUBLE,
+	DBZ_MONEY_STRING,
+	DBZ_BASE64,					/* bytea: binary.handling.mode=base64 */
+	DBZ_BASE64_URL_SAFE,
+	DBZ_HEX,
+	DBZ_CONNECT_DATE,			/* time.precision.mode=connect */
+	DBZ_CONNECT_TIME,
+	DBZ_CONNECT_TIMESTAMP,
+	DBZ_INTERVAL_STRING,		/* interval.handling.mode=string */
+	DBZ_HSTORE_JSON,			/* hstore.handling.mode=json */
+	DBZ_HSTORE_MAP
 } DbzKind;
 
 typedef struct DbzColumn DbzColumn;
@@ -73,6 +88,7 @@ typedef enum DbzPlaceholder
 	DBZ_PH_NULL,				/* nothing the type can hold: null */
 	DBZ_PH_STRING,				/* the placeholder text */
 	DBZ_PH_BYTES,				/* its bytes */
+	DBZ_PH_BYTES_TEXT,			/* its bytes in base64 or hex */
 	DBZ_PH_STRING_ARRAY,		/* [placeholder] */
 	DBZ_PH_BYTES_ARRAY,			/* [placeholder's bytes] */
 	DBZ_PH_INT_ARRAY			/* its bytes, one number each */
@@ -117,7 +133,7 @@ struct SchemaBuf;
 
 /* debezium_typemap.c */
 extern bool debezium_typemap_build(DbzColumn *col, const W2aField *field, Oid relid,
-								   bool optional);
+								   bool optional, const W2aDbzModes *modes);
 extern void debezium_typemap_schema(struct SchemaBuf *sb, const DbzColumn *col);
 
 /* debezium_values.c */

@@ -150,7 +150,7 @@ record_debezium_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
 		const W2aField *f = &entry->fields[i];
 
 		if (debezium_typemap_build(&dbz->cols[dbz->ncols], f, entry->relid,
-								   !column_not_null(entry->relid, f->attno)))
+								   !column_not_null(entry->relid, f->attno), &data->dbz_modes))
 			dbz->ncols++;
 	}
 	dbz->keys = palloc0(sizeof(DbzColumn) * Max(entry->nkeys, 1));
@@ -158,7 +158,7 @@ record_debezium_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
 	{
 		const W2aField *kf = &entry->key_defs[i];
 
-		if (!debezium_typemap_build(&dbz->keys[i], kf, entry->relid, kf->nullable))
+		if (!debezium_typemap_build(&dbz->keys[i], kf, entry->relid, kf->nullable, &data->dbz_modes))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("key column \"%s\" of table \"%s.%s\" has a type Debezium leaves out",

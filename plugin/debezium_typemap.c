@@ -5,14 +5,24 @@
  *		connector (3.6, defaults) declares it, written as Confluent's AvroData
  *		converts it; chosen once per column, with the value's encoder.
  *
- * Debezium's defaults: decimal.handling.mode=precise (numeric(p,s) is a
+ * Debezium's defaults (each a mode the options can change, W2aDbzModes):
+ * decimal.handling.mode=precise (numeric(p,s) is a
  * Connect Decimal, numeric without typmod io.debezium.data.VariableScaleDecimal,
  * money a Decimal of scale 2), time.precision.mode=adaptive (date
  * io.debezium.time.Date, time and timestamp micro- or millisecond types by
  * their precision, timestamptz io.debezium.time.ZonedTimestamp text in UTC,
  * timetz ZonedTime), binary.handling.mode=bytes, interval.handling.mode=numeric
  * (MicroDuration: months of 365.25/12 days), the unavailable-value
- * placeholder for unchanged TOAST.  Composite columns Debezium leaves out
+ * placeholder for unchanged TOAST, hstore.handling.mode=json (the hstore
+ * as a JSON object in io.debezium.data.Json).  The other modes:
+ * decimal double (numeric and money as double, NaN and the infinities as
+ * such) or string (numeric's text, NaN and the infinities as "NAN",
+ * "POSITIVE_INFINITY", "NEGATIVE_INFINITY"; money with two decimals);
+ * binary base64, base64-url-safe, hex (a string); time connect (Connect's
+ * Date, Time and Timestamp, milliseconds) or adaptive_time_microseconds
+ * (every time MicroTime); interval string (io.debezium.time.Interval,
+ * "P<y>Y<m>M<d>DT<h>H<m>M<s>S"); hstore map (a map of optional strings).
+ * Composite columns Debezium leaves out
  * (include.unknown.datatypes=false); so does this mapping.
  *
  * AvroData writes a Connect schema's name, version, parameters and default
@@ -158,6 +168,38 @@ base_schema(SchemaBuf *sb, const DbzColumn *col)
 			debezium_typemap_schema(sb, col->elem);
 			schema_raw(sb, "}");
 			break;
+		case DBZ_DECIMAL_DOUBLE:
+		case DBZ_MONEY_DOUBLE:
+			schema_raw(sb, "\"double\"");
+			break;
+		case DBZ_DECIMAL_STRING:
+		case DBZ_MONEY_STRING:
+		case DBZ_BASE64:
+		case DBZ_BASE64_URL_SAFE:
+		case DBZ_HEX:
+			schema_raw(sb, "\"string\"");
+			break;
+		case DBZ_CONNECT_DATE:
+			schema_raw(sb, "{\"type\":\"int\",\"connect.version\":1,"
+					   "\"connect.name\":\"org.apache.kafka.connect.data.Date\",\"logicalType\":\"date\"}");
+			break;
+		case DBZ_CONNECT_TIME:
+			schema_raw(sb, "{\"type\":\"int\",\"connect.version\":1,"
+					   "\"connect.name\":\"org.apache.kafka.connect.data.Time\",\"logicalType\":\"time-millis\"}");
+			break;
+		case DBZ_CONNECT_TIMESTAMP:
+			schema_raw(sb, "{\"type\":\"long\",\"connect.version\":1,"
+					   "\"connect.name\":\"org.apache.kafka.connect.data.Timestamp\",\"logicalType\":\"timestamp-millis\"}");
+			break;
+		case DBZ_INTERVAL_STRING:
+			named_primitive(sb, "string", "io.debezium.time.Interval");
+			break;
+		case DBZ_HSTORE_JSON:
+			named_primitive(sb, "string", "io.debezium.data.Json");
+			break;
+		case DBZ_HSTORE_MAP:
+			schema_raw(sb, "{\"type\":\"map\",\"values\":[\"null\",\"string\"]}");
+			break;
 	}
 }
 
@@ -218,11 +260,63 @@ enum_labels(Oid typid)
 	return buf.data;
 }
 
-/* The kind of a W2aType, or -1 for a type Debezium leaves out */
+/* Is the type the hstore extension's (Debezium finds it by name)? */
+static bool
+type_is_hstore(Oid typid)
+{
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	bool		result = false;
+
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_type t = (Form_pg_type) GETSTRUCT(tup);
+
+		result = t->typtype == TYPTYPE_BASE && strcmp(NameStr(t->typname), "hstore") == 0;
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
+/* numeric and money in decimal.handling.mode */
 static int
-choose_kind(DbzColumn *col, const W2aType *type)
+decimal_kind(int precise, int money, const W2aDbzModes *modes)
+{
+	switch ((W2aDecimalMode) modes->decimal)
+	{
+		case W2A_DECIMAL_PRECISE:
+			break;
+		case W2A_DECIMAL_DOUBLE:
+			return money ? DBZ_MONEY_DOUBLE : DBZ_DECIMAL_DOUBLE;
+		case W2A_DECIMAL_STRING:
+			return money ? DBZ_MONEY_STRING : DBZ_DECIMAL_STRING;
+	}
+	return precise;
+}
+
+/* bytea in binary.handling.mode */
+static int
+binary_kind(const W2aDbzModes *modes)
+{
+	switch ((W2aBinaryMode) modes->binary)
+	{
+		case W2A_BINARY_BYTES:
+			break;
+		case W2A_BINARY_BASE64:
+			return DBZ_BASE64;
+		case W2A_BINARY_BASE64_URL_SAFE:
+			return DBZ_BASE64_URL_SAFE;
+		case W2A_BINARY_HEX:
+			return DBZ_HEX;
+	}
+	return DBZ_BYTES;
+}
+
+/* The kind of a W2aType in the modes, or -1 for a type Debezium leaves out */
+static int
+choose_kind(DbzColumn *col, const W2aType *type, const W2aDbzModes *modes)
 {
 	int			precision = type->typmod >= 0 ? type->typmod : 6;
+	bool		connect = modes->time == W2A_TIME_CONNECT;
 
 	switch (type->kind)
 	{
@@ -242,28 +336,34 @@ choose_kind(DbzColumn *col, const W2aType *type)
 			return DBZ_DOUBLE;
 		case W2A_T_NUMERIC_FIXED:
 			col->scale = type->scale;
-			return DBZ_DECIMAL;
+			return decimal_kind(DBZ_DECIMAL, false, modes);
 		case W2A_T_NUMERIC_VAR:
-			return DBZ_VSD;
+			return decimal_kind(DBZ_VSD, false, modes);
 		case W2A_T_TEXT:
 			return type->typid == JSONOID ? DBZ_JSON : DBZ_STRING;
 		case W2A_T_NAME:
 			return DBZ_STRING;
 		case W2A_T_BYTEA:
-			return DBZ_BYTES;
+			return binary_kind(modes);
 		case W2A_T_DATE:
-			return DBZ_DATE;
+			return connect ? DBZ_CONNECT_DATE : DBZ_DATE;
 		case W2A_T_TIMESTAMP:
+			if (connect)
+				return DBZ_CONNECT_TIMESTAMP;
 			return precision <= 3 ? DBZ_TIMESTAMP_MILLI : DBZ_TIMESTAMP_MICRO;
 		case W2A_T_TIMESTAMPTZ:
 			col->width = type->typmod >= 0 ? type->typmod : 6;
 			return DBZ_ZONED_TIMESTAMP;
 		case W2A_T_TIME:
+			if (connect)
+				return DBZ_CONNECT_TIME;
+			if (modes->time == W2A_TIME_ADAPTIVE_MICROS)
+				return DBZ_TIME_MICRO;
 			return precision <= 3 ? DBZ_TIME_MILLI : DBZ_TIME_MICRO;
 		case W2A_T_TIMETZ:
 			return DBZ_ZONED_TIME;
 		case W2A_T_INTERVAL:
-			return DBZ_INTERVAL;
+			return modes->interval == W2A_INTERVAL_STRING ? DBZ_INTERVAL_STRING : DBZ_INTERVAL;
 		case W2A_T_UUID:
 			return DBZ_UUID;
 		case W2A_T_ARRAY:
@@ -282,7 +382,7 @@ choose_kind(DbzColumn *col, const W2aType *type)
 		case TSVECTOROID:
 			return DBZ_TSVECTOR;
 		case CASHOID:
-			return DBZ_MONEY;
+			return decimal_kind(DBZ_MONEY, true, modes);
 		case BITOID:
 		case VARBITOID:
 			col->length = type->typmod;
@@ -295,6 +395,8 @@ choose_kind(DbzColumn *col, const W2aType *type)
 		col->allowed = enum_labels(type->typid);
 		return DBZ_ENUM;
 	}
+	if (type_is_hstore(type->typid))
+		return modes->hstore == W2A_HSTORE_MAP ? DBZ_HSTORE_MAP : DBZ_HSTORE_JSON;
 	return DBZ_STRING;
 }
 /* Is a kind's value Avro text (so an unchanged one is the placeholder text)? */
@@ -302,7 +404,8 @@ static bool
 kind_is_string(int kind)
 {
 	return kind == DBZ_STRING || kind == DBZ_JSON || kind == DBZ_XML ||
-		kind == DBZ_TSVECTOR || kind == DBZ_ENUM;
+		kind == DBZ_TSVECTOR || kind == DBZ_ENUM || kind == DBZ_DECIMAL_STRING ||
+		kind == DBZ_INTERVAL_STRING;
 }
 
 static DbzPlaceholder
@@ -312,6 +415,8 @@ choose_placeholder(const DbzColumn *col)
 		return DBZ_PH_STRING;
 	if (col->kind == DBZ_BYTES)
 		return DBZ_PH_BYTES;
+	if (col->kind == DBZ_BASE64 || col->kind == DBZ_BASE64_URL_SAFE || col->kind == DBZ_HEX)
+		return DBZ_PH_BYTES_TEXT;
 	if (col->kind == DBZ_ARRAY)
 	{
 		int			ek = col->elem->kind;
@@ -328,14 +433,15 @@ choose_placeholder(const DbzColumn *col)
 
 /*
  * Choose the Debezium mapping of a column (or an array's element: relid
- * InvalidOid): its kind, encoder, placeholder and fallback.  "optional"
- * says whether Debezium declares it optional.  Returns false for a type
+ * InvalidOid): its kind, encoder, placeholder and fallback, in the
+ * handling modes.  "optional" says whether Debezium declares it optional.  Returns false for a type
  * Debezium leaves out (composites, arrays of them); the column is then
  * not published.  Allocates in the current memory context (the schema
  * entry's); may read the catalogs (enum labels).
  */
 bool
-debezium_typemap_build(DbzColumn *col, const W2aField *field, Oid relid, bool optional)
+debezium_typemap_build(DbzColumn *col, const W2aField *field, Oid relid, bool optional,
+					   const W2aDbzModes *modes)
 {
 	int			kind;
 
@@ -346,7 +452,7 @@ debezium_typemap_build(DbzColumn *col, const W2aField *field, Oid relid, bool op
 	col->plain = *field;
 	col->plain.nullable = false;
 	col->plain.toastable = false;
-	kind = choose_kind(col, field->type);
+	kind = choose_kind(col, field->type, modes);
 	if (kind < 0)
 		return false;
 	col->kind = kind;
@@ -359,7 +465,7 @@ debezium_typemap_build(DbzColumn *col, const W2aField *field, Oid relid, bool op
 		ef->type = field->type->elem;
 		ef->nullable = true;
 		col->elem = palloc(sizeof(DbzColumn));
-		if (!debezium_typemap_build(col->elem, ef, InvalidOid, true))
+		if (!debezium_typemap_build(col->elem, ef, InvalidOid, true, modes))
 			return false;
 	}
 	col->encode = debezium_typemap_encoder(kind);

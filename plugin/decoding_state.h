@@ -40,6 +40,54 @@ typedef enum W2aCompat
 	W2A_COMPAT_DEBEZIUM			/* Debezium's, as AvroData writes them (debezium.h) */
 } W2aCompat;
 
+/*
+ * compat=debezium: Debezium's handling modes, each the value of the plugin
+ * option of the connector property's name (decimal-handling-mode, ...);
+ * the first of each is Debezium's default.  debezium_typemap.c acts on them.
+ */
+typedef enum W2aDecimalMode
+{
+	W2A_DECIMAL_PRECISE,		/* Decimal, VariableScaleDecimal */
+	W2A_DECIMAL_DOUBLE,
+	W2A_DECIMAL_STRING
+} W2aDecimalMode;
+
+typedef enum W2aBinaryMode
+{
+	W2A_BINARY_BYTES,
+	W2A_BINARY_BASE64,
+	W2A_BINARY_BASE64_URL_SAFE,
+	W2A_BINARY_HEX
+} W2aBinaryMode;
+
+typedef enum W2aTimeMode
+{
+	W2A_TIME_ADAPTIVE,
+	W2A_TIME_ADAPTIVE_MICROS,	/* adaptive_time_microseconds */
+	W2A_TIME_CONNECT
+} W2aTimeMode;
+
+typedef enum W2aIntervalMode
+{
+	W2A_INTERVAL_NUMERIC,		/* MicroDuration */
+	W2A_INTERVAL_STRING			/* io.debezium.time.Interval, ISO-8601 */
+} W2aIntervalMode;
+
+typedef enum W2aHstoreMode
+{
+	W2A_HSTORE_JSON,
+	W2A_HSTORE_MAP
+} W2aHstoreMode;
+
+typedef struct W2aDbzModes
+{
+	int			decimal;		/* W2aDecimalMode */
+	int			binary;			/* W2aBinaryMode */
+	int			time;			/* W2aTimeMode */
+	int			interval;		/* W2aIntervalMode */
+	int			hstore;			/* W2aHstoreMode */
+} W2aDbzModes;
+
 /* Per-stream state (options.c parses the options into it) */
 typedef struct Wal2AvroData
 {
@@ -64,6 +112,7 @@ typedef struct Wal2AvroData
 	bool		via_partition_root;	/* publish partitions as their root */
 	bool		provide_txmeta;	/* compat=debezium: the envelope's transaction */
 	int			max_record_size;	/* 0: no limit */
+	W2aDbzModes dbz_modes;		/* compat=debezium only */
 	char	   *dbname;
 
 	/* compat=debezium, snapshot_frames() only: what Debezium's snapshot rows carry */

@@ -47,6 +47,30 @@ static const BoolOption bool_options[] = {
 	{"provide-transaction-metadata", offsetof(Wal2AvroData, provide_txmeta)},
 };
 
+/*
+ * compat=debezium's handling modes: Debezium's property names with hyphens
+ * for dots, its values; the first value is its default.
+ */
+typedef struct ModeOption
+{
+	const char *name;
+	size_t		offset;			/* of the int in W2aDbzModes */
+	const char *values[5];		/* in enum order, NULL-terminated */
+} ModeOption;
+
+static const ModeOption mode_options[] = {
+	{"decimal-handling-mode", offsetof(W2aDbzModes, decimal),
+	{"precise", "double", "string"}},
+	{"binary-handling-mode", offsetof(W2aDbzModes, binary),
+	{"bytes", "base64", "base64-url-safe", "hex"}},
+	{"time-precision-mode", offsetof(W2aDbzModes, time),
+	{"adaptive", "adaptive_time_microseconds", "connect"}},
+	{"interval-handling-mode", offsetof(W2aDbzModes, interval),
+	{"numeric", "string"}},
+	{"hstore-handling-mode", offsetof(W2aDbzModes, hstore),
+	{"json", "map"}},
+};
+
 /* ------------------------------------------------------------------------
  * Parsing
  * ------------------------------------------------------------------------
@@ -326,6 +350,30 @@ option_int(DefElem *elem, int min, int max)
 	return (int) v;
 }
 
+/* A handling mode's value: its index in the option's values */
+static int
+option_mode(DefElem *elem, const ModeOption *opt)
+{
+	char	   *value = option_string(elem);
+	StringInfoData detail;
+	int			n;
+	int			i;
+
+	for (n = 0; opt->values[n] != NULL; n++)
+	{
+		if (strcmp(value, opt->values[n]) == 0)
+			return n;
+	}
+	initStringInfo(&detail);
+	appendStringInfoString(&detail, "Valid values are ");
+	for (i = 0; i < n; i++)
+		appendStringInfo(&detail, "%s\"%s\"", i == 0 ? "" : i == n - 1 ? " and " : ", ",
+						 opt->values[i]);
+	appendStringInfoChar(&detail, '.');
+	invalid_value(elem, value, detail.data);
+	return 0;					/* not reached */
+}
+
 /*
  * snapshot-lsn: an LSN as PostgreSQL prints it (0/16B3748), not 0/0, which
  * would write null.
@@ -370,6 +418,7 @@ options_parse(Wal2AvroData *data, List *options)
 {
 	ListCell   *lc;
 	List	   *seen = NIL;
+	const char *mode_given = NULL;	/* a handling mode's name, if any */
 
 	data->format = W2A_FORMAT_AVRO;
 	data->envelope = W2A_ENVELOPE_DEBEZIUM;
@@ -387,6 +436,7 @@ options_parse(Wal2AvroData *data, List *options)
 	data->snapshot_txid = 0;
 	data->snapshot_last_table = false;
 	data->snapshot_option = NULL;
+	memset(&data->dbz_modes, 0, sizeof(W2aDbzModes));
 
 	foreach(lc, options)
 	{
@@ -415,6 +465,16 @@ options_parse(Wal2AvroData *data, List *options)
 				*(bool *) ((char *) data + bool_options[i].offset) = option_bool(elem);
 				known = true;
 				break;
+			}
+		}
+		for (i = 0; !known && i < lengthof(mode_options); i++)
+		{
+			if (strcmp(name, mode_options[i].name) == 0)
+			{
+				*(int *) ((char *) &data->dbz_modes + mode_options[i].offset) =
+					option_mode(elem, &mode_options[i]);
+				mode_given = mode_options[i].name;
+				known = true;
 			}
 		}
 		if (known)
@@ -491,6 +551,12 @@ options_parse(Wal2AvroData *data, List *options)
 	}
 
 	data->avro_prefix = schema_avro_name(data->topic_prefix);
+
+	if (mode_given && data->compat != W2A_COMPAT_DEBEZIUM)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" needs \"compat\" = \"debezium\"", mode_given),
+				 errdetail("The handling modes are those of Debezium's PostgreSQL connector.")));
 
 	/* Debezium's records are its envelope, rendered as JSON by the relay */
 	if (data->compat == W2A_COMPAT_DEBEZIUM && data->envelope == W2A_ENVELOPE_FLAT)

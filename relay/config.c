@@ -346,6 +346,52 @@ check_plugin_options(const RelayConfig *cfg, char *err, size_t errlen)
 }
 
 /*
+ * Debezium's handling modes (--decimal-handling-mode, ...) go to the plugin
+ * under the same names, which checks their values before streaming; they
+ * mean something only for Debezium's record.
+ */
+static int
+pass_handling_modes(RelayConfig *cfg, char *err, size_t errlen)
+{
+	const struct
+	{
+		const char *name;
+		const char *value;
+	}			modes[] = {
+		{"decimal-handling-mode", cfg->decimal_handling_mode},
+		{"binary-handling-mode", cfg->binary_handling_mode},
+		{"time-precision-mode", cfg->time_precision_mode},
+		{"interval-handling-mode", cfg->interval_handling_mode},
+		{"hstore-handling-mode", cfg->hstore_handling_mode},
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+	{
+		char		setting[256];
+
+		if (modes[i].value == NULL)
+			continue;
+		if (cfg->compat != RELAY_COMPAT_DEBEZIUM)
+		{
+			relay_set_error(err, errlen,
+							"option \"%s\" is Debezium's, but \"compat\" is \"wal2avro\" "
+							"(set compat to debezium, or a json format)", modes[i].name);
+			return -1;
+		}
+		if (config_setting_get(&cfg->plugin_options, modes[i].name) != NULL)
+		{
+			relay_set_error(err, errlen, "option \"%s\" is given twice, also as a plugin option",
+							modes[i].name);
+			return -1;
+		}
+		snprintf(setting, sizeof(setting), "%s=%s", modes[i].name, modes[i].value);
+		if (config_set_option(cfg, config_option_find("plugin-option"), setting, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * Resolve --compat against the plugin's own "compat" option and the
  * formats, and pass the result to the plugin: JSON is Debezium's record
  * (Kafka Connect's JsonConverter of Debezium's Connect value), so it needs
@@ -398,7 +444,7 @@ resolve_compat(RelayConfig *cfg, char *err, size_t errlen)
 		config_set_option(cfg, config_option_find("plugin-option"), "compat=debezium",
 						  err, errlen) < 0)
 		return -1;
-	return 0;
+	return pass_handling_modes(cfg, err, errlen);
 }
 
 static int

@@ -108,6 +108,12 @@ typedef struct RelayConfig
 	RelayFormat value_format;
 	bool		json_schemas;	/* json: {"schema":..,"payload":..}, else the payload */
 	RelayCompat compat;			/* resolved by config_parse: never AUTO after it */
+	/* Debezium's handling modes, passed to the plugin (NULL: its default) */
+	char	   *decimal_handling_mode;
+	char	   *binary_handling_mode;
+	char	   *time_precision_mode;
+	char	   *interval_handling_mode;
+	char	   *hstore_handling_mode;
 	char	   *dead_letter_topic;
 	RelayOnError on_error;
 	uint64_t	max_in_flight_bytes;	/* stop reading WAL above this */

@@ -207,6 +207,16 @@ test_formats(void)
 				 "-b", "x:1", "--compat=debezium", "-o", "compat=wal2avro");
 	EXPECT_ERROR("invalid value for plugin option \"compat\": \"dbz\" (expected wal2avro or debezium)",
 				 "-b", "x:1", "-o", "compat=dbz");
+	CHECK_INT(parse(&cfg, "-b", "x:1", "--value-format=json", "--decimal-handling-mode=string",
+					"--time-precision-mode=connect", NULL), 0);
+	CHECK_STR(config_setting_get(&cfg.plugin_options, "decimal-handling-mode"), "string");
+	CHECK_STR(config_setting_get(&cfg.plugin_options, "time-precision-mode"), "connect");
+	config_free(&cfg);
+	EXPECT_ERROR("option \"decimal-handling-mode\" is Debezium's, but \"compat\" is \"wal2avro\"",
+				 "-b", "x:1", "--decimal-handling-mode=string");
+	EXPECT_ERROR("option \"binary-handling-mode\" is given twice, also as a plugin option",
+				 "-b", "x:1", "--compat=debezium", "--binary-handling-mode=hex",
+				 "-o", "binary-handling-mode=hex");
 	EXPECT_ERROR("invalid value for option \"value-format\": \"protobuf\"",
 				 "-b", "x:1", "--value-format=protobuf");
 }

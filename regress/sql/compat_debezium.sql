@@ -9,6 +9,12 @@ INSERT INTO cd VALUES (1, 2, 3.50, '2024-01-02 03:04:05.5+00', 'x');
 SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'compat', 'debezum');
 SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'compat', 'debezium', 'envelope', 'flat');
 SELECT count(*) FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'compat', 'debezium', 'format', 'json');
+-- the handling modes: a bad value, and a mode without compat=debezium
+SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'compat', 'debezium', 'decimal-handling-mode', 'exact');
+SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'compat', 'debezium', 'binary-handling-mode', 'base32');
+SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'compat', 'debezium', 'time-precision-mode', '');
+SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'decimal-handling-mode', 'string');
+SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'compat', 'wal2avro', 'hstore-handling-mode', 'map');
 CREATE TEMP TABLE schemas AS
 SELECT f->'key_schema' AS k, f->'value_schema' AS v
   FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'compat', 'debezium', 'topic-prefix', 'dbz') c,
