@@ -49,8 +49,7 @@ one_id(KafkaWriter *r, const RelEntry *e, const char *topic, const char *which, 
 	}
 	snprintf(r->fail_msg, sizeof(r->fail_msg), "%s schema of table \"%.64s.%.64s\" (subject \"%.100s\"): %.200s",
 			 which, e->schema, e->table, subject, why);
-	return writer_refuse(r, "Nothing from this schema on was confirmed. A 409 means the subject's compatibility rule refuses the new schema: change the rule or the table, then start again.",
-						 err, errlen);
+	return writer_refuse(r, registry_refusal_hint(r->registry), err, errlen);
 }
 
 WriterResult

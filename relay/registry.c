@@ -9,7 +9,9 @@
  * per-table cache, or in the hash table here).  A failure that may pass
  * (no connection, a timeout, 5xx, 429) is REGISTRY_RETRY and backs off from
  * 0.5 s to 10 s; nothing that needs the id is produced meanwhile, so nothing
- * past it is confirmed.  Any other answer is REGISTRY_REFUSED.
+ * past it is confirmed.  Any other answer is REGISTRY_REFUSED, and
+ * registry_refusal_hint() says what to do about it: wrong credentials
+ * (401, 403) and a schema too large (413) do not pass by waiting.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -58,6 +60,9 @@ struct Registry
 	size_t		body_cap;
 	char		answer[MAX_ANSWER + 1];
 	size_t		answer_len;
+	long		refused_status; /* the HTTP status of the last refusal */
+	size_t		refused_len;	/* the size of the schema it refused */
+	char	   *user;			/* the basic-auth user, for messages */
 };
 
 static size_t
@@ -203,6 +208,39 @@ post(Registry *reg, const char *url, const char *subject, char *err, size_t errl
 	return status;
 }
 
+static RegistryResult
+refused(Registry *reg, long status, size_t schema_len)
+{
+	reg->refused_status = status;
+	reg->refused_len = schema_len;
+	return REGISTRY_REFUSED;
+}
+
+const char *
+registry_refusal_hint(const Registry *reg)
+{
+	switch (reg->refused_status)
+	{
+		case 401:
+		case 403:
+			return "Nothing that needs this schema was confirmed. Check schema-registry-user and "
+				"the password (schema-registry-password, WAL2AVRO_SCHEMA_REGISTRY_PASSWORD or its _FILE form), and that the user may register in the subject, then start again.";
+		case 409:
+			return "Nothing from this schema on was confirmed. A 409 means the subject's compatibility "
+				"rule refuses the new schema: change the rule or the table, then start again.";
+		case 413:
+			return "Nothing from this schema on was confirmed. Raise the registry's (or its proxy's) "
+				"request size limit, or leave wide columns of this table out of the publication, "
+				"then start again.";
+		case 422:
+			return "Nothing from this schema on was confirmed. A 422 means the registry finds the "
+				"schema invalid: report it to wal2avro with the schema (wal2avro.avro_schemas()).";
+		default:
+			return "Nothing from this schema on was confirmed. Fix what the registry's answer names, "
+				"then start again.";
+	}
+}
+
 RegistryResult
 registry_id(Registry *reg, const char *subject, uint64_t fp, const char *schema,
 			size_t schema_len, uint32_t *id, char *err, size_t errlen)
@@ -250,12 +288,26 @@ registry_id(Registry *reg, const char *subject, uint64_t fp, const char *schema,
 		if (status == 200)
 			snprintf(err, errlen, "schema registry %s: no schema id in its answer to subject \"%s\": %.200s",
 					 url, subject, reg->answer);
+		else if (status == 401 || status == 403)
+		{
+			snprintf(err, errlen, "schema registry %s refused the credentials%s%s%s for subject \"%s\": HTTP %ld: %.200s",
+					 url, reg->user ? " of user \"" : " (none sent)",
+					 reg->user ? reg->user : "", reg->user ? "\"" : "", subject, status,
+					 reg->answer);
+			return refused(reg, status, schema_len);
+		}
+		else if (status == 413)
+		{
+			snprintf(err, errlen, "schema registry %s refused the schema of subject \"%s\" as too large (%zu bytes of schema, HTTP 413): %.200s",
+					 url, subject, schema_len, reg->answer);
+			return refused(reg, status, schema_len);
+		}
 		else if (status != 0 && status != 429 && status < 500)
 		{
 			snprintf(err, errlen, "schema registry %s refused the schema of subject \"%s\": HTTP %ld, error_code %" PRId64 ": %.300s",
 					 url, subject, status, answer_number(reg->answer, "\"error_code\""),
 					 reg->answer);
-			return REGISTRY_REFUSED;
+			return refused(reg, status, schema_len);
 		}
 		else if (status != 0)
 			snprintf(err, errlen, "schema registry %s: HTTP %ld for subject \"%s\": %.200s",
@@ -324,6 +376,8 @@ registry_create(const RelayConfig *cfg, char *err, size_t errlen)
 	curl_easy_setopt(reg->curl, CURLOPT_USERAGENT, RELAY_PROGNAME);
 	if (cfg->schema_registry_user)
 	{
+		if ((reg->user = strdup(cfg->schema_registry_user)) == NULL)
+			goto oom;
 		curl_easy_setopt(reg->curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
 		curl_easy_setopt(reg->curl, CURLOPT_USERNAME, cfg->schema_registry_user);
 		curl_easy_setopt(reg->curl, CURLOPT_PASSWORD,
@@ -355,5 +409,6 @@ registry_free(Registry *reg)
 		free(reg->slots[i].subject);
 	free(reg->slots);
 	free(reg->body);
+	free(reg->user);
 	free(reg);
 }

@@ -55,6 +55,12 @@ extern RegistryResult registry_id(Registry *reg, const char *subject, uint64_t f
 								  const char *schema, size_t schema_len, uint32_t *id,
 								  char *err, size_t errlen);
 
+/*
+ * After REGISTRY_REFUSED: what the user can do about it, by the refusal's
+ * HTTP status (credentials, compatibility, size, an invalid schema).
+ */
+extern const char *registry_refusal_hint(const Registry *reg);
+
 /* Write the 5-byte Confluent header for id into out. */
 static inline void
 registry_header(uint8_t *out, uint32_t id)

@@ -19,7 +19,10 @@
 #      schema-aware consumer) decodes every record too;
 #   3. a schema the registry refuses (409, after an ALTER TABLE): the relay
 #      stops with an error naming the table and the subject, exit status not
-#      0, and confirms nothing from that change on.
+#      0, and confirms nothing from that change on;
+#   4. a wrong password (401) and 5. a schema over the registry's request
+#      size limit (413): the relay stops with an error naming the user or
+#      the size and a hint saying what to fix, and confirms nothing.
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 . "$W2A_ROOT/regress/lib/pg.sh"
@@ -134,3 +137,46 @@ w2a_sql_true "SELECT '$(slot_confirmed reg_slot)'::pg_lsn < '$insert_end'::pg_ls
 n=$(kcat -b "$KAFKA_BOOTSTRAP" -C -t wal2avro.public.orders -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l)
 [ "$n" -eq "$(wc -l <"$out/records.jsonl")" ] || fail "records were written after the refusal ($n on the topic)"
 info "  stopped with exit status $rc, slot still at $(slot_confirmed reg_slot)"
+
+# Rounds 4 and 5: a refusal that waiting does not cure stops the relay with
+# an error saying what to fix, and confirms nothing of the change that
+# needed the schema.  Each round streams a new slot (the one above keeps the
+# refused change) and one INSERT into its own table.
+expect_refusal() # SLOT TABLE ERROR-REGEX HINT-REGEX, the relay running
+{
+	local slot=$1 table=$2 rc=0 end
+	psql -Xq -v ON_ERROR_STOP=1 -c "INSERT INTO $table (id) VALUES (1)"
+	end=$(psql -XAtc 'SELECT pg_current_wal_lsn()')
+	w2a_wait_for 60 bash -c "! kill -0 $RELAY_PID 2>/dev/null" || fail "the relay did not stop"
+	wait "$RELAY_PID" || rc=$?
+	RELAY_PID=
+	[ "$rc" -ne 0 ] || fail "the relay exited 0 after the registry refused"
+	grep -Eq "$3" "$RELAY_LOG" || { tail -n 5 "$RELAY_LOG" >&2; fail "no error matching: $3"; }
+	grep -Eq "$4" "$RELAY_LOG" || { tail -n 5 "$RELAY_LOG" >&2; fail "no hint matching: $4"; }
+	w2a_sql_true "SELECT '$(slot_confirmed "$slot")'::pg_lsn < '$end'::pg_lsn" ||
+		fail "the slot confirmed $(slot_confirmed "$slot"), past the refused insert (ends $end)"
+	n=$(kcat -b "$KAFKA_BOOTSTRAP" -C -t "wal2avro.public.$table" -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l)
+	[ "$n" -eq 0 ] || fail "$n records on wal2avro.public.$table after the refusal"
+	info "  stopped with exit status $rc, slot $slot at $(slot_confirmed "$slot")"
+}
+
+info "4. wrong credentials"
+psql -Xq -v ON_ERROR_STOP=1 -c 'CREATE TABLE customers (id int PRIMARY KEY, name text)'
+RELAY_LOG=$out/relay-4.log
+WAL2AVRO_SCHEMA_REGISTRY_PASSWORD=wrong relay_start reg_auth --schema-registry="$reg" --schema-registry-user=cdc
+expect_refusal reg_auth customers \
+	'schema registry http://[^ ]+ refused the credentials of user "cdc" for subject "wal2avro.public.customers-key": HTTP 401' \
+	'Check schema-registry-user and the password'
+[ "$(count_calls 200)" -eq 2 ] || fail "a registration with the wrong password succeeded"
+
+info "5. a schema over the registry's size limit"
+psql -Xq -v ON_ERROR_STOP=1 <<'SQL'
+SELECT format('CREATE TABLE wide (id int PRIMARY KEY, %s)',
+	string_agg(format('column_with_a_long_name_%s text', g), ', ')) FROM generate_series(1, 300) g \gexec
+SQL
+admin limit '{"max_body": 8192}'
+RELAY_LOG=$out/relay-5.log
+relay_start reg_size --schema-registry="$reg" --schema-registry-user=cdc
+expect_refusal reg_size wide \
+	'refused the schema of subject "wal2avro.public.wide-value" as too large \([0-9]+ bytes of schema, HTTP 413\)' \
+	"Raise the registry's \(or its proxy's\) request size limit"

@@ -39,6 +39,10 @@ Test knobs, on endpoints under /_admin (never failed, never authenticated):
                          that status (error_code status*100+1)
   POST /_admin/conflict  {"subject": S}: registering in S answers 409
   POST /_admin/compat    {"rule": R}
+  POST /_admin/limit     {"max_body": N}: a call whose body is over N bytes
+                         answers 413 before anything else is looked at, as
+                         a registry's (or its proxy's) request size limit
+                         does; null: no limit
   GET  /_admin/log       every request so far: [{"method","path","status",
                          "auth"}]
   POST /_admin/reset     forget schemas, subjects, config, knobs and the log
@@ -121,6 +125,7 @@ class State:
         self.fail_status = 503
         self.conflicts = set()
         self.rule = "always"
+        self.max_body = None
         self.log = []
 
 
@@ -206,6 +211,11 @@ class Handler(BaseHTTPRequestHandler):
                     self._body()
                     raise HttpError(fstatus, fstatus * 100 + 1,
                                     "injected failure")
+                size = int(self.headers.get("Content-Length") or 0)
+                if st.max_body is not None and size > st.max_body:
+                    self.rfile.read(size)
+                    raise HttpError(413, 41301, "request body of %d bytes is over "
+                                    "the limit of %d" % (size, st.max_body))
                 if not self._authorized():
                     raise HttpError(401, 401, "Unauthorized")
                 status, body = self._route(method, path, query)
@@ -253,6 +263,10 @@ class Handler(BaseHTTPRequestHandler):
             if method == "POST" and path == "/_admin/conflict":
                 st.conflicts.add(body["subject"])
                 return 200, {"subjects": sorted(st.conflicts)}
+            if method == "POST" and path == "/_admin/limit":
+                n = body.get("max_body")
+                st.max_body = None if n is None else int(n)
+                return 200, {"max_body": st.max_body}
             if method == "POST" and path == "/_admin/compat":
                 if body.get("rule") not in RULES:
                     raise HttpError(422, 42203, "rule must be one of %s" % sorted(RULES))

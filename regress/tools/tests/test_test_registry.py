@@ -176,6 +176,18 @@ def test_knob_conflict(reg):
     ser({"id": 1, "note": None}, SerializationContext("dbz.public.u", MessageField.VALUE))
 
 
+def test_knob_limit(reg):
+    call(reg, "POST", "/_admin/limit", {"max_body": len(json.dumps({"schema": VALUE})) + 10})
+    assert call(reg, "POST", "/subjects/s/versions", {"schema": VALUE})[0] == 200
+    st, _, body = call(reg, "POST", "/subjects/s/versions", {"schema": VALUE2})
+    assert (st, body["error_code"]) == (413, 41301)
+    with pytest.raises(SchemaRegistryError) as e:
+        client(reg).register_schema("s", Schema(VALUE2, "AVRO"))
+    assert e.value.http_status_code == 413
+    call(reg, "POST", "/_admin/limit", {"max_body": None})
+    assert call(reg, "POST", "/subjects/s/versions", {"schema": VALUE2})[0] == 200
+
+
 def test_knob_basic_auth():
     srv = Registry.start(basic_auth="alice:s3cret")
     try:
