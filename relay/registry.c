@@ -234,7 +234,9 @@ registry_refusal_hint(const Registry *reg)
 				"then start again.";
 		case 422:
 			return "Nothing from this schema on was confirmed. A 422 means the registry finds the "
-				"schema invalid: report it to wal2avro with the schema (wal2avro.avro_schemas()).";
+				"schema invalid or too large (Confluent's answers 422 for a schema over its schema "
+				"topic's record size limit): raise that limit, or report the schema "
+				"(wal2avro.avro_schemas()) to wal2avro.";
 		default:
 			return "Nothing from this schema on was confirmed. Fix what the registry's answer names, "
 				"then start again.";
