@@ -420,7 +420,8 @@ stop_lookups(Producer *p)
 
 /* What producev returned, as a ProducerStatus (with a message in err). */
 static ProducerStatus
-send_status(Producer *p, rd_kafka_resp_err_t rc, const char *topic, char *err, size_t errlen)
+send_status(Producer *p, rd_kafka_resp_err_t rc, const char *topic, size_t size,
+			char *err, size_t errlen)
 {
 	if (rc == RD_KAFKA_RESP_ERR_NO_ERROR)
 		return PRODUCER_OK;
@@ -432,8 +433,13 @@ send_status(Producer *p, rd_kafka_resp_err_t rc, const char *topic, char *err, s
 		snprintf(err, errlen, "%s", p->fatal_msg);
 		return PRODUCER_FATAL;
 	}
-	snprintf(err, errlen, "could not produce to topic \"%s\": %s", topic,
-			 rd_kafka_err2str(rc));
+	if (rc == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+		snprintf(err, errlen, "could not produce to topic \"%s\": %s (a record of %zu bytes of key "
+				 "and value, over the producer's message.max.bytes)", topic,
+				 rd_kafka_err2str(rc), size);
+	else
+		snprintf(err, errlen, "could not produce to topic \"%s\": %s", topic,
+				 rd_kafka_err2str(rc));
 	return PRODUCER_ERROR;
 }
 
@@ -461,7 +467,7 @@ producer_send(Producer *p, const char *topic, const void *key, size_t keylen,
 		queue_lookup(p, topic);
 	/* as rd_kafka_producev does with a topic name */
 	if ((rkt = rd_kafka_topic_new(p->rk, topic, NULL)) == NULL)
-		return send_status(p, rd_kafka_last_error(), topic, err, errlen);
+		return send_status(p, rd_kafka_last_error(), topic, 0, err, errlen);
 	st = producer_send_to(p, rkt, key, keylen, value, valuelen, hdrs, opaque, err, errlen);
 	rd_kafka_topic_destroy(rkt);
 	return st;
@@ -514,7 +520,8 @@ producer_send_to(Producer *p, rd_kafka_topic_t *rkt, const void *key, size_t key
 						   RD_KAFKA_V_HEADERS(hdrs),
 						   RD_KAFKA_V_OPAQUE(opaque),
 						   RD_KAFKA_V_END);
-	return send_status(p, rc, rd_kafka_topic_name(rkt), err, errlen);
+	return send_status(p, rc, rd_kafka_topic_name(rkt), (key ? keylen : 0) + (value ? valuelen : 0),
+					   err, errlen);
 }
 
 /*
