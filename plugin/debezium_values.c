@@ -141,7 +141,10 @@ enc_decimal(StringInfo out, const DbzColumn *col, Datum value)
 	decimal_write_avro(out, value, col->scale, 0, -1);
 }
 
-/* VariableScaleDecimal {scale, value}: the numeric's display scale */
+/*
+ * VariableScaleDecimal {scale, value}: Debezium strips the fraction's
+ * trailing zeros (1.50 is 15 at scale 1, 100 stays 100 at scale 0)
+ */
 static void
 enc_vsd(StringInfo out, const DbzColumn *col, Datum value)
 {
@@ -151,7 +154,7 @@ enc_vsd(StringInfo out, const DbzColumn *col, Datum value)
 		return;
 	}
 	write_branch(out, col);
-	decimal_write_avro(out, value, -1, 0, -1);
+	decimal_write_avro(out, value, DECIMAL_SCALE_SIGNIFICANT, 0, -1);
 }
 
 /* An int64 as BigInteger.toByteArray() gives it: shortest big-endian two's complement */

@@ -217,6 +217,31 @@ decimal_append_text(StringInfo out, struct NumericData *num)
 	*cp = '\0';
 }
 
+/*
+ * The display scale without the fraction's trailing zeros (never below 0):
+ * 1.50 has 1, 0.000 and 100 have 0.  The digits past the display scale are
+ * zeros (a numeric is rounded to it), so the last nonzero decimal digit of
+ * the last nonzero base-10000 digit says it.
+ */
+static int
+significant_scale(const NumericDigits *n)
+{
+	for (int i = n->ndigits - 1; i >= 0; i--)
+	{
+		int			d = digit_at(n, i);
+		int			e;
+
+		if (d == 0)
+			continue;
+		/* the exponent of d's last decimal digit, then of its last nonzero one */
+		e = W2A_DEC_DIGITS * (n->weight - i);
+		for (; d % 10 == 0; d /= 10)
+			e++;
+		return e >= 0 ? 0 : Min(-e, n->dscale);
+	}
+	return 0;
+}
+
 #ifdef HAVE_INT128
 
 static const uint64 pow10_u64[] = {
@@ -256,6 +281,8 @@ unscaled_from_digits(Datum value, int scale, int *scale_out, bool *negative,
 
 	if (!read_numeric(pg_detoast_datum_packed((struct varlena *) DatumGetPointer(value)), &n))
 		return false;
+	if (scale == DECIMAL_SCALE_SIGNIFICANT)
+		n.dscale = significant_scale(&n);
 	if (scale < 0)
 		scale = n.dscale;
 	if (n.dscale > scale)
@@ -325,7 +352,10 @@ numeric_unscaled_digits(const char *text, int scale, int *scale_out)
  * union index), or as its text in the string branch after it for NaN and
  * infinities.  With scale >= 0 the decimal is a fixed of fixed_size bytes
  * at that scale (decimal(p,s)); with scale < 0 it is a VariableScaleDecimal,
- * the value's display scale then its minimal bytes.  ERROR for a value with
+ * a scale then the minimal bytes: the value's display scale with
+ * DECIMAL_SCALE_DISPLAY, without the fraction's trailing zeros with
+ * DECIMAL_SCALE_SIGNIFICANT (Debezium's, which strips them: 1.50 is 15
+ * at scale 1).  ERROR for a value with
  * more fraction digits than a fixed scale, which a numeric(p,s) column does
  * not hold.
  */
@@ -363,7 +393,16 @@ decimal_write_avro(StringInfo out, Datum value, int scale, int fixed_size, int b
 	}
 	if (branch >= 0)
 		avro_write_long(out, branch);
-	digits = numeric_unscaled_digits(text, scale, &used_scale);
+	if (scale == DECIMAL_SCALE_SIGNIFICANT && strchr(text, '.') != NULL)
+	{
+		size_t		len = strlen(text);
+
+		while (text[len - 1] == '0')
+			text[--len] = '\0';
+		if (text[len - 1] == '.')
+			text[--len] = '\0';
+	}
+	digits = numeric_unscaled_digits(text, scale < 0 ? -1 : scale, &used_scale);
 	if (scale < 0)
 	{
 		avro_write_long(out, used_scale);

@@ -16,6 +16,10 @@
 
 struct NumericData;
 
+/* decimal_write_avro's scale for a VariableScaleDecimal {scale, value} */
+#define DECIMAL_SCALE_DISPLAY		(-1)	/* the numeric's display scale */
+#define DECIMAL_SCALE_SIGNIFICANT	(-2)	/* that, less trailing fraction zeros */
+
 extern void decimal_write_avro(StringInfo out, Datum value, int scale, int fixed_size,
 							   int branch);
 extern bool decimal_is_special(Datum value);

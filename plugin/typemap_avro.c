@@ -335,7 +335,7 @@ write_avro_value(StringInfo out, const W2aType *type, Datum value, int branch)
 			decimal_write_avro(out, value, type->scale, type->fixed_size, branch);
 			break;
 		case W2A_T_NUMERIC_VAR:
-			decimal_write_avro(out, value, -1, 0, branch);
+			decimal_write_avro(out, value, DECIMAL_SCALE_DISPLAY, 0, branch);
 			break;
 		case W2A_T_TEXT:
 			{

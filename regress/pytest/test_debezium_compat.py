@@ -110,13 +110,9 @@ CASES = [
                                   "debezium_modes.double-base64url-micros.capture.jsonl"),
      ("decimal-handling-mode", "double", "binary-handling-mode", "base64-url-safe",
       "time-precision-mode", "adaptive_time_microseconds")),
-    pytest.param((MODES_WORKLOAD, os.path.join(ROOT, "regress", "workloads",
-                                               "debezium_modes.defaults-base64.capture.jsonl"),
-                  ("binary-handling-mode", "base64")),
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "known bug, precise mode: Debezium strips a VariableScaleDecimal's "
-                     "trailing zeros (1.50 is scale 1, 0.000 scale 0); enc_vsd keeps the "
-                     "display scale"))),
+    (MODES_WORKLOAD, os.path.join(ROOT, "regress", "workloads",
+                                  "debezium_modes.defaults-base64.capture.jsonl"),
+     ("binary-handling-mode", "base64")),
 ]
 # the modes workload's snapshot quirks (as c_date@3r, c_date@4r)
 QUIRKS["d@3r"] = QUIRKS["c_date@3r"]
