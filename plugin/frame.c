@@ -175,3 +175,15 @@ frame_change_begin(StringInfo out, char op, const RelSchemaEntry *entry,
 	frame_put_u64(out, entry->value_fp);
 	return start;
 }
+
+/*
+ * Close the value of a CHANGE frame that is one half of a key change: set
+ * the KEY_CHANGE flag in the header at "start" and append the other key's
+ * datum (the new key in the delete, the old key in the create).
+ */
+void
+frame_change_other_key(StringInfo out, int start, const char *key, uint32 len)
+{
+	out->data[start + 5] |= W2A_CHANGE_KEY_CHANGE;
+	frame_put_block(out, key, len);
+}

@@ -32,5 +32,6 @@ extern void frame_block_end(StringInfo out, int start);
 extern void frame_write_schema(StringInfo out, const struct RelSchemaEntry *entry);
 extern int	frame_change_begin(StringInfo out, char op,
 							   const struct RelSchemaEntry *entry, XLogRecPtr lsn);
+extern void frame_change_other_key(StringInfo out, int start, const char *key, uint32 len);
 
 #endif							/* W2A_FRAME_H */

@@ -328,7 +328,8 @@ wal2avro_frame_to_jsonb(PG_FUNCTION_ARGS)
 		frame_error("bad magic");
 	if (h[3] != W2A_PROTOCOL_VERSION)
 		frame_error(psprintf("unknown protocol version %d", h[3]));
-	if (h[5] != 0)
+	if (h[5] != 0 &&
+		!(h[4] == W2A_FRAME_CHANGE && (h[5] & ~W2A_CHANGE_KEY_CHANGE) == 0))
 		frame_error(psprintf("unknown flags 0x%02x", h[5]));
 	body = w2a_get_u32(h + 6);
 	if (body != r.left)
@@ -388,6 +389,9 @@ wal2avro_frame_to_jsonb(PG_FUNCTION_ARGS)
 								 (unsigned long long) take_u64(&r, "value_fingerprint"));
 				put_block(&out, &r, "key");
 				put_block(&out, &r, "value");
+				/* one half of a key change: the other half's key */
+				if (h[5] & W2A_CHANGE_KEY_CHANGE)
+					put_block(&out, &r, "other_key");
 			}
 			break;
 		case W2A_FRAME_TRUNCATE:

@@ -248,12 +248,16 @@ check_record_size(Wal2AvroData *data, RelSchemaEntry *entry, XLogRecPtr lsn, int
  * NULL (no such row).  toast_source (may be NULL) is an old row PostgreSQL
  * logged that is not the change's before (the old key, for the create half
  * of a key change): the new row's unlogged TOAST values, key columns
- * included, are taken from it.
+ * included, are taken from it.  other_key (NULL but in a key change) is
+ * the other half's key, as record_write_key encoded it: the new key in the
+ * delete, the old key in the create; it goes in the frame's other_key block
+ * (in the json format, the "other_key" field).
  */
 static void
 write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *entry,
 			 ReorderBufferTXN *txn, char op, W2aRow *oldrow, W2aRow *newrow,
-			 W2aRow *toast_source, XLogRecPtr lsn, bool last_write)
+			 W2aRow *toast_source, const StringInfoData *other_key,
+			 XLogRecPtr lsn, bool last_write)
 {
 	StringInfo	out = ctx->out;
 	W2aSource	source = {"false", txn->xid, lsn, W2A_TXN_COMMIT_TIME(txn)};
@@ -275,6 +279,11 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 		vstart = out->len;
 		record_write_value(out, data, entry, op, oldrow, newrow, toast_source, &source);
 		check_record_size(data, entry, lsn, out->len - vstart);
+		if (other_key)
+		{
+			appendStringInfoString(out, ",\"other_key\":");
+			appendBinaryStringInfo(out, other_key->data, other_key->len);
+		}
 		appendStringInfoChar(out, '}');
 	}
 	else
@@ -294,6 +303,8 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 		record_write_value(out, data, entry, op, oldrow, newrow, toast_source, &source);
 		frame_block_end(out, block);
 		check_record_size(data, entry, lsn, out->len - block - 4);
+		if (other_key)
+			frame_change_other_key(out, start, other_key->data, other_key->len);
 		frame_end(out, start);
 	}
 	OutputPluginWrite(ctx, last_write);
@@ -302,22 +313,23 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 
 /*
  * Has an UPDATE changed the key?  Compares the encoded old and new keys,
- * from the rows the change's frames then read again (deformed once).
+ * from the rows the change's frames then read again (deformed once).  The
+ * encoded keys are left in *oldkey and *newkey (in the change's memory
+ * context): each half of a key change carries the other's.
  */
 static bool
-key_changed(Wal2AvroData *data, RelSchemaEntry *entry, W2aRow *oldrow, W2aRow *newrow)
+key_changed(Wal2AvroData *data, RelSchemaEntry *entry, W2aRow *oldrow, W2aRow *newrow,
+			StringInfo oldkey, StringInfo newkey)
 {
-	StringInfoData oldkey;
-	StringInfoData newkey;
 	bool		has_old,
 				has_new;
 
-	initStringInfo(&oldkey);
-	initStringInfo(&newkey);
-	has_old = record_write_key(&oldkey, data, entry, NULL, oldrow);
-	has_new = record_write_key(&newkey, data, entry, newrow, oldrow);
+	initStringInfo(oldkey);
+	initStringInfo(newkey);
+	has_old = record_write_key(oldkey, data, entry, NULL, oldrow);
+	has_new = record_write_key(newkey, data, entry, newrow, oldrow);
 	return has_old && has_new &&
-		(oldkey.len != newkey.len || memcmp(oldkey.data, newkey.data, oldkey.len) != 0);
+		(oldkey->len != newkey->len || memcmp(oldkey->data, newkey->data, oldkey->len) != 0);
 }
 
 /*
@@ -339,6 +351,8 @@ wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	HeapTuple	newtuple = NULL;
 	W2aRow		oldrow;
 	W2aRow		newrow;
+	StringInfoData oldkey;
+	StringInfoData newkey;
 	Relation	root = NULL;
 	TupleConversionMap *map = NULL;
 
@@ -401,24 +415,24 @@ wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	{
 		case REORDER_BUFFER_CHANGE_INSERT:
 			write_change(ctx, data, entry, txn, W2A_OP_CREATE, NULL,
-						 &newrow, NULL, change->lsn, true);
+						 &newrow, NULL, NULL, change->lsn, true);
 			break;
 		case REORDER_BUFFER_CHANGE_UPDATE:
 			if (oldtuple && entry->nkeys > 0 && entry->old_key_logged &&
-				key_changed(data, entry, &oldrow, &newrow))
+				key_changed(data, entry, &oldrow, &newrow, &oldkey, &newkey))
 			{
 				write_change(ctx, data, entry, txn, W2A_OP_DELETE, &oldrow,
-							 NULL, NULL, change->lsn, false);
+							 NULL, NULL, &newkey, change->lsn, false);
 				write_change(ctx, data, entry, txn, W2A_OP_CREATE, NULL,
-							 &newrow, &oldrow, change->lsn, true);
+							 &newrow, &oldrow, &oldkey, change->lsn, true);
 			}
 			else
 				write_change(ctx, data, entry, txn, W2A_OP_UPDATE, &oldrow,
-							 &newrow, NULL, change->lsn, true);
+							 &newrow, NULL, NULL, change->lsn, true);
 			break;
 		case REORDER_BUFFER_CHANGE_DELETE:
 			write_change(ctx, data, entry, txn, W2A_OP_DELETE, &oldrow,
-						 NULL, NULL, change->lsn, true);
+						 NULL, NULL, NULL, change->lsn, true);
 			break;
 		default:
 			Assert(false);

@@ -46,6 +46,15 @@
 #define W2A_OP_DELETE			'd'
 #define W2A_OP_READ				'r'
 
+/*
+ * CHANGE frame header flags.  KEY_CHANGE: the change is one half of an
+ * UPDATE that changed the key (the delete under the old key, or the create
+ * under the new one), and one more block follows the value: the other key's
+ * Avro datum (the new key in the delete, the old key in the create), in the
+ * frame's key schema.
+ */
+#define W2A_CHANGE_KEY_CHANGE	0x01
+
 /* TRUNCATE frame flags */
 #define W2A_TRUNCATE_CASCADE			0x01
 #define W2A_TRUNCATE_RESTART_IDENTITY	0x02
@@ -63,6 +72,7 @@
  *           key_schema_json[str] value_schema_json[str]
  * CHANGE    op[1] relid[4] lsn[8] key_fingerprint[8] value_fingerprint[8]
  *           key[block] value[block]
+ *           other_key[block]    (only with the W2A_CHANGE_KEY_CHANGE flag)
  * TRUNCATE  flags[1] lsn[8] relation_count[2] { relid[4] schema_name[str] table_name[str] }...
  * MESSAGE   transactional[1] lsn[8] prefix[str] content[block]
  * COMMIT    commit_lsn[8] end_lsn[8] commit_time[8] change_count[8]

@@ -58,6 +58,13 @@ frames_kind_name(char kind)
 	return "unknown";
 }
 
+/* The header flags a frame of this kind may carry. */
+static uint8_t
+kind_flags(char kind)
+{
+	return kind == W2A_FRAME_CHANGE ? W2A_CHANGE_KEY_CHANGE : 0;
+}
+
 /*
  * Check the header bytes present in buf (len may be short of a whole
  * header: only the bytes there are judged).  Returns 0, or -1 with a
@@ -89,7 +96,7 @@ check_header(const uint8_t *buf, size_t len, char *err, size_t errlen)
 		relay_set_error(err, errlen, "unknown frame kind 0x%02x at byte 4", buf[4]);
 		return -1;
 	}
-	if (len > 5 && buf[5] != 0)
+	if (len > 5 && (buf[5] & ~kind_flags((char) buf[4])) != 0)
 	{
 		relay_set_error(err, errlen, "unknown header flags 0x%02x in %s frame at byte 5",
 				  buf[5], frames_kind_name((char) buf[4]));
@@ -358,6 +365,18 @@ parse_change(Cursor *c, Frame *f)
 	f->change.value = get_block(c, "value block", &present);
 	if (!c->failed && !present)
 		cursor_error(c, start, "the value block is absent");
+	f->change.key_change = (c->frame[5] & W2A_CHANGE_KEY_CHANGE) != 0;
+	f->change.other_key.data = NULL;
+	f->change.other_key.len = 0;
+	if (f->change.key_change && !c->failed)
+	{
+		/* one half of a key change: the other half's key follows */
+		start = c->pos;
+		f->change.other_key = get_block(c, "other key block", &present);
+		if (!c->failed && (!present || !f->change.has_key ||
+						   (op != W2A_OP_CREATE && op != W2A_OP_DELETE)))
+			cursor_error(c, start, "a key change needs op c or d, a key and an other key");
+	}
 }
 
 static void

@@ -91,6 +91,9 @@ typedef struct Frame
 			bool		has_key;	/* false: the key block is absent */
 			FrameBytes	key;	/* Avro binary; data NULL when absent */
 			FrameBytes	value;	/* Avro binary; never absent */
+			bool		key_change; /* header flag W2A_CHANGE_KEY_CHANGE */
+			FrameBytes	other_key;	/* key_change: the other half's key
+									 * (Avro binary); else data NULL */
 		}			change;
 		struct
 		{
@@ -123,7 +126,8 @@ typedef struct Frame
 /*
  * Parse exactly one frame, header and body, filling *out with pointers into
  * buf (no copy, nothing allocated).  Strict: wrong magic, version, kind,
- * header flags, op or TRUNCATE flags, a transactional byte other than 0/1, a
+ * header flags (a CHANGE frame's KEY_CHANGE is the only one known), op
+ * or TRUNCATE flags, a transactional byte other than 0/1, a
  * body length over W2A_MAX_BODY or different from len - header, a field
  * running past the end, an absent string or value block, a string that is
  * not UTF-8, and bytes left after the body are all errors.  Returns 0, or

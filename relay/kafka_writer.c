@@ -192,7 +192,7 @@ compile_json(KafkaWriter *r, RelEntry *e, const char *which, FrameBytes schema,
  */
 static WriterResult
 render_json(KafkaWriter *r, const RelEntry *e, const char *which, const ConnectJson *cj,
-			FrameBytes datum, JsonOut *out, char *err, size_t errlen)
+			bool schemas, FrameBytes datum, JsonOut *out, char *err, size_t errlen)
 {
 	char		why[256];
 
@@ -203,7 +203,7 @@ render_json(KafkaWriter *r, const RelEntry *e, const char *which, const ConnectJ
 		snprintf(err, errlen, "%s of table \"%s.%s\" has no schema", which, e->schema, e->table);
 		return WRITER_ERROR;
 	}
-	if (connect_json_render(cj, datum.data, datum.len, r->cfg->json_schemas, out,
+	if (connect_json_render(cj, datum.data, datum.len, schemas, out,
 							why, sizeof(why)) == 0)
 		return WRITER_OK;
 	if (out->failed)
@@ -359,7 +359,9 @@ handle_schema(KafkaWriter *r, const Frame *f, char *err, size_t errlen)
 	}
 	if (rc == WRITER_OK)
 		metrics_table_init(&e->metrics, r->metrics, e->schema, e->table);
-	if (rc == WRITER_OK && r->cfg->key_format == RELAY_FORMAT_JSON)
+	/* with compat=debezium a key change's headers carry the other key as text */
+	if (rc == WRITER_OK &&
+		(r->cfg->key_format == RELAY_FORMAT_JSON || r->cfg->compat == RELAY_COMPAT_DEBEZIUM))
 		rc = compile_json(r, e, "key", f->schema.key_schema, &e->key_json, err, errlen);
 	if (rc == WRITER_OK && r->cfg->value_format == RELAY_FORMAT_JSON)
 		rc = compile_json(r, e, "value", f->schema.value_schema, &e->value_json, err, errlen);
@@ -440,8 +442,8 @@ encode_change(KafkaWriter *r, RelEntry *e, const Frame *f, const char *topic,
 	}
 	else if (f->change.has_key)
 	{
-		if ((rc = render_json(r, e, "key", e->key_json, f->change.key, &r->json_key,
-							  err, errlen)) != WRITER_OK)
+		if ((rc = render_json(r, e, "key", e->key_json, r->cfg->json_schemas, f->change.key,
+							  &r->json_key, err, errlen)) != WRITER_OK)
 			return rc;
 		*key = r->json_key.data;
 		*keylen = r->json_key.len;
@@ -455,13 +457,45 @@ encode_change(KafkaWriter *r, RelEntry *e, const Frame *f, const char *topic,
 	}
 	else
 	{
-		if ((rc = render_json(r, e, "value", e->value_json, f->change.value, &r->json_value,
-							  err, errlen)) != WRITER_OK)
+		if ((rc = render_json(r, e, "value", e->value_json, r->cfg->json_schemas, f->change.value,
+							  &r->json_value, err, errlen)) != WRITER_OK)
 			return rc;
 		*value = r->json_value.data;
 		*valuelen = r->json_value.len;
 	}
 	return WRITER_OK;
+}
+
+/*
+ * With compat=debezium, the other key of one half of a key change (the new
+ * key in the delete, the old in the create) in r->json_other_key, as the
+ * header __debezium.newkey or oldkey carries it: Kafka Connect's default
+ * header converter (SimpleHeaderConverter) writes the key's Struct as
+ * compact JSON without a schema, whatever the key converter.  Emptied when
+ * the change has no such header.
+ */
+static WriterResult
+render_other_key(KafkaWriter *r, const RelEntry *e, const Frame *f, char *err, size_t errlen)
+{
+	r->json_other_key.len = 0;
+	if (!f->change.key_change || r->cfg->compat != RELAY_COMPAT_DEBEZIUM)
+		return WRITER_OK;
+	return render_json(r, e, "key", e->key_json, false, f->change.other_key,
+					   &r->json_other_key, err, errlen);
+}
+
+/* A change record's headers (and its tombstone's): wal2avro's, Debezium's */
+static rd_kafka_headers_t *
+change_headers(KafkaWriter *r, const RelEntry *e, const Frame *f)
+{
+	rd_kafka_headers_t *hdrs = record_headers_change(&r->txn_headers, f->change.lsn,
+													 f->change.op, e->schema, e->schema_len,
+													 e->table, e->table_len);
+
+	if (r->json_other_key.len > 0)
+		record_headers_add_key_change(hdrs, f->change.op, r->json_other_key.data,
+									  r->json_other_key.len);
+	return hdrs;
 }
 
 static WriterResult
@@ -511,14 +545,15 @@ handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, siz
 							err, errlen)) != WRITER_OK)
 		return rc;
 
+	if ((rc = render_other_key(r, e, f, err, errlen)) != WRITER_OK)
+		return rc;
+
 	if (*stage == WRITER_STAGE_NONE)
 	{
 		r->last_dead_lettered = false;
 		id = lsn_tracker_add(r->tracker);
 		rc = writer_produce(r, topic, rkt, key, keylen, value, valuelen,
-							 record_headers_change(&r->txn_headers, f->change.lsn, op, e->schema,
-							 e->schema_len, e->table, e->table_len),
-							 id, err, errlen);
+							 change_headers(r, e, f), id, err, errlen);
 		if (rc != WRITER_OK)
 			return rc;
 		*stage = WRITER_STAGE_TOMBSTONE;
@@ -544,8 +579,7 @@ handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, siz
 		 */
 		if (r->isolating && r->unreported > 0)
 			return WRITER_WAIT;
-		hdrs = record_headers_change(&r->txn_headers, f->change.lsn, op, e->schema,
-									 e->schema_len, e->table, e->table_len);
+		hdrs = change_headers(r, e, f);
 		if (r->last_dead_lettered)
 		{
 			hdrs = record_headers_add_failure(hdrs, "the delete before this tombstone went to the dead-letter topic",
@@ -901,5 +935,6 @@ writer_free(KafkaWriter *r)
 	free(r->buf);
 	free(r->json_key.data);
 	free(r->json_value.data);
+	free(r->json_other_key.data);
 	free(r);
 }

@@ -105,6 +105,7 @@ struct KafkaWriter
 	/* ... and for JSON ones, reused from record to record */
 	JsonOut		json_key;
 	JsonOut		json_value;
+	JsonOut		json_other_key; /* a key change's other key, for its header */
 
 	/* for metrics: the relation and op of the record being produced */
 	Metrics    *metrics;

@@ -11,7 +11,9 @@
  * built for every record (librdkafka takes each list over), so this is the
  * relay's hot path: the numbers are written by hand, not with snprintf, the
  * transaction's two are written once at its BEGIN, and every length is
- * given so that librdkafka measures no string.
+ * given so that librdkafka measures no string.  With compat=debezium the
+ * two halves of a key change also get Debezium's __debezium.newkey (the
+ * delete and its tombstone) or __debezium.oldkey (the create).
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -102,6 +104,20 @@ record_headers_change(const RecordHeadersTxn *txn, Lsn lsn, char op,
 }
 
 /* The headers of a logical message's record. */
+/*
+ * Debezium's headers on the halves of a key change: __debezium.newkey (the
+ * new key) on the delete and its tombstone, __debezium.oldkey (the old key)
+ * on the create; key is the other key as text.
+ */
+void
+record_headers_add_key_change(rd_kafka_headers_t *hdrs, char op, const char *key, size_t key_len)
+{
+	if (op == 'd')
+		ADD(hdrs, "__debezium.newkey", key, key_len);
+	else
+		ADD(hdrs, "__debezium.oldkey", key, key_len);
+}
+
 rd_kafka_headers_t *
 record_headers_message(Lsn lsn, bool transactional)
 {

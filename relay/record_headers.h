@@ -32,6 +32,8 @@ extern void record_headers_begin(RecordHeadersTxn *txn, uint32_t xid, int64_t co
 extern rd_kafka_headers_t *record_headers_change(const RecordHeadersTxn *txn, Lsn lsn, char op,
 												 const char *schema, size_t schema_len,
 												 const char *table, size_t table_len);
+extern void record_headers_add_key_change(rd_kafka_headers_t *hdrs, char op,
+										  const char *key, size_t key_len);
 extern rd_kafka_headers_t *record_headers_message(Lsn lsn, bool transactional);
 extern rd_kafka_headers_t *record_headers_add_failure(rd_kafka_headers_t *hdrs,
 													  const char *error, const char *topic);

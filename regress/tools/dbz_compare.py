@@ -27,6 +27,8 @@ the connector version:
 
 --allow PATTERN adds one (repeatable); --no-default-allow drops the default.
 --no-headers leaves the headers out of the comparison.
+--header NAME compares only the headers named (repeatable), on both sides:
+for a capture whose other headers are its own (wal2avro-relay's wal2avro.*).
 --quirk "WHERE PATH" names one field of one record that may differ in
 anything, presence and type too: WHERE is the expected record as the
 output names it (TOPIC[PARTITION]@OFFSET), PATH a path pattern as for
@@ -311,15 +313,21 @@ def main(argv=None):
     ap.add_argument("--max-diffs", type=int, default=50)
     ap.add_argument("--show-allowed", action="store_true")
     ap.add_argument("--no-headers", action="store_true")
+    ap.add_argument("--header", action="append", default=[], metavar="NAME")
     ap.add_argument("--quirk", action="append", default=[], metavar="WHERE PATH")
     a = ap.parse_args(argv)
     if a.prefix and "=" not in a.prefix:
         ap.error("--prefix wants EXP=ACT")
     allow = ([] if a.no_default_allow else list(DEFAULT_ALLOW)) + a.allow
     exp, act = load(a.expected), load(a.actual)
+    if a.no_headers and a.header:
+        ap.error("--no-headers and --header exclude each other")
     if a.no_headers:
         for r in exp + act:
             r["headers"] = []
+    if a.header:
+        for r in exp + act:
+            r["headers"] = [h for h in r.get("headers") or [] if h[0] in a.header]
     cmp = compare(exp, act, allow, a.prefix, a.by_key, a.max_diffs, a.quirk)
     for d in cmp.diffs:
         print(d)

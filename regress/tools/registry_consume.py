@@ -7,8 +7,9 @@ Reads every record of the topics (from the start to the high watermark)
 with confluent-kafka's DeserializingConsumer, AvroDeserializer and
 SchemaRegistryClient -- the client a Python user of Confluent's serdes
 runs, with no code of ours in the decoding -- and prints one JSON line per
-record: {"topic", "partition", "offset", "key", "value"} (value null for a
-tombstone).  REGISTRY_USER_INFO=user:password in the environment gives
+record: {"topic", "partition", "offset", "key", "value", "headers"} (value
+null for a tombstone; headers a list of [name, value], the value as UTF-8
+text, or its hex when not UTF-8).  REGISTRY_USER_INFO=user:password in the environment gives
 the client basic-auth credentials.  Exits 1 when a record does not decode.
 """
 
@@ -31,6 +32,15 @@ def plain(v):
     if isinstance(v, (int, float, str, bool)) or v is None:
         return v
     return str(v)          # Decimal, datetime, ...
+
+
+def header_text(v):
+    if v is None:
+        return None
+    try:
+        return v.decode("utf-8")
+    except UnicodeDecodeError:
+        return v.hex()
 
 
 def main():
@@ -65,7 +75,8 @@ def main():
             print(f"registry_consume: {m.error()}", file=sys.stderr)
             return 1
         out.append({"topic": m.topic(), "partition": m.partition(), "offset": m.offset(),
-                    "key": plain(m.key()), "value": plain(m.value())})
+                    "key": plain(m.key()), "value": plain(m.value()),
+                    "headers": [[k, header_text(v)] for k, v in (m.headers() or [])]})
         if m.offset() + 1 >= left.get((m.topic(), m.partition()), 0):
             left.pop((m.topic(), m.partition()), None)
     consumer.close()

@@ -20,7 +20,9 @@ parse_frame(frame) -> dict
     schema, change, truncate, message, commit); LSNs are strings formatted as
     PostgreSQL prints them ("%X/%X"), times are int microseconds since the
     Unix epoch, fingerprints are unsigned 64-bit ints, key/value/content
-    blocks are bytes or None when absent.
+    blocks are bytes or None when absent.  A CHANGE frame with the
+    key-change flag (0x01) also has "other_key" (the other half's key);
+    decoded changes have it then too.
 Decoder(check_order=True, strict_avro=True, named_types=False)
     .feed(frame) -> dict   parse a frame; remember SCHEMA frames (after
                            checking their fingerprints); decode CHANGE frames
@@ -144,6 +146,10 @@ KINDS = {
 OPS = ("c", "u", "d", "r")
 TRUNCATE_CASCADE = 0x01
 TRUNCATE_RESTART_IDENTITY = 0x02
+# CHANGE header flag: one half of a key change; an other_key block follows
+CHANGE_KEY_CHANGE = 0x01
+# the header flags each kind may carry (any other is refused)
+KIND_FLAGS = {"change": CHANGE_KEY_CHANGE}
 
 _HEADER = struct.Struct(">3sBBBI")
 
@@ -197,7 +203,7 @@ def _check_header(data, pos, scope="frame"):
             pos, scope)
     if kind not in KINDS:
         raise FrameError(f"unknown frame kind {bytes([kind])!r}", pos, scope)
-    if flags != 0:
+    if flags & ~KIND_FLAGS.get(KINDS[kind], 0):
         raise FrameError(f"unknown header flags 0x{flags:02x}", pos, scope)
     if length > MAX_BODY:
         raise FrameError(
@@ -348,6 +354,14 @@ def parse_frame(frame):
         if out["value"] is None:
             raise FrameError("change frame: the value block is absent",
                              HEADER_SIZE + start)
+        if frame[5] & CHANGE_KEY_CHANGE:
+            # one half of a key change: the other half's key
+            start = b.pos
+            out["other_key"] = b.block("other key block")
+            if out["other_key"] is None or out["op"] not in ("c", "d"):
+                raise FrameError(
+                    "change frame: a key change needs op c or d and an "
+                    "other key", HEADER_SIZE + start)
     elif kind == "truncate":
         flags = b.u8("flags")
         if flags & ~(TRUNCATE_CASCADE | TRUNCATE_RESTART_IDENTITY):
@@ -891,9 +905,17 @@ class Decoder:
                 raise FrameError(
                     f"CHANGE of {name}: frame op {f['op']!r} but the value "
                     f"says {vop!r}")
-        return {"kind": "change", "op": f["op"], "relid": f["relid"],
-                "lsn": f["lsn"], "schema": rel.schema, "table": rel.table,
-                "topic": rel.topic, "key": key, "value": value}
+        out = {"kind": "change", "op": f["op"], "relid": f["relid"],
+               "lsn": f["lsn"], "schema": rel.schema, "table": rel.table,
+               "topic": rel.topic, "key": key, "value": value}
+        if "other_key" in f:
+            if rel.key is None:
+                raise FrameError(
+                    f"CHANGE of {name}: a key change but the relation has "
+                    f"no key")
+            out["other_key"] = rel.key.decode(f["other_key"], self.strict_avro,
+                                              self.named_types)
+        return out
 
 
 # ---------------------------------------------------------------------------
@@ -933,7 +955,8 @@ def _frame_json(out, values_only):
     if values_only:
         if out["kind"] != "change":
             return None
-        out = {k: out[k] for k in ("op", "schema", "table", "key", "value")}
+        out = {k: out[k] for k in ("op", "schema", "table", "key", "value",
+                                   "other_key") if k in out}
     elif out["kind"] == "schema":
         out = dict(out)
         out["key_schema"] = (json.loads(out["key_schema"])

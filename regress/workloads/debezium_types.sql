@@ -6,7 +6,7 @@
 -- `-v stream=true` (the changes it streams).  Every type of doc/protocol.md
 -- with NULLs and extremes; replica identities DEFAULT and FULL; unchanged
 -- TOAST (an update that does not touch a large EXTERNAL text column); a
--- primary key change; deletes; a truncate; pg_logical_emit_message.
+-- primary key change under each identity; deletes; a truncate; pg_logical_emit_message.
 -- Each statement is its own transaction, so the records' order is the
 -- statements' order.  Ends with the sentinel row dbz_done (id 1), which
 -- the capture waits for.
@@ -77,6 +77,10 @@ CREATE TABLE orders (id int4 PRIMARY KEY, status text NOT NULL, total numeric(12
 INSERT INTO orders VALUES (1, 'new', 10.00), (2, 'new', 20.50), (3, 'new', 0.01);
 CREATE TABLE scratch (id int4 PRIMARY KEY, v text);
 INSERT INTO scratch VALUES (1, 'a'), (2, 'b');
+-- a primary key under replica identity FULL
+CREATE TABLE orders_full (id int4 PRIMARY KEY, status text NOT NULL);
+ALTER TABLE orders_full REPLICA IDENTITY FULL;
+INSERT INTO orders_full VALUES (1, 'new');
 
 CREATE TABLE dbz_done (id int4 PRIMARY KEY);
 \endif
@@ -100,6 +104,7 @@ UPDATE toasty SET big = 'small now' WHERE id = 1;
 UPDATE orders SET status = 'paid' WHERE id = 1;
 UPDATE orders SET id = 20 WHERE id = 2;	-- a primary key change
 DELETE FROM orders WHERE id = 3;
+UPDATE orders_full SET id = 10, status = 'moved' WHERE id = 1;	-- under FULL
 BEGIN;
 INSERT INTO orders VALUES (4, 'new', 4.00);
 UPDATE orders SET total = 5.00 WHERE id = 4;
