@@ -120,7 +120,8 @@ check_frame(const uint8_t *data, size_t size, const Frame *f)
 	out_u8(&o, W2A_MAGIC2);
 	out_u8(&o, W2A_PROTOCOL_VERSION);
 	out_u8(&o, (uint8_t) f->kind);
-	out_u8(&o, 0);
+	out_u8(&o, f->kind == W2A_FRAME_CHANGE && f->change.key_change ?
+		   W2A_CHANGE_KEY_CHANGE : 0);
 	out_u32(&o, f->body_len);
 
 	switch (f->kind)
@@ -170,6 +171,15 @@ check_frame(const uint8_t *data, size_t size, const Frame *f)
 			check_inside(f->change.value, data, size);
 			out_block(&o, f->change.key);
 			out_block(&o, f->change.value);
+			if (f->change.key_change)
+			{
+				if (f->change.other_key.data == NULL)
+					abort();
+				check_inside(f->change.other_key, data, size);
+				out_block(&o, f->change.other_key);
+			}
+			else if (f->change.other_key.data != NULL)
+				abort();
 			break;
 		case W2A_FRAME_TRUNCATE:
 			{

@@ -22,8 +22,8 @@ import sys
 NO_BLOCK = 0xFFFFFFFF
 
 
-def frame(kind, body):
-    return b"W2A" + bytes([1]) + kind.encode() + b"\x00" + struct.pack(">I", len(body)) + body
+def frame(kind, body, flags=0):
+    return b"W2A" + bytes([1]) + kind.encode() + bytes([flags]) + struct.pack(">I", len(body)) + body
 
 
 def s(text):
@@ -50,10 +50,14 @@ def schema(keys=("id",)):
     return frame("S", body)
 
 
-def change(op="c", key=b"\x02", value=b"\x00\x02\x0a\x06abc"):
+def change(op="c", key=b"\x02", value=b"\x00\x02\x0a\x06abc", other_key=None):
     body = struct.pack(">cIQQQ", op.encode(), 16384, 0x16B374D800,
                        0 if key is None else 0x7275D51A3F395C8F, 0x1234)
-    return frame("D", body + block(key) + block(value))
+    body += block(key) + block(value)
+    if other_key is None:
+        return frame("D", body)
+    # one half of a primary key change (flag 0x01 KEY_CHANGE)
+    return frame("D", body + block(other_key), 0x01)
 
 
 def truncate():
@@ -86,6 +90,8 @@ def main():
         "change-insert": change("c"),
         "change-nokey": change("d", None),
         "change-empty": change("r", b"", b""),
+        "change-keychange-delete": change("d", b"\x04", b"\x00", b"\x28"),
+        "change-keychange-create": change("c", b"\x28", b"\x00\x02\x0a\x06abc", b"\x04"),
         "truncate": truncate(),
         "message-tx": message(True),
         "message-notx-absent": message(False, None),
