@@ -140,7 +140,7 @@ const ConfigOption config_options[] = {
 	.help = "with compat=debezium, Debezium's hstore.handling.mode: json or map (the plugin checks it)"},
 	{.name = "provide-transaction-metadata", .type = CONFIG_BOOL,
 		.offset = FIELD(provide_transaction_metadata, bool), .def = "false",
-		.negation = "no-provide-transaction-metadata", .env = "WAL2AVRO_PROVIDE_TRANSACTION_METADATA",
+		.negation = "no-provide-transaction-metadata", .flags = CONFIG_NO_ENV,
 		.help = "with compat=debezium, Debezium's provide.transaction.metadata: the envelope's "
 	"transaction block, and BEGIN/END records on {prefix}.transaction"},
 	{.name = "dead-letter-topic", .type = CONFIG_TOPIC, .offset = FIELD(dead_letter_topic, char *),
