@@ -57,7 +57,7 @@ INSERT INTO orders (xid, n) VALUES (txid_current(), 1), (txid_current(), 2);
 INSERT INTO items (xid) VALUES (txid_current());
 COMMIT;
 SQL
-pgbench -n -c 2 -T 3600 -f "$out/workload.sql" >"$out/pgbench.log" 2>&1 &
+pgbench -n -c 2 -R 400 -T 3600 -f "$out/workload.sql" >"$out/pgbench.log" 2>&1 &
 bench_pid=$!
 w2a_on_exit "kill $bench_pid 2>/dev/null || true"
 
