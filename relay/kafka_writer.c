@@ -10,7 +10,8 @@
  * CHANGE whose schema is not yet acknowledged waits (WRITER_WAIT) while the
  * loop keeps answering the server.  The delivery reports, and what a failed
  * one makes the stream do, are in kafka_writer_delivery.c; the headers in
- * record_headers.c.
+ * record_headers.c; Debezium's transaction topic (BEGIN and END around each
+ * transaction's events) in kafka_writer_transaction.c.
  *
  * Copyright (c) 2026, the wal2avro authors
  *

@@ -216,15 +216,44 @@ txn_topic_count_message(TxnTopic *t, Lsn lsn)
 	return count_in(t, name, (size_t) n, false);
 }
 
+/* A name's bucket in a HashMap table of cap (a power of two) */
+static size_t
+java_bucket(int32_t hash, size_t cap)
+{
+	uint32_t	h = (uint32_t) hash;
+
+	return (h ^ (h >> 16)) & (cap - 1);
+}
+
+/* What txn_topic_order sorts by: bucket, then insertion order */
+typedef struct OrderCtx
+{
+	const TxnTopic *t;
+	size_t		cap;
+} OrderCtx;
+
+static int
+order_cmp(const void *a, const void *b, void *arg)
+{
+	const OrderCtx *c = arg;
+	size_t		i = *(const size_t *) a,
+				j = *(const size_t *) b;
+	size_t		bi = java_bucket(c->t->cols[i].hash, c->cap),
+				bj = java_bucket(c->t->cols[j].hash, c->cap);
+
+	if (bi != bj)
+		return bi < bj ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
 void
 txn_topic_order(const TxnTopic *t, size_t *order)
 {
-	size_t		cap = JAVA_MAP_MIN_CAPACITY;
-	size_t		k = 0;
+	OrderCtx	c = {t, JAVA_MAP_MIN_CAPACITY};
 
 	/* the table doubles when the entries pass three quarters of it */
-	while (t->ncols > cap / 4 * 3)
-		cap *= 2;
+	while (t->ncols > c.cap / 4 * 3)
+		c.cap *= 2;
 
 	/*
 	 * Buckets in index order, each in insertion order (a resize splits a
@@ -232,14 +261,9 @@ txn_topic_order(const TxnTopic *t, size_t *order)
 	 * becomes a tree in Java (capacity 64 and up), ordered otherwise: names
 	 * colliding that often are not expected.
 	 */
-	for (size_t b = 0; b < cap && k < t->ncols; b++)
-		for (size_t i = 0; i < t->ncols; i++)
-		{
-			uint32_t	h = (uint32_t) t->cols[i].hash;
-
-			if (((h ^ (h >> 16)) & (cap - 1)) == b)
-				order[k++] = i;
-		}
+	for (size_t i = 0; i < t->ncols; i++)
+		order[i] = i;
+	qsort_r(order, t->ncols, sizeof(size_t), order_cmp, &c);
 }
 
 /* ------------------------------------------------------------------------
