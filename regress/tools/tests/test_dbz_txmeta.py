@@ -23,8 +23,16 @@ DATA = os.path.join(os.path.dirname(__file__), "..", "..", "workloads",
 
 @pytest.fixture
 def recs():
+    # the stored capture keeps each key and value as its JSON text
+    out = []
     with open(DATA) as f:
-        return [json.loads(line) for line in f]
+        for line in f:
+            r = json.loads(line)
+            for part in ("key", "value"):
+                if isinstance(r.get(part), str):
+                    r[part] = json.loads(r[part])
+            out.append(r)
+    return out
 
 
 def txs(recs):
