@@ -42,9 +42,11 @@
 #define W2A_UPDATE_PROGRESS(ctx, skipped)	OutputPluginUpdateProgress((ctx))
 #endif
 
-/* numeric_is_nan/numeric_is_inf are exported from 14 on. */
+/* numeric has infinities from 14 on (numeric_is_inf); 13 has none. */
 #if PG_VERSION_NUM >= 140000
-#define W2A_HAVE_NUMERIC_INF 1
+#define W2A_NUMERIC_IS_INF(num)		numeric_is_inf(num)
+#else
+#define W2A_NUMERIC_IS_INF(num)		false
 #endif
 
 /*
@@ -61,6 +63,73 @@
 #define W2A_TXN_COMMIT_TIME(txn)	((txn)->xact_time.commit_time)
 #else
 #define W2A_TXN_COMMIT_TIME(txn)	((txn)->commit_time)
+#endif
+
+/*
+ * Integer to text: pg_lltoa returns the length from 14 on (void before),
+ * and pg_ulltoa_n (digits only, no terminator) is 14's.
+ */
+#if PG_VERSION_NUM >= 140000
+#define W2A_LLTOA(v, a)			pg_lltoa((v), (a))
+#define W2A_ULLTOA_N(v, a)		pg_ulltoa_n((v), (a))
+#else
+#include "utils/builtins.h"
+
+static inline int
+w2a_lltoa13(int64 v, char *a)
+{
+	pg_lltoa(v, a);
+	return (int) strlen(a);
+}
+
+static inline int
+w2a_ulltoa_n13(uint64 v, char *a)
+{
+	char		tmp[24];
+	int			n = 0,
+				i;
+
+	do
+	{
+		tmp[n++] = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		a[i] = tmp[n - 1 - i];
+	return n;
+}
+#define W2A_LLTOA(v, a)			w2a_lltoa13((v), (a))
+#define W2A_ULLTOA_N(v, a)		w2a_ulltoa_n13((v), (a))
+#endif
+
+/*
+ * The replica identity's columns: 14 added a variant that needs no index
+ * lock; 13's pgoutput asks RelationGetIndexAttrBitmap, as this does there.
+ */
+#if PG_VERSION_NUM >= 140000
+#define W2A_IDENTITY_KEY_BITMAP(rel)	RelationGetIdentityKeyBitmap(rel)
+#else
+#define W2A_IDENTITY_KEY_BITMAP(rel)	RelationGetIndexAttrBitmap((rel), INDEX_ATTR_BITMAP_IDENTITY_KEY)
+#endif
+
+/* Why a relation is not a table: 15's wording, approximated before it */
+#if PG_VERSION_NUM >= 150000
+#define W2A_ERRDETAIL_RELKIND(relkind)	errdetail_relkind_not_supported(relkind)
+#else
+#define W2A_ERRDETAIL_RELKIND(relkind) \
+	errdetail("This operation is not supported for relations of kind \"%c\".", (relkind))
+#endif
+
+/* LSN_FORMAT_ARGS is 14's (access/xlogdefs.h) */
+#ifndef LSN_FORMAT_ARGS
+#define LSN_FORMAT_ARGS(lsn)	((uint32) ((lsn) >> 32)), ((uint32) (lsn))
+#endif
+
+/* strtoi64 is 14's (c.h); before it, long long is 64 bits on every platform */
+#if PG_VERSION_NUM >= 140000
+#define W2A_STRTOI64(s, end, base)	strtoi64((s), (end), (base))
+#else
+#define W2A_STRTOI64(s, end, base)	((int64) strtoll((s), (end), (base)))
 #endif
 
 #endif							/* WAL2AVRO_COMPAT_H */

@@ -32,6 +32,7 @@
 #include "utils/timestamp.h"
 #include "utils/varbit.h"
 
+#include "compat.h"
 #include "debezium.h"
 #include "decimal.h"
 
@@ -485,7 +486,7 @@ enc_decimal_string(StringInfo out, const DbzColumn *col, Datum value)
 	write_branch(out, col);
 	if (numeric_is_nan(num))
 		avro_write_string(out, "NAN");
-	else if (numeric_is_inf(num))
+	else if (W2A_NUMERIC_IS_INF(num))
 		avro_write_string(out, text[0] == '-' ? "NEGATIVE_INFINITY" : "POSITIVE_INFINITY");
 	else
 		avro_write_string(out, text);

@@ -44,6 +44,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "compat.h"
 #include "options.h"
 #include "record.h"
 #include "relcache.h"
@@ -202,7 +203,7 @@ key_in_identity(Relation rel, const int *keyatts, int nkeys)
 
 	if (rel->rd_rel->relreplident == REPLICA_IDENTITY_FULL)
 		return true;
-	identity = RelationGetIdentityKeyBitmap(rel);
+	identity = W2A_IDENTITY_KEY_BITMAP(rel);
 	for (i = 0; i < nkeys; i++)
 	{
 		if (!bms_is_member(keyatts[i] + 1 - FirstLowInvalidHeapAttributeNumber, identity))

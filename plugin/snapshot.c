@@ -59,6 +59,7 @@
 #include "utils/timestamp.h"
 
 #include "frame.h"
+#include "compat.h"
 #include "options.h"
 #include "record.h"
 #include "relcache.h"
@@ -109,7 +110,7 @@ check_table(Relation rel)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel)),
-				 errdetail_relkind_not_supported(relkind)));
+				 W2A_ERRDETAIL_RELKIND(relkind)));
 	if (rel->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT ||
 		IsCatalogRelation(rel))
 		ereport(ERROR,
