@@ -121,7 +121,7 @@ w2a_ulltoa_n13(uint64 v, char *a)
 #endif
 
 /* LSN_FORMAT_ARGS is 14's (access/xlogdefs.h) */
-#ifndef LSN_FORMAT_ARGS
+#if PG_VERSION_NUM < 140000
 #define LSN_FORMAT_ARGS(lsn)	((uint32) ((lsn) >> 32)), ((uint32) (lsn))
 #endif
 
