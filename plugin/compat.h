@@ -20,6 +20,11 @@
 #error "wal2avro needs PostgreSQL 13 or later"
 #endif
 
+/* The varlena macros (VARDATA_ANY, ...) have their own header from 16 on */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
 /*
  * The tuple a change carries: a ReorderBufferTupleBuf before 17, a plain
  * HeapTuple from 17 on.
@@ -123,6 +128,26 @@ w2a_ulltoa_n13(uint64 v, char *a)
 /* LSN_FORMAT_ARGS is 14's (access/xlogdefs.h) */
 #if PG_VERSION_NUM < 140000
 #define LSN_FORMAT_ARGS(lsn)	((uint32) ((lsn) >> 32)), ((uint32) (lsn))
+#endif
+
+/*
+ * The primary key's index: 18 asks whether a deferrable one will do.  The
+ * key of a record is the primary key whether or not it is deferrable, as
+ * before 18.
+ */
+#if PG_VERSION_NUM >= 180000
+#define W2A_PRIMARY_KEY_INDEX(rel)	RelationGetPrimaryKeyIndex((rel), true)
+#else
+#define W2A_PRIMARY_KEY_INDEX(rel)	RelationGetPrimaryKeyIndex(rel)
+#endif
+
+/* pg_b64_encode takes its input as uint8 from 18 on, as char before */
+#if PG_VERSION_NUM >= 180000
+#define W2A_B64_ENCODE(src, len, dst, dstlen) \
+	pg_b64_encode((const uint8 *) (src), (len), (dst), (dstlen))
+#else
+#define W2A_B64_ENCODE(src, len, dst, dstlen) \
+	pg_b64_encode((const char *) (src), (len), (dst), (dstlen))
 #endif
 
 /* strtoi64 is 14's (c.h); before it, long long is 64 bits on every platform */

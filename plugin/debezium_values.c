@@ -539,7 +539,7 @@ write_binary_text(StringInfo out, int kind, const char *bytes, int len)
 		int			i;
 
 		text = palloc(pg_b64_enc_len(len) + 1);
-		n = pg_b64_encode(bytes, len, text, pg_b64_enc_len(len));
+		n = W2A_B64_ENCODE(bytes, len, text, pg_b64_enc_len(len));
 		if (n < 0)
 			elog(ERROR, "could not encode %d bytes in base64", len);
 		for (i = 0; kind == DBZ_BASE64_URL_SAFE && i < n; i++)

@@ -171,7 +171,7 @@ find_key_columns(Wal2AvroData *data, Relation rel, const char *nspname,
 	if (rel->rd_rel->relreplident == REPLICA_IDENTITY_INDEX)
 		indexoid = RelationGetReplicaIndex(rel);
 	else
-		indexoid = RelationGetPrimaryKeyIndex(rel);
+		indexoid = W2A_PRIMARY_KEY_INDEX(rel);
 	if (!OidIsValid(indexoid))
 	{
 		*attnos = NULL;
