@@ -36,6 +36,7 @@
 #include "utils/numeric.h"
 
 #include "avro_to_json.h"
+#include "compat.h"
 #include "typemap.h"
 
 typedef enum AjKind
@@ -662,7 +663,7 @@ walk(StringInfo out, const AvroJsonNode *node, AjReader *r)
 			if (node->logical == AJL_NONE)
 			{
 				reserve(out, MAXINT8LEN + 1);
-				out->len += pg_lltoa(v, out->data + out->len);
+				out->len += W2A_LLTOA(v, out->data + out->len);
 			}
 			else
 				write_datetime(out, node->logical, v);

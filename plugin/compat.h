@@ -20,6 +20,11 @@
 #error "wal2avro needs PostgreSQL 13 or later"
 #endif
 
+/* The varlena macros (VARDATA_ANY, ...) have their own header from 16 on */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
 /*
  * The tuple a change carries: a ReorderBufferTupleBuf before 17, a plain
  * HeapTuple from 17 on.
@@ -42,9 +47,11 @@
 #define W2A_UPDATE_PROGRESS(ctx, skipped)	OutputPluginUpdateProgress((ctx))
 #endif
 
-/* numeric_is_nan/numeric_is_inf are exported from 14 on. */
+/* numeric has infinities from 14 on (numeric_is_inf); 13 has none. */
 #if PG_VERSION_NUM >= 140000
-#define W2A_HAVE_NUMERIC_INF 1
+#define W2A_NUMERIC_IS_INF(num)		numeric_is_inf(num)
+#else
+#define W2A_NUMERIC_IS_INF(num)		false
 #endif
 
 /*
@@ -61,6 +68,93 @@
 #define W2A_TXN_COMMIT_TIME(txn)	((txn)->xact_time.commit_time)
 #else
 #define W2A_TXN_COMMIT_TIME(txn)	((txn)->commit_time)
+#endif
+
+/*
+ * Integer to text: pg_lltoa returns the length from 14 on (void before),
+ * and pg_ulltoa_n (digits only, no terminator) is 14's.
+ */
+#if PG_VERSION_NUM >= 140000
+#define W2A_LLTOA(v, a)			pg_lltoa((v), (a))
+#define W2A_ULLTOA_N(v, a)		pg_ulltoa_n((v), (a))
+#else
+#include "utils/builtins.h"
+
+static inline int
+w2a_lltoa13(int64 v, char *a)
+{
+	pg_lltoa(v, a);
+	return (int) strlen(a);
+}
+
+static inline int
+w2a_ulltoa_n13(uint64 v, char *a)
+{
+	char		tmp[24];
+	int			n = 0,
+				i;
+
+	do
+	{
+		tmp[n++] = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		a[i] = tmp[n - 1 - i];
+	return n;
+}
+#define W2A_LLTOA(v, a)			w2a_lltoa13((v), (a))
+#define W2A_ULLTOA_N(v, a)		w2a_ulltoa_n13((v), (a))
+#endif
+
+/*
+ * The replica identity's columns: 14 added a variant that needs no index
+ * lock; 13's pgoutput asks RelationGetIndexAttrBitmap, as this does there.
+ */
+#if PG_VERSION_NUM >= 140000
+#define W2A_IDENTITY_KEY_BITMAP(rel)	RelationGetIdentityKeyBitmap(rel)
+#else
+#define W2A_IDENTITY_KEY_BITMAP(rel)	RelationGetIndexAttrBitmap((rel), INDEX_ATTR_BITMAP_IDENTITY_KEY)
+#endif
+
+/* Why a relation is not a table: 15's wording, approximated before it */
+#if PG_VERSION_NUM >= 150000
+#define W2A_ERRDETAIL_RELKIND(relkind)	errdetail_relkind_not_supported(relkind)
+#else
+#define W2A_ERRDETAIL_RELKIND(relkind) \
+	errdetail("This operation is not supported for relations of kind \"%c\".", (relkind))
+#endif
+
+/* LSN_FORMAT_ARGS is 14's (access/xlogdefs.h) */
+#if PG_VERSION_NUM < 140000
+#define LSN_FORMAT_ARGS(lsn)	((uint32) ((lsn) >> 32)), ((uint32) (lsn))
+#endif
+
+/*
+ * The primary key's index: 18 asks whether a deferrable one will do.  The
+ * key of a record is the primary key whether or not it is deferrable, as
+ * before 18.
+ */
+#if PG_VERSION_NUM >= 180000
+#define W2A_PRIMARY_KEY_INDEX(rel)	RelationGetPrimaryKeyIndex((rel), true)
+#else
+#define W2A_PRIMARY_KEY_INDEX(rel)	RelationGetPrimaryKeyIndex(rel)
+#endif
+
+/* pg_b64_encode takes its input as uint8 from 18 on, as char before */
+#if PG_VERSION_NUM >= 180000
+#define W2A_B64_ENCODE(src, len, dst, dstlen) \
+	pg_b64_encode((const uint8 *) (src), (len), (dst), (dstlen))
+#else
+#define W2A_B64_ENCODE(src, len, dst, dstlen) \
+	pg_b64_encode((const char *) (src), (len), (dst), (dstlen))
+#endif
+
+/* strtoi64 is 14's (c.h); before it, long long is 64 bits on every platform */
+#if PG_VERSION_NUM >= 140000
+#define W2A_STRTOI64(s, end, base)	strtoi64((s), (end), (base))
+#else
+#define W2A_STRTOI64(s, end, base)	((int64) strtoll((s), (end), (base)))
 #endif
 
 #endif							/* WAL2AVRO_COMPAT_H */

@@ -35,6 +35,7 @@
 #include "utils/json.h"
 #include "utils/syscache.h"
 
+#include "compat.h"
 #include "debezium.h"
 #include "wal2avro_protocol.h"
 
@@ -398,12 +399,12 @@ write_sequence(StringInfo out, XLogRecPtr last_end, XLogRecPtr lsn)
 	else
 	{
 		buf[n++] = '"';
-		n += pg_ulltoa_n((uint64) last_end, buf + n);
+		n += W2A_ULLTOA_N((uint64) last_end, buf + n);
 		buf[n++] = '"';
 	}
 	buf[n++] = ',';
 	buf[n++] = '"';
-	n += pg_ulltoa_n((uint64) lsn, buf + n);
+	n += W2A_ULLTOA_N((uint64) lsn, buf + n);
 	buf[n++] = '"';
 	buf[n++] = ']';
 	avro_write_long(out, 1);

@@ -32,6 +32,7 @@
 #include "utils/timestamp.h"
 #include "utils/varbit.h"
 
+#include "compat.h"
 #include "debezium.h"
 #include "decimal.h"
 
@@ -485,7 +486,7 @@ enc_decimal_string(StringInfo out, const DbzColumn *col, Datum value)
 	write_branch(out, col);
 	if (numeric_is_nan(num))
 		avro_write_string(out, "NAN");
-	else if (numeric_is_inf(num))
+	else if (W2A_NUMERIC_IS_INF(num))
 		avro_write_string(out, text[0] == '-' ? "NEGATIVE_INFINITY" : "POSITIVE_INFINITY");
 	else
 		avro_write_string(out, text);
@@ -538,7 +539,7 @@ write_binary_text(StringInfo out, int kind, const char *bytes, int len)
 		int			i;
 
 		text = palloc(pg_b64_enc_len(len) + 1);
-		n = pg_b64_encode(bytes, len, text, pg_b64_enc_len(len));
+		n = W2A_B64_ENCODE(bytes, len, text, pg_b64_enc_len(len));
 		if (n < 0)
 			elog(ERROR, "could not encode %d bytes in base64", len);
 		for (i = 0; kind == DBZ_BASE64_URL_SAFE && i < n; i++)

@@ -56,11 +56,7 @@
 static bool
 numeric_is_special_value(Numeric num)
 {
-#ifdef W2A_HAVE_NUMERIC_INF
-	return numeric_is_nan(num) || numeric_is_inf(num);
-#else
-	return numeric_is_nan(num);
-#endif
+	return numeric_is_nan(num) || W2A_NUMERIC_IS_INF(num);
 }
 
 /* Is the value NaN or an infinity?  For the JSON format, which prints text. */

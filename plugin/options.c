@@ -26,6 +26,7 @@
 #include "utils/lsyscache.h"
 #include "utils/pg_lsn.h"
 
+#include "compat.h"
 #include "options.h"
 #include "schema_json.h"
 #include "decoding_state.h"
@@ -400,7 +401,7 @@ option_txid(DefElem *elem)
 	int64		v;
 
 	errno = 0;
-	v = strtoi64(value, &end, 10);
+	v = W2A_STRTOI64(value, &end, 10);
 	if (errno != 0 || *end != '\0' || end == value || v < 1)
 		invalid_value(elem, value,
 					  "The value must be a transaction id from 1 to 9223372036854775807, as txid_current() returns it.");

@@ -44,6 +44,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "compat.h"
 #include "options.h"
 #include "record.h"
 #include "relcache.h"
@@ -170,7 +171,7 @@ find_key_columns(Wal2AvroData *data, Relation rel, const char *nspname,
 	if (rel->rd_rel->relreplident == REPLICA_IDENTITY_INDEX)
 		indexoid = RelationGetReplicaIndex(rel);
 	else
-		indexoid = RelationGetPrimaryKeyIndex(rel);
+		indexoid = W2A_PRIMARY_KEY_INDEX(rel);
 	if (!OidIsValid(indexoid))
 	{
 		*attnos = NULL;
@@ -202,7 +203,7 @@ key_in_identity(Relation rel, const int *keyatts, int nkeys)
 
 	if (rel->rd_rel->relreplident == REPLICA_IDENTITY_FULL)
 		return true;
-	identity = RelationGetIdentityKeyBitmap(rel);
+	identity = W2A_IDENTITY_KEY_BITMAP(rel);
 	for (i = 0; i < nkeys; i++)
 	{
 		if (!bms_is_member(keyatts[i] + 1 - FirstLowInvalidHeapAttributeNumber, identity))

@@ -51,6 +51,7 @@
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -59,6 +60,7 @@
 #include "utils/timestamp.h"
 
 #include "frame.h"
+#include "compat.h"
 #include "options.h"
 #include "record.h"
 #include "relcache.h"
@@ -109,7 +111,7 @@ check_table(Relation rel)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel)),
-				 errdetail_relkind_not_supported(relkind)));
+				 W2A_ERRDETAIL_RELKIND(relkind)));
 	if (rel->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT ||
 		IsCatalogRelation(rel))
 		ereport(ERROR,

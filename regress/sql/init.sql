@@ -1,7 +1,10 @@
 -- init: the extension and the helpers every other test reads changes with
 SET client_min_messages = notice;
 CREATE EXTENSION wal2avro;
-\dx wal2avro
+SELECT e.extname, e.extversion, n.nspname AS schema,
+       obj_description(e.oid, 'pg_extension') AS description
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE e.extname = 'wal2avro';
 
 -- Changes of a slot in the json format, without what differs run to run
 -- (LSNs, xids, OIDs, timestamps); schema frames without the schema text.
