@@ -10,7 +10,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
 packages=(
-	build-essential pkg-config clang libclang-rt-14-dev valgrind sudo
+	build-essential pkg-config clang libclang-rt-14-dev valgrind sudo bison flex
 	postgresql-15 postgresql-server-dev-15 postgresql-15-wal2json libpq-dev
 	librdkafka-dev kcat libavro-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev
 	openjdk-17-jdk-headless maven
