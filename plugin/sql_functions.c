@@ -377,8 +377,10 @@ wal2avro_frame_to_jsonb(PG_FUNCTION_ARGS)
 			{
 				char		op = (char) *take(&r, 1, "op");
 
+				/* t and m: compat=debezium's truncate and message records */
 				if (op != W2A_OP_CREATE && op != W2A_OP_UPDATE &&
-					op != W2A_OP_DELETE && op != W2A_OP_READ)
+					op != W2A_OP_DELETE && op != W2A_OP_READ &&
+					op != W2A_OP_TRUNCATE && op != W2A_OP_MESSAGE)
 					frame_error(psprintf("unknown op 0x%02x", (unsigned char) op));
 				appendStringInfo(&out, "{\"kind\":\"change\",\"op\":\"%c\"", op);
 				appendStringInfo(&out, ",\"relid\":%u", take_u32(&r, "relid"));

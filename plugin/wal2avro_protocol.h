@@ -45,6 +45,18 @@
 #define W2A_OP_UPDATE			'u'
 #define W2A_OP_DELETE			'd'
 #define W2A_OP_READ				'r'
+#define W2A_OP_TRUNCATE			't'	/* compat=debezium: one truncated table */
+#define W2A_OP_MESSAGE			'm'	/* compat=debezium: a logical message */
+
+/*
+ * compat=debezium: the pseudo relation of logical messages.  Its SCHEMA
+ * frame names the topic <prefix>.message and carries Debezium's MessageKey
+ * and MessageValue schemas; a non-transactional message's SCHEMA and
+ * CHANGE frames come outside BEGIN/COMMIT.  Messages with the prefix
+ * W2A_HEARTBEAT_PREFIX (the relay's heartbeats) stay MESSAGE frames.
+ */
+#define W2A_MESSAGE_RELID		0
+#define W2A_HEARTBEAT_PREFIX	"wal2avro.heartbeat"
 
 /*
  * CHANGE frame header flags.  KEY_CHANGE: the change is one half of an
@@ -72,6 +84,8 @@
  *           key_schema_json[str] value_schema_json[str]
  * CHANGE    op[1] relid[4] lsn[8] key_fingerprint[8] value_fingerprint[8]
  *           key[block] value[block]
+ *           (compat=debezium: op 't' a truncated table, key absent; op 'm'
+ *           a message on relid W2A_MESSAGE_RELID)
  *           other_key[block]    (only with the W2A_CHANGE_KEY_CHANGE flag)
  * TRUNCATE  flags[1] lsn[8] relation_count[2] { relid[4] schema_name[str] table_name[str] }...
  * MESSAGE   transactional[1] lsn[8] prefix[str] content[block]

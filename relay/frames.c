@@ -350,7 +350,8 @@ parse_change(Cursor *c, Frame *f)
 	uint8_t		op = get_u8(c, "op");
 
 	if (!c->failed && op != W2A_OP_CREATE && op != W2A_OP_UPDATE &&
-		op != W2A_OP_DELETE && op != W2A_OP_READ)
+		op != W2A_OP_DELETE && op != W2A_OP_READ &&
+		op != W2A_OP_TRUNCATE && op != W2A_OP_MESSAGE)
 	{
 		cursor_error(c, start, "unknown op 0x%02x", op);
 		return;

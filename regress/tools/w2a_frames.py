@@ -143,7 +143,7 @@ KINDS = {
     ord("M"): "message",
     ord("C"): "commit",
 }
-OPS = ("c", "u", "d", "r")
+OPS = ("c", "u", "d", "r", "t", "m")  # t, m: compat=debezium truncate and message
 TRUNCATE_CASCADE = 0x01
 TRUNCATE_RESTART_IDENTITY = 0x02
 # CHANGE header flag: one half of a key change; an other_key block follows
