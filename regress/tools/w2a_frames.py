@@ -70,8 +70,10 @@ left over), which fastavro alone does not check; fastavro decodes it and
 consumes the whole block; the envelope's "op" (or flat "__op") equals the
 frame's op.  With check_order: BEGIN/COMMIT pair up with the same commit LSN
 and time, SCHEMA/CHANGE/TRUNCATE and transactional MESSAGE frames come only
-inside a transaction, non-transactional MESSAGE frames only outside, and
-COMMIT's change count equals the CHANGE frames seen.
+inside a transaction, non-transactional MESSAGE frames only outside (and
+compat=debezium's non-transactional message, a CHANGE with op m on relation
+0 after its SCHEMA frame), and COMMIT's change count equals the CHANGE
+frames seen in the transaction.
 
 Decoded values
 --------------
@@ -144,6 +146,7 @@ KINDS = {
     ord("C"): "commit",
 }
 OPS = ("c", "u", "d", "r", "t", "m")  # t, m: compat=debezium truncate and message
+MESSAGE_RELID = 0   # compat=debezium: the pseudo relation of messages
 TRUNCATE_CASCADE = 0x01
 TRUNCATE_RESTART_IDENTITY = 0x02
 # CHANGE header flag: one half of a key change; an other_key block follows
@@ -813,7 +816,8 @@ class Decoder:
             self.schemas[f["relid"]] = RelationSchema(f)
             return f
         if kind == "change":
-            self.changes += 1
+            if self.txn is not None:
+                self.changes += 1
             return self._change(f)
         return f
 
@@ -837,6 +841,11 @@ class Decoder:
             if self.txn is not None:
                 raise FrameError(
                     "non-transactional MESSAGE inside a transaction")
+            return
+        # compat=debezium: a non-transactional message is a CHANGE (op m)
+        # on the message pseudo relation 0, its SCHEMA frame before it
+        if self.txn is None and f.get("relid") == MESSAGE_RELID and \
+                (kind == "schema" or (kind == "change" and f["op"] == "m")):
             return
         if self.txn is None:
             raise FrameError(f"{kind.upper()} frame outside a transaction")
