@@ -211,7 +211,8 @@ write_optional_long(StringInfo out, bool present, int64 v)
  * transaction's for a transactional message; for another, xid is ignored
  * (txId null) and commit_time is the last transaction's, as Debezium
  * reports it.  Source.sequence is [<end of the last transaction or
- * non-transactional message>, <lsn>].  Call before counting the message in
+ * non-transactional message>, <lsn>]; for a non-transactional message
+ * [<lsn>, <lsn>]: Debezium counts it as committed before it writes it.  Call before counting the message in
  * txn_changes.
  */
 void
@@ -221,6 +222,7 @@ debezium_events_message_value(StringInfo out, Wal2AvroData *data, bool transacti
 {
 	int64		commit_us = 0;
 	int64		ts_ms = data->txn_ts_ms;
+	XLogRecPtr	last_end = data->last_end_lsn;
 	char		seq[64];
 	int			n;
 
@@ -240,11 +242,13 @@ debezium_events_message_value(StringInfo out, Wal2AvroData *data, bool transacti
 	avro_write_long(out, 0);	/* snapshot: the string branch */
 	avro_write_string(out, "false");
 	write_utf8(out, data->dbname);
-	if (XLogRecPtrIsInvalid(data->last_end_lsn))
+	if (!transactional)
+		last_end = lsn;
+	if (XLogRecPtrIsInvalid(last_end))
 		n = snprintf(seq, sizeof(seq), "[null,\"" UINT64_FORMAT "\"]", (uint64) lsn);
 	else
 		n = snprintf(seq, sizeof(seq), "[\"" UINT64_FORMAT "\",\"" UINT64_FORMAT "\"]",
-					 (uint64) data->last_end_lsn, (uint64) lsn);
+					 (uint64) last_end, (uint64) lsn);
 	avro_write_long(out, 1);
 	avro_write_bytes(out, seq, n);
 	write_optional_long(out, data->include_timestamps, commit_us);

@@ -296,9 +296,12 @@ def check_source(rec, where, problems, snap=None):
         problems.append(f"{where}: sequence {src['sequence']!r} with lsn {src['lsn']}")
     tx = rec["value"][1]["transaction"]
     if rec["op"] == "m" and src["txId"] is None:
-        # a non-transactional message: in no transaction
+        # a non-transactional message: in no transaction, and counted as
+        # committed before it is written (sequence [lsn, lsn])
         if tx is not None:
             problems.append(f"{where}: non-transactional message with transaction {tx!r}")
+        if seq[0] != seq[1]:
+            problems.append(f"{where}: non-transactional message with sequence {src['sequence']!r}")
     elif tx is None or tx["id"] != f"{src['txId']}:{src['lsn']}":
         problems.append(f"{where}: transaction {tx!r} with txId {src['txId']} lsn {src['lsn']}")
     if "frame_lsn" in rec and w.parse_lsn(rec["frame_lsn"]) != src["lsn"]:
