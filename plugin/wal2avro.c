@@ -579,7 +579,8 @@ done:
 /*
  * compat=debezium: a message as Debezium's record, a CHANGE frame with op
  * 'm' on the message pseudo relation (debezium_events.c), after its SCHEMA
- * frame; a non-transactional one outside BEGIN/COMMIT, and (as Debezium
+ * frame; a non-transactional one outside BEGIN/COMMIT with the header flag
+ * NON_TRANSACTIONAL, and (as Debezium
  * counts it) the end of the sequence the next record's Source.sequence
  * starts from.  A transactional one counts among its transaction's changes.
  */
@@ -608,6 +609,8 @@ write_debezium_message(LogicalDecodingContext *ctx, Wal2AvroData *data,
 								  lsn, prefix, content, size);
 	frame_block_end(out, block);
 	check_record_size(data, entry, lsn, out->len - block - 4);
+	if (!transactional)
+		out->data[start + 5] |= W2A_CHANGE_NON_TRANSACTIONAL;
 	frame_end(out, start);
 	OutputPluginWrite(ctx, true);
 	if (transactional)

@@ -52,7 +52,8 @@
  * compat=debezium: the pseudo relation of logical messages.  Its SCHEMA
  * frame names the topic <prefix>.message and carries Debezium's MessageKey
  * and MessageValue schemas; a non-transactional message's SCHEMA and
- * CHANGE frames come outside BEGIN/COMMIT.  Messages with the prefix
+ * CHANGE frames come outside BEGIN/COMMIT, the CHANGE with the header flag
+ * W2A_CHANGE_NON_TRANSACTIONAL.  Messages with the prefix
  * W2A_HEARTBEAT_PREFIX (the relay's heartbeats) stay MESSAGE frames.
  */
 #define W2A_MESSAGE_RELID		0
@@ -66,6 +67,14 @@
  * frame's key schema.
  */
 #define W2A_CHANGE_KEY_CHANGE	0x01
+
+/*
+ * CHANGE header flag NON_TRANSACTIONAL (compat=debezium): the change is a
+ * non-transactional logical message (op 'm'), written outside BEGIN/COMMIT;
+ * a reader makes it a transaction of one record at its LSN.
+ */
+#define W2A_CHANGE_NON_TRANSACTIONAL	0x02
+#define W2A_CHANGE_FLAGS		(W2A_CHANGE_KEY_CHANGE | W2A_CHANGE_NON_TRANSACTIONAL)
 
 /* TRUNCATE frame flags */
 #define W2A_TRUNCATE_CASCADE			0x01

@@ -719,8 +719,14 @@ writer_handle_frame(KafkaWriter *r, const Frame *f, WriterStage *stage, char *er
 		case W2A_FRAME_SCHEMA:
 			return handle_schema(r, f, err, errlen);
 		case W2A_FRAME_CHANGE:
-			if (!r->in_txn || r->lone_change)
+			if (f->change.non_transactional)
 				return writer_handle_lone_change(r, f, stage, err, errlen);
+			if (!r->in_txn)
+			{
+				snprintf(err, errlen, "change (op %c) outside a transaction at " LSN_FMT,
+						 f->change.op, LSN_ARGS(f->change.lsn));
+				return WRITER_ERROR;
+			}
 			return writer_handle_change(r, f, stage, err, errlen);
 		case W2A_FRAME_TRUNCATE:
 			/* Debezium leaves truncates out by default; so do we */

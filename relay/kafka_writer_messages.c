@@ -56,9 +56,9 @@ close_lone(KafkaWriter *r, Lsn lsn)
 }
 
 /*
- * compat=debezium: a non-transactional message's CHANGE frame (op m, on
- * the message pseudo relation) outside BEGIN/COMMIT, a transaction of one
- * record as a MESSAGE frame is.  Any other change there is an error.
+ * compat=debezium: a non-transactional message's CHANGE frame (op m, flag
+ * NON_TRANSACTIONAL, on the message pseudo relation) outside BEGIN/COMMIT,
+ * a transaction of one record as a MESSAGE frame is.
  */
 WriterResult
 writer_handle_lone_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, size_t errlen)
@@ -67,12 +67,6 @@ writer_handle_lone_change(KafkaWriter *r, const Frame *f, WriterStage *stage, ch
 
 	if (!r->lone_change)
 	{
-		if (f->change.op != W2A_OP_MESSAGE)
-		{
-			snprintf(err, errlen, "change (op %c) outside a transaction at " LSN_FMT,
-					 f->change.op, LSN_ARGS(f->change.lsn));
-			return WRITER_ERROR;
-		}
 		if ((rc = open_lone(r, f->change.lsn, err, errlen)) != WRITER_OK)
 			return rc;
 		record_headers_begin(&r->txn_headers, 0, 0);

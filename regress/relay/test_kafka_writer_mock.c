@@ -589,6 +589,7 @@ test_lone_message(void)
 	f.kind = W2A_FRAME_CHANGE;
 	f.change.op = W2A_OP_MESSAGE;
 	f.change.relid = W2A_MESSAGE_RELID;
+	f.change.non_transactional = true;
 	f.change.lsn = lsn;
 	f.change.key_fingerprint = KEY_FP;
 	f.change.value_fingerprint = VALUE_FP;
@@ -602,6 +603,7 @@ test_lone_message(void)
 	set_rtt(0);
 
 	f.change.op = W2A_OP_CREATE;
+	f.change.non_transactional = false;
 	f.change.lsn = lsn + 1;
 	CHECK_INT(writer_handle_frame(fx.records, &f, &stage, err, sizeof(err)), WRITER_ERROR);
 	CHECK_CONTAINS(err, "change (op c) outside a transaction");

@@ -2,7 +2,8 @@
 -- per table (no key, before and after null), left out by default as
 -- Debezium's skipped.operations=t does; skipped-operations also leaves out
 -- c, u, d; a logical message is a CHANGE frame with op 'm' on the message
--- pseudo relation 0, whose SCHEMA frame names the topic <prefix>.message;
+-- pseudo relation 0, whose SCHEMA frame names the topic <prefix>.message
+-- (a non-transactional one outside BEGIN/COMMIT, flagged NON_TRANSACTIONAL);
 -- a bad skipped-operations value is an ERROR naming the option
 SET client_min_messages = warning;
 SELECT 'init' FROM pg_create_logical_replication_slot('regression_slot', 'wal2avro');
@@ -27,12 +28,14 @@ SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL
 SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'compat', 'debezium', 'skipped-operations', '');
 SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'skipped-operations', 't');
 -- the default: truncates left out; messages as 'm' records
-CREATE FUNCTION de_frames(VARIADIC opts text[]) RETURNS TABLE (kind text, op text, relid text, rel text, key jsonb)
+-- (alone: the header flag NON_TRANSACTIONAL of a message outside any transaction)
+CREATE FUNCTION de_frames(VARIADIC opts text[]) RETURNS TABLE (kind text, op text, relid text, rel text, key jsonb, alone bool)
 LANGUAGE sql AS $$
 SELECT f->>'kind', f->>'op',
        CASE WHEN f->>'relid' = '0' THEN '0' WHEN f ? 'relid' THEN 'rel' END,
        coalesce(f->>'table', f->>'prefix'),
-       CASE WHEN f->>'kind' = 'change' THEN to_jsonb(f->>'key' IS NOT NULL) END
+       CASE WHEN f->>'kind' = 'change' THEN to_jsonb(f->>'key' IS NOT NULL) END,
+       CASE WHEN f->>'kind' = 'change' THEN coalesce(f->>'transactional' = 'false', false) END
   FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, VARIADIC opts) c,
        wal2avro.frame_to_jsonb(c.data) f
 $$;
