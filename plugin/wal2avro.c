@@ -638,7 +638,9 @@ wal2avro_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	if (transactional && !data->sent_begin)
 		write_begin(ctx, data, txn, false);
-	if (data->compat == W2A_COMPAT_DEBEZIUM && strcmp(prefix, W2A_HEARTBEAT_PREFIX) != 0)
+	/* the relay's own messages (heartbeats, snapshot signals) stay MESSAGE frames */
+	if (data->compat == W2A_COMPAT_DEBEZIUM &&
+		strncmp(prefix, W2A_CONTROL_PREFIX, strlen(W2A_CONTROL_PREFIX)) != 0)
 	{
 		write_debezium_message(ctx, data, txn, message_lsn, transactional, prefix,
 							   message_size, message);

@@ -53,11 +53,13 @@
  * frame names the topic <prefix>.message and carries Debezium's MessageKey
  * and MessageValue schemas; a non-transactional message's SCHEMA and
  * CHANGE frames come outside BEGIN/COMMIT, the CHANGE with the header flag
- * W2A_CHANGE_NON_TRANSACTIONAL.  Messages with the prefix
- * W2A_HEARTBEAT_PREFIX (the relay's heartbeats) stay MESSAGE frames.
+ * W2A_CHANGE_NON_TRANSACTIONAL.  Messages whose prefix starts with
+ * W2A_CONTROL_PREFIX (the relay's own: heartbeats, on-demand snapshot
+ * requests and watermarks) stay MESSAGE frames.
  */
 #define W2A_MESSAGE_RELID		0
-#define W2A_HEARTBEAT_PREFIX	"wal2avro.heartbeat"
+#define W2A_CONTROL_PREFIX		"wal2avro."
+#define W2A_HEARTBEAT_PREFIX	W2A_CONTROL_PREFIX "heartbeat"
 
 /*
  * CHANGE frame header flags.  KEY_CHANGE: the change is one half of an

@@ -21,7 +21,8 @@ INSERT INTO de2 VALUES (2);
 SELECT 'msg' FROM pg_logical_emit_message(true, 'w2a-test', 'transactional');
 COMMIT;
 SELECT 'msg' FROM pg_logical_emit_message(false, 'w2a-test', 'non-transactional');
-SELECT 'msg' FROM pg_logical_emit_message(false, 'wal2avro.heartbeat', '1');
+SELECT 'msg' FROM pg_logical_emit_message(false, 'wal2avro.heartbeat', '1');	-- the relay's own
+SELECT 'msg' FROM pg_logical_emit_message(true, 'wal2avro.watermark', 'w');
 -- bad values name the option; the option needs compat=debezium
 SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'compat', 'debezium', 'skipped-operations', 'x');
 SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'compat', 'debezium', 'skipped-operations', 'c,,d');
