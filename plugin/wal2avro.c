@@ -473,8 +473,10 @@ wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 /*
  * truncate: the included relations of one TRUNCATE, in one frame; with
- * compat=debezium a CHANGE frame with op 't' per relation, unless
- * skipped-operations leaves them out (its default).
+ * compat=debezium a CHANGE frame with op 't' per relation (Debezium's
+ * record) when skipped-operations lets truncates through.  Skipped (its
+ * default), the TRUNCATE frame still goes out: the relay writes no record
+ * for it, but an on-demand snapshot learns that its chunk was overtaken.
  */
 static void
 wal2avro_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
@@ -511,10 +513,11 @@ wal2avro_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		if (j == n)
 			entries[n++] = entry;
 	}
-	if (n == 0 || debezium_events_skipped(data, W2A_OP_TRUNCATE))
+	if (n == 0)
 		goto done;
 
-	if (data->compat == W2A_COMPAT_DEBEZIUM)
+	if (data->compat == W2A_COMPAT_DEBEZIUM &&
+		!debezium_events_skipped(data, W2A_OP_TRUNCATE))
 	{
 		/* Debezium's: a record per table, on its topic, without a key */
 		if (!data->sent_begin)

@@ -28,7 +28,8 @@ SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL
 SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'compat', 'debezium', 'skipped-operations', 'c,,d');
 SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'compat', 'debezium', 'skipped-operations', '');
 SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'skipped-operations', 't');
--- the default: truncates left out; messages as 'm' records
+-- the default: no truncate record (a TRUNCATE frame, which the relay does
+-- not write, as without compat=debezium); messages as 'm' records
 -- (alone: the header flag NON_TRANSACTIONAL of a message outside any transaction)
 CREATE FUNCTION de_frames(VARIADIC opts text[]) RETURNS TABLE (kind text, op text, relid text, rel text, key jsonb, alone bool)
 LANGUAGE sql AS $$
