@@ -115,6 +115,7 @@ typedef struct RelayConfig
 	char	   *interval_handling_mode;
 	char	   *hstore_handling_mode;
 	char	   *skipped_operations; /* Debezium's skipped.operations, or NULL */
+	bool		provide_transaction_metadata;	/* BEGIN/END on <prefix>.transaction */
 	char	   *dead_letter_topic;
 	RelayOnError on_error;
 	uint64_t	max_in_flight_bytes;	/* stop reading WAL above this */

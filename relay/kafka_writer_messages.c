@@ -109,11 +109,15 @@ writer_handle_message(KafkaWriter *r, const Frame *f, WriterStage *stage, char *
 		snprintf(topic, sizeof(topic), "%s.messages", r->cfg->topic_prefix);
 	r->cur_metrics = &r->message_metrics[heartbeat];
 	r->cur_op = 'm';
+	if (!alone && !heartbeat && (rc = writer_txmeta_before(r, f->message.lsn, err, errlen)) != WRITER_OK)
+		return rc;
 	id = lsn_tracker_add(r->tracker);
 	rc = writer_produce(r, topic, NULL, f->message.prefix.data, f->message.prefix.len,
 						 f->message.has_content ? f->message.content.data : (const uint8_t *) "",
 						 f->message.has_content ? f->message.content.len : 0,
 						 record_headers_message(f->message.lsn, !alone), id, err, errlen);
+	if (!alone && !heartbeat && rc == WRITER_OK)
+		rc = writer_txmeta_count(r, NULL, f->message.lsn, err, errlen);
 	if (alone && rc == WRITER_OK)
 		close_lone(r, f->message.lsn);
 	return rc;

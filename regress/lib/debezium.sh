@@ -15,7 +15,9 @@
 #       public.dbz_done (and, with transaction metadata, the END of every
 #       transaction) is on the broker, stop Debezium cleanly and dump every
 #       record of the prefix's topics to OUT.jsonl (regress/tools/kafka_dump.py:
-#       topic, partition, offset, key, value, headers; ordered).
+#       topic, partition, offset, key, value, headers; ordered; with
+#       DBZ_DUMP_TEXT=1 key and value as their exact text, as the stored
+#       captures under regress/workloads/ are).
 #       Leaves DBZ_DIR (engine.properties, debezium.log, offsets.dat).
 #
 # Settings (environment):
@@ -99,6 +101,7 @@ dbz_capture()
 		w2a_await 60 "the END of every transaction" _dbz_tx_closed "$prefix.transaction"
 	fi
 	dbz_stop
-	"$W2A_PYTHON" "$W2A_ROOT/regress/tools/kafka_dump.py" "$KAFKA_BOOTSTRAP" "$prefix." "$out" ||
+	"$W2A_PYTHON" "$W2A_ROOT/regress/tools/kafka_dump.py" ${DBZ_DUMP_TEXT:+--text} \
+		"$KAFKA_BOOTSTRAP" "$prefix." "$out" ||
 		fail "could not dump the topics $prefix.*"
 }

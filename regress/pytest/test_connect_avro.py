@@ -5,7 +5,7 @@ Every record of a Debezium 3.6.1 capture of regress/workloads/debezium_types.sql
 named by W2A_DBZ_CAPTURE) goes Connect -> Avro -> Connect and must come back
 equal to the original, key order included; fastavro must accept every schema
 and encode and decode every value.  The fixture is one capture
-(regress/tools/dbz-capture.sh's dbz_capture, then kafka_dump.py --raw) with
+(`DBZ_DUMP_TEXT=1 DBZ_PREFIX=dbz regress/tools/dbz-capture.sh OUT.jsonl`) with
 each key and value kept as the record's exact JSON text (null for none), so
 byte-level tests (regress/e2e/0053-connect-json.sh) can use it too.  A few hand-made schemas pin the rules the
 capture does not exercise.

@@ -3,7 +3,7 @@
 What it is for: with the plugin option compat=debezium, every CHANGE frame's
 Avro schema and datum must be what Confluent's AvroData makes of the Connect
 schema and value Debezium's PostgreSQL connector emits for the same change at
-its defaults (/work/wt/DBZ-SPEC.md, issue 14).  The reference is a capture of
+its defaults (doc/debezium.md, issue 14).  The reference is a capture of
 Debezium 3.6.1 running regress/workloads/debezium_types.sql
 (regress/workloads/debezium_types.capture.jsonl, or the file named by
 W2A_DBZ_CAPTURE), turned into Avro by regress/tools/connect_avro.py.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """connect_avro.py -- Kafka Connect (as JsonConverter prints it) <-> Avro (as AvroData makes it)
 
-The written-down mapping of issue 14 (doc: /work/wt/DBZ-SPEC.md): the plugin's
+The written-down mapping of issue 14 (doc/debezium.md): the plugin's
 compat=debezium output is tested against connect_to_avro(Debezium's record),
 the relay's JSON walker against avro_to_connect's inverse.  Two functions:
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """kafka_dump.py -- every record of some Kafka topics as JSON lines
 
-  kafka_dump.py [--raw] BOOTSTRAP PREFIX OUT.jsonl
+  kafka_dump.py [--raw | --text] BOOTSTRAP PREFIX OUT.jsonl
 
 Reads every topic whose name starts with PREFIX (partitions in order, each
 from its first offset to its high watermark, read_committed) and writes one
@@ -15,7 +15,10 @@ null (a tombstone's value).  headers is a list of [name, value] with the
 value as UTF-8 text when it decodes, else {"$bytes": base64}.  Record
 timestamps are not written: they are the producer's clock.  With --raw each
 line also has key_raw and value_raw: the record's exact bytes, base64 (null
-for a null), for tests that compare bytes, not only parsed JSON.
+for a null), for tests that compare bytes, not only parsed JSON.  With --text key and
+value are the record's exact UTF-8 text instead (the form of the stored
+Debezium captures under regress/workloads/, whose tests check JSON text
+byte for byte).
 """
 
 import base64
@@ -44,7 +47,11 @@ def raw(b):
     return None if b is None else base64.b64encode(b).decode()
 
 
-def dump(bootstrap, prefix, out, with_raw=False):
+def text(b):
+    return None if b is None else b.decode("utf-8")
+
+
+def dump(bootstrap, prefix, out, mode=None):
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "w2a-dump",
                   "enable.auto.commit": False, "isolation.level": "read_committed",
                   "auto.offset.reset": "earliest"})
@@ -67,7 +74,10 @@ def dump(bootstrap, prefix, out, with_raw=False):
                     rec = {"topic": topic, "partition": p, "offset": m.offset(),
                            "key": decode(m.key()), "value": decode(m.value()),
                            "headers": [[k, decode(v, as_json=False)] for k, v in (m.headers() or [])]}
-                    if with_raw:
+                    if mode == "--text":
+                        rec["key"] = text(m.key())
+                        rec["value"] = text(m.value())
+                    if mode == "--raw":
                         rec["key_raw"] = raw(m.key())
                         rec["value_raw"] = raw(m.value())
                     out.write(json.dumps(rec, sort_keys=False) + "\n")
@@ -80,14 +90,14 @@ def dump(bootstrap, prefix, out, with_raw=False):
 
 
 def main(argv):
-    with_raw = len(argv) > 1 and argv[1] == "--raw"
-    if with_raw:
+    mode = argv[1] if len(argv) > 1 and argv[1] in ("--raw", "--text") else None
+    if mode:
         argv = argv[:1] + argv[2:]
     if len(argv) != 4:
         sys.stderr.write(__doc__)
         return 2
     with open(argv[3], "w") as out:
-        n = dump(argv[1], argv[2], out, with_raw)
+        n = dump(argv[1], argv[2], out, mode)
     sys.stderr.write("kafka_dump: %d records from topics %s* to %s\n" % (n, argv[2], argv[3]))
     return 0
 
