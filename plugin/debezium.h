@@ -30,6 +30,36 @@
 /* Debezium's unavailable.value.placeholder, at its default */
 #define DBZ_UNAVAILABLE_VALUE	"__debezium_unavailable_value"
 
+/* Avro schemas of the Source block and of the transaction block (["null", event.block]) */
+#define DBZ_SOURCE_SCHEMA \
+	"{\"type\":\"record\",\"name\":\"io.debezium.connector.postgresql.Source\",\"fields\":[" \
+	"{\"name\":\"version\",\"type\":\"string\"}," \
+	"{\"name\":\"connector\",\"type\":\"string\"}," \
+	"{\"name\":\"name\",\"type\":\"string\"}," \
+	"{\"name\":\"ts_ms\",\"type\":\"long\"}," \
+	"{\"name\":\"snapshot\",\"type\":[{\"type\":\"string\",\"connect.version\":1," \
+	"\"connect.parameters\":{\"allowed\":\"true,first,first_in_data_collection,last_in_data_collection,last,false,incremental\"}," \
+	"\"connect.default\":\"false\",\"connect.name\":\"io.debezium.data.Enum\"},\"null\"],\"default\":\"false\"}," \
+	"{\"name\":\"db\",\"type\":\"string\"}," \
+	"{\"name\":\"sequence\",\"type\":[\"null\",\"string\"],\"default\":null}," \
+	"{\"name\":\"ts_us\",\"type\":[\"null\",\"long\"],\"default\":null}," \
+	"{\"name\":\"ts_ns\",\"type\":[\"null\",\"long\"],\"default\":null}," \
+	"{\"name\":\"schema\",\"type\":\"string\"}," \
+	"{\"name\":\"table\",\"type\":\"string\"}," \
+	"{\"name\":\"txId\",\"type\":[\"null\",\"long\"],\"default\":null}," \
+	"{\"name\":\"lsn\",\"type\":[\"null\",\"long\"],\"default\":null}," \
+	"{\"name\":\"xmin\",\"type\":[\"null\",\"long\"],\"default\":null}," \
+	"{\"name\":\"origin\",\"type\":[\"null\",\"string\"],\"default\":null}," \
+	"{\"name\":\"origin_lsn\",\"type\":[\"null\",\"long\"],\"default\":null}]," \
+	"\"connect.version\":1,\"connect.name\":\"io.debezium.connector.postgresql.Source\"}"
+
+#define DBZ_BLOCK_SCHEMA \
+	"[\"null\",{\"type\":\"record\",\"name\":\"event.block\",\"fields\":[" \
+	"{\"name\":\"id\",\"type\":\"string\"}," \
+	"{\"name\":\"total_order\",\"type\":\"long\"}," \
+	"{\"name\":\"data_collection_order\",\"type\":\"long\"}]," \
+	"\"connect.version\":1,\"connect.name\":\"event.block\"}]"
+
 /* How a column's value is written: its Connect type */
 typedef enum DbzKind
 {

@@ -39,35 +39,6 @@
 #include "debezium.h"
 #include "wal2avro_protocol.h"
 
-#define DBZ_SOURCE_SCHEMA \
-	"{\"type\":\"record\",\"name\":\"io.debezium.connector.postgresql.Source\",\"fields\":[" \
-	"{\"name\":\"version\",\"type\":\"string\"}," \
-	"{\"name\":\"connector\",\"type\":\"string\"}," \
-	"{\"name\":\"name\",\"type\":\"string\"}," \
-	"{\"name\":\"ts_ms\",\"type\":\"long\"}," \
-	"{\"name\":\"snapshot\",\"type\":[{\"type\":\"string\",\"connect.version\":1," \
-	"\"connect.parameters\":{\"allowed\":\"true,first,first_in_data_collection,last_in_data_collection,last,false,incremental\"}," \
-	"\"connect.default\":\"false\",\"connect.name\":\"io.debezium.data.Enum\"},\"null\"],\"default\":\"false\"}," \
-	"{\"name\":\"db\",\"type\":\"string\"}," \
-	"{\"name\":\"sequence\",\"type\":[\"null\",\"string\"],\"default\":null}," \
-	"{\"name\":\"ts_us\",\"type\":[\"null\",\"long\"],\"default\":null}," \
-	"{\"name\":\"ts_ns\",\"type\":[\"null\",\"long\"],\"default\":null}," \
-	"{\"name\":\"schema\",\"type\":\"string\"}," \
-	"{\"name\":\"table\",\"type\":\"string\"}," \
-	"{\"name\":\"txId\",\"type\":[\"null\",\"long\"],\"default\":null}," \
-	"{\"name\":\"lsn\",\"type\":[\"null\",\"long\"],\"default\":null}," \
-	"{\"name\":\"xmin\",\"type\":[\"null\",\"long\"],\"default\":null}," \
-	"{\"name\":\"origin\",\"type\":[\"null\",\"string\"],\"default\":null}," \
-	"{\"name\":\"origin_lsn\",\"type\":[\"null\",\"long\"],\"default\":null}]," \
-	"\"connect.version\":1,\"connect.name\":\"io.debezium.connector.postgresql.Source\"}"
-
-#define DBZ_BLOCK_SCHEMA \
-	"[\"null\",{\"type\":\"record\",\"name\":\"event.block\",\"fields\":[" \
-	"{\"name\":\"id\",\"type\":\"string\"}," \
-	"{\"name\":\"total_order\",\"type\":\"long\"}," \
-	"{\"name\":\"data_collection_order\",\"type\":\"long\"}]," \
-	"\"connect.version\":1,\"connect.name\":\"event.block\"}]"
-
 /* Is the column NOT NULL?  Debezium declares those non-optional. */
 static bool
 column_not_null(Oid relid, int attno)

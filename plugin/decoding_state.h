@@ -17,6 +17,7 @@
 #define DECODING_STATE_H
 
 #include "access/xlogdefs.h"
+#include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 
 #define WAL2AVRO_VERSION	"0.1.0"
@@ -113,6 +114,7 @@ typedef struct Wal2AvroData
 	bool		provide_txmeta;	/* compat=debezium: the envelope's transaction */
 	int			max_record_size;	/* 0: no limit */
 	W2aDbzModes dbz_modes;		/* compat=debezium only */
+	uint8		skipped_ops;	/* compat=debezium: DBZ_SKIP_* bits (skipped-operations) */
 	char	   *dbname;
 
 	/* compat=debezium, snapshot_frames() only: what Debezium's snapshot rows carry */
@@ -132,6 +134,14 @@ typedef struct Wal2AvroData
 	XLogRecPtr	last_end_lsn;	/* end of the last transaction sent, or
 								 * InvalidXLogRecPtr (compat=debezium) */
 	uint32		filtered_changes;	/* since we last reported progress */
+	TimestampTz last_commit_time;	/* of the last transaction sent
+									 * (compat=debezium: a non-transactional
+									 * message's Source.ts_ms) */
+	uint64		txn_dbz_messages;	/* compat=debezium: messages of the
+									 * transaction so far */
+	struct RelSchemaEntry *dbz_message_entry;	/* compat=debezium: the
+												 * message pseudo relation,
+												 * or NULL until the first */
 } Wal2AvroData;
 
 #endif							/* DECODING_STATE_H */

@@ -27,6 +27,7 @@
 #include "utils/pg_lsn.h"
 
 #include "compat.h"
+#include "debezium_events.h"
 #include "options.h"
 #include "schema_json.h"
 #include "decoding_state.h"
@@ -420,6 +421,7 @@ options_parse(Wal2AvroData *data, List *options)
 	ListCell   *lc;
 	List	   *seen = NIL;
 	const char *mode_given = NULL;	/* a handling mode's name, if any */
+	bool		skipped_given = false;
 
 	data->format = W2A_FORMAT_AVRO;
 	data->envelope = W2A_ENVELOPE_DEBEZIUM;
@@ -438,6 +440,7 @@ options_parse(Wal2AvroData *data, List *options)
 	data->snapshot_last_table = false;
 	data->snapshot_option = NULL;
 	memset(&data->dbz_modes, 0, sizeof(W2aDbzModes));
+	data->skipped_ops = DBZ_SKIP_TRUNCATE;	/* Debezium's default "t" */
 
 	foreach(lc, options)
 	{
@@ -538,6 +541,11 @@ options_parse(Wal2AvroData *data, List *options)
 			data->key_columns = parse_key_columns(elem, option_string(elem));
 		else if (strcmp(name, "max-record-size") == 0)
 			data->max_record_size = option_int(elem, 0, W2A_MAX_BODY);
+		else if (strcmp(name, "skipped-operations") == 0)
+		{
+			data->skipped_ops = debezium_events_parse_skipped(elem, option_string(elem));
+			skipped_given = true;
+		}
 		else if (strcmp(name, "snapshot-lsn") == 0)
 			data->snapshot_lsn = option_lsn(elem);
 		else if (strcmp(name, "snapshot-txid") == 0)
@@ -558,6 +566,12 @@ options_parse(Wal2AvroData *data, List *options)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"%s\" needs \"compat\" = \"debezium\"", mode_given),
 				 errdetail("The handling modes are those of Debezium's PostgreSQL connector.")));
+
+	if (skipped_given && data->compat != W2A_COMPAT_DEBEZIUM)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"skipped-operations\" needs \"compat\" = \"debezium\""),
+				 errdetail("wal2avro's own records always include truncates and messages, as TRUNCATE and MESSAGE frames.")));
 
 	/* Debezium's records are its envelope, rendered as JSON by the relay */
 	if (data->compat == W2A_COMPAT_DEBEZIUM && data->envelope == W2A_ENVELOPE_FLAT)

@@ -329,7 +329,7 @@ wal2avro_frame_to_jsonb(PG_FUNCTION_ARGS)
 	if (h[3] != W2A_PROTOCOL_VERSION)
 		frame_error(psprintf("unknown protocol version %d", h[3]));
 	if (h[5] != 0 &&
-		!(h[4] == W2A_FRAME_CHANGE && (h[5] & ~W2A_CHANGE_KEY_CHANGE) == 0))
+		!(h[4] == W2A_FRAME_CHANGE && (h[5] & ~W2A_CHANGE_FLAGS) == 0))
 		frame_error(psprintf("unknown flags 0x%02x", h[5]));
 	body = w2a_get_u32(h + 6);
 	if (body != r.left)
@@ -377,8 +377,10 @@ wal2avro_frame_to_jsonb(PG_FUNCTION_ARGS)
 			{
 				char		op = (char) *take(&r, 1, "op");
 
+				/* t and m: compat=debezium's truncate and message records */
 				if (op != W2A_OP_CREATE && op != W2A_OP_UPDATE &&
-					op != W2A_OP_DELETE && op != W2A_OP_READ)
+					op != W2A_OP_DELETE && op != W2A_OP_READ &&
+					op != W2A_OP_TRUNCATE && op != W2A_OP_MESSAGE)
 					frame_error(psprintf("unknown op 0x%02x", (unsigned char) op));
 				appendStringInfo(&out, "{\"kind\":\"change\",\"op\":\"%c\"", op);
 				appendStringInfo(&out, ",\"relid\":%u", take_u32(&r, "relid"));
@@ -392,6 +394,13 @@ wal2avro_frame_to_jsonb(PG_FUNCTION_ARGS)
 				/* one half of a key change: the other half's key */
 				if (h[5] & W2A_CHANGE_KEY_CHANGE)
 					put_block(&out, &r, "other_key");
+				/* compat=debezium: a message outside any transaction */
+				if (h[5] & W2A_CHANGE_NON_TRANSACTIONAL)
+				{
+					if (op != W2A_OP_MESSAGE || (h[5] & W2A_CHANGE_KEY_CHANGE))
+						frame_error("flag NON_TRANSACTIONAL on a change that is not a message");
+					appendStringInfoString(&out, ",\"transactional\":false");
+				}
 			}
 			break;
 		case W2A_FRAME_TRUNCATE:

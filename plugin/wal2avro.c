@@ -31,6 +31,7 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "debezium_events.h"
 #include "frame.h"
 #include "options.h"
 #include "record.h"
@@ -189,6 +190,7 @@ wal2avro_begin_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 	data->sent_begin = false;
 	data->txn_changes = 0;
 	data->txn_messages = 0;
+	data->txn_dbz_messages = 0;
 	data->filtered_changes = 0;
 	data->txn_ts_ms = data->include_timestamps ?
 		unix_usecs(GetCurrentTimestamp()) / 1000 : 0;
@@ -265,6 +267,9 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 	W2aRow	   *key_source = oldrow ? oldrow : toast_source;
 	int			vstart;
 
+	/* compat=debezium's skipped-operations: one half of a key change too */
+	if (debezium_events_skipped(data, op))
+		return;
 	OutputPluginPrepareWrite(ctx, last_write);
 	if (data->format == W2A_FORMAT_JSON)
 	{
@@ -333,6 +338,28 @@ key_changed(Wal2AvroData *data, RelSchemaEntry *entry, W2aRow *oldrow, W2aRow *n
 }
 
 /*
+ * Does skipped-operations leave out every record this change can make?  An
+ * UPDATE can make an update, or the delete and create of a key change.
+ */
+static bool
+change_skipped(Wal2AvroData *data, ReorderBufferChangeType action)
+{
+	switch (action)
+	{
+		case REORDER_BUFFER_CHANGE_INSERT:
+			return debezium_events_skipped(data, W2A_OP_CREATE);
+		case REORDER_BUFFER_CHANGE_UPDATE:
+			return debezium_events_skipped(data, W2A_OP_UPDATE) &&
+				debezium_events_skipped(data, W2A_OP_CREATE) &&
+				debezium_events_skipped(data, W2A_OP_DELETE);
+		case REORDER_BUFFER_CHANGE_DELETE:
+			return debezium_events_skipped(data, W2A_OP_DELETE);
+		default:
+			return false;
+	}
+}
+
+/*
  * change: one INSERT, UPDATE or DELETE.
  *
  * An UPDATE that changes the key becomes a delete under the old key and a
@@ -379,7 +406,7 @@ wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		desc = RelationGetDescr(root);
 		map = part->root_map;
 	}
-	if (!entry->included)
+	if (!entry->included || change_skipped(data, change->action))
 	{
 		if (root)
 			RelationClose(root);
@@ -444,7 +471,13 @@ wal2avro_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		RelationClose(root);
 }
 
-/* truncate: the included relations of one TRUNCATE, in one frame */
+/*
+ * truncate: the included relations of one TRUNCATE, in one frame; with
+ * compat=debezium a CHANGE frame with op 't' per relation (Debezium's
+ * record) when skipped-operations lets truncates through.  Skipped (its
+ * default), the TRUNCATE frame still goes out: the relay writes no record
+ * for it, but an on-demand snapshot learns that its chunk was overtaken.
+ */
 static void
 wal2avro_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 				  int nrelations, Relation relations[], ReorderBufferChange *change)
@@ -482,6 +515,22 @@ wal2avro_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	}
 	if (n == 0)
 		goto done;
+
+	if (data->compat == W2A_COMPAT_DEBEZIUM &&
+		!debezium_events_skipped(data, W2A_OP_TRUNCATE))
+	{
+		/* Debezium's: a record per table, on its topic, without a key */
+		if (!data->sent_begin)
+			write_begin(ctx, data, txn, false);
+		for (i = 0; i < n; i++)
+		{
+			if (!entries[i]->schema_sent)
+				write_schema(ctx, data, entries[i]);
+			write_change(ctx, data, entries[i], txn, W2A_OP_TRUNCATE, NULL, NULL,
+						 NULL, NULL, change->lsn, i == n - 1);
+		}
+		goto done;
+	}
 
 	if (change->data.truncate.cascade)
 		flags |= W2A_TRUNCATE_CASCADE;
@@ -531,6 +580,54 @@ done:
 }
 
 /*
+ * compat=debezium: a message as Debezium's record, a CHANGE frame with op
+ * 'm' on the message pseudo relation (debezium_events.c), after its SCHEMA
+ * frame; a non-transactional one outside BEGIN/COMMIT with the header flag
+ * NON_TRANSACTIONAL, and (as Debezium
+ * counts it) the end of the sequence the next record's Source.sequence
+ * starts from.  A transactional one counts among its transaction's changes.
+ */
+static void
+write_debezium_message(LogicalDecodingContext *ctx, Wal2AvroData *data,
+					   ReorderBufferTXN *txn, XLogRecPtr lsn, bool transactional,
+					   const char *prefix, Size size, const char *content)
+{
+	RelSchemaEntry *entry = debezium_events_message_entry(data);
+	StringInfo	out = ctx->out;
+	MemoryContext old = MemoryContextSwitchTo(data->change_cxt);
+	int			start;
+	int			block;
+
+	if (!entry->schema_sent)
+		write_schema(ctx, data, entry);
+	OutputPluginPrepareWrite(ctx, true);
+	start = frame_change_begin(out, W2A_OP_MESSAGE, entry, lsn);
+	block = frame_block_begin(out);
+	debezium_events_message_key(out, prefix);
+	frame_block_end(out, block);
+	block = frame_block_begin(out);
+	debezium_events_message_value(out, data, transactional,
+								  transactional ? txn->xid : InvalidTransactionId,
+								  transactional ? W2A_TXN_COMMIT_TIME(txn) : data->last_commit_time,
+								  lsn, prefix, content, size);
+	frame_block_end(out, block);
+	check_record_size(data, entry, lsn, out->len - block - 4);
+	if (!transactional)
+		out->data[start + 5] |= W2A_CHANGE_NON_TRANSACTIONAL;
+	frame_end(out, start);
+	OutputPluginWrite(ctx, true);
+	if (transactional)
+	{
+		data->txn_changes++;
+		data->txn_dbz_messages++;
+	}
+	else
+		data->last_end_lsn = lsn;
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(data->change_cxt);
+}
+
+/*
  * message: pg_logical_emit_message().  A transactional message is part of
  * its transaction; any other arrives alone, outside BEGIN/COMMIT.
  */
@@ -544,6 +641,14 @@ wal2avro_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	if (transactional && !data->sent_begin)
 		write_begin(ctx, data, txn, false);
+	/* the relay's own messages (heartbeats, snapshot signals) stay MESSAGE frames */
+	if (data->compat == W2A_COMPAT_DEBEZIUM &&
+		strncmp(prefix, W2A_CONTROL_PREFIX, strlen(W2A_CONTROL_PREFIX)) != 0)
+	{
+		write_debezium_message(ctx, data, txn, message_lsn, transactional, prefix,
+							   message_size, message);
+		return;
+	}
 	if (transactional)
 		data->txn_messages++;
 
@@ -623,6 +728,7 @@ wal2avro_commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	OutputPluginWrite(ctx, true);
 	data->sent_begin = false;
 	data->last_end_lsn = txn->end_lsn;
+	data->last_commit_time = W2A_TXN_COMMIT_TIME(txn);
 }
 
 /* only-local: leave out changes that came from replication origins */

@@ -45,6 +45,21 @@
 #define W2A_OP_UPDATE			'u'
 #define W2A_OP_DELETE			'd'
 #define W2A_OP_READ				'r'
+#define W2A_OP_TRUNCATE			't'	/* compat=debezium: one truncated table */
+#define W2A_OP_MESSAGE			'm'	/* compat=debezium: a logical message */
+
+/*
+ * compat=debezium: the pseudo relation of logical messages.  Its SCHEMA
+ * frame names the topic <prefix>.message and carries Debezium's MessageKey
+ * and MessageValue schemas; a non-transactional message's SCHEMA and
+ * CHANGE frames come outside BEGIN/COMMIT, the CHANGE with the header flag
+ * W2A_CHANGE_NON_TRANSACTIONAL.  Messages whose prefix starts with
+ * W2A_CONTROL_PREFIX (the relay's own: heartbeats, on-demand snapshot
+ * requests and watermarks) stay MESSAGE frames.
+ */
+#define W2A_MESSAGE_RELID		0
+#define W2A_CONTROL_PREFIX		"wal2avro."
+#define W2A_HEARTBEAT_PREFIX	W2A_CONTROL_PREFIX "heartbeat"
 
 /*
  * CHANGE frame header flags.  KEY_CHANGE: the change is one half of an
@@ -54,6 +69,14 @@
  * frame's key schema.
  */
 #define W2A_CHANGE_KEY_CHANGE	0x01
+
+/*
+ * CHANGE header flag NON_TRANSACTIONAL (compat=debezium): the change is a
+ * non-transactional logical message (op 'm'), written outside BEGIN/COMMIT;
+ * a reader makes it a transaction of one record at its LSN.
+ */
+#define W2A_CHANGE_NON_TRANSACTIONAL	0x02
+#define W2A_CHANGE_FLAGS		(W2A_CHANGE_KEY_CHANGE | W2A_CHANGE_NON_TRANSACTIONAL)
 
 /* TRUNCATE frame flags */
 #define W2A_TRUNCATE_CASCADE			0x01
@@ -72,6 +95,8 @@
  *           key_schema_json[str] value_schema_json[str]
  * CHANGE    op[1] relid[4] lsn[8] key_fingerprint[8] value_fingerprint[8]
  *           key[block] value[block]
+ *           (compat=debezium: op 't' a truncated table, key absent; op 'm'
+ *           a message on relid W2A_MESSAGE_RELID)
  *           other_key[block]    (only with the W2A_CHANGE_KEY_CHANGE flag)
  * TRUNCATE  flags[1] lsn[8] relation_count[2] { relid[4] schema_name[str] table_name[str] }...
  * MESSAGE   transactional[1] lsn[8] prefix[str] content[block]

@@ -346,8 +346,8 @@ check_plugin_options(const RelayConfig *cfg, char *err, size_t errlen)
 }
 
 /*
- * Debezium's handling modes (--decimal-handling-mode, ...) go to the plugin
- * under the same names, which checks their values before streaming; they
+ * Debezium's handling modes (--decimal-handling-mode, ...) and
+ * --skipped-operations go to the plugin under the same names, which checks their values before streaming; they
  * mean something only for Debezium's record.
  */
 static int
@@ -363,6 +363,7 @@ pass_handling_modes(RelayConfig *cfg, char *err, size_t errlen)
 		{"time-precision-mode", cfg->time_precision_mode},
 		{"interval-handling-mode", cfg->interval_handling_mode},
 		{"hstore-handling-mode", cfg->hstore_handling_mode},
+		{"skipped-operations", cfg->skipped_operations},
 	};
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)

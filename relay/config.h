@@ -114,6 +114,7 @@ typedef struct RelayConfig
 	char	   *time_precision_mode;
 	char	   *interval_handling_mode;
 	char	   *hstore_handling_mode;
+	char	   *skipped_operations; /* Debezium's skipped.operations, or NULL */
 	bool		provide_transaction_metadata;	/* BEGIN/END on <prefix>.transaction */
 	char	   *dead_letter_topic;
 	RelayOnError on_error;

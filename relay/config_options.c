@@ -138,6 +138,10 @@ const ConfigOption config_options[] = {
 	{.name = "hstore-handling-mode", .type = CONFIG_TEXT, .offset = FIELD(hstore_handling_mode, char *),
 		.arg = "MODE", .flags = CONFIG_NO_ENV,
 	.help = "with compat=debezium, Debezium's hstore.handling.mode: json or map (the plugin checks it)"},
+	{.name = "skipped-operations", .type = CONFIG_TEXT, .offset = FIELD(skipped_operations, char *),
+		.arg = "OPS", .flags = CONFIG_NO_ENV,
+	.help = "with compat=debezium, Debezium's skipped.operations: none or a comma list of c, u, d, t "
+	"(default t: truncates left out; the plugin checks it)"},
 	{.name = "provide-transaction-metadata", .type = CONFIG_BOOL,
 		.offset = FIELD(provide_transaction_metadata, bool), .def = "false",
 		.negation = "no-provide-transaction-metadata", .flags = CONFIG_NO_ENV,

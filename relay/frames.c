@@ -62,7 +62,7 @@ frames_kind_name(char kind)
 static uint8_t
 kind_flags(char kind)
 {
-	return kind == W2A_FRAME_CHANGE ? W2A_CHANGE_KEY_CHANGE : 0;
+	return kind == W2A_FRAME_CHANGE ? W2A_CHANGE_FLAGS : 0;
 }
 
 /*
@@ -350,7 +350,8 @@ parse_change(Cursor *c, Frame *f)
 	uint8_t		op = get_u8(c, "op");
 
 	if (!c->failed && op != W2A_OP_CREATE && op != W2A_OP_UPDATE &&
-		op != W2A_OP_DELETE && op != W2A_OP_READ)
+		op != W2A_OP_DELETE && op != W2A_OP_READ &&
+		op != W2A_OP_TRUNCATE && op != W2A_OP_MESSAGE)
 	{
 		cursor_error(c, start, "unknown op 0x%02x", op);
 		return;
@@ -366,6 +367,13 @@ parse_change(Cursor *c, Frame *f)
 	if (!c->failed && !present)
 		cursor_error(c, start, "the value block is absent");
 	f->change.key_change = (c->frame[5] & W2A_CHANGE_KEY_CHANGE) != 0;
+	f->change.non_transactional = (c->frame[5] & W2A_CHANGE_NON_TRANSACTIONAL) != 0;
+	if (!c->failed && f->change.non_transactional &&
+		(op != W2A_OP_MESSAGE || f->change.key_change))
+	{
+		cursor_error(c, start, "flag NON_TRANSACTIONAL on a change that is not a message (op %c)", op);
+		return;
+	}
 	f->change.other_key.data = NULL;
 	f->change.other_key.len = 0;
 	if (f->change.key_change && !c->failed)

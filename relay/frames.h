@@ -94,6 +94,9 @@ typedef struct Frame
 			bool		key_change; /* header flag W2A_CHANGE_KEY_CHANGE */
 			FrameBytes	other_key;	/* key_change: the other half's key
 									 * (Avro binary); else data NULL */
+			bool		non_transactional;	/* header flag
+											 * W2A_CHANGE_NON_TRANSACTIONAL:
+											 * a message outside BEGIN/COMMIT */
 		}			change;
 		struct
 		{

@@ -13,9 +13,10 @@
 #define RELAY_HEARTBEAT_H
 
 #include "config.h"
+#include "wal2avro_protocol.h"
 
 /* The prefix of the logical messages that are heartbeats */
-#define HEARTBEAT_PREFIX	"wal2avro.heartbeat"
+#define HEARTBEAT_PREFIX	W2A_HEARTBEAT_PREFIX	/* wal2avro_protocol.h */
 
 typedef struct Heartbeat Heartbeat;
 

@@ -2,16 +2,17 @@
  *
  * kafka_writer.c
  *		From frames to Kafka records: topics, keys and values in Avro
- *		single-object encoding, tombstones, messages, control records, and
- *		the transactions the LSN tracker follows.
+ *		single-object encoding, tombstones, control records, and the
+ *		transactions the LSN tracker follows.
  *
  * Every key and value schema is published to the schema topic and
  * acknowledged before the first record that uses it (kafka_writer_schemas.c): a
  * CHANGE whose schema is not yet acknowledged waits (WRITER_WAIT) while the
  * loop keeps answering the server.  The delivery reports, and what a failed
- * one makes the stream do, are in kafka_writer_delivery.c; the headers in
- * record_headers.c; Debezium's transaction topic (BEGIN and END around each
- * transaction's events) in kafka_writer_transaction.c.
+ * one makes the stream do, are in kafka_writer_delivery.c; messages in
+ * kafka_writer_messages.c; the headers in record_headers.c; Debezium's
+ * transaction topic (BEGIN and END around each transaction's events) in
+ * kafka_writer_transaction.c.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -304,6 +305,16 @@ writer_produce(KafkaWriter *r, const char *topic, rd_kafka_topic_t *rkt, const v
 	return WRITER_FAILED;
 }
 
+/* The topic of compat=debezium's messages (malloc'd; NULL: out of memory) */
+static char *
+message_topic(const KafkaWriter *r)
+{
+	char		topic[TOPIC_MAX];
+
+	snprintf(topic, sizeof(topic), "%s.message", r->cfg->topic_prefix);
+	return strdup(topic);
+}
+
 static WriterResult
 handle_schema(KafkaWriter *r, const Frame *f, char *err, size_t errlen)
 {
@@ -343,6 +354,9 @@ handle_schema(KafkaWriter *r, const Frame *f, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		rc = WRITER_ERROR;
 	}
+	else if (f->schema.relid == W2A_MESSAGE_RELID)
+		/* compat=debezium's messages: Debezium's <prefix>.message */
+		e->topic = message_topic(r);
 	else if (config_expand_topic(r->cfg, e->schema, e->table, NULL, topic, sizeof(topic),
 								 &adjusted) < 0)
 	{
@@ -499,8 +513,8 @@ change_headers(KafkaWriter *r, const RelEntry *e, const Frame *f)
 	return hdrs;
 }
 
-static WriterResult
-handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, size_t errlen)
+WriterResult
+writer_handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, size_t errlen)
 {
 	RelEntry   *e = rel_find(r, f->change.relid, false);
 	SchemaId   *ks,
@@ -558,7 +572,8 @@ handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, siz
 		rc = writer_produce(r, topic, rkt, key, keylen, value, valuelen,
 							 change_headers(r, e, f), id, err, errlen);
 		if (rc != WRITER_OK ||
-			(rc = writer_txmeta_count(r, e, f->change.lsn, err, errlen)) != WRITER_OK)
+			(rc = writer_txmeta_count(r, op == W2A_OP_MESSAGE ? NULL : e, f->change.lsn,
+									  err, errlen)) != WRITER_OK)
 			return rc;
 		*stage = WRITER_STAGE_TOMBSTONE;
 	}
@@ -606,8 +621,8 @@ handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, siz
  * cannot share a batch with the next).  Returns WRITER_WAIT while that
  * record is in flight, WRITER_OK otherwise.
  */
-static WriterResult
-end_isolation(KafkaWriter *r)
+WriterResult
+writer_end_isolation(KafkaWriter *r)
 {
 	if (!r->isolating || r->done_commit_lsn < r->isolate_until)
 		return WRITER_OK;
@@ -617,56 +632,6 @@ end_isolation(KafkaWriter *r)
 	relay_log(RELAY_LOG_INFO, "replayed one record at a time through " LSN_FMT ": batching again",
 			  LSN_ARGS(r->isolate_until));
 	return WRITER_OK;
-}
-
-static WriterResult
-handle_message(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, size_t errlen)
-{
-	char		topic[TOPIC_MAX];
-	uint64_t	id;
-	WriterResult rc;
-	bool		alone = !f->message.transactional;
-	bool		heartbeat;
-
-	/* a message outside any transaction is a transaction of one record */
-	if (alone && *stage == WRITER_STAGE_NONE)
-	{
-		if (end_isolation(r) != WRITER_OK)
-			return WRITER_WAIT;
-		r->txn_commit_lsn = f->message.lsn;
-		if (lsn_tracker_begin(r->tracker, f->message.lsn) != LSN_TRACKER_OK)
-		{
-			snprintf(err, errlen, "non-transactional message inside a transaction at " LSN_FMT,
-					 LSN_ARGS(f->message.lsn));
-			return WRITER_ERROR;
-		}
-		*stage = WRITER_STAGE_MESSAGE_OPENED;
-	}
-	heartbeat = f->message.prefix.len == strlen(HEARTBEAT_PREFIX) &&
-		memcmp(f->message.prefix.data, HEARTBEAT_PREFIX, f->message.prefix.len) == 0;
-	if (heartbeat && r->cfg->heartbeat_topic)
-		snprintf(topic, sizeof(topic), "%s", r->cfg->heartbeat_topic);
-	else if (heartbeat)
-		snprintf(topic, sizeof(topic), "__wal2avro-heartbeat.%s", r->cfg->topic_prefix);
-	else
-		snprintf(topic, sizeof(topic), "%s.messages", r->cfg->topic_prefix);
-	r->cur_metrics = &r->message_metrics[heartbeat];
-	r->cur_op = 'm';
-	if (!alone && !heartbeat && (rc = writer_txmeta_before(r, f->message.lsn, err, errlen)) != WRITER_OK)
-		return rc;
-	id = lsn_tracker_add(r->tracker);
-	rc = writer_produce(r, topic, NULL, f->message.prefix.data, f->message.prefix.len,
-						 f->message.has_content ? f->message.content.data : (const uint8_t *) "",
-						 f->message.has_content ? f->message.content.len : 0,
-						 record_headers_message(f->message.lsn, !alone), id, err, errlen);
-	if (!alone && !heartbeat && rc == WRITER_OK)
-		rc = writer_txmeta_count(r, NULL, f->message.lsn, err, errlen);
-	if (alone && rc == WRITER_OK)
-	{
-		lsn_tracker_commit(r->tracker, f->message.lsn);
-		r->done_commit_lsn = f->message.lsn;
-	}
-	return rc;
 }
 
 /* Remember a committed transaction until it is acknowledged (for latency). */
@@ -746,7 +711,7 @@ writer_handle_frame(KafkaWriter *r, const Frame *f, WriterStage *stage, char *er
 	switch (f->kind)
 	{
 		case W2A_FRAME_BEGIN:
-			if (end_isolation(r) != WRITER_OK)
+			if (writer_end_isolation(r) != WRITER_OK)
 				return WRITER_WAIT;
 			if (lsn_tracker_begin(r->tracker, f->begin.commit_lsn) != LSN_TRACKER_OK)
 			{
@@ -763,12 +728,20 @@ writer_handle_frame(KafkaWriter *r, const Frame *f, WriterStage *stage, char *er
 		case W2A_FRAME_SCHEMA:
 			return handle_schema(r, f, err, errlen);
 		case W2A_FRAME_CHANGE:
-			return handle_change(r, f, stage, err, errlen);
+			if (f->change.non_transactional)
+				return writer_handle_lone_change(r, f, stage, err, errlen);
+			if (!r->in_txn)
+			{
+				snprintf(err, errlen, "change (op %c) outside a transaction at " LSN_FMT,
+						 f->change.op, LSN_ARGS(f->change.lsn));
+				return WRITER_ERROR;
+			}
+			return writer_handle_change(r, f, stage, err, errlen);
 		case W2A_FRAME_TRUNCATE:
 			/* Debezium leaves truncates out by default; so do we */
 			return WRITER_OK;
 		case W2A_FRAME_MESSAGE:
-			return handle_message(r, f, stage, err, errlen);
+			return writer_handle_message(r, f, stage, err, errlen);
 		case W2A_FRAME_COMMIT:
 			if ((rc = writer_txmeta_commit(r, f->commit.end_lsn, err, errlen)) != WRITER_OK)
 				return rc;
@@ -780,7 +753,7 @@ writer_handle_frame(KafkaWriter *r, const Frame *f, WriterStage *stage, char *er
 			}
 			r->in_txn = false;
 			r->done_commit_lsn = r->txn_commit_lsn;
-			(void) end_isolation(r);
+			(void) writer_end_isolation(r);
 			r->stats.transactions++;
 			r->stats.last_commit_time = f->commit.commit_time;
 			if (r->txn_records > 0)
@@ -911,6 +884,7 @@ writer_reset(KafkaWriter *r)
 {
 	r->replay_needed = false;
 	r->in_txn = false;
+	r->lone_change = false;
 	r->done_commit_lsn = INVALID_LSN;	/* an isolating replay starts over */
 	r->commit_count = 0;		/* they come again */
 	r->commit_head = 0;

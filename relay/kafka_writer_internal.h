@@ -101,6 +101,9 @@ struct KafkaWriter
 	/* the transaction being read */
 	RecordHeadersTxn txn_headers;	/* its xid and commit time in text */
 	bool		in_txn;
+	bool		lone_change;	/* in_txn: the transaction of one record a
+								 * compat=debezium non-transactional message
+								 * (CHANGE op m outside BEGIN/COMMIT) opened */
 	TxnTopic	txmeta;			/* --provide-transaction-metadata: its events */
 	JsonOut		txmeta_key;		/* scratch for its BEGIN and END records */
 	JsonOut		txmeta_value;
@@ -161,6 +164,15 @@ extern WriterResult writer_produce(KafkaWriter *r, const char *topic, rd_kafka_t
 									 const void *value, size_t valuelen,
 									 rd_kafka_headers_t *hdrs, uint64_t opaque,
 									 char *err, size_t errlen);
+extern WriterResult writer_handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage,
+										 char *err, size_t errlen);
+extern WriterResult writer_end_isolation(KafkaWriter *r);
+
+/* kafka_writer_messages.c */
+extern WriterResult writer_handle_message(KafkaWriter *r, const Frame *f, WriterStage *stage,
+										  char *err, size_t errlen);
+extern WriterResult writer_handle_lone_change(KafkaWriter *r, const Frame *f,
+											  WriterStage *stage, char *err, size_t errlen);
 
 /* kafka_writer_delivery.c */
 extern void writer_set_untracked_hint(KafkaWriter *r);

@@ -133,6 +133,9 @@ ondemand_frame_effect(const OnDemandTarget *t, const Frame *f,
 	switch (f->kind)
 	{
 		case W2A_FRAME_CHANGE:
+			/* compat=debezium's truncate record overtakes the chunk too */
+			if (ondemand_target_has(t, f->change.relid) && f->change.op == W2A_OP_TRUNCATE)
+				return ONDEMAND_INVALID;
 			if (ondemand_target_has(t, f->change.relid) && f->change.has_key)
 				return ONDEMAND_KEY;
 			return ONDEMAND_NONE;

@@ -213,6 +213,9 @@ skip_confirmed(StreamLoop *s, const Frame *f)
 			}
 			return false;
 		case W2A_FRAME_CHANGE:
+			/* compat=debezium's non-transactional message: alone, as below */
+			return f->change.non_transactional ?
+				position_covers(s->skip_before, f->change.lsn) : s->skipping_txn;
 		case W2A_FRAME_TRUNCATE:
 			return s->skipping_txn;
 		case W2A_FRAME_MESSAGE:
@@ -223,30 +226,45 @@ skip_confirmed(StreamLoop *s, const Frame *f)
 	}
 }
 
+/*
+ * The LSN of a frame that is a transaction of its own: a non-transactional
+ * message (a MESSAGE frame, or compat=debezium's CHANGE with the flag
+ * NON_TRANSACTIONAL); INVALID_LSN for any other frame.
+ */
+static Lsn
+lone_lsn(const Frame *f)
+{
+	if (f->kind == W2A_FRAME_MESSAGE && !f->message.transactional)
+		return f->message.lsn;
+	if (f->kind == W2A_FRAME_CHANGE && f->change.non_transactional)
+		return f->change.lsn;
+	return INVALID_LSN;
+}
+
 /* Process one XLogData payload (one frame).  Returns RECORDS_* */
 static WriterResult
 process(StreamLoop *s, char *err, size_t errlen)
 {
 	Frame		f;
 	WriterResult rc;
+	Lsn			lone;
 
 	if (frames_parse(s->pending.payload, s->pending.payload_len, &f, err, errlen) != 0)
 	{
 		s->pgerr.cls = PGERROR_REPEATABLE;
 		return WRITER_ERROR;
 	}
+	lone = lone_lsn(&f);
 	if (s->pending_stage == WRITER_STAGE_NONE)
 	{
 		if (f.kind == W2A_FRAME_BEGIN)
 			s->stream_pos = f.begin.commit_lsn;
-		else if (f.kind == W2A_FRAME_MESSAGE && !f.message.transactional &&
-				 f.message.lsn > s->stream_pos)
-			s->stream_pos = f.message.lsn;
+		else if (lone != INVALID_LSN && lone > s->stream_pos)
+			s->stream_pos = lone;
 	}
 	if (s->cfg->endpos != INVALID_LSN && s->pending_stage == WRITER_STAGE_NONE &&
 		((f.kind == W2A_FRAME_BEGIN && f.begin.commit_lsn > s->cfg->endpos) ||
-		 (f.kind == W2A_FRAME_MESSAGE && !f.message.transactional &&
-		  f.message.lsn > s->cfg->endpos)))
+		 (lone != INVALID_LSN && lone > s->cfg->endpos)))
 	{
 		s->endpos_reached = true;
 		return WRITER_OK;

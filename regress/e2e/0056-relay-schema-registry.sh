@@ -180,3 +180,59 @@ relay_start reg_size --schema-registry="$reg" --schema-registry-user=cdc
 expect_refusal reg_size wide \
 	'refused the schema of subject "wal2avro.public.wide-value" as too large \([0-9]+ bytes of schema, HTTP 413\)' \
 	"Raise the registry's \(or its proxy's\) request size limit"
+
+info "6. compat=debezium: a truncate and two messages, as Debezium's records"
+# skipped-operations=none: Debezium's default (t) would leave the truncate out
+admin reset '{}'
+psql -Xq -v ON_ERROR_STOP=1 -c 'CREATE TABLE dbzt (id int PRIMARY KEY, v text)'
+RELAY_LOG=$out/relay-6.log
+relay_start reg_dbz --schema-registry="$reg" --schema-registry-user=cdc --compat=debezium \
+	--skipped-operations=none --topic-prefix=dbzreg
+psql -Xq -v ON_ERROR_STOP=1 <<'SQL'
+INSERT INTO dbzt VALUES (1, 'a');
+BEGIN;
+INSERT INTO dbzt VALUES (2, 'b');
+SELECT pg_logical_emit_message(true, 'w2a-test', 'transactional message');
+COMMIT;
+SELECT pg_logical_emit_message(false, 'w2a-test', 'non-transactional message');
+TRUNCATE dbzt;
+SQL
+end=$(psql -XAtc 'SELECT pg_current_wal_lsn()')
+relay_wait_confirmed "$end" 60
+REGISTRY_USER_INFO=cdc:s3cret "$W2A_PYTHON" "$W2A_ROOT/regress/tools/registry_consume.py" "$KAFKA_BOOTSTRAP" "$reg" \
+	dbzreg.public.dbzt dbzreg.message >"$out/dbz.jsonl" 2>"$out/consume-6.err" ||
+	{ cat "$out/consume-6.err" >&2; fail "confluent-kafka's AvroDeserializer did not decode the compat=debezium records"; }
+"$W2A_PYTHON" - "$out/dbz.jsonl" <<'PY' || fail "the decoded truncate and message records are not Debezium's (above)"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+msgs = [r for r in recs if r["topic"] == "dbzreg.message"]
+tab = [r for r in recs if r["topic"] == "dbzreg.public.dbzt"]
+ok = True
+def check(cond, what):
+    global ok
+    if not cond:
+        print("registry round 6: " + what, file=sys.stderr)
+        ok = False
+check(len(msgs) == 2, "%d records on dbzreg.message, not 2" % len(msgs))
+check(len(tab) == 3, "%d records on dbzreg.public.dbzt, not 3 (two creates, a truncate)" % len(tab))
+for r, text, tx in zip(msgs, ("transactional message", "non-transactional message"), (True, False)):
+    v = r["value"]
+    check(r["key"] == {"prefix": "w2a-test"}, "message key %r" % r["key"])
+    check(v["op"] == "m", "message op %r" % v["op"])
+    check(v["message"] == {"prefix": "w2a-test", "content": text.encode().hex()}, "message %r" % v["message"])
+    s = v["source"]
+    check(s["connector"] == "postgresql" and s["name"] == "dbzreg" and s["schema"] == "" and s["table"] == "",
+          "message source %r" % s)
+    check((s["txId"] is not None) == tx, "message txId %r (transactional: %s)" % (s["txId"], tx))
+    check(isinstance(s["lsn"], int) and s["lsn"] > 0, "message lsn %r" % s["lsn"])
+if len(tab) == 3:
+    t = tab[2]
+    v = t["value"]
+    check(t["key"] is None, "truncate key %r, not null" % t["key"])
+    check(v["op"] == "t" and v["before"] is None and v["after"] is None, "truncate value %r" % v)
+    check(v["source"]["table"] == "dbzt" and v["source"]["txId"] is not None, "truncate source %r" % v["source"])
+    check([r["value"]["op"] for r in tab[:2]] == ["c", "c"], "ops %r" % [r["value"]["op"] for r in tab])
+sys.exit(0 if ok else 1)
+PY
+info "  a truncate (null key, op t) and two messages (dbzreg.message) decoded by confluent-kafka's AvroDeserializer"
+relay_stop

@@ -120,8 +120,9 @@ check_frame(const uint8_t *data, size_t size, const Frame *f)
 	out_u8(&o, W2A_MAGIC2);
 	out_u8(&o, W2A_PROTOCOL_VERSION);
 	out_u8(&o, (uint8_t) f->kind);
-	out_u8(&o, f->kind == W2A_FRAME_CHANGE && f->change.key_change ?
-		   W2A_CHANGE_KEY_CHANGE : 0);
+	out_u8(&o, f->kind != W2A_FRAME_CHANGE ? 0 :
+		   (f->change.key_change ? W2A_CHANGE_KEY_CHANGE : 0) |
+		   (f->change.non_transactional ? W2A_CHANGE_NON_TRANSACTIONAL : 0));
 	out_u32(&o, f->body_len);
 
 	switch (f->kind)

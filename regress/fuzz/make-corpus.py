@@ -50,12 +50,14 @@ def schema(keys=("id",)):
     return frame("S", body)
 
 
-def change(op="c", key=b"\x02", value=b"\x00\x02\x0a\x06abc", other_key=None):
-    body = struct.pack(">cIQQQ", op.encode(), 16384, 0x16B374D800,
+def change(op="c", key=b"\x02", value=b"\x00\x02\x0a\x06abc", other_key=None, relid=16384,
+           flags=0):
+    body = struct.pack(">cIQQQ", op.encode(), relid, 0x16B374D800,
                        0 if key is None else 0x7275D51A3F395C8F, 0x1234)
     body += block(key) + block(value)
     if other_key is None:
-        return frame("D", body)
+        # flags 0x02 NON_TRANSACTIONAL: compat=debezium's lone message
+        return frame("D", body, flags)
     # one half of a primary key change (flag 0x01 KEY_CHANGE)
     return frame("D", body + block(other_key), 0x01)
 
@@ -92,6 +94,12 @@ def main():
         "change-empty": change("r", b"", b""),
         "change-keychange-delete": change("d", b"\x04", b"\x00", b"\x28"),
         "change-keychange-create": change("c", b"\x28", b"\x00\x02\x0a\x06abc", b"\x04"),
+        # compat=debezium: a truncated table (no key), a message on relation 0
+        "change-truncate": change("t", None, b"\x00\x00"),
+        "change-message": change("m", b"\x02\x10w2a-test", b"\x02m\x02\x00", relid=0),
+        "change-message-notx": change("m", b"\x02\x10w2a-test", b"\x02m", relid=0, flags=0x02),
+        "stream-message-notx": schema() + change("m", b"\x02\x10w2a-test", b"\x02m", relid=0,
+                                                 flags=0x02),
         "truncate": truncate(),
         "message-tx": message(True),
         "message-notx-absent": message(False, None),

@@ -18,8 +18,10 @@ second part runs, and pg_logical_slot_get_binary_changes(... 'compat',
 'debezium', 'topic-prefix', 'dbz') gives the streamed changes.  Per topic the
 records are compared in order: the schema after resolving names (every
 property: connect.*, logicalType, precision, scale, defaults), the key and the
-value.  Tombstones, truncate and message events are not CHANGE frames (the
-relay writes them) and are left out on Debezium's side.
+value.  Tombstones are not CHANGE frames (the relay writes them) and are
+left out on Debezium's side.  Truncates (op t, skipped-operations=none as
+the capture ran) and logical messages (op m, topic dbz.message: Debezium's
+MessageKey and MessageValue) are CHANGE frames and are compared too.
 
 Only values that must differ between two runs are masked (ALLOWED below),
 and Debezium's own quirks, each with its reason (QUIRKS).
@@ -55,8 +57,10 @@ CAPTURE = os.environ.get("W2A_DBZ_CAPTURE") or os.path.join(
 DB = "dbz_compat"
 SLOT = "dbz_compat"
 PREFIX = "dbz"
-# the capture ran with provide.transaction.metadata=true (regress/lib/debezium.sh)
-OPTIONS = ("compat", "debezium", "topic-prefix", PREFIX, "provide-transaction-metadata", "true")
+# the capture ran with provide.transaction.metadata=true and
+# skipped.operations=none (regress/lib/debezium.sh)
+OPTIONS = ("compat", "debezium", "topic-prefix", PREFIX, "provide-transaction-metadata", "true",
+           "skipped-operations", "none")
 
 # Values that differ between two runs (masked on both sides), by path
 ALLOWED = {
@@ -189,9 +193,9 @@ def expected_records(capture):
             key, value = r["key"], r["value"]
             key = json.loads(key) if isinstance(key, str) else key
             value = json.loads(value) if isinstance(value, str) else value
-            if value is None or r["topic"] in (f"{PREFIX}.transaction", f"{PREFIX}.message"):
+            if value is None or r["topic"] == f"{PREFIX}.transaction":
                 continue
-            if value["payload"].get("op") not in ("c", "u", "d", "r"):
+            if value["payload"].get("op") not in ("c", "u", "d", "r", "t", "m"):
                 continue
             rec = {"topic": r["topic"], "op": value["payload"]["op"], "key": None}
             for part, cr in (("key", key), ("value", value)):
@@ -291,7 +295,14 @@ def check_source(rec, where, problems, snap=None):
             (seq[0] is None or int(seq[0]) <= src["lsn"])):
         problems.append(f"{where}: sequence {src['sequence']!r} with lsn {src['lsn']}")
     tx = rec["value"][1]["transaction"]
-    if tx is None or tx["id"] != f"{src['txId']}:{src['lsn']}":
+    if rec["op"] == "m" and src["txId"] is None:
+        # a non-transactional message: in no transaction, and counted as
+        # committed before it is written (sequence [lsn, lsn])
+        if tx is not None:
+            problems.append(f"{where}: non-transactional message with transaction {tx!r}")
+        if seq[0] != seq[1]:
+            problems.append(f"{where}: non-transactional message with sequence {src['sequence']!r}")
+    elif tx is None or tx["id"] != f"{src['txId']}:{src['lsn']}":
         problems.append(f"{where}: transaction {tx!r} with txId {src['txId']} lsn {src['lsn']}")
     if "frame_lsn" in rec and w.parse_lsn(rec["frame_lsn"]) != src["lsn"]:
         problems.append(f"{where}: source.lsn {src['lsn']} but the frame's LSN is {rec['frame_lsn']}")
@@ -358,7 +369,8 @@ def test_debezium_compat(frames):
                 va = mask(a["value"][1], b["value"][1], where, problems)
                 vb = mask(b["value"][1], a["value"][1], where, [])
                 for row in ("before", "after"):
-                    bad, met = row_differences(va.pop(row), vb.pop(row), key, b["op"][0] if b["op"] == "r" else "",
+                    # a message has no rows
+                    bad, met = row_differences(va.pop(row, None), vb.pop(row, None), key, b["op"][0] if b["op"] == "r" else "",
                                                f"{where} {row}")
                     problems += bad
                     quirks_met += met

@@ -217,6 +217,12 @@ test_formats(void)
 	EXPECT_ERROR("option \"binary-handling-mode\" is given twice, also as a plugin option",
 				 "-b", "x:1", "--compat=debezium", "--binary-handling-mode=hex",
 				 "-o", "binary-handling-mode=hex");
+	/* skipped-operations: Debezium's, passed to the plugin (which checks its value) */
+	CHECK_INT(parse(&cfg, "-b", "x:1", "--compat=debezium", "--skipped-operations=none", NULL), 0);
+	CHECK_STR(config_setting_get(&cfg.plugin_options, "skipped-operations"), "none");
+	config_free(&cfg);
+	EXPECT_ERROR("option \"skipped-operations\" is Debezium's, but \"compat\" is \"wal2avro\"",
+				 "-b", "x:1", "--skipped-operations=t");
 	EXPECT_ERROR("invalid value for option \"value-format\": \"protobuf\"",
 				 "-b", "x:1", "--value-format=protobuf");
 

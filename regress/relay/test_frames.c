@@ -265,7 +265,8 @@ test_schema(void)
 static void
 test_change(void)
 {
-	static const char ops[] = {W2A_OP_CREATE, W2A_OP_UPDATE, W2A_OP_DELETE, W2A_OP_READ};
+	static const char ops[] = {W2A_OP_CREATE, W2A_OP_UPDATE, W2A_OP_DELETE, W2A_OP_READ,
+	W2A_OP_TRUNCATE, W2A_OP_MESSAGE};
 	Build		b;
 	size_t		n;
 	Frame		f;
@@ -310,6 +311,14 @@ test_change(void)
 	CHECK(f.change.has_key);
 	CHECK(f.change.key.data != NULL && f.change.value.data != NULL);
 	CHECK_INT(f.change.value.len, 0);
+	CHECK(!f.change.non_transactional);
+
+	/* compat=debezium: a non-transactional message (flag 0x02), op m only */
+	n = make_change(&b, W2A_OP_MESSAGE, true);
+	b.buf[5] = W2A_CHANGE_NON_TRANSACTIONAL;
+	CHECK_INT(frames_parse(b.buf, n, &f, err, sizeof(err)), 0);
+	CHECK(f.change.non_transactional);
+	CHECK(!f.change.key_change);
 }
 
 static void
@@ -575,6 +584,21 @@ test_body_errors(void)
 	n = make_message(&b, true, true);
 	b.buf[W2A_HEADER_SIZE] = 2;
 	EXPECT_ERROR(b.buf, n, "message frame: transactional flag is 2, not 0 or 1");
+}
+
+/* compat=debezium's flag NON_TRANSACTIONAL is for messages only */
+static void
+test_change_flag_errors(void)
+{
+	Build		b;
+	size_t		n;
+
+	n = make_change(&b, W2A_OP_TRUNCATE, false);
+	b.buf[5] = W2A_CHANGE_NON_TRANSACTIONAL;
+	EXPECT_ERROR(b.buf, n, "flag NON_TRANSACTIONAL on a change that is not a message (op t)");
+	n = make_change(&b, W2A_OP_MESSAGE, true);
+	b.buf[5] = 0x04;
+	EXPECT_ERROR(b.buf, n, "unknown header flags 0x04 in change frame");
 }
 
 static void
@@ -845,6 +869,7 @@ main(void)
 	test_commit();
 	test_header_errors();
 	test_body_errors();
+	test_change_flag_errors();
 	test_utf8();
 	test_every_truncation();
 	test_stream(false);

@@ -83,6 +83,7 @@ typedef struct Fixture
 	uint64_t	delivered;		/* change records reported delivered */
 	uint64_t	min_lost;		/* lowest LSN of a change record not delivered */
 	uint64_t	dead_lettered;	/* records reported for the dead-letter topic */
+	uint64_t	messages;		/* records delivered to wal2avro.message */
 	uint64_t	txmeta_delivered;	/* BEGIN/END records reported delivered */
 } Fixture;
 
@@ -106,6 +107,8 @@ watch_delivery(void *ctx, const rd_kafka_message_t *m)
 
 	if (fx->cfg.dead_letter_topic && strcmp(topic, fx->cfg.dead_letter_topic) == 0)
 		fx->dead_lettered++;
+	else if (strcmp(topic, "wal2avro.message") == 0 && m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+		fx->messages++;
 	else if (strcmp(topic, "wal2avro.transaction") == 0)
 		fx->txmeta_delivered += m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
 	else if (strcmp(topic, fx->table_topic) == 0)
@@ -245,13 +248,13 @@ feed(Fixture *fx, const Frame *f)
 }
 
 static WriterResult
-feed_schema(Fixture *fx)
+feed_schema_of(Fixture *fx, uint32_t relid)
 {
 	Frame		f;
 
 	memset(&f, 0, sizeof(f));
 	f.kind = W2A_FRAME_SCHEMA;
-	f.schema.relid = RELID;
+	f.schema.relid = relid;
 	f.schema.key_fingerprint = KEY_FP;
 	f.schema.value_fingerprint = VALUE_FP;
 	f.schema.schema_name = (FrameBytes) {(const uint8_t *) "public", 6};
@@ -259,6 +262,12 @@ feed_schema(Fixture *fx)
 	f.schema.key_schema = (FrameBytes) {(const uint8_t *) key_schema, sizeof(key_schema) - 1};
 	f.schema.value_schema = (FrameBytes) {(const uint8_t *) value_schema, sizeof(value_schema) - 1};
 	return feed(fx, &f);
+}
+
+static WriterResult
+feed_schema(Fixture *fx)
+{
+	return feed_schema_of(fx, RELID);
 }
 
 /* Transaction i, from BEGIN to COMMIT; stops at the first frame not OK. */
@@ -606,6 +615,55 @@ test_transaction_topic_tracked(void)
 }
 
 /* Which local errors are passing ones, and that a broker's refusal is not */
+/*
+ * compat=debezium's non-transactional message: a CHANGE with op m on the
+ * message pseudo relation outside BEGIN/COMMIT is a transaction of one
+ * record on <prefix>.message, not confirmed while it is in flight (slow
+ * brokers), confirmed once acknowledged.  Any other change outside a
+ * transaction is an error.
+ */
+static void
+test_lone_message(void)
+{
+	Fixture		fx;
+	Frame		f;
+	WriterStage stage = WRITER_STAGE_NONE;
+	char		err[512];
+	Lsn			lsn = START_LSN + 10;
+
+	if (!setup(&fx, false))
+	{
+		CHECK(!"setup");
+		return;
+	}
+	CHECK_INT(feed_schema_of(&fx, W2A_MESSAGE_RELID), WRITER_OK);
+	set_rtt(SLOW_RTT_MS);
+	memset(&f, 0, sizeof(f));
+	f.kind = W2A_FRAME_CHANGE;
+	f.change.op = W2A_OP_MESSAGE;
+	f.change.relid = W2A_MESSAGE_RELID;
+	f.change.non_transactional = true;
+	f.change.lsn = lsn;
+	f.change.key_fingerprint = KEY_FP;
+	f.change.value_fingerprint = VALUE_FP;
+	f.change.has_key = true;
+	f.change.key = (FrameBytes) {datum, sizeof(datum)};
+	f.change.value = (FrameBytes) {datum, sizeof(datum)};
+	CHECK_INT(feed(&fx, &f), WRITER_OK);
+	CHECK(lsn_tracker_safe_lsn(&fx.tracker) < lsn);
+	CHECK_INT(wait_safe(&fx, lsn), lsn);
+	CHECK_INT(fx.messages, 1);
+	set_rtt(0);
+
+	f.change.op = W2A_OP_CREATE;
+	f.change.non_transactional = false;
+	f.change.lsn = lsn + 1;
+	CHECK_INT(writer_handle_frame(fx.records, &f, &stage, err, sizeof(err)), WRITER_ERROR);
+	CHECK_CONTAINS(err, "change (op c) outside a transaction");
+	CHECK_INT(lsn_tracker_safe_lsn(&fx.tracker), lsn);
+	teardown(&fx);
+}
+
 static void
 test_replay_errors(void)
 {
@@ -635,6 +693,7 @@ main(void)
 	rd_kafka_mock_topic_create(mock, "_wal2avro_schemas", 1, BROKERS);
 	rd_kafka_mock_topic_create(mock, "wal2avro.public.t", 1, BROKERS);
 	rd_kafka_mock_topic_create(mock, "dlq", 1, BROKERS);
+	rd_kafka_mock_topic_create(mock, "wal2avro.message", 1, BROKERS);
 	rd_kafka_mock_topic_create(mock, "wal2avro.transaction", 1, BROKERS);
 
 	test_fatal_idle(false);
@@ -643,6 +702,7 @@ main(void)
 	test_fatal_under_load(true);
 	test_recovery_after_outage();
 	test_replay_errors();
+	test_lone_message();
 	test_local_failure_replays(false);
 	test_local_failure_replays(true);
 	test_transaction_topic_tracked();

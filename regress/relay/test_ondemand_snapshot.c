@@ -93,6 +93,7 @@ test_plain_table(void)
 	uint8_t		buf[64];
 	uint32_t	own[] = {UNRELATED, LEAF};
 	uint32_t	other[] = {UNRELATED};
+	Frame		f;
 
 	CHECK(ondemand_target_has(&t, LEAF));
 	CHECK(!ondemand_target_has(&t, 0));	/* 0 is never a relid */
@@ -107,6 +108,12 @@ test_plain_table(void)
 	CHECK_INT(effect(&t, truncate_of(buf, own, 2)), ONDEMAND_INVALID);
 	CHECK_INT(effect(&t, truncate_of(buf, other, 1)), ONDEMAND_NONE);
 	CHECK_INT(effect(&t, truncate_of(buf, other, 0)), ONDEMAND_NONE);
+	/* compat=debezium's truncate record: a CHANGE with op t and no key */
+	f = change(LEAF, false);
+	f.change.op = W2A_OP_TRUNCATE;
+	CHECK_INT(effect(&t, f), ONDEMAND_INVALID);
+	f.change.relid = UNRELATED;
+	CHECK_INT(effect(&t, f), ONDEMAND_NONE);
 }
 
 /*

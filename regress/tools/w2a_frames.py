@@ -70,8 +70,10 @@ left over), which fastavro alone does not check; fastavro decodes it and
 consumes the whole block; the envelope's "op" (or flat "__op") equals the
 frame's op.  With check_order: BEGIN/COMMIT pair up with the same commit LSN
 and time, SCHEMA/CHANGE/TRUNCATE and transactional MESSAGE frames come only
-inside a transaction, non-transactional MESSAGE frames only outside, and
-COMMIT's change count equals the CHANGE frames seen.
+inside a transaction, non-transactional MESSAGE frames only outside (and
+compat=debezium's non-transactional message, a CHANGE with op m on relation
+0 after its SCHEMA frame), and COMMIT's change count equals the CHANGE
+frames seen in the transaction.
 
 Decoded values
 --------------
@@ -143,13 +145,17 @@ KINDS = {
     ord("M"): "message",
     ord("C"): "commit",
 }
-OPS = ("c", "u", "d", "r")
+OPS = ("c", "u", "d", "r", "t", "m")  # t, m: compat=debezium truncate and message
+MESSAGE_RELID = 0   # compat=debezium: the pseudo relation of messages
 TRUNCATE_CASCADE = 0x01
 TRUNCATE_RESTART_IDENTITY = 0x02
 # CHANGE header flag: one half of a key change; an other_key block follows
 CHANGE_KEY_CHANGE = 0x01
+# CHANGE header flag (compat=debezium): a non-transactional message (op m),
+# outside BEGIN/COMMIT
+CHANGE_NON_TRANSACTIONAL = 0x02
 # the header flags each kind may carry (any other is refused)
-KIND_FLAGS = {"change": CHANGE_KEY_CHANGE}
+KIND_FLAGS = {"change": CHANGE_KEY_CHANGE | CHANGE_NON_TRANSACTIONAL}
 
 _HEADER = struct.Struct(">3sBBBI")
 
@@ -362,6 +368,12 @@ def parse_frame(frame):
                 raise FrameError(
                     "change frame: a key change needs op c or d and an "
                     "other key", HEADER_SIZE + start)
+        if frame[5] & CHANGE_NON_TRANSACTIONAL:
+            if out["op"] != "m" or frame[5] & CHANGE_KEY_CHANGE:
+                raise FrameError(
+                    "change frame: flag NON_TRANSACTIONAL on a change that "
+                    "is not a message", HEADER_SIZE)
+            out["transactional"] = False
     elif kind == "truncate":
         flags = b.u8("flags")
         if flags & ~(TRUNCATE_CASCADE | TRUNCATE_RESTART_IDENTITY):
@@ -813,7 +825,8 @@ class Decoder:
             self.schemas[f["relid"]] = RelationSchema(f)
             return f
         if kind == "change":
-            self.changes += 1
+            if f.get("transactional", True):
+                self.changes += 1
             return self._change(f)
         return f
 
@@ -837,6 +850,16 @@ class Decoder:
             if self.txn is not None:
                 raise FrameError(
                     "non-transactional MESSAGE inside a transaction")
+            return
+        # compat=debezium: a non-transactional message is a CHANGE (op m,
+        # flag NON_TRANSACTIONAL) on the message pseudo relation 0, its
+        # SCHEMA frame before it
+        if kind == "change" and not f.get("transactional", True):
+            if self.txn is not None:
+                raise FrameError(
+                    "non-transactional message CHANGE inside a transaction")
+            return
+        if self.txn is None and kind == "schema" and f["relid"] == MESSAGE_RELID:
             return
         if self.txn is None:
             raise FrameError(f"{kind.upper()} frame outside a transaction")
