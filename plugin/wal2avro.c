@@ -342,7 +342,7 @@ key_changed(Wal2AvroData *data, RelSchemaEntry *entry, W2aRow *oldrow, W2aRow *n
  * UPDATE can make an update, or the delete and create of a key change.
  */
 static bool
-change_skipped(Wal2AvroData *data, ReorderBufferChangeType action)
+change_skipped(Wal2AvroData *data, enum ReorderBufferChangeType action)
 {
 	switch (action)
 	{
