@@ -22,7 +22,11 @@
 #      0, and confirms nothing from that change on;
 #   4. a wrong password (401) and 5. a schema over the registry's request
 #      size limit (413): the relay stops with an error naming the user or
-#      the size and a hint saying what to fix, and confirms nothing.
+#      the size and a hint saying what to fix, and confirms nothing;
+#   6. with --compat=debezium: a primary key change (delete and tombstone
+#      with Debezium's __debezium.newkey header, create with
+#      __debezium.oldkey), a truncate and two logical messages decoded by
+#      AvroDeserializer as Debezium's records.
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 . "$W2A_ROOT/regress/lib/pg.sh"
@@ -181,7 +185,7 @@ expect_refusal reg_size wide \
 	'refused the schema of subject "wal2avro.public.wide-value" as too large \([0-9]+ bytes of schema, HTTP 413\)' \
 	"Raise the registry's \(or its proxy's\) request size limit"
 
-info "6. compat=debezium: a truncate and two messages, as Debezium's records"
+info "6. compat=debezium: a key change, a truncate and two messages, as Debezium's records"
 # skipped-operations=none: Debezium's default (t) would leave the truncate out
 admin reset '{}'
 psql -Xq -v ON_ERROR_STOP=1 -c 'CREATE TABLE dbzt (id int PRIMARY KEY, v text)'
@@ -195,6 +199,7 @@ INSERT INTO dbzt VALUES (2, 'b');
 SELECT pg_logical_emit_message(true, 'w2a-test', 'transactional message');
 COMMIT;
 SELECT pg_logical_emit_message(false, 'w2a-test', 'non-transactional message');
+UPDATE dbzt SET id = 20 WHERE id = 1;
 TRUNCATE dbzt;
 SQL
 end=$(psql -XAtc 'SELECT pg_current_wal_lsn()')
@@ -214,7 +219,8 @@ def check(cond, what):
         print("registry round 6: " + what, file=sys.stderr)
         ok = False
 check(len(msgs) == 2, "%d records on dbzreg.message, not 2" % len(msgs))
-check(len(tab) == 3, "%d records on dbzreg.public.dbzt, not 3 (two creates, a truncate)" % len(tab))
+check(len(tab) == 6, "%d records on dbzreg.public.dbzt, not 6 (two creates, a key change's delete, "
+      "tombstone and create, a truncate)" % len(tab))
 for r, text, tx in zip(msgs, ("transactional message", "non-transactional message"), (True, False)):
     v = r["value"]
     check(r["key"] == {"prefix": "w2a-test"}, "message key %r" % r["key"])
@@ -225,14 +231,26 @@ for r, text, tx in zip(msgs, ("transactional message", "non-transactional messag
           "message source %r" % s)
     check((s["txId"] is not None) == tx, "message txId %r (transactional: %s)" % (s["txId"], tx))
     check(isinstance(s["lsn"], int) and s["lsn"] > 0, "message lsn %r" % s["lsn"])
-if len(tab) == 3:
-    t = tab[2]
+def header(r, name):
+    return [v for k, v in r["headers"] if k == name]
+if len(tab) == 6:
+    # the key change: delete and tombstone name the new key, the create the old
+    d, tomb, c = tab[2], tab[3], tab[4]
+    check(d["value"] is not None and d["value"]["op"] == "d" and d["key"] == {"id": 1}, "key change delete %r" % d)
+    check(tomb["value"] is None and tomb["key"] == {"id": 1}, "key change tombstone %r" % tomb)
+    check(c["value"] is not None and c["value"]["op"] == "c" and c["key"] == {"id": 20}, "key change create %r" % c)
+    for r in (d, tomb):
+        check(header(r, "__debezium.newkey") == ['{"id":20}'] and not header(r, "__debezium.oldkey"),
+              "headers of the key change's delete/tombstone %r" % r["headers"])
+    check(header(c, "__debezium.oldkey") == ['{"id":1}'] and not header(c, "__debezium.newkey"),
+          "headers of the key change's create %r" % c["headers"])
+    t = tab[5]
     v = t["value"]
     check(t["key"] is None, "truncate key %r, not null" % t["key"])
     check(v["op"] == "t" and v["before"] is None and v["after"] is None, "truncate value %r" % v)
     check(v["source"]["table"] == "dbzt" and v["source"]["txId"] is not None, "truncate source %r" % v["source"])
-    check([r["value"]["op"] for r in tab[:2]] == ["c", "c"], "ops %r" % [r["value"]["op"] for r in tab])
+    check([r["value"]["op"] for r in tab[:2]] == ["c", "c"], "ops %r" % [(r["value"] or {}).get("op") for r in tab])
 sys.exit(0 if ok else 1)
 PY
-info "  a truncate (null key, op t) and two messages (dbzreg.message) decoded by confluent-kafka's AvroDeserializer"
+info "  a key change (delete, tombstone, create with Debezium's headers), a truncate (null key, op t) and two messages (dbzreg.message) decoded by confluent-kafka's AvroDeserializer"
 relay_stop
