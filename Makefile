@@ -16,6 +16,7 @@ OBJS = \
 	plugin/jsonb_text.o \
 	plugin/options.o \
 	plugin/record.o \
+	plugin/debezium_flat.o \
 	plugin/debezium_record.o \
 	plugin/relcache.o \
 	plugin/schema_json.o \

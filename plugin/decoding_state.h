@@ -88,6 +88,22 @@ typedef struct W2aDbzModes
 	int			hstore;			/* W2aHstoreMode */
 } W2aDbzModes;
 
+/*
+ * compat=debezium with envelope=flat: ExtractNewRecordState's
+ * delete.tombstone.handling.mode (delete-tombstone-handling-mode); the
+ * first is its default.  The plugin leaves deletes out under drop; the
+ * relay makes the rest of the difference (what becomes of a delete's value
+ * and of its tombstone).
+ */
+typedef enum W2aDeleteMode
+{
+	W2A_DELETE_TOMBSTONE,		/* the delete's value null, no tombstone */
+	W2A_DELETE_DROP,			/* neither */
+	W2A_DELETE_REWRITE,			/* the old row with __deleted "true" */
+	W2A_DELETE_REWRITE_TOMBSTONE,	/* the same, then a tombstone */
+	W2A_DELETE_TO_TOMBSTONE		/* a tombstone only */
+} W2aDeleteMode;
+
 /* Per-stream state (options.c parses the options into it) */
 typedef struct Wal2AvroData
 {
@@ -113,6 +129,9 @@ typedef struct Wal2AvroData
 	bool		provide_txmeta;	/* compat=debezium: the envelope's transaction */
 	int			max_record_size;	/* 0: no limit */
 	W2aDbzModes dbz_modes;		/* compat=debezium only */
+	List	   *flat_fields;	/* add-fields: of DbzFlatField (debezium.h) */
+	char	   *flat_prefix;	/* add-fields-prefix */
+	int			delete_mode;	/* W2aDeleteMode */
 	char	   *dbname;
 
 	/* compat=debezium, snapshot_frames() only: what Debezium's snapshot rows carry */
