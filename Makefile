@@ -31,7 +31,7 @@ OBJS = \
 DATA = sql/wal2avro--0.1.0.sql
 PGFILEDESC = "wal2avro - logical decoding output plugin writing Avro"
 
-REGRESS = init options types replica_identity toast_unchanged schema_change composite_change cache_inval transactions truncate_messages filters identifiers frames_binary snapshot json_text compat_debezium snapshot_debezium
+REGRESS = init options types replica_identity toast_unchanged schema_change composite_change cache_inval transactions truncate_messages filters identifiers frames_binary snapshot json_text compat_debezium snapshot_debezium compat_flat
 REGRESS_OPTS = --inputdir=regress --outputdir=regress/out
 ISOLATION = $(patsubst regress/specs/%.spec,%,$(sort $(wildcard regress/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=regress --outputdir=regress/out/isolation
