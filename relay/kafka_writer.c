@@ -25,6 +25,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "config.h"
+#include "flat_deletes.h"
 #include "frames.h"
 #include "heartbeat.h"
 #include "kafka_writer_internal.h"
@@ -363,6 +364,8 @@ handle_schema(KafkaWriter *r, const Frame *f, char *err, size_t errlen)
 	if (rc == WRITER_OK &&
 		(r->cfg->key_format == RELAY_FORMAT_JSON || r->cfg->compat == RELAY_COMPAT_DEBEZIUM))
 		rc = compile_json(r, e, "key", f->schema.key_schema, &e->key_json, err, errlen);
+	free(e->flat_null);
+	e->flat_null = NULL;
 	if (rc == WRITER_OK && r->cfg->value_format == RELAY_FORMAT_JSON)
 		rc = compile_json(r, e, "value", f->schema.value_schema, &e->value_json, err, errlen);
 
@@ -498,6 +501,32 @@ change_headers(KafkaWriter *r, const RelEntry *e, const Frame *f)
 	return hdrs;
 }
 
+/*
+ * A delete of Debezium's flat value whose value the SMT nulls (modes
+ * tombstone and delete-to-tombstone, flat_deletes.c): a Kafka null, or in
+ * JSON under "tombstone" the null with its schema.
+ */
+static WriterResult
+flat_delete_value(KafkaWriter *r, RelEntry *e, const void **value, size_t *valuelen,
+				  char *err, size_t errlen)
+{
+	*value = NULL;
+	*valuelen = 0;
+	if (r->cfg->value_format != RELAY_FORMAT_JSON ||
+		r->cfg->flat_deletes != RELAY_FLAT_TOMBSTONE)
+		return WRITER_OK;
+	if (e->flat_null == NULL &&
+		(e->flat_null = flat_deletes_null_json(e->value_json, r->cfg->flat_added,
+											   r->cfg->json_schemas, &e->flat_null_len)) == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return WRITER_ERROR;
+	}
+	*value = e->flat_null;
+	*valuelen = e->flat_null_len;
+	return WRITER_OK;
+}
+
 static WriterResult
 handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, size_t errlen)
 {
@@ -547,6 +576,9 @@ handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, siz
 
 	if ((rc = render_other_key(r, e, f, err, errlen)) != WRITER_OK)
 		return rc;
+	if (op == W2A_OP_DELETE && !flat_deletes_keep_value(r->cfg->flat_deletes) &&
+		(rc = flat_delete_value(r, e, &value, &valuelen, err, errlen)) != WRITER_OK)
+		return rc;
 
 	if (*stage == WRITER_STAGE_NONE)
 	{
@@ -563,6 +595,7 @@ handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, siz
 	 * Debezium writes one for a table without a key too (a null key).
 	 */
 	if (*stage == WRITER_STAGE_TOMBSTONE && op == W2A_OP_DELETE && r->cfg->tombstones &&
+		flat_deletes_tombstone(r->cfg->flat_deletes) &&
 		(f->change.has_key || r->cfg->compat == RELAY_COMPAT_DEBEZIUM))
 	{
 		rd_kafka_headers_t *hdrs;
@@ -927,6 +960,7 @@ writer_free(KafkaWriter *r)
 			free(r->rels[i].topic);
 			connect_json_free(r->rels[i].key_json);
 			connect_json_free(r->rels[i].value_json);
+			free(r->rels[i].flat_null);
 		}
 	}
 	free(r->rels);
