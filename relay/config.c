@@ -446,13 +446,17 @@ resolve_flat(RelayConfig *cfg, char *err, size_t errlen)
 	}
 	if (envelope == NULL || strcmp(envelope, "flat") != 0 || cfg->compat != RELAY_COMPAT_DEBEZIUM)
 	{
-		if (cfg->compat == RELAY_COMPAT_DEBEZIUM && (mode || fields))
+		const char *given = mode ? "delete-tombstone-handling-mode" : fields ? "add-fields" :
+			config_setting_get(&cfg->plugin_options, "add-fields-prefix") ? "add-fields-prefix" : NULL;
+
+		if (given)
 		{
-			relay_set_error(err, errlen, "option \"%s\" needs \"envelope\" = \"flat\"",
-							mode ? "delete-tombstone-handling-mode" : "add-fields");
+			relay_set_error(err, errlen,
+							"option \"%s\" is Debezium's ExtractNewRecordState's: it needs "
+							"\"compat\" = \"debezium\" and \"envelope\" = \"flat\"", given);
 			return -1;
 		}
-		return 0;				/* wal2avro's own flat value: the plugin judges */
+		return 0;				/* Debezium's envelope, or wal2avro's own flat value */
 	}
 	cfg->flat_deletes = RELAY_FLAT_TOMBSTONE;
 	if (mode)

@@ -106,7 +106,7 @@ reg_pid=$!
 w2a_on_exit "kill $reg_pid 2>/dev/null || true"
 w2a_wait_for 20 test -s "$out/port" || fail "the test registry did not start"
 reg=http://127.0.0.1:$(cat "$out/port")
-run_relay w2c --key-format=avro --value-format=avro --schema-registry="$reg" "${flat2[@]}"
+run_relay w2c --compat=debezium --key-format=avro --value-format=avro --schema-registry="$reg" "${flat2[@]}"
 topics=$(grep -o '"topic": "w2c\.public\.[a-z_]*"' "$out/w2c.jsonl" | sort -u | sed 's/.*: "//; s/"$//')
 # shellcheck disable=SC2086
 "$W2A_PYTHON" "$W2A_ROOT/regress/tools/registry_consume.py" "$KAFKA_BOOTSTRAP" "$reg" $topics \
