@@ -113,7 +113,7 @@ topics=$(grep -o '"topic": "w2c\.public\.[a-z_]*"' "$out/w2c.jsonl" | sort -u | 
 	>"$out/w2c.decoded.jsonl" 2>"$out/consume.err" ||
 	{ cat "$out/consume.err" >&2; fail "confluent-kafka's AvroDeserializer did not decode every record"; }
 "$W2A_PYTHON" - "$out/w2b.jsonl" "$out/w2c.decoded.jsonl" <<'PY' || fail "the decoded Avro values differ from round 2's JSON payloads (above)"
-import base64, decimal, json, sys
+import base64, decimal, json, struct, sys
 def records(path, prefix):
     got = {}
     for line in open(path):
@@ -123,6 +123,7 @@ def records(path, prefix):
 want, got = records(sys.argv[1], "w2b."), records(sys.argv[2], "w2c.")
 def from_json(schema, v):
     # the Connect JSON of a field as AvroDeserializer gives the value
+    # (registry_consume.py: bytes as hex, Decimal as its text)
     if v is None:
         return None
     name = schema.get("name")
@@ -131,6 +132,10 @@ def from_json(schema, v):
         return str(decimal.Decimal(int.from_bytes(raw, "big", signed=True)).scaleb(-int(schema["parameters"]["scale"])))
     if schema["type"] == "bytes":
         return base64.b64decode(v).hex()
+    if schema["type"] in ("float", "double"):
+        # Jackson's "NaN"/"Infinity"; a float32 as the double it widens to
+        x = float(v)
+        return struct.unpack("f", struct.pack("f", x))[0] if schema["type"] == "float" else x
     if schema["type"] == "struct":
         return {f["field"]: from_json(f, v.get(f["field"])) for f in schema["fields"]}
     if schema["type"] == "array":
