@@ -53,6 +53,7 @@ run_relay()
 	pg_start "$out/pg-$prefix"
 	psql -XqAt -v ON_ERROR_STOP=1 -v stream=false -f "$workload" >/dev/null
 	psql -Xq -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION wal2avro'
+	RELAY_LOG=$(w2a_tmpdir "relay-$prefix")/relay.log	# a log per run, for the wait below
 	RELAY_SNAPSHOT_MODE=initial relay_start "${prefix}_slot" --topic-prefix="$prefix" "$@"
 	# the workload truncates a table: a snapshot still reading would start over
 	w2a_await 60 "the relay's initial snapshot" grep -q 'snapshot done:' "$RELAY_LOG"
