@@ -12,7 +12,8 @@
 #   1. the SMT's defaults (delete.tombstone.handling.mode=tombstone: a
 #      delete is a null value with the Value schema, its tombstone dropped)
 #   2. add.fields=op,table,lsn,source.ts_ms with mode rewrite (the old row
-#      plus __deleted "true", no tombstone)
+#      plus __deleted "true", no tombstone); then the modes drop,
+#      rewrite-with-tombstone and delete-to-tombstone
 # then round 2 again with --value-format=avro through the test schema
 # registry, read by confluent-kafka's AvroDeserializer: the decoded values
 # must be round 2's JSON payloads.  Allowed to differ: what differs between
@@ -102,6 +103,19 @@ run_relay w2b --key-format=json --value-format=json "${flat2[@]}"
 "$W2A_PYTHON" "$compare" --show-allowed "${dbz_headers[@]}" --prefix dbzb=w2b "${quirks[@]}" \
 	--allow 'value.payload.__lsn' --allow 'value.payload.__source_ts_ms' \
 	"$out/dbzb.jsonl" "$out/w2b.jsonl" || fail "round 2: the relay's flat JSON differs from Debezium's unwrap (above)"
+
+# the other modes, in JSON: what becomes of deletes and tombstones
+n=0
+for mode in drop rewrite-with-tombstone delete-to-tombstone; do
+	n=$((n + 1))
+	info "2.$n. delete.tombstone.handling.mode=$mode"
+	capture "dbzm$n" "transforms.unwrap.delete.tombstone.handling.mode=$mode"
+	run_relay "w2m$n" --key-format=json --value-format=json --envelope=flat \
+		--delete-tombstone-handling-mode="$mode"
+	"$W2A_PYTHON" "$compare" "${dbz_headers[@]}" --prefix "dbzm$n=w2m$n" "${quirks[@]}" \
+		"$out/dbzm$n.jsonl" "$out/w2m$n.jsonl" ||
+		fail "mode $mode: the relay's flat JSON differs from Debezium's unwrap (above)"
+done
 
 info "3. round 2 in Avro through the schema registry"
 "$W2A_PYTHON" "$W2A_ROOT/regress/tools/test_registry.py" --port 0 --port-file "$out/port" >"$out/registry.log" 2>&1 &
