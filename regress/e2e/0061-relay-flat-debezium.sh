@@ -13,7 +13,8 @@
 #      delete is a null value with the Value schema, its tombstone dropped)
 #   2. add.fields=op,table,lsn,source.ts_ms with mode rewrite (the old row
 #      plus __deleted "true", no tombstone); then the modes drop,
-#      rewrite-with-tombstone and delete-to-tombstone
+#      rewrite-with-tombstone and delete-to-tombstone, and the defaults
+#      without JSON schemas (a delete is the text null), as exact texts
 # then round 2 again with --value-format=avro through the test schema
 # registry, read by confluent-kafka's AvroDeserializer: the decoded values
 # must be round 2's JSON payloads.  Allowed to differ: what differs between
@@ -61,7 +62,7 @@ run_relay()
 	psql -XqAt -v ON_ERROR_STOP=1 -v stream=true -f "$workload" >/dev/null
 	relay_wait_confirmed "$(psql -XAtc 'SELECT pg_current_wal_lsn()')" 90
 	relay_stop
-	"$W2A_PYTHON" "$W2A_ROOT/regress/tools/kafka_dump.py" "$KAFKA_BOOTSTRAP" "$prefix." "$out/$prefix.all.jsonl"
+	"$W2A_PYTHON" "$W2A_ROOT/regress/tools/kafka_dump.py" ${DUMP_TEXT:+--text} "$KAFKA_BOOTSTRAP" "$prefix." "$out/$prefix.all.jsonl"
 	# wal2avro's own topics (messages) are not Debezium's
 	grep -v "\"topic\": \"$prefix.messages\"" "$out/$prefix.all.jsonl" >"$out/$prefix.jsonl" || true
 	pg_stop
@@ -116,6 +117,30 @@ for mode in drop rewrite-with-tombstone delete-to-tombstone; do
 		"$out/dbzm$n.jsonl" "$out/w2m$n.jsonl" ||
 		fail "mode $mode: the relay's flat JSON differs from Debezium's unwrap (above)"
 done
+
+info "2.4. the defaults without JSON schemas: a delete is the text null, not a Kafka null"
+DBZ_DUMP_TEXT=1 capture dbzn "converter.schemas.enable=false"
+DUMP_TEXT=1 run_relay w2n --key-format=json --value-format=json --no-json-schemas --envelope=flat
+# the exact texts parsed, wrapped so that the paths are those of round 1;
+# a Kafka null stays null, the text null becomes {"payload": null}
+for f in dbzn w2n; do
+	"$W2A_PYTHON" - "$out/$f.jsonl" "$out/$f.wrapped.jsonl" <<'PY'
+import json, sys
+n = 0
+with open(sys.argv[2], "w") as out:
+    for line in open(sys.argv[1]):
+        r = json.loads(line)
+        for k in ("key", "value"):
+            if r[k] is not None:
+                n += r[k] == "null"
+                r[k] = {"payload": json.loads(r[k])}
+        out.write(json.dumps(r) + "\n")
+assert n >= 4, "%s: %d values are the text null" % (sys.argv[1], n)
+PY
+done
+"$W2A_PYTHON" "$compare" "${dbz_headers[@]}" --prefix dbzn=w2n "${quirks[@]}" \
+	"$out/dbzn.wrapped.jsonl" "$out/w2n.wrapped.jsonl" ||
+	fail "without schemas: the relay's flat JSON differs from Debezium's unwrap (above)"
 
 info "3. round 2 in Avro through the schema registry"
 "$W2A_PYTHON" "$W2A_ROOT/regress/tools/test_registry.py" --port 0 --port-file "$out/port" >"$out/registry.log" 2>&1 &
@@ -179,4 +204,4 @@ for topic in want:
 print("%d records, %d differ" % (n, bad))
 sys.exit(1 if bad else 0)
 PY
-echo "PASS: the relay's flat value equals Debezium's unwrap in JSON (defaults, add.fields + rewrite, and the modes drop, rewrite-with-tombstone, delete-to-tombstone) and in Avro through the registry"
+echo "PASS: the relay's flat value equals Debezium's unwrap in JSON (defaults, add.fields + rewrite, and the modes drop, rewrite-with-tombstone, delete-to-tombstone; without schemas) and in Avro through the registry"
