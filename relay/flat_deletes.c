@@ -22,6 +22,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,8 +43,9 @@ flat_deletes_tombstone(RelayFlatDeletes mode)
 	return mode == RELAY_FLAT_OFF || mode == RELAY_FLAT_REWRITE_TOMBSTONE;
 }
 
-char *
-flat_deletes_null_json(const ConnectJson *cj, int added, bool with_schema, size_t *len)
+/* The JSON of a "tombstone"-mode delete, malloc'd; NULL on out-of-memory */
+static char *
+null_json(const ConnectJson *cj, int added, bool with_schema, size_t *len)
 {
 	const char *text;
 	size_t		text_len;
@@ -77,4 +79,20 @@ flat_deletes_null_json(const ConnectJson *cj, int added, bool with_schema, size_
 		snprintf(out, *len + 1, "{\"schema\":%s,\"payload\":null}", schema_text);
 	free(schema_text);
 	return out;
+}
+
+bool
+flat_deletes_value(const RelayConfig *cfg, const ConnectJson *cj, char **cache,
+				   size_t *cache_len, const void **value, size_t *len)
+{
+	*value = NULL;
+	*len = 0;
+	if (cfg->value_format != RELAY_FORMAT_JSON || cfg->flat_deletes != RELAY_FLAT_TOMBSTONE)
+		return true;
+	if (*cache == NULL &&
+		(*cache = null_json(cj, cfg->flat_added, cfg->json_schemas, cache_len)) == NULL)
+		return false;
+	*value = *cache;
+	*len = *cache_len;
+	return true;
 }

@@ -27,14 +27,16 @@ extern bool flat_deletes_keep_value(RelayFlatDeletes mode);
 extern bool flat_deletes_tombstone(RelayFlatDeletes mode);
 
 /*
- * The JSON value of a delete under mode "tombstone", as JsonConverter
- * writes the SMT's record (a null value with the after field's schema):
- * with_schema, {"schema":<the Value struct without its last "added"
- * fields, optional>,"payload":null}; else the text null.  cj is the flat
- * value's compiled schema.  Returns a malloc'd text (*len bytes, no NUL
- * needed), or NULL on an out-of-memory or a schema text it cannot read.
+ * The value of a delete whose value the SMT nulls (flat_deletes_keep_value
+ * false): a Kafka null (*value NULL), or in JSON under mode "tombstone" the
+ * text JsonConverter writes for a null with the after field's schema,
+ * {"schema":<the Value struct without the add-fields, optional>,
+ * "payload":null} (the text null without schemas).  cj is the flat value's
+ * compiled schema; the text is made once and kept in *cache (*cache_len
+ * bytes; the caller frees it when the schema changes).  Returns false on
+ * an out-of-memory.
  */
-extern char *flat_deletes_null_json(const ConnectJson *cj, int added, bool with_schema,
-									size_t *len);
+extern bool flat_deletes_value(const RelayConfig *cfg, const ConnectJson *cj, char **cache,
+							   size_t *cache_len, const void **value, size_t *len);
 
 #endif							/* RELAY_FLAT_DELETES_H */

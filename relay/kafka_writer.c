@@ -501,32 +501,6 @@ change_headers(KafkaWriter *r, const RelEntry *e, const Frame *f)
 	return hdrs;
 }
 
-/*
- * A delete of Debezium's flat value whose value the SMT nulls (modes
- * tombstone and delete-to-tombstone, flat_deletes.c): a Kafka null, or in
- * JSON under "tombstone" the null with its schema.
- */
-static WriterResult
-flat_delete_value(KafkaWriter *r, RelEntry *e, const void **value, size_t *valuelen,
-				  char *err, size_t errlen)
-{
-	*value = NULL;
-	*valuelen = 0;
-	if (r->cfg->value_format != RELAY_FORMAT_JSON ||
-		r->cfg->flat_deletes != RELAY_FLAT_TOMBSTONE)
-		return WRITER_OK;
-	if (e->flat_null == NULL &&
-		(e->flat_null = flat_deletes_null_json(e->value_json, r->cfg->flat_added,
-											   r->cfg->json_schemas, &e->flat_null_len)) == NULL)
-	{
-		snprintf(err, errlen, "out of memory");
-		return WRITER_ERROR;
-	}
-	*value = e->flat_null;
-	*valuelen = e->flat_null_len;
-	return WRITER_OK;
-}
-
 static WriterResult
 handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, size_t errlen)
 {
@@ -577,8 +551,12 @@ handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, siz
 	if ((rc = render_other_key(r, e, f, err, errlen)) != WRITER_OK)
 		return rc;
 	if (op == W2A_OP_DELETE && !flat_deletes_keep_value(r->cfg->flat_deletes) &&
-		(rc = flat_delete_value(r, e, &value, &valuelen, err, errlen)) != WRITER_OK)
-		return rc;
+		!flat_deletes_value(r->cfg, e->value_json, &e->flat_null, &e->flat_null_len,
+							&value, &valuelen))
+	{
+		snprintf(err, errlen, "out of memory");
+		return WRITER_ERROR;
+	}
 
 	if (*stage == WRITER_STAGE_NONE)
 	{
