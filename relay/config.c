@@ -539,6 +539,45 @@ resolve_compat(RelayConfig *cfg, char *err, size_t errlen)
 	return resolve_flat(cfg, err, errlen);
 }
 
+/*
+ * --provide-transaction-metadata: the plugin fills the envelope's
+ * transaction block, the relay writes the transaction topic.  Both are
+ * Debezium's (compat=debezium), and the topic's Avro records exist only in
+ * Confluent's wire format: the single-object encoding would need the
+ * topic's schemas on the schema topic, which carries only the plugin's.
+ */
+static int
+pass_transaction_metadata(RelayConfig *cfg, char *err, size_t errlen)
+{
+	if (!cfg->provide_transaction_metadata)
+		return 0;
+	if (cfg->compat != RELAY_COMPAT_DEBEZIUM)
+	{
+		relay_set_error(err, errlen,
+						"option \"provide-transaction-metadata\" is Debezium's, but \"compat\" is \"wal2avro\" "
+						"(set compat to debezium, or a json format)");
+		return -1;
+	}
+	if ((cfg->key_format == RELAY_FORMAT_AVRO || cfg->value_format == RELAY_FORMAT_AVRO) &&
+		cfg->schema_registry == NULL)
+	{
+		relay_set_error(err, errlen,
+						"option \"provide-transaction-metadata\" with the avro %s format needs \"schema-registry\": "
+						"the transaction topic is written in Avro only in Confluent's wire format "
+						"(set schema-registry, or the json format)",
+						cfg->key_format == RELAY_FORMAT_AVRO ? "key" : "value");
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->plugin_options.count; i++)
+		if (strcmp(cfg->plugin_options.items[i].name, "provide-transaction-metadata") == 0)
+		{
+			relay_set_error(err, errlen, "option \"provide-transaction-metadata\" is given twice, also as a plugin option");
+			return -1;
+		}
+	return config_set_option(cfg, config_option_find("plugin-option"),
+							 "provide-transaction-metadata=true", err, errlen);
+}
+
 static int
 validate(RelayConfig *cfg, char *err, size_t errlen)
 {
@@ -560,7 +599,8 @@ validate(RelayConfig *cfg, char *err, size_t errlen)
 				  "no Kafka brokers given: set \"brokers\" (-b, WAL2AVRO_BROKERS)");
 		return -1;
 	}
-	if (check_plugin_options(cfg, err, errlen) != 0 || resolve_compat(cfg, err, errlen) != 0)
+	if (check_plugin_options(cfg, err, errlen) != 0 || resolve_compat(cfg, err, errlen) != 0 ||
+		pass_transaction_metadata(cfg, err, errlen) != 0)
 		return -1;
 	if (cfg->on_error == RELAY_ON_ERROR_DEAD_LETTER && cfg->dead_letter_topic == NULL)
 	{

@@ -138,6 +138,7 @@ typedef struct RelayConfig
 	/* resolved by config_parse from the plugin options: the flat value's deletes */
 	RelayFlatDeletes flat_deletes;
 	int			flat_added;		/* add-fields items (fields after the row's) */
+	bool		provide_transaction_metadata;	/* BEGIN/END on <prefix>.transaction */
 	char	   *dead_letter_topic;
 	RelayOnError on_error;
 	uint64_t	max_in_flight_bytes;	/* stop reading WAL above this */

@@ -151,6 +151,11 @@ const ConfigOption config_options[] = {
 		.offset = FIELD(delete_tombstone_handling_mode, char *), .arg = "MODE", .flags = CONFIG_NO_ENV,
 		.help = "with envelope=flat, ExtractNewRecordState's delete.tombstone.handling.mode: tombstone "
 	"(default), drop, rewrite, rewrite-with-tombstone or delete-to-tombstone"},
+	{.name = "provide-transaction-metadata", .type = CONFIG_BOOL,
+		.offset = FIELD(provide_transaction_metadata, bool), .def = "false",
+		.negation = "no-provide-transaction-metadata", .flags = CONFIG_NO_ENV,
+		.help = "with compat=debezium, Debezium's provide.transaction.metadata: the envelope's "
+	"transaction block, and BEGIN/END records on {prefix}.transaction"},
 	{.name = "dead-letter-topic", .type = CONFIG_TOPIC, .offset = FIELD(dead_letter_topic, char *),
 	.arg = "TOPIC", .flags = CONFIG_NO_ENV, .help = "topic for records Kafka refused (no default)"},
 	{.name = "on-error", .type = CONFIG_ENUM, .offset = ENUM_FIELD(on_error),
@@ -334,11 +339,12 @@ config_usage(FILE *out)
 			"  sources win: defaults, config file, environment, command line.\n"
 			"\n"
 			"Environment:\n");
+	/* a name as long as the column still gets a space after it */
 	for (size_t i = 0; i < config_option_count; i++)
 		if (config_options[i].env)
-			fprintf(out, "  %-27s%s\n", config_options[i].env, config_options[i].name);
+			fprintf(out, "  %-26s %s\n", config_options[i].env, config_options[i].name);
 	for (size_t i = 0; i < config_env_property_count; i++)
-		fprintf(out, "  %-27s%s\n", config_env_properties[i].env, config_env_properties[i].key);
+		fprintf(out, "  %-26s %s\n", config_env_properties[i].env, config_env_properties[i].key);
 	fprintf(out,
 			"  VAR_FILE reads VAR from a file, PGPASSWORD_FILE too.  libpq reads\n"
 			"  PGPASSWORD and the other PG* itself.\n"

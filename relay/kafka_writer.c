@@ -10,7 +10,8 @@
  * CHANGE whose schema is not yet acknowledged waits (WRITER_WAIT) while the
  * loop keeps answering the server.  The delivery reports, and what a failed
  * one makes the stream do, are in kafka_writer_delivery.c; the headers in
- * record_headers.c.
+ * record_headers.c; Debezium's transaction topic (BEGIN and END around each
+ * transaction's events) in kafka_writer_transaction.c.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -561,10 +562,13 @@ handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, siz
 	if (*stage == WRITER_STAGE_NONE)
 	{
 		r->last_dead_lettered = false;
+		if ((rc = writer_txmeta_before(r, f->change.lsn, err, errlen)) != WRITER_OK)
+			return rc;
 		id = lsn_tracker_add(r->tracker);
 		rc = writer_produce(r, topic, rkt, key, keylen, value, valuelen,
 							 change_headers(r, e, f), id, err, errlen);
-		if (rc != WRITER_OK)
+		if (rc != WRITER_OK ||
+			(rc = writer_txmeta_count(r, e, f->change.lsn, err, errlen)) != WRITER_OK)
 			return rc;
 		*stage = WRITER_STAGE_TOMBSTONE;
 	}
@@ -659,11 +663,15 @@ handle_message(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, si
 		snprintf(topic, sizeof(topic), "%s.messages", r->cfg->topic_prefix);
 	r->cur_metrics = &r->message_metrics[heartbeat];
 	r->cur_op = 'm';
+	if (!alone && !heartbeat && (rc = writer_txmeta_before(r, f->message.lsn, err, errlen)) != WRITER_OK)
+		return rc;
 	id = lsn_tracker_add(r->tracker);
 	rc = writer_produce(r, topic, NULL, f->message.prefix.data, f->message.prefix.len,
 						 f->message.has_content ? f->message.content.data : (const uint8_t *) "",
 						 f->message.has_content ? f->message.content.len : 0,
 						 record_headers_message(f->message.lsn, !alone), id, err, errlen);
+	if (!alone && !heartbeat && rc == WRITER_OK)
+		rc = writer_txmeta_count(r, NULL, f->message.lsn, err, errlen);
 	if (alone && rc == WRITER_OK)
 	{
 		lsn_tracker_commit(r->tracker, f->message.lsn);
@@ -744,6 +752,8 @@ writer_set_metrics(KafkaWriter *r, Metrics *m)
 WriterResult
 writer_handle_frame(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, size_t errlen)
 {
+	WriterResult rc;
+
 	switch (f->kind)
 	{
 		case W2A_FRAME_BEGIN:
@@ -758,6 +768,7 @@ writer_handle_frame(KafkaWriter *r, const Frame *f, WriterStage *stage, char *er
 			r->in_txn = true;
 			r->txn_commit_lsn = f->begin.commit_lsn;
 			record_headers_begin(&r->txn_headers, f->begin.xid, f->begin.commit_time);
+			writer_txmeta_open(r, f->begin.xid, f->begin.commit_time);
 			r->txn_records = 0;
 			return WRITER_OK;
 		case W2A_FRAME_SCHEMA:
@@ -770,6 +781,8 @@ writer_handle_frame(KafkaWriter *r, const Frame *f, WriterStage *stage, char *er
 		case W2A_FRAME_MESSAGE:
 			return handle_message(r, f, stage, err, errlen);
 		case W2A_FRAME_COMMIT:
+			if ((rc = writer_txmeta_commit(r, f->commit.end_lsn, err, errlen)) != WRITER_OK)
+				return rc;
 			if (lsn_tracker_commit(r->tracker, f->commit.end_lsn) != LSN_TRACKER_OK)
 			{
 				snprintf(err, errlen, "COMMIT outside a transaction at " LSN_FMT,
@@ -912,6 +925,7 @@ writer_reset(KafkaWriter *r)
 	r->done_commit_lsn = INVALID_LSN;	/* an isolating replay starts over */
 	r->commit_count = 0;		/* they come again */
 	r->commit_head = 0;
+	writer_txmeta_reset(r);
 	schema_ids_forget_unacknowledged(&r->schemas);
 }
 
@@ -948,5 +962,6 @@ writer_free(KafkaWriter *r)
 	free(r->json_key.data);
 	free(r->json_value.data);
 	free(r->json_other_key.data);
+	writer_txmeta_free(r);
 	free(r);
 }

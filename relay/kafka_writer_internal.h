@@ -1,9 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * kafka_writer_internal.h
- *		What the three files of the records module share: kafka_writer.c (frames
- *		to records), kafka_writer_delivery.c (delivery reports) and
- *		kafka_writer_schemas.c (schema publication).  Nothing else includes it.
+ *		What the files of the records module share: kafka_writer.c (frames
+ *		to records), kafka_writer_delivery.c (delivery reports),
+ *		kafka_writer_schemas.c (schema publication), kafka_writer_registry.c
+ *		and kafka_writer_transaction.c (the transaction topic).  Nothing else
+ *		includes it.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -26,6 +28,7 @@
 #include "record_headers.h"
 #include "registry.h"
 #include "schema_ids.h"
+#include "transaction_topic.h"
 
 /* The opaque of a schema record has this bit set, beside the tracker id */
 #define SCHEMA_RECORD_BIT	(UINT64_C(1) << 63)
@@ -101,6 +104,9 @@ struct KafkaWriter
 	/* the transaction being read */
 	RecordHeadersTxn txn_headers;	/* its xid and commit time in text */
 	bool		in_txn;
+	TxnTopic	txmeta;			/* --provide-transaction-metadata: its events */
+	JsonOut		txmeta_key;		/* scratch for its BEGIN and END records */
+	JsonOut		txmeta_value;
 
 	/* scratch for single-object encoded keys and values */
 	uint8_t    *buf;
@@ -161,6 +167,15 @@ extern WriterResult writer_produce(KafkaWriter *r, const char *topic, rd_kafka_t
 
 /* kafka_writer_delivery.c */
 extern void writer_set_untracked_hint(KafkaWriter *r);
+
+/* kafka_writer_transaction.c */
+extern void writer_txmeta_open(KafkaWriter *r, uint32_t xid, int64_t commit_time);
+extern WriterResult writer_txmeta_before(KafkaWriter *r, Lsn lsn, char *err, size_t errlen);
+extern WriterResult writer_txmeta_count(KafkaWriter *r, const RelEntry *e, Lsn lsn,
+										char *err, size_t errlen);
+extern WriterResult writer_txmeta_commit(KafkaWriter *r, Lsn end_lsn, char *err, size_t errlen);
+extern void writer_txmeta_reset(KafkaWriter *r);
+extern void writer_txmeta_free(KafkaWriter *r);
 
 /* kafka_writer_schemas.c */
 extern WriterResult writer_send_schema(KafkaWriter *r, SchemaId *s, const char *schema,

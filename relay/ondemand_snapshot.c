@@ -16,12 +16,22 @@
  *   1. From this point of the stream on, remember the key of every change
  *      to the table (the window opens).
  *   2. On a second connection, in a REPEATABLE READ transaction, take the
- *      snapshot S (pg_current_snapshot()) and read the chunk under it.
- *   3. Commit, then write the watermark: a transactional message
- *      "wal2avro.watermark" with this relay's tag and the chunk's number.
+ *      snapshot S (pg_current_snapshot()); write the watermark in that
+ *      same transaction: a transactional message "wal2avro.watermark" with
+ *      this relay's tag and the chunk's number; read the chunk under S.
+ *   3. Commit: the watermark enters the stream at that commit.
  *   4. When the stream reaches the watermark, produce the chunk's rows,
  *      inside the watermark's transaction, minus every row whose key
  *      changed in the window; close the window.
+ *
+ * The watermark is written before the chunk is read so that the rows can
+ * carry its position: with compat=debezium they hold, as Debezium's
+ * incremental snapshot rows hold the stream position where they are sent,
+ * the watermark's LSN (what pg_logical_emit_message returned) and its
+ * transaction's txid_current() as source.lsn and txId (plugin options
+ * snapshot-lsn and snapshot-txid).  The order of the read and the message
+ * inside the transaction does not matter: S is fixed by its first query,
+ * and the message is seen by the stream only at the commit, after S.
  *
  * Why that is right: a change committed after S was taken and before the
  * watermark is in the window, so the stream already carries it and the
@@ -157,6 +167,7 @@ ondemand_reset(OnDemandSnapshot *r, const RelaySettingList *options)
 	r->not_before_us = 0;
 	free(r->options);
 	r->options = snapshot_options_array(options);
+	r->debezium = snapshot_options_debezium(options);
 	return r->options ? 0 : -1;
 }
 

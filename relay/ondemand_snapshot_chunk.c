@@ -191,11 +191,13 @@ ondemand_log_progress(OnDemandSnapshot *r, int64_t now)
 }
 
 /*
- * Reading a chunk, one query at a time:
+ * Reading a chunk, one query at a time, in one transaction:
  *   1. the window opens; BEGIN REPEATABLE READ and take S (ondemand_chunk_begun)
- *   2. the chunk's frames under S (ondemand_chunk_read)
- *   3. COMMIT (ondemand_chunk_committed), then the watermark (ondemand_watermark_written):
- *      from then on ondemand_observe waits for it in the stream.
+ *   2. the watermark, its LSN and txid_current() (ondemand_watermark_written)
+ *   3. the chunk's frames under S (ondemand_chunk_read); from here on
+ *      ondemand_observe waits for the watermark in the stream
+ *   4. COMMIT (ondemand_chunk_committed), which puts the watermark in the
+ *      stream; a chunk given up before it is rolled back, watermark and all.
  */
 void
 ondemand_start_chunk(OnDemandSnapshot *r)
@@ -208,7 +210,7 @@ ondemand_start_chunk(OnDemandSnapshot *r)
 	r->chunk_fp_known = false;
 	r->window_schema_seen = false;
 	ondemand_send_query(r, PENDING_BEGIN,
-			   "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+			   "BEGIN ISOLATION LEVEL REPEATABLE READ; "
 			   "SELECT pg_catalog.pg_current_snapshot()", 0, NULL, 0);
 	if (r->pending == PENDING_NONE)
 		ondemand_drop_chunk(r);
@@ -227,10 +229,18 @@ chunk_failed(OnDemandSnapshot *r, const char *what, PGresult *res)
 	ondemand_drop_chunk(r);
 }
 
+/* Give up on the chunk with its transaction open, without an error. */
+static void
+chunk_rolled_back(OnDemandSnapshot *r)
+{
+	ondemand_drop_chunk(r);
+	ondemand_send_query(r, PENDING_ROLLBACK, "ROLLBACK", 0, NULL, 0);
+}
+
 void
 ondemand_chunk_begun(OnDemandSnapshot *r, PGresult *res)
 {
-	const char *params[4] = {r->oid, r->options, r->first, r->count};
+	const char *wm_params[1] = {r->mark};
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 	{
@@ -242,26 +252,65 @@ ondemand_chunk_begun(OnDemandSnapshot *r, PGresult *res)
 		relay_log(RELAY_LOG_DEBUG, "on-demand snapshot of %s.%s: a transaction already streamed was not yet visible; reading the chunk again",
 				  r->schema, r->table);
 		r->rereads++;
-		ondemand_drop_chunk(r);
-		ondemand_send_query(r, PENDING_ROLLBACK, "ROLLBACK", 0, NULL, 0);
+		chunk_rolled_back(r);
 		r->not_before_us = relay_now_us() + REREAD_US;
 		return;
 	}
-	snprintf(r->oid, sizeof(r->oid), "%u", r->queue[0]);
-	snprintf(r->first, sizeof(r->first), "%" PRId64, r->next_block);
-	snprintf(r->count, sizeof(r->count), "%" PRId64, r->chunk_blocks);
-	ondemand_send_query(r, PENDING_CHUNK,
-			   "SELECT wal2avro.snapshot_frames($1::pg_catalog.oid::pg_catalog.regclass, "
-			   "$2::pg_catalog.text[], $3::pg_catalog.int8, $4::pg_catalog.int8)",
-			   4, params, 1);
+
+	/*
+	 * The watermark, in the transaction of S: the stream sees it at the
+	 * commit, after S, wherever in the transaction it is written.
+	 */
+	r->chunk_seq++;
+	snprintf(r->mark, sizeof(r->mark), "%s %" PRIu64, r->tag, r->chunk_seq);
+	ondemand_send_query(r, PENDING_WATERMARK,
+			   "SELECT pg_catalog.pg_logical_emit_message(true, '" ONDEMAND_WATERMARK_PREFIX "', $1)::pg_catalog.text, "
+			   "pg_catalog.txid_current()::pg_catalog.text",
+			   1, wm_params, 0);
 	if (r->pending == PENDING_NONE)
 		ondemand_drop_chunk(r);
 }
 
-/* Takes res: kept as the chunk, or freed. */
+void
+ondemand_watermark_written(OnDemandSnapshot *r, PGresult *res)
+{
+	const char *params[6] = {r->oid, r->options, r->first, r->count, r->mark_lsn, r->mark_txid};
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+	{
+		chunk_failed(r, "could not write a watermark", res);
+		return;
+	}
+	snprintf(r->mark_lsn, sizeof(r->mark_lsn), "%s", PQgetvalue(res, 0, 0));
+	snprintf(r->mark_txid, sizeof(r->mark_txid), "%s", PQgetvalue(res, 0, 1));
+	snprintf(r->oid, sizeof(r->oid), "%u", r->queue[0]);
+	snprintf(r->first, sizeof(r->first), "%" PRId64, r->next_block);
+	snprintf(r->count, sizeof(r->count), "%" PRId64, r->chunk_blocks);
+	if (r->debezium)
+		ondemand_send_query(r, PENDING_CHUNK,
+				   "SELECT wal2avro.snapshot_frames($1::pg_catalog.oid::pg_catalog.regclass, "
+				   "$2::pg_catalog.text[] || ARRAY['snapshot-lsn', $5, 'snapshot-txid', $6], "
+				   "$3::pg_catalog.int8, $4::pg_catalog.int8)",
+				   6, params, 1);
+	else
+		ondemand_send_query(r, PENDING_CHUNK,
+				   "SELECT wal2avro.snapshot_frames($1::pg_catalog.oid::pg_catalog.regclass, "
+				   "$2::pg_catalog.text[], $3::pg_catalog.int8, $4::pg_catalog.int8)",
+				   4, params, 1);
+	if (r->pending == PENDING_NONE)
+		ondemand_drop_chunk(r);
+}
+
+/*
+ * The chunk's frames came (res is kept as the chunk, or freed).  Checked
+ * before the commit, so that a chunk given up takes its watermark with it.
+ */
 void
 ondemand_chunk_read(OnDemandSnapshot *r, PGresult *res)
 {
+	Frame		f;
+	char		perr[256];
+
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		if (pgerror_from_result(res).cls == PGERROR_PERMANENT)
@@ -270,8 +319,7 @@ ondemand_chunk_read(OnDemandSnapshot *r, PGresult *res)
 					  (int) strcspn(PQresultErrorMessage(res), "\n"),
 					  PQresultErrorMessage(res));
 			PQclear(res);
-			ondemand_drop_chunk(r);
-			ondemand_send_query(r, PENDING_ROLLBACK, "ROLLBACK", 0, NULL, 0);
+			chunk_rolled_back(r);
 			ondemand_finish_table(r, "stopped");
 			return;
 		}
@@ -280,23 +328,6 @@ ondemand_chunk_read(OnDemandSnapshot *r, PGresult *res)
 		return;
 	}
 	r->chunk = res;
-	ondemand_send_query(r, PENDING_COMMIT, "COMMIT", 0, NULL, 0);
-	if (r->pending == PENDING_NONE)
-		ondemand_drop_chunk(r);
-}
-
-void
-ondemand_chunk_committed(OnDemandSnapshot *r, PGresult *res)
-{
-	const char *wm_params[1] = {r->mark};
-	Frame		f;
-	char		perr[256];
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-	{
-		chunk_failed(r, "could not read a chunk", res);
-		return;
-	}
 	if (PQntuples(r->chunk) < 1 ||
 		frames_parse((const uint8_t *) PQgetvalue(r->chunk, 0, 0),
 					 (size_t) PQgetlength(r->chunk, 0, 0), &f, perr, sizeof(perr)) != 0 ||
@@ -304,7 +335,7 @@ ondemand_chunk_committed(OnDemandSnapshot *r, PGresult *res)
 	{
 		relay_log(RELAY_LOG_ERROR, "on-demand snapshot of %s.%s stopped: the chunk does not start with a schema frame",
 				  r->schema, r->table);
-		ondemand_drop_chunk(r);
+		chunk_rolled_back(r);
 		ondemand_finish_table(r, "stopped");
 		return;
 	}
@@ -315,7 +346,7 @@ ondemand_chunk_committed(OnDemandSnapshot *r, PGresult *res)
 				  r->schema, r->table, f.schema.relid);
 		r->target.root = f.schema.relid;
 		r->rereads++;
-		ondemand_drop_chunk(r);
+		chunk_rolled_back(r);
 		return;
 	}
 	r->chunk_key_fp = f.schema.key_fingerprint;
@@ -335,7 +366,7 @@ ondemand_chunk_committed(OnDemandSnapshot *r, PGresult *res)
 	if (PQntuples(r->chunk) == 1)
 	{
 		/* no row in these blocks: nothing to place in the stream */
-		ondemand_drop_chunk(r);
+		chunk_rolled_back(r);
 		r->next_block += r->chunk_blocks;
 		if (r->next_block >= r->nblocks)
 			ondemand_finish_table(r, "done");
@@ -343,27 +374,27 @@ ondemand_chunk_committed(OnDemandSnapshot *r, PGresult *res)
 	}
 
 	/*
-	 * The watermark, after S.  The stream may bring it before its query's
-	 * result is taken here, so the chunk waits for it from now on
-	 * (ondemand_observe takes it from there).
+	 * The stream may bring the watermark before the commit's result is
+	 * taken here, so the chunk waits for it from now on (ondemand_observe
+	 * takes it from there).
 	 */
-	r->chunk_seq++;
-	snprintf(r->mark, sizeof(r->mark), "%s %" PRIu64, r->tag, r->chunk_seq);
-	ondemand_send_query(r, PENDING_WATERMARK,
-			   "SELECT pg_catalog.pg_logical_emit_message(true, '" ONDEMAND_WATERMARK_PREFIX "', $1)",
-			   1, wm_params, 0);
+	r->phase = PHASE_WAITING;
+	ondemand_send_query(r, PENDING_COMMIT, "COMMIT", 0, NULL, 0);
 	if (r->pending == PENDING_NONE)
 		ondemand_drop_chunk(r);
-	else
-		r->phase = PHASE_WAITING;
 }
 
+/*
+ * The commit's result.  A failed commit wrote no watermark: the chunk is
+ * read again.  Should it have committed after all (the connection lost in
+ * the middle), its watermark comes for no chunk and is ignored.
+ */
 void
-ondemand_watermark_written(OnDemandSnapshot *r, PGresult *res)
+ondemand_chunk_committed(OnDemandSnapshot *r, PGresult *res)
 {
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
-		ondemand_set_conn_error(r, "could not write a watermark", res);
+		ondemand_set_conn_error(r, "could not commit a chunk's watermark", res);
 		ondemand_abandon_chunk(r);
 	}
 }

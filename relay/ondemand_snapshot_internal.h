@@ -66,6 +66,7 @@ struct OnDemandSnapshot
 	const RelayConfig *cfg;
 	Metrics    *metrics;
 	char	   *options;		/* the plugin options, a text[] literal */
+	bool		debezium;		/* they hold compat=debezium */
 	PGconn	   *conn;			/* for reading chunks and writing watermarks */
 	char		tag[24];		/* ours, in each watermark: this process */
 	int64_t		not_before_us;	/* next chunk not before this */
@@ -76,6 +77,8 @@ struct OnDemandSnapshot
 	char		first[24];
 	char		count[24];
 	char		mark[64];
+	char		mark_lsn[32];	/* the chunk's watermark: its LSN and the */
+	char		mark_txid[32];	/* txid_current() of its transaction */
 
 	/* requested tables, in order; queue[0] is the one being read */
 	uint32_t   *queue;

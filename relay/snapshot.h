@@ -97,6 +97,9 @@ extern PGconn *snapshot_connect(SnapshotSink *s, SnapshotFailure *result);
  */
 extern char *snapshot_options_array(const RelaySettingList *options);
 
+/* Do the plugin options hold compat=debezium?  Cannot fail. */
+extern bool snapshot_options_debezium(const RelaySettingList *options);
+
 /*
  * Read every captured table under the exported snapshot of the slot
  * created at start into s->records; see snapshot.c.  Returns 0,

@@ -56,9 +56,6 @@ typedef struct SnapshotDebezium
 								 * tables), or -1 */
 } SnapshotDebezium;
 
-/* Do the plugin options hold compat=debezium?  Cannot fail. */
-extern bool snapshot_options_debezium(const RelaySettingList *options);
-
 /*
  * Fill *d in the open snapshot transaction: asks txid_current() and which
  * table is the last with a row.  opts are the plain options' literal.

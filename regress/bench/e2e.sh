@@ -50,7 +50,11 @@
 # ROWS_TOAST (5000), TOAST_TXN (100), TXNS_OLTP (10000), CUSTOMERS (10000),
 # PARTS ("bulk wide toast oltp"; empty: no throughput runs), RATES ("500
 # 2000 10000"; empty: no latency runs), LAT_SECS (10), WARM_SECS (5),
-# PGBENCH_CLIENTS (8), REPS (3), SYSTEMS ("wal2avro debezium"),
+# PGBENCH_CLIENTS (8), REPS (3), SYSTEMS ("wal2avro debezium"; also
+# wal2avro-json: the relay writing Debezium's JSON, --key-format=json
+# --value-format=json, JSON with schemas as Debezium's peer writes it; and
+# wal2avro-registry: --compat=debezium --schema-registry against the test
+# registry regress/tools/test_registry.py, started here),
 # DRAIN_TIMEOUT (600: seconds a run may take to deliver everything before the
 # run fails), OUT (/tmp/wal2avro-bench/e2e), DBZ_JAVA_OPTS, DBZ_PROPS (see
 # debezium.sh), W2A_RELAY (the relay binary), W2A_KEEP=1 (keep the scratch
@@ -97,8 +101,8 @@ for p in $PARTS; do
 done
 for s in $SYSTEMS; do
 	case $s in
-		wal2avro | debezium) ;;
-		*) fail "unknown system \"$s\" in SYSTEMS (wal2avro debezium)" ;;
+		wal2avro | wal2avro-json | wal2avro-registry | debezium) ;;
+		*) fail "unknown system \"$s\" in SYSTEMS (wal2avro wal2avro-json wal2avro-registry debezium)" ;;
 	esac
 done
 command -v pgbench >/dev/null || fail "pgbench not found (postgresql-client-15)"
@@ -125,6 +129,15 @@ dbz_build
 pg_start "$work/pg" "$conf"
 kafka_start_single "$work/kafka"
 broker_pid=$(cat "$KAFKA_DIR/node1/pid")
+registry=
+if [[ " $SYSTEMS " == *" wal2avro-registry "* ]]; then
+	. "$W2A_ROOT/regress/tools/venv.sh" || fail "could not set up the Python venv (the test registry)"
+	"$W2A_PYTHON" "$W2A_ROOT/regress/tools/test_registry.py" --port 0 --port-file "$work/registry.port" \
+		>"$work/registry.log" 2>&1 &
+	w2a_on_exit "kill $! 2>/dev/null || true"
+	w2a_wait_for 20 test -s "$work/registry.port" || fail "the test registry did not start"
+	registry=http://127.0.0.1:$(cat "$work/registry.port")
+fi
 
 # ---------------------------------------------------------------- setup
 info "schema, $ROWS_WIDE wide rows, $ROWS_TOAST TOAST rows, $CUSTOMERS customers; publication; topics"
@@ -138,8 +151,8 @@ SQL
 
 TABLES="bulk wide toast_docs customers orders order_items"
 declare -A prefix plugin
-prefix=([wal2avro]=wal2avro [debezium]=dbz)
-plugin=([wal2avro]=wal2avro [debezium]=pgoutput)
+prefix=([wal2avro]=wal2avro [wal2avro-json]=w2ajson [wal2avro-registry]=w2areg [debezium]=dbz)
+plugin=([wal2avro]=wal2avro [wal2avro-json]=wal2avro [wal2avro-registry]=wal2avro [debezium]=pgoutput)
 
 sys_topics()
 {
@@ -154,7 +167,7 @@ topics=()
 for s in $SYSTEMS; do
 	read -r -a tl <<<"$(sys_topics "$s" "$TABLES")"
 	topics+=("${tl[@]}")
-	sql -c "SELECT 'created' FROM pg_create_logical_replication_slot('bench_$s', '${plugin[$s]}')" >/dev/null
+	sql -c "SELECT 'created' FROM pg_create_logical_replication_slot('bench_${s//-/_}', '${plugin[$s]}')" >/dev/null
 done
 dbz_create_topics 1 message.timestamp.type=LogAppendTime "${topics[@]}"
 
@@ -196,6 +209,14 @@ consumer_start()
 		wal2avro)
 			PGHOST=127.0.0.1 relay_launch "$slot"
 			CONSUMER_PID=$RELAY_PID ;;
+		wal2avro-json)
+			PGHOST=127.0.0.1 relay_launch "$slot" --topic-prefix="${prefix[$sys]}" \
+				--key-format=json --value-format=json --json-schemas
+			CONSUMER_PID=$RELAY_PID ;;
+		wal2avro-registry)
+			PGHOST=127.0.0.1 relay_launch "$slot" --topic-prefix="${prefix[$sys]}" \
+				--compat=debezium --schema-registry="$registry"
+			CONSUMER_PID=$RELAY_PID ;;
 		debezium)
 			rm -f "$dir/offsets.dat"
 			dbz_start "$slot" "$dir"
@@ -206,7 +227,7 @@ consumer_start()
 consumer_stop()
 {
 	case $1 in
-		wal2avro) relay_stop ;;
+		wal2avro*) relay_stop ;;
 		debezium) dbz_stop ;;
 	esac
 	CONSUMER_PID=
@@ -223,7 +244,7 @@ consumer_alive()
 consumer_log()
 {
 	case $1 in
-		wal2avro) echo "$RELAY_LOG" ;;
+		wal2avro*) echo "$RELAY_LOG" ;;
 		debezium) echo "$DBZ_LOG" ;;
 	esac
 }
@@ -341,7 +362,7 @@ read_latencies()
 	local -a tl
 	read -r -a tl <<<"$(sys_topics "$sys" "orders order_items customers")"
 	case $sys in
-		wal2avro) fmt='%T\t%h\n' ;;
+		wal2avro*) fmt='%T\t%h\n' ;;
 		debezium) fmt='%T\t%s\n' ;;
 	esac
 	for t in "${tl[@]}"; do
@@ -356,7 +377,7 @@ sys_name, out = sys.argv[1], sys.argv[2]
 lat = []
 for line in sys.stdin.buffer:
     ts, _, rest = line.rstrip(b"\n").partition(b"\t")
-    if sys_name == "wal2avro":
+    if sys_name.startswith("wal2avro"):
         commit = None
         for h in rest.split(b","):
             k, _, v = h.partition(b"=")
@@ -471,7 +492,7 @@ lat_run()
 # every rate.
 lifetime()
 {
-	local sys=$1 rep=$2 slot=bench_$1 t_launch t_active ws part rate i=0
+	local sys=$1 rep=$2 slot=bench_${1//-/_} t_launch t_active ws part rate i=0
 	local -a all
 	local -A hw0
 	read -r -a all <<<"$(sys_topics "$sys" "$TABLES")"

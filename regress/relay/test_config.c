@@ -219,6 +219,30 @@ test_formats(void)
 				 "-o", "binary-handling-mode=hex");
 	EXPECT_ERROR("invalid value for option \"value-format\": \"protobuf\"",
 				 "-b", "x:1", "--value-format=protobuf");
+
+	/* --provide-transaction-metadata: Debezium's, the plugin told */
+	CHECK_INT(parse(&cfg, "-b", "x:1", "--key-format=json", "--value-format=json",
+					"--provide-transaction-metadata", NULL), 0);
+	CHECK(cfg.provide_transaction_metadata);
+	CHECK_STR(config_setting_get(&cfg.plugin_options, "provide-transaction-metadata"), "true");
+	config_free(&cfg);
+	CHECK_INT(parse(&cfg, "-b", "x:1", "--compat=debezium", "--schema-registry=http://r:1",
+					"--provide-transaction-metadata=true", NULL), 0);
+	CHECK_STR(config_setting_get(&cfg.plugin_options, "provide-transaction-metadata"), "true");
+	config_free(&cfg);
+	CHECK_INT(parse(&cfg, "-b", "x:1", "--key-format=json", "--value-format=json", NULL), 0);
+	CHECK(!cfg.provide_transaction_metadata);
+	CHECK(config_setting_get(&cfg.plugin_options, "provide-transaction-metadata") == NULL);
+	config_free(&cfg);
+	EXPECT_ERROR("option \"provide-transaction-metadata\" is Debezium's, but \"compat\" is \"wal2avro\"",
+				 "-b", "x:1", "--provide-transaction-metadata", "--schema-registry=http://r:1");
+	EXPECT_ERROR("option \"provide-transaction-metadata\" with the avro key format needs \"schema-registry\"",
+				 "-b", "x:1", "--compat=debezium", "--provide-transaction-metadata");
+	EXPECT_ERROR("option \"provide-transaction-metadata\" with the avro value format needs \"schema-registry\"",
+				 "-b", "x:1", "--key-format=json", "--provide-transaction-metadata");
+	EXPECT_ERROR("option \"provide-transaction-metadata\" is given twice, also as a plugin option",
+				 "-b", "x:1", "--value-format=json", "--key-format=json",
+				 "--provide-transaction-metadata", "-o", "provide-transaction-metadata");
 }
 
 /* ExtractNewRecordState's options: passed on, and the flat deletes resolved */

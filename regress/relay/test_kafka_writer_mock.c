@@ -25,6 +25,10 @@
  * librdkafka's default reconnect.backoff.max.ms of 10 s as with the
  * producer's 1 s, which the test also checks is in effect).
  *
+ * --provide-transaction-metadata: the END record of a transaction is on a
+ * slow broker; its changes are acknowledged long before it, and no LSN of
+ * the transaction is safe until the END is.
+ *
  * Copyright (c) 2026, the wal2avro authors
  *
  * regress/relay/test_kafka_writer_mock.c
@@ -79,9 +83,11 @@ typedef struct Fixture
 	uint64_t	delivered;		/* change records reported delivered */
 	uint64_t	min_lost;		/* lowest LSN of a change record not delivered */
 	uint64_t	dead_lettered;	/* records reported for the dead-letter topic */
+	uint64_t	txmeta_delivered;	/* BEGIN/END records reported delivered */
 } Fixture;
 
 static const char *extra_property;	/* a -X option for the next setup() */
+static const char *const *extra_args;	/* more options for it, NULL-terminated */
 static rd_kafka_t *mock_rk;		/* owns the mock cluster */
 static rd_kafka_mock_cluster_t *mock;
 
@@ -100,6 +106,8 @@ watch_delivery(void *ctx, const rd_kafka_message_t *m)
 
 	if (fx->cfg.dead_letter_topic && strcmp(topic, fx->cfg.dead_letter_topic) == 0)
 		fx->dead_lettered++;
+	else if (strcmp(topic, "wal2avro.transaction") == 0)
+		fx->txmeta_delivered += m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
 	else if (strcmp(topic, fx->table_topic) == 0)
 	{
 		rd_kafka_headers_t *hdrs;
@@ -145,7 +153,7 @@ new_producer(Fixture *fx)
 static bool
 setup(Fixture *fx, bool dead_letter)
 {
-	char	   *argv[8];
+	char	   *argv[16];
 	int			argc = 0;
 	char		brokers[512];
 	char		err[512];
@@ -161,6 +169,8 @@ setup(Fixture *fx, bool dead_letter)
 		argv[argc++] = "-X";
 		argv[argc++] = (char *) extra_property;
 	}
+	for (int i = 0; extra_args && extra_args[i]; i++)
+		argv[argc++] = (char *) extra_args[i];
 	if (dead_letter)
 	{
 		argv[argc++] = "--on-error=dead-letter";
@@ -552,6 +562,49 @@ test_local_failure_replays(bool dead_letter)
 	teardown(&fx);
 }
 
+/*
+ * --provide-transaction-metadata: BEGIN and END go to a partition led by a
+ * slow broker, the changes to a fast one.  The changes are acknowledged,
+ * the END is not yet: nothing of the transaction is safe until it is.
+ */
+static void
+test_transaction_topic_tracked(void)
+{
+	static const char *const args[] = {
+		"--key-format=json", "--value-format=json", "--provide-transaction-metadata", NULL
+	};
+	Fixture		fx;
+	int64_t		deadline;
+
+	extra_args = args;
+	if (!setup(&fx, false))
+	{
+		extra_args = NULL;
+		CHECK(!"setup");
+		return;
+	}
+	extra_args = NULL;
+	rd_kafka_mock_partition_set_leader(mock, "_wal2avro_schemas", 0, 1);
+	rd_kafka_mock_partition_set_leader(mock, "wal2avro.public.t", 0, 1);
+	rd_kafka_mock_partition_set_leader(mock, "wal2avro.transaction", 0, 2);
+	rd_kafka_mock_broker_set_rtt(mock, 2, 2000);
+	CHECK_INT(feed_schema(&fx), WRITER_OK);
+	CHECK_INT(feed_txn(&fx, 0), WRITER_OK);
+	deadline = relay_now_us() + WAIT_US;
+	while (fx.delivered < PER_TXN && relay_now_us() < deadline)
+		producer_poll(fx.producer, 20);
+	CHECK_INT(fx.delivered, (uint64_t) PER_TXN);
+	if (fx.txmeta_delivered < 2)
+		CHECK(lsn_tracker_safe_lsn(&fx.tracker) < txn_end(0));
+	else
+		CHECK(!"the slow broker acknowledged BEGIN and END as soon as the changes");
+	CHECK_U64(wait_safe(&fx, txn_end(0)), txn_end(0));
+	CHECK_INT(fx.txmeta_delivered, 2);
+	rd_kafka_mock_broker_set_rtt(mock, 2, 0);
+	check_nothing_refused(&fx);
+	teardown(&fx);
+}
+
 /* Which local errors are passing ones, and that a broker's refusal is not */
 static void
 test_replay_errors(void)
@@ -582,6 +635,7 @@ main(void)
 	rd_kafka_mock_topic_create(mock, "_wal2avro_schemas", 1, BROKERS);
 	rd_kafka_mock_topic_create(mock, "wal2avro.public.t", 1, BROKERS);
 	rd_kafka_mock_topic_create(mock, "dlq", 1, BROKERS);
+	rd_kafka_mock_topic_create(mock, "wal2avro.transaction", 1, BROKERS);
 
 	test_fatal_idle(false);
 	test_fatal_idle(true);
@@ -591,6 +645,7 @@ main(void)
 	test_replay_errors();
 	test_local_failure_replays(false);
 	test_local_failure_replays(true);
+	test_transaction_topic_tracked();
 
 	rd_kafka_mock_cluster_destroy(mock);
 	rd_kafka_destroy(mock_rk);
