@@ -11,8 +11,8 @@
  * the envelope, source or transaction field it names (as the SMT's
  * FieldReference copies the schema basics and makes them optional).  The
  * value of a change is its after row; of a delete, its before row (the
- * rewrite modes; with the others the relay writes no value, see
- * doc/debezium.md).  This order was observed in Debezium 3.6.1's records.
+ * rewrite modes; with the others the relay writes no value or no record,
+ * see doc/debezium.md).  This order was observed in Debezium 3.6.1's records.
  *
  * Copyright (c) 2026, the wal2avro authors
  *

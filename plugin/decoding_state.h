@@ -91,14 +91,15 @@ typedef struct W2aDbzModes
 /*
  * compat=debezium with envelope=flat: ExtractNewRecordState's
  * delete.tombstone.handling.mode (delete-tombstone-handling-mode); the
- * first is its default.  The plugin leaves deletes out under drop; the
- * relay makes the rest of the difference (what becomes of a delete's value
- * and of its tombstone).
+ * first is its default.  The plugin writes __deleted under the rewrite
+ * modes; the relay makes the rest of the difference (what becomes of a
+ * delete and of its tombstone: under drop it still counts the delete among
+ * the transaction's events, as Debezium's transaction metadata does).
  */
 typedef enum W2aDeleteMode
 {
 	W2A_DELETE_TOMBSTONE,		/* the delete's value null, no tombstone */
-	W2A_DELETE_DROP,			/* neither */
+	W2A_DELETE_DROP,			/* neither (the relay drops the delete) */
 	W2A_DELETE_REWRITE,			/* the old row with __deleted "true" */
 	W2A_DELETE_REWRITE_TOMBSTONE,	/* the same, then a tombstone */
 	W2A_DELETE_TO_TOMBSTONE		/* a tombstone only */

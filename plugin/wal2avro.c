@@ -265,11 +265,6 @@ write_change(LogicalDecodingContext *ctx, Wal2AvroData *data, RelSchemaEntry *en
 	W2aRow	   *key_source = oldrow ? oldrow : toast_source;
 	int			vstart;
 
-	/* ExtractNewRecordState's delete.tombstone.handling.mode=drop */
-	if (op == W2A_OP_DELETE && data->compat == W2A_COMPAT_DEBEZIUM &&
-		data->envelope == W2A_ENVELOPE_FLAT && data->delete_mode == W2A_DELETE_DROP)
-		return;
-
 	OutputPluginPrepareWrite(ctx, last_write);
 	if (data->format == W2A_FORMAT_JSON)
 	{

@@ -39,7 +39,7 @@ typedef enum RelayFlatDeletes
 	RELAY_FLAT_OFF,
 	RELAY_FLAT_TOMBSTONE,		/* the delete's value null (with its schema in
 								 * JSON), no tombstone */
-	RELAY_FLAT_DROP,			/* the plugin sends no delete */
+	RELAY_FLAT_DROP,			/* no record for a delete */
 	RELAY_FLAT_REWRITE,			/* the old row, no tombstone */
 	RELAY_FLAT_REWRITE_TOMBSTONE,	/* the old row, then a tombstone */
 	RELAY_FLAT_DELETE_TO_TOMBSTONE	/* a tombstone in the delete's place */

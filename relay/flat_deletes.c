@@ -8,7 +8,8 @@
  *   tombstone (default)     the delete's value is null, its schema the
  *                           after field's (the Value struct, optional);
  *                           no tombstone
- *   drop                    neither (the plugin sends no delete)
+ *   drop                    neither (the delete still counts among its
+ *                           transaction's events on the transaction topic)
  *   rewrite                 the old row with __deleted "true"; no tombstone
  *   rewrite-with-tombstone  the same, then a tombstone
  *   delete-to-tombstone     a tombstone in the delete's place

@@ -564,6 +564,12 @@ handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *err, siz
 		r->last_dead_lettered = false;
 		if ((rc = writer_txmeta_before(r, f->change.lsn, err, errlen)) != WRITER_OK)
 			return rc;
+		/* delete mode drop: no record, but an event of the transaction */
+		if (op == W2A_OP_DELETE && r->cfg->flat_deletes == RELAY_FLAT_DROP)
+		{
+			*stage = WRITER_STAGE_CHANGE_DONE;
+			return writer_txmeta_count(r, e, f->change.lsn, err, errlen);
+		}
 		id = lsn_tracker_add(r->tracker);
 		rc = writer_produce(r, topic, rkt, key, keylen, value, valuelen,
 							 change_headers(r, e, f), id, err, errlen);

@@ -14,7 +14,9 @@
 #   2. add.fields=op,table,lsn,source.ts_ms with mode rewrite (the old row
 #      plus __deleted "true", no tombstone); then the modes drop,
 #      rewrite-with-tombstone and delete-to-tombstone, and the defaults
-#      without JSON schemas (a delete is the text null), as exact texts
+#      without JSON schemas (a delete is the text null), as exact texts,
+#      and drop with transaction metadata (add.fields=total_order,...: a
+#      dropped delete still counts among its transaction's events)
 # then round 2 again with --value-format=avro through the test schema
 # registry, read by confluent-kafka's AvroDeserializer: the decoded values
 # must be round 2's JSON payloads.  Allowed to differ: what differs between
@@ -41,7 +43,7 @@ capture()
 {
 	local prefix=$1 props=$2
 	pg_start "$out/pg-$prefix"
-	DBZ_PREFIX=$prefix DBZ_TXMETA=false DBZ_PROPS="$unwrap $props" dbz_capture "$workload" "$out/$prefix.all.jsonl"
+	DBZ_PREFIX=$prefix DBZ_TXMETA=${TXMETA:-false} DBZ_PROPS="$unwrap $props" dbz_capture "$workload" "$out/$prefix.all.jsonl"
 	pg_stop
 	grep -v "\"topic\": \"$prefix.message\"" "$out/$prefix.all.jsonl" >"$out/$prefix.jsonl" || true
 }
@@ -141,6 +143,21 @@ done
 "$W2A_PYTHON" "$compare" "${dbz_headers[@]}" --prefix dbzn=w2n "${quirks[@]}" \
 	"$out/dbzn.wrapped.jsonl" "$out/w2n.wrapped.jsonl" ||
 	fail "without schemas: the relay's flat JSON differs from Debezium's unwrap (above)"
+
+info "2.5. drop with transaction metadata: a dropped delete is still an event of its transaction"
+TXMETA=true capture dbzt "transforms.unwrap.delete.tombstone.handling.mode=drop
+	transforms.unwrap.add.fields=total_order,data_collection_order,transaction.id"
+run_relay w2t --key-format=json --value-format=json --provide-transaction-metadata --envelope=flat \
+	--delete-tombstone-handling-mode=drop --add-fields=total_order,data_collection_order,transaction.id
+# the table topics (0057 compares the transaction topic itself)
+for f in dbzt w2t; do
+	grep -v "\"topic\": \"${f}.transaction\"" "$out/$f.jsonl" >"$out/$f.tables.jsonl" || true
+done
+grep -q '"__total_order": [0-9]' "$out/dbzt.tables.jsonl" || fail "Debezium's capture has no __total_order"
+"$W2A_PYTHON" "$compare" "${dbz_headers[@]}" --prefix dbzt=w2t "${quirks[@]}" \
+	--allow 'value.payload.__transaction_id' \
+	"$out/dbzt.tables.jsonl" "$out/w2t.tables.jsonl" ||
+	fail "drop with transaction metadata: the relay's flat JSON differs from Debezium's unwrap (above)"
 
 info "3. round 2 in Avro through the schema registry"
 "$W2A_PYTHON" "$W2A_ROOT/regress/tools/test_registry.py" --port 0 --port-file "$out/port" >"$out/registry.log" 2>&1 &
