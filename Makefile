@@ -17,6 +17,7 @@ OBJS = \
 	plugin/options.o \
 	plugin/record.o \
 	plugin/debezium_events.o \
+	plugin/debezium_flat.o \
 	plugin/debezium_record.o \
 	plugin/relcache.o \
 	plugin/schema_json.o \
@@ -31,7 +32,7 @@ OBJS = \
 DATA = sql/wal2avro--0.1.0.sql
 PGFILEDESC = "wal2avro - logical decoding output plugin writing Avro"
 
-REGRESS = init options types replica_identity toast_unchanged schema_change composite_change cache_inval transactions truncate_messages filters identifiers frames_binary snapshot json_text compat_debezium snapshot_debezium dbz_events
+REGRESS = init options types replica_identity toast_unchanged schema_change composite_change cache_inval transactions truncate_messages filters identifiers frames_binary snapshot json_text compat_debezium snapshot_debezium dbz_events compat_flat
 REGRESS_OPTS = --inputdir=regress --outputdir=regress/out
 ISOLATION = $(patsubst regress/specs/%.spec,%,$(sort $(wildcard regress/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=regress --outputdir=regress/out/isolation

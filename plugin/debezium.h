@@ -172,7 +172,26 @@ extern void debezium_typemap_value(StringInfo out, const DbzColumn *col, Datum v
 extern DbzEncodeFn debezium_typemap_encoder(int kind);
 extern void debezium_typemap_set_zero(DbzColumn *col);
 
+/*
+ * add-fields: one field of the envelope, its source or its transaction
+ * block, added to the flat value under avro_name (debezium_flat.c)
+ */
+typedef struct DbzFlatField
+{
+	int			what;			/* DbzFlatWhat (debezium_flat.c) */
+	char	   *avro_name;		/* prefix + name, or the name given after ':' */
+} DbzFlatField;
+
 /* debezium_record.c */
+extern void debezium_write_name(StringInfo out, const char *name);
+extern void debezium_columns_fields(struct SchemaBuf *sb, const DbzColumn *cols, int n);
+extern void debezium_write_row(StringInfo out, const DbzRelation *dbz, W2aRow *row,
+							   W2aRow *fallback);
+extern bool debezium_txn_position(Wal2AvroData *data, DbzRelation *dbz,
+								  const W2aSource *source, int64 *total_order,
+								  int64 *collection_order);
+extern void debezium_write_sequence(StringInfo out, XLogRecPtr last_end, XLogRecPtr lsn);
+extern const char *debezium_snapshot_mark(const Wal2AvroData *data, const char *mark);
 extern void record_debezium_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry);
 extern bool record_debezium_write_key(StringInfo out, RelSchemaEntry *entry,
 									  W2aRow *newrow, W2aRow *oldrow);
@@ -180,5 +199,14 @@ extern void record_debezium_write_value(StringInfo out, Wal2AvroData *data,
 										RelSchemaEntry *entry, char op,
 										W2aRow *oldrow, W2aRow *newrow,
 										W2aRow *toast_source, const W2aSource *source);
+
+/* debezium_flat.c */
+extern DbzFlatField *debezium_flat_field(const char *item, const char *prefix);
+extern void debezium_flat_schema(struct SchemaBuf *sb, Wal2AvroData *data,
+								 RelSchemaEntry *entry, const char *value_name);
+extern void debezium_flat_write_value(StringInfo out, Wal2AvroData *data,
+									  RelSchemaEntry *entry, char op,
+									  W2aRow *oldrow, W2aRow *newrow,
+									  W2aRow *toast_source, const W2aSource *source);
 
 #endif							/* W2A_DEBEZIUM_H */

@@ -132,7 +132,9 @@ debezium_events_skipped(const Wal2AvroData *data, char op)
 		case W2A_OP_DELETE:
 			return (data->skipped_ops & DBZ_SKIP_DELETE) != 0;
 		case W2A_OP_TRUNCATE:
-			return (data->skipped_ops & DBZ_SKIP_TRUNCATE) != 0;
+			/* ExtractNewRecordState (envelope=flat) drops truncates too */
+			return (data->skipped_ops & DBZ_SKIP_TRUNCATE) != 0 ||
+				data->envelope == W2A_ENVELOPE_FLAT;
 		default:
 			return false;
 	}

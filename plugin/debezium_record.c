@@ -18,6 +18,8 @@
  * sequence the slot's consistent point (snapshot-lsn), txId the snapshot
  * transaction's (snapshot-txid); null when not told.
  * Constant parts of the Source are encoded once per relation.
+ * With envelope=flat the value is ExtractNewRecordState's instead
+ * (debezium_flat.c), built from the same pieces.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -55,8 +57,8 @@ column_not_null(Oid relid, int attno)
 }
 
 /* A name in the server encoding as an Avro string (UTF-8) */
-static void
-write_name_utf8(StringInfo out, const char *name)
+void
+debezium_write_name(StringInfo out, const char *name)
 {
 	int			enc = GetDatabaseEncoding();
 
@@ -65,20 +67,27 @@ write_name_utf8(StringInfo out, const char *name)
 	avro_write_string(out, name);
 }
 
-/* A record of columns: Key or Value, with its connect.name */
-static void
-columns_record(SchemaBuf *sb, const char *fullname, const DbzColumn *cols, int n)
+/* The fields of a record of columns, after schema_record_begin */
+void
+debezium_columns_fields(SchemaBuf *sb, const DbzColumn *cols, int n)
 {
 	int			i;
 
-	if (!schema_record_begin(sb, fullname, NULL))
-		return;
 	for (i = 0; i < n; i++)
 	{
 		schema_field_begin(sb, i == 0, cols[i].field->avro_name, NULL, NULL);
 		debezium_typemap_schema(sb, &cols[i]);
 		schema_field_end(sb, cols[i].optional ? "null" : NULL);
 	}
+}
+
+/* A record of columns: Key or Value, with its connect.name */
+static void
+columns_record(SchemaBuf *sb, const char *fullname, const DbzColumn *cols, int n)
+{
+	if (!schema_record_begin(sb, fullname, NULL))
+		return;
+	debezium_columns_fields(sb, cols, n);
 	schema_raw(sb, "],\"connect.name\":");
 	escape_json(&sb->full, fullname);
 	schema_raw(sb, "}");
@@ -151,7 +160,15 @@ record_debezium_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
 		entry->key_fp = schema_fingerprint(sb.full.data, sb.full.len);
 	}
 
-	/* value: the Envelope */
+	/* value: the flat row (envelope=flat), or the Envelope */
+	if (data->envelope == W2A_ENVELOPE_FLAT)
+	{
+		schema_init(&sb);
+		debezium_flat_schema(&sb, data, entry, value_name);
+		entry->value_schema = sb.full.data;
+		entry->value_fp = schema_fingerprint(sb.full.data, sb.full.len);
+		return;
+	}
 	schema_init(&sb);
 	schema_record_begin(&sb, psprintf("%s.Envelope", ns), NULL);
 	schema_field_begin(&sb, true, "before", NULL, NULL);
@@ -186,12 +203,12 @@ record_debezium_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
 	initStringInfo(&dbz->source_head);
 	avro_write_string(&dbz->source_head, WAL2AVRO_VERSION);
 	avro_write_string(&dbz->source_head, "postgresql");
-	write_name_utf8(&dbz->source_head, data->topic_prefix);
+	debezium_write_name(&dbz->source_head, data->topic_prefix);
 	initStringInfo(&dbz->source_db);
-	write_name_utf8(&dbz->source_db, data->dbname);
+	debezium_write_name(&dbz->source_db, data->dbname);
 	initStringInfo(&dbz->source_table);
-	write_name_utf8(&dbz->source_table, entry->nspname);
-	write_name_utf8(&dbz->source_table, entry->relname);
+	debezium_write_name(&dbz->source_table, entry->nspname);
+	debezium_write_name(&dbz->source_table, entry->relname);
 }
 
 /* ------------------------------------------------------------------------
@@ -227,8 +244,8 @@ is_unchanged_toast(const DbzColumn *col, Datum value, bool isnull)
  * row under REPLICA IDENTITY FULL) when that has it, and is Debezium's
  * placeholder otherwise.
  */
-static void
-write_row(StringInfo out, const DbzRelation *dbz, W2aRow *row, W2aRow *fallback)
+void
+debezium_write_row(StringInfo out, const DbzRelation *dbz, W2aRow *row, W2aRow *fallback)
 {
 	int			i;
 
@@ -329,34 +346,48 @@ write_optional_long(StringInfo out, bool present, int64 v)
  * transaction's events (changes and transactional messages) and among its
  * events of this table.  Null for snapshot rows and without the option.
  */
-static void
-write_transaction(StringInfo out, Wal2AvroData *data, DbzRelation *dbz,
-				  const W2aSource *source)
+bool
+debezium_txn_position(Wal2AvroData *data, DbzRelation *dbz, const W2aSource *source,
+					  int64 *total_order, int64 *collection_order)
 {
 	if (!data->provide_txmeta || !TransactionIdIsValid(source->xid) ||
 		XLogRecPtrIsInvalid(source->lsn))
-	{
-		avro_write_long(out, 0);
-		return;
-	}
+		return false;
 	if (dbz->txn_xid != source->xid)
 	{
 		dbz->txn_xid = source->xid;
 		dbz->txn_events = 0;
 	}
 	dbz->txn_events++;
+	*total_order = (int64) (data->txn_changes + data->txn_messages + 1);
+	*collection_order = dbz->txn_events;
+	return true;
+}
+
+static void
+write_transaction(StringInfo out, Wal2AvroData *data, DbzRelation *dbz,
+				  const W2aSource *source)
+{
+	int64		total,
+				dco;
+
+	if (!debezium_txn_position(data, dbz, source, &total, &dco))
+	{
+		avro_write_long(out, 0);
+		return;
+	}
 	avro_write_long(out, 1);
 	avro_write_string(out, psprintf("%u:" UINT64_FORMAT, source->xid, (uint64) source->lsn));
-	avro_write_long(out, (int64) (data->txn_changes + data->txn_messages + 1));
-	avro_write_long(out, dbz->txn_events);
+	avro_write_long(out, total);
+	avro_write_long(out, dco);
 }
 
 /*
  * Source.sequence, present: ["<last_end>","<lsn>"] as text ([null,...]
  * before a first transaction was sent), formatted without allocating.
  */
-static void
-write_sequence(StringInfo out, XLogRecPtr last_end, XLogRecPtr lsn)
+void
+debezium_write_sequence(StringInfo out, XLogRecPtr last_end, XLogRecPtr lsn)
 {
 	char		buf[64];
 	int			n = 0;
@@ -387,8 +418,8 @@ write_sequence(StringInfo out, XLogRecPtr last_end, XLogRecPtr lsn)
  * "..._in_data_collection"; the last row of the snapshot's last table
  * (snapshot-last-table) is "last".
  */
-static const char *
-snapshot_mark(const Wal2AvroData *data, const char *mark)
+const char *
+debezium_snapshot_mark(const Wal2AvroData *data, const char *mark)
 {
 	if (mark[0] == 'f' && strcmp(mark, "first") == 0)
 		return "first_in_data_collection";
@@ -419,6 +450,11 @@ record_debezium_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *
 		newrow = NULL;
 	if (!row_present(toast_source))
 		toast_source = oldrow;
+	if (data->envelope == W2A_ENVELOPE_FLAT)
+	{
+		debezium_flat_write_value(out, data, entry, op, oldrow, newrow, toast_source, source);
+		return;
+	}
 	if (!data->include_before)
 		oldrow = NULL;
 	if (data->include_timestamps)
@@ -427,19 +463,19 @@ record_debezium_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *
 	/* before, after */
 	avro_write_long(out, oldrow ? 1 : 0);
 	if (oldrow)
-		write_row(out, dbz, oldrow, NULL);
+		debezium_write_row(out, dbz, oldrow, NULL);
 	avro_write_long(out, newrow ? 1 : 0);
 	if (newrow)
-		write_row(out, dbz, newrow, toast_source);
+		debezium_write_row(out, dbz, newrow, toast_source);
 
 	/* source */
 	appendBinaryStringInfo(out, dbz->source_head.data, dbz->source_head.len);
 	avro_write_long(out, commit_us / 1000);
 	avro_write_long(out, 0);	/* snapshot: the string branch */
-	avro_write_string(out, snapshot_mark(data, source->snapshot));
+	avro_write_string(out, debezium_snapshot_mark(data, source->snapshot));
 	appendBinaryStringInfo(out, dbz->source_db.data, dbz->source_db.len);
 	if (has_lsn)
-		write_sequence(out, data->last_end_lsn, source->lsn);
+		debezium_write_sequence(out, data->last_end_lsn, source->lsn);
 	else
 		avro_write_long(out, 0);
 	write_optional_long(out, data->include_timestamps, commit_us);

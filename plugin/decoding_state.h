@@ -89,6 +89,23 @@ typedef struct W2aDbzModes
 	int			hstore;			/* W2aHstoreMode */
 } W2aDbzModes;
 
+/*
+ * compat=debezium with envelope=flat: ExtractNewRecordState's
+ * delete.tombstone.handling.mode (delete-tombstone-handling-mode); the
+ * first is its default.  The plugin writes __deleted under the rewrite
+ * modes; the relay makes the rest of the difference (what becomes of a
+ * delete and of its tombstone: under drop it still counts the delete among
+ * the transaction's events, as Debezium's transaction metadata does).
+ */
+typedef enum W2aDeleteMode
+{
+	W2A_DELETE_TOMBSTONE,		/* the delete's value null, no tombstone */
+	W2A_DELETE_DROP,			/* neither (the relay drops the delete) */
+	W2A_DELETE_REWRITE,			/* the old row with __deleted "true" */
+	W2A_DELETE_REWRITE_TOMBSTONE,	/* the same, then a tombstone */
+	W2A_DELETE_TO_TOMBSTONE		/* a tombstone only */
+} W2aDeleteMode;
+
 /* Per-stream state (options.c parses the options into it) */
 typedef struct Wal2AvroData
 {
@@ -115,6 +132,9 @@ typedef struct Wal2AvroData
 	int			max_record_size;	/* 0: no limit */
 	W2aDbzModes dbz_modes;		/* compat=debezium only */
 	uint8		skipped_ops;	/* compat=debezium: DBZ_SKIP_* bits (skipped-operations) */
+	List	   *flat_fields;	/* add-fields: of DbzFlatField (debezium.h) */
+	char	   *flat_prefix;	/* add-fields-prefix */
+	int			delete_mode;	/* W2aDeleteMode */
 	char	   *dbname;
 
 	/* compat=debezium, snapshot_frames() only: what Debezium's snapshot rows carry */

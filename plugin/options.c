@@ -28,6 +28,7 @@
 
 #include "compat.h"
 #include "debezium_events.h"
+#include "debezium.h"
 #include "options.h"
 #include "schema_json.h"
 #include "decoding_state.h"
@@ -393,6 +394,23 @@ option_lsn(DefElem *elem)
 	return lsn;
 }
 
+/* delete-tombstone-handling-mode: ExtractNewRecordState's names */
+static int
+option_delete_mode(DefElem *elem)
+{
+	static const char *const names[] = {"tombstone", "drop", "rewrite",
+	"rewrite-with-tombstone", "delete-to-tombstone"};
+	char	   *value = option_string(elem);
+	int			i;
+
+	for (i = 0; i < lengthof(names); i++)
+		if (strcmp(value, names[i]) == 0)
+			return i;
+	invalid_value(elem, value,
+				  "Valid values are \"drop\", \"tombstone\", \"rewrite\", \"rewrite-with-tombstone\" and \"delete-to-tombstone\".");
+	return 0;
+}
+
 /* snapshot-txid: a transaction id as txid_current() gives it (with its epoch) */
 static int64
 option_txid(DefElem *elem)
@@ -422,6 +440,8 @@ options_parse(Wal2AvroData *data, List *options)
 	List	   *seen = NIL;
 	const char *mode_given = NULL;	/* a handling mode's name, if any */
 	bool		skipped_given = false;
+	const char *flat_given = NULL;	/* an option of the flat value, if any */
+	DefElem    *add_fields = NULL;
 
 	data->format = W2A_FORMAT_AVRO;
 	data->envelope = W2A_ENVELOPE_DEBEZIUM;
@@ -441,6 +461,9 @@ options_parse(Wal2AvroData *data, List *options)
 	data->snapshot_option = NULL;
 	memset(&data->dbz_modes, 0, sizeof(W2aDbzModes));
 	data->skipped_ops = DBZ_SKIP_TRUNCATE;	/* Debezium's default "t" */
+	data->flat_fields = NIL;
+	data->flat_prefix = "__";
+	data->delete_mode = W2A_DELETE_TOMBSTONE;
 
 	foreach(lc, options)
 	{
@@ -552,6 +575,21 @@ options_parse(Wal2AvroData *data, List *options)
 			data->snapshot_txid = option_txid(elem);
 		else if (strcmp(name, "snapshot-last-table") == 0)
 			data->snapshot_last_table = option_bool(elem);
+		else if (strcmp(name, "add-fields") == 0)
+		{
+			add_fields = elem;
+			flat_given = name;
+		}
+		else if (strcmp(name, "add-fields-prefix") == 0)
+		{
+			data->flat_prefix = pstrdup(option_string(elem));
+			flat_given = name;
+		}
+		else if (strcmp(name, "delete-tombstone-handling-mode") == 0)
+		{
+			data->delete_mode = option_delete_mode(elem);
+			flat_given = name;
+		}
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -573,12 +611,20 @@ options_parse(Wal2AvroData *data, List *options)
 				 errmsg("option \"skipped-operations\" needs \"compat\" = \"debezium\""),
 				 errdetail("wal2avro's own records always include truncates and messages, as TRUNCATE and MESSAGE frames.")));
 
-	/* Debezium's records are its envelope, rendered as JSON by the relay */
-	if (data->compat == W2A_COMPAT_DEBEZIUM && data->envelope == W2A_ENVELOPE_FLAT)
+	/* ExtractNewRecordState's options: Debezium's flat value only */
+	if (flat_given && (data->compat != W2A_COMPAT_DEBEZIUM || data->envelope != W2A_ENVELOPE_FLAT))
 		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("option \"compat\" = \"debezium\" cannot be combined with \"envelope\" = \"flat\""),
-				 errdetail("Debezium's records are its change envelope.")));
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" needs \"compat\" = \"debezium\" and \"envelope\" = \"flat\"", flat_given),
+				 errdetail("It is an option of Debezium's ExtractNewRecordState transformation.")));
+	if (add_fields)
+	{
+		ListCell   *lc2;
+
+		foreach(lc2, split_list(add_fields, option_string(add_fields), ','))
+			data->flat_fields = lappend(data->flat_fields,
+										debezium_flat_field(lfirst(lc2), data->flat_prefix));
+	}
 	if (data->compat == W2A_COMPAT_DEBEZIUM && data->format == W2A_FORMAT_JSON)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

@@ -393,6 +393,96 @@ pass_handling_modes(RelayConfig *cfg, char *err, size_t errlen)
 }
 
 /*
+ * ExtractNewRecordState's options (--envelope, --add-fields, ...) go to the
+ * plugin under the same names; then the plugin options, however given, say
+ * what the relay does with a delete of the flat value (cfg->flat_deletes)
+ * and how many fields follow the row's (cfg->flat_added).  The plugin
+ * checks add-fields; the relay the mode, which it acts on too.
+ */
+static int
+resolve_flat(RelayConfig *cfg, char *err, size_t errlen)
+{
+	static const char *const modes[] = {"tombstone", "drop", "rewrite",
+	"rewrite-with-tombstone", "delete-to-tombstone", NULL};
+	const struct
+	{
+		const char *name;
+		const char *value;
+	}			opts[] = {
+		{"envelope", cfg->envelope},
+		{"add-fields", cfg->add_fields},
+		{"add-fields-prefix", cfg->add_fields_prefix},
+		{"delete-tombstone-handling-mode", cfg->delete_tombstone_handling_mode},
+	};
+	const char *envelope,
+			   *mode,
+			   *fields;
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+	{
+		char		setting[1024];
+
+		if (opts[i].value == NULL)
+			continue;
+		if (config_setting_get(&cfg->plugin_options, opts[i].name) != NULL)
+		{
+			relay_set_error(err, errlen, "option \"%s\" is given twice, also as a plugin option",
+							opts[i].name);
+			return -1;
+		}
+		snprintf(setting, sizeof(setting), "%s=%s", opts[i].name, opts[i].value);
+		if (config_set_option(cfg, config_option_find("plugin-option"), setting, err, errlen) < 0)
+			return -1;
+	}
+	envelope = config_setting_get(&cfg->plugin_options, "envelope");
+	mode = config_setting_get(&cfg->plugin_options, "delete-tombstone-handling-mode");
+	fields = config_setting_get(&cfg->plugin_options, "add-fields");
+	cfg->flat_deletes = RELAY_FLAT_OFF;
+	cfg->flat_added = 0;
+	if (envelope && strcmp(envelope, "flat") != 0 && strcmp(envelope, "debezium") != 0)
+	{
+		relay_set_error(err, errlen, "invalid value for option \"envelope\": \"%s\" (expected debezium or flat)",
+						envelope);
+		return -1;
+	}
+	if (envelope == NULL || strcmp(envelope, "flat") != 0 || cfg->compat != RELAY_COMPAT_DEBEZIUM)
+	{
+		const char *given = mode ? "delete-tombstone-handling-mode" : fields ? "add-fields" :
+			config_setting_get(&cfg->plugin_options, "add-fields-prefix") ? "add-fields-prefix" : NULL;
+
+		if (given)
+		{
+			relay_set_error(err, errlen,
+							"option \"%s\" is Debezium's ExtractNewRecordState's: it needs "
+							"\"compat\" = \"debezium\" and \"envelope\" = \"flat\"", given);
+			return -1;
+		}
+		return 0;				/* Debezium's envelope, or wal2avro's own flat value */
+	}
+	cfg->flat_deletes = RELAY_FLAT_TOMBSTONE;
+	if (mode)
+	{
+		int			i;
+
+		for (i = 0; modes[i] && strcmp(modes[i], mode) != 0; i++)
+			;
+		if (modes[i] == NULL)
+		{
+			relay_set_error(err, errlen,
+							"invalid value for option \"delete-tombstone-handling-mode\": \"%s\" "
+							"(expected tombstone, drop, rewrite, rewrite-with-tombstone or delete-to-tombstone)",
+							mode);
+			return -1;
+		}
+		cfg->flat_deletes = (RelayFlatDeletes) (RELAY_FLAT_TOMBSTONE + i);
+	}
+	for (const char *p = fields; p && *p; p++)
+		if (p == fields || p[-1] == ',')
+			cfg->flat_added++;
+	return 0;
+}
+
+/*
  * Resolve --compat against the plugin's own "compat" option and the
  * formats, and pass the result to the plugin: JSON is Debezium's record
  * (Kafka Connect's JsonConverter of Debezium's Connect value), so it needs
@@ -445,7 +535,9 @@ resolve_compat(RelayConfig *cfg, char *err, size_t errlen)
 		config_set_option(cfg, config_option_find("plugin-option"), "compat=debezium",
 						  err, errlen) < 0)
 		return -1;
-	return pass_handling_modes(cfg, err, errlen);
+	if (pass_handling_modes(cfg, err, errlen) < 0)
+		return -1;
+	return resolve_flat(cfg, err, errlen);
 }
 
 /*

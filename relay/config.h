@@ -29,6 +29,22 @@ typedef struct RelaySetting
 	char	   *value;			/* NULL: a plugin option given without a value */
 } RelaySetting;
 
+/*
+ * What the relay does with a delete of Debezium's flat value (compat=debezium,
+ * envelope=flat), by ExtractNewRecordState's delete.tombstone.handling.mode;
+ * RELAY_FLAT_OFF: not the flat value (Debezium's envelope, or wal2avro's).
+ */
+typedef enum RelayFlatDeletes
+{
+	RELAY_FLAT_OFF,
+	RELAY_FLAT_TOMBSTONE,		/* the delete's value null (with its schema in
+								 * JSON), no tombstone */
+	RELAY_FLAT_DROP,			/* no record for a delete */
+	RELAY_FLAT_REWRITE,			/* the old row, no tombstone */
+	RELAY_FLAT_REWRITE_TOMBSTONE,	/* the old row, then a tombstone */
+	RELAY_FLAT_DELETE_TO_TOMBSTONE	/* a tombstone in the delete's place */
+} RelayFlatDeletes;
+
 typedef struct RelaySettingList
 {
 	RelaySetting *items;
@@ -115,6 +131,14 @@ typedef struct RelayConfig
 	char	   *interval_handling_mode;
 	char	   *hstore_handling_mode;
 	char	   *skipped_operations; /* Debezium's skipped.operations, or NULL */
+	/* Debezium's ExtractNewRecordState, passed to the plugin (NULL: not given) */
+	char	   *envelope;
+	char	   *add_fields;
+	char	   *add_fields_prefix;
+	char	   *delete_tombstone_handling_mode;
+	/* resolved by config_parse from the plugin options: the flat value's deletes */
+	RelayFlatDeletes flat_deletes;
+	int			flat_added;		/* add-fields items (fields after the row's) */
 	bool		provide_transaction_metadata;	/* BEGIN/END on <prefix>.transaction */
 	char	   *dead_letter_topic;
 	RelayOnError on_error;

@@ -27,6 +27,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "config.h"
+#include "flat_deletes.h"
 #include "frames.h"
 #include "heartbeat.h"
 #include "kafka_writer_internal.h"
@@ -378,6 +379,8 @@ handle_schema(KafkaWriter *r, const Frame *f, char *err, size_t errlen)
 	if (rc == WRITER_OK &&
 		(r->cfg->key_format == RELAY_FORMAT_JSON || r->cfg->compat == RELAY_COMPAT_DEBEZIUM))
 		rc = compile_json(r, e, "key", f->schema.key_schema, &e->key_json, err, errlen);
+	free(e->flat_null);
+	e->flat_null = NULL;
 	if (rc == WRITER_OK && r->cfg->value_format == RELAY_FORMAT_JSON)
 		rc = compile_json(r, e, "value", f->schema.value_schema, &e->value_json, err, errlen);
 
@@ -562,12 +565,25 @@ writer_handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *e
 
 	if ((rc = render_other_key(r, e, f, err, errlen)) != WRITER_OK)
 		return rc;
+	if (op == W2A_OP_DELETE && !flat_deletes_keep_value(r->cfg->flat_deletes) &&
+		!flat_deletes_value(r->cfg, e->value_json, &e->flat_null, &e->flat_null_len,
+							&value, &valuelen))
+	{
+		snprintf(err, errlen, "out of memory");
+		return WRITER_ERROR;
+	}
 
 	if (*stage == WRITER_STAGE_NONE)
 	{
 		r->last_dead_lettered = false;
 		if ((rc = writer_txmeta_before(r, f->change.lsn, err, errlen)) != WRITER_OK)
 			return rc;
+		/* delete mode drop: no record, but an event of the transaction */
+		if (op == W2A_OP_DELETE && r->cfg->flat_deletes == RELAY_FLAT_DROP)
+		{
+			*stage = WRITER_STAGE_CHANGE_DONE;
+			return writer_txmeta_count(r, e, f->change.lsn, err, errlen);
+		}
 		id = lsn_tracker_add(r->tracker);
 		rc = writer_produce(r, topic, rkt, key, keylen, value, valuelen,
 							 change_headers(r, e, f), id, err, errlen);
@@ -582,6 +598,7 @@ writer_handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage, char *e
 	 * Debezium writes one for a table without a key too (a null key).
 	 */
 	if (*stage == WRITER_STAGE_TOMBSTONE && op == W2A_OP_DELETE && r->cfg->tombstones &&
+		flat_deletes_tombstone(r->cfg->flat_deletes) &&
 		(f->change.has_key || r->cfg->compat == RELAY_COMPAT_DEBEZIUM))
 	{
 		rd_kafka_headers_t *hdrs;
@@ -915,6 +932,7 @@ writer_free(KafkaWriter *r)
 			free(r->rels[i].topic);
 			connect_json_free(r->rels[i].key_json);
 			connect_json_free(r->rels[i].value_json);
+			free(r->rels[i].flat_null);
 		}
 	}
 	free(r->rels);

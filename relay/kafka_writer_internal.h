@@ -74,6 +74,9 @@ typedef struct RelEntry
 	/* --key-format/--value-format=json: the schemas compiled, or NULL */
 	ConnectJson *key_json;
 	ConnectJson *value_json;
+	/* Debezium's flat value, delete mode "tombstone": a delete's JSON, or NULL */
+	char	   *flat_null;
+	size_t		flat_null_len;
 } RelEntry;
 
 /* A committed transaction whose records are not all acknowledged yet */

@@ -251,6 +251,51 @@ test_formats(void)
 				 "--provide-transaction-metadata", "-o", "provide-transaction-metadata");
 }
 
+/* ExtractNewRecordState's options: passed on, and the flat deletes resolved */
+static void
+test_flat(void)
+{
+	RelayConfig cfg;
+
+	CHECK_INT(parse(&cfg, "-b", "x:1", "--value-format=json", "--envelope=flat",
+					"--add-fields=op,table,source.ts_ms", "--delete-tombstone-handling-mode=rewrite", NULL), 0);
+	CHECK_STR(config_setting_get(&cfg.plugin_options, "envelope"), "flat");
+	CHECK_STR(config_setting_get(&cfg.plugin_options, "add-fields"), "op,table,source.ts_ms");
+	CHECK_STR(config_setting_get(&cfg.plugin_options, "delete-tombstone-handling-mode"), "rewrite");
+	CHECK_INT(cfg.flat_deletes, RELAY_FLAT_REWRITE);
+	CHECK_INT(cfg.flat_added, 3);
+	config_free(&cfg);
+	/* the default mode; the plugin option counts as well as the relay's */
+	CHECK_INT(parse(&cfg, "-b", "x:1", "--compat=debezium", "-o", "envelope=flat", NULL), 0);
+	CHECK_INT(cfg.flat_deletes, RELAY_FLAT_TOMBSTONE);
+	CHECK_INT(cfg.flat_added, 0);
+	config_free(&cfg);
+	CHECK_INT(parse(&cfg, "-b", "x:1", "--compat=debezium", "--envelope=flat",
+					"-o", "delete-tombstone-handling-mode=delete-to-tombstone", NULL), 0);
+	CHECK_INT(cfg.flat_deletes, RELAY_FLAT_DELETE_TO_TOMBSTONE);
+	config_free(&cfg);
+	/* wal2avro's own flat value and Debezium's envelope are not it */
+	CHECK_INT(parse(&cfg, "-b", "x:1", "--envelope=flat", NULL), 0);
+	CHECK_INT(cfg.flat_deletes, RELAY_FLAT_OFF);
+	config_free(&cfg);
+	CHECK_INT(parse(&cfg, "-b", "x:1", "--value-format=json", NULL), 0);
+	CHECK_INT(cfg.flat_deletes, RELAY_FLAT_OFF);
+	config_free(&cfg);
+	EXPECT_ERROR("invalid value for option \"delete-tombstone-handling-mode\": \"none\"",
+				 "-b", "x:1", "--value-format=json", "--envelope=flat",
+				 "--delete-tombstone-handling-mode=none");
+	EXPECT_ERROR("invalid value for option \"envelope\": \"unwrap\"",
+				 "-b", "x:1", "--value-format=json", "--envelope=unwrap");
+	EXPECT_ERROR("option \"add-fields\" is Debezium's ExtractNewRecordState's: it needs \"compat\" = \"debezium\" and \"envelope\" = \"flat\"",
+				 "-b", "x:1", "--envelope=flat", "--add-fields=op");
+	EXPECT_ERROR("option \"delete-tombstone-handling-mode\" is Debezium's ExtractNewRecordState's",
+				 "-b", "x:1", "--value-format=json", "--delete-tombstone-handling-mode=drop");
+	EXPECT_ERROR("option \"add-fields-prefix\" is Debezium's ExtractNewRecordState's",
+				 "-b", "x:1", "--value-format=json", "--add-fields-prefix=x_");
+	EXPECT_ERROR("option \"envelope\" is given twice, also as a plugin option",
+				 "-b", "x:1", "--value-format=json", "--envelope=flat", "-o", "envelope=flat");
+}
+
 static void
 test_every_option(void)
 {
@@ -1072,6 +1117,7 @@ main(void)
 	test_defaults();
 	test_every_option();
 	test_formats();
+	test_flat();
 	test_precedence();
 	test_file_syntax();
 	test_file_errors();

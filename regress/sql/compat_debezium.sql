@@ -7,7 +7,6 @@ CREATE TABLE cd (id int PRIMARY KEY, qty int2 NOT NULL, price numeric(5,2), at t
 INSERT INTO cd VALUES (1, 2, 3.50, '2024-01-02 03:04:05.5+00', 'x');
 -- unknown value, and combinations Debezium's records cannot take
 SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'compat', 'debezum');
-SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'compat', 'debezium', 'envelope', 'flat');
 SELECT count(*) FROM pg_logical_slot_peek_changes('regression_slot', NULL, NULL, 'compat', 'debezium', 'format', 'json');
 -- the handling modes: a bad value, and a mode without compat=debezium
 SELECT count(*) FROM pg_logical_slot_peek_binary_changes('regression_slot', NULL, NULL, 'compat', 'debezium', 'decimal-handling-mode', 'exact');
