@@ -21,8 +21,10 @@
  * A local failure that says nothing about the record (writer_replay_error:
  * librdkafka dropped it because its view of the topic changed, as when a
  * broker that has not yet heard of a topic just auto-created answers the
- * metadata request, and the partition count falls to 0) refuses nothing
- * either: the record is failed in the tracker only, and writer_replay_needed
+ * metadata request, and the partition count falls to 0; or a broker that
+ * answers "unknown topic or partition" while it still loads its partitions,
+ * as after the whole cluster restarted) refuses nothing either: the record
+ * is failed in the tracker only, and writer_replay_needed
  * asks the caller to recreate the producer and replay from the last
  * confirmed position, which keeps the order per key (sending that one record
  * again would put it after later ones).
@@ -294,6 +296,8 @@ writer_replay_error(rd_kafka_resp_err_t err)
 		case RD_KAFKA_RESP_ERR__DESTROY:	/* its partition went away */
 		case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
 		case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:	/* not (yet) in the metadata */
+		case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:	/* a broker still loading it, as after
+														 * a whole cluster's restart */
 		case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:	/* message.timeout.ms set */
 		case RD_KAFKA_RESP_ERR__TIMED_OUT:
 		case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:

@@ -670,6 +670,7 @@ test_replay_errors(void)
 	CHECK(writer_replay_error(RD_KAFKA_RESP_ERR__DESTROY));
 	CHECK(writer_replay_error(RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION));
 	CHECK(writer_replay_error(RD_KAFKA_RESP_ERR__MSG_TIMED_OUT));
+	CHECK(writer_replay_error(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
 	CHECK(!writer_replay_error(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE));
 	CHECK(!writer_replay_error(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED));
 	CHECK(!writer_replay_error(RD_KAFKA_RESP_ERR__INVALID_ARG));
