@@ -8,8 +8,9 @@
 # packages: bullseye has postgresql-13, sid postgresql-18 (trixie lists
 # postgresql-17, but its files answered 404 when this was written).  The
 # sources are fetched with apt-get source through a private apt state (a
-# sources.list of deb-src lines and package lists of its own under the
-# cache), so the machine's own apt sources are not touched.  Each major is
+# sources.list of deb-src lines for the archive the machine's apt uses, and
+# package lists of its own under the cache), so the machine's own apt
+# sources are not touched.  Each major is
 # built from its .orig.tar.bz2 with only what the tests need (no ICU,
 # readline, zlib, LLVM, docs) and installed, with contrib/test_decoding,
 # into CACHE/pg<MAJOR>; a major already there is skipped, so later runs
@@ -31,13 +32,25 @@ fi
 majors=("$@")
 [ ${#majors[@]} -gt 0 ] || majors=(13 18)
 
+# The Debian archive this machine's apt already uses (W2A_DEBIAN_MIRROR
+# overrides): the first archive URI of its sources that is not the
+# security archive's.
+mirror=${W2A_DEBIAN_MIRROR:-}
+if [ -z "$mirror" ]; then
+	mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		awk '$1 == "URIs:" { for (i = 2; i <= NF; i++) if ($i !~ /-security/) { print $i; exit } }')
+fi
+if [ -z "$mirror" ]; then
+	mirror=$(cat /etc/apt/sources.list 2>/dev/null |
+		awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\// && $i !~ /-security/) { print $i; exit } }')
+fi
+[ -n "$mirror" ] || { echo "pg-versions.sh: no Debian archive in the apt sources (set W2A_DEBIAN_MIRROR)" >&2; exit 1; }
+
 mkdir -p "$cache/apt/lists/partial" "$cache/src"
 chmod 755 "$cache"
-cat >"$cache/apt/sources.list" <<'EOF'
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bullseye main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main
-EOF
+for suite in bullseye trixie sid; do
+	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main"
+done >"$cache/apt/sources.list"
 apt_opts=(-o "Dir::Etc::SourceList=$cache/apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent
 	-o "Dir::State::Lists=$cache/apt/lists" -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
 updated=
