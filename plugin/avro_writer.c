@@ -20,26 +20,7 @@
 
 #include "avro_writer.h"
 
-/* int and long share the encoding: zig-zag, then 7 bits a byte, low first. */
-void
-avro_write_long(StringInfo out, int64 v)
-{
-	uint64		z = ((uint64) v << 1) ^ (uint64) (v >> 63);
-	char	   *p;
-
-	/* straight into the buffer: this runs for every field of every row */
-	enlargeStringInfo(out, 10);
-	p = out->data + out->len;
-	while (z > 0x7F)
-	{
-		*p++ = (char) ((z & 0x7F) | 0x80);
-		z >>= 7;
-	}
-	*p++ = (char) z;
-	out->len = p - out->data;
-	*p = '\0';
-}
-
+/* (avro_write_long and avro_write_bytes are inline, in avro_writer.h) */
 void
 avro_write_bool(StringInfo out, bool v)
 {
@@ -57,7 +38,7 @@ avro_write_float(StringInfo out, float4 v)
 	buf[1] = (char) (bits >> 8);
 	buf[2] = (char) (bits >> 16);
 	buf[3] = (char) (bits >> 24);
-	appendBinaryStringInfo(out, buf, 4);
+	avro_append(out, buf, 4);
 }
 
 void
@@ -70,14 +51,7 @@ avro_write_double(StringInfo out, float8 v)
 	memcpy(&bits, &v, sizeof(bits));
 	for (i = 0; i < 8; i++)
 		buf[i] = (char) (bits >> (8 * i));
-	appendBinaryStringInfo(out, buf, 8);
-}
-
-void
-avro_write_bytes(StringInfo out, const char *data, int len)
-{
-	avro_write_long(out, len);
-	appendBinaryStringInfo(out, data, len);
+	avro_append(out, buf, 8);
 }
 
 void

@@ -469,18 +469,18 @@ record_debezium_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *
 		debezium_write_row(out, dbz, newrow, toast_source);
 
 	/* source */
-	appendBinaryStringInfo(out, dbz->source_head.data, dbz->source_head.len);
+	avro_append(out, dbz->source_head.data, dbz->source_head.len);
 	avro_write_long(out, commit_us / 1000);
 	avro_write_long(out, 0);	/* snapshot: the string branch */
 	avro_write_string(out, debezium_snapshot_mark(data, source->snapshot));
-	appendBinaryStringInfo(out, dbz->source_db.data, dbz->source_db.len);
+	avro_append(out, dbz->source_db.data, dbz->source_db.len);
 	if (has_lsn)
 		debezium_write_sequence(out, data->last_end_lsn, source->lsn);
 	else
 		avro_write_long(out, 0);
 	write_optional_long(out, data->include_timestamps, commit_us);
 	write_optional_long(out, data->include_timestamps, commit_us * 1000);
-	appendBinaryStringInfo(out, dbz->source_table.data, dbz->source_table.len);
+	avro_append(out, dbz->source_table.data, dbz->source_table.len);
 	if (op == W2A_OP_READ)
 		write_optional_long(out, data->snapshot_txid != 0, data->snapshot_txid);
 	else

@@ -555,7 +555,7 @@ write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 		avro_write_long(out, 0);
 
 	/* source: the constant head, then snapshot, ts_ms, txId, lsn, xmin */
-	appendBinaryStringInfo(out, entry->source_head.data, entry->source_head.len);
+	avro_append(out, entry->source_head.data, entry->source_head.len);
 	avro_write_string(out, source->snapshot);
 	avro_write_long(out, commit_ms(data, source->time));
 	write_optional_long(out, TransactionIdIsValid(source->xid), source->xid);
