@@ -24,7 +24,7 @@
 # Environment: ROWS_BULK (20000), TXNS_SMALL (5000), ROWS_WIDE (5000),
 # TXNS_OLTP (1000), CUSTOMERS (500), ROWS_TOAST (1000), PARTS ("a b c d e f
 # g"), PLUGINS ("wal2avro pgoutput"; wal2avro_base: another build installed
-# as wal2avro_base.so), OUT (/tmp/wal2avro-bench; decode-instr.md and the
+# as wal2avro_base.so; wal2avro_debezium: wal2avro with -o compat=debezium), OUT (/tmp/wal2avro-bench; decode-instr.md and the
 # callgrind files, for callgrind_annotate, go there), W2A_KEEP=1 (keep the
 # cluster).
 set -euo pipefail
@@ -49,11 +49,20 @@ bench_check_counts ROWS_BULK TXNS_SMALL ROWS_WIDE TXNS_OLTP CUSTOMERS ROWS_TOAST
 for p in $PARTS; do
 	case $p in a | b | c | d | e | f | g) ;; *) fail "unknown part \"$p\" (a to g)" ;; esac
 done
+# the output plugin a PLUGINS entry decodes with
+plugin_name()
+{
+	case $1 in
+		wal2avro_debezium) echo wal2avro ;;
+		*) echo "$1" ;;
+	esac
+}
 for p in $PLUGINS; do
 	case $p in
-		wal2avro | wal2avro_base | pgoutput)
-			[ "$p" = pgoutput ] || [ -e "$(pg_config --pkglibdir)/$p.so" ] || fail "$p.so is not installed" ;;
-		*) fail "unknown plugin \"$p\" in PLUGINS (wal2avro, wal2avro_base, pgoutput)" ;;
+		wal2avro | wal2avro_base | wal2avro_debezium | pgoutput)
+			[ "$p" = pgoutput ] || [ -e "$(pg_config --pkglibdir)/$(plugin_name "$p").so" ] ||
+				fail "$(plugin_name "$p").so is not installed" ;;
+		*) fail "unknown plugin \"$p\" in PLUGINS (wal2avro, wal2avro_base, wal2avro_debezium, pgoutput)" ;;
 	esac
 done
 command -v valgrind >/dev/null || fail "valgrind not found"
@@ -118,7 +127,7 @@ for part in $PARTS; do
 		*) stmt=$(bench_decode_part_sql "$part") ;;
 	esac
 	for p in $PLUGINS; do
-		sql -c "SELECT 'created' FROM pg_create_logical_replication_slot('s_${part}_$p', '$p')" >/dev/null
+		sql -c "SELECT 'created' FROM pg_create_logical_replication_slot('s_${part}_$p', '$(plugin_name "$p")')" >/dev/null
 	done
 	sql -c "$stmt" >/dev/null
 	part_end[$part]=$(sql -c "SELECT pg_current_wal_lsn()")
@@ -133,6 +142,7 @@ plugin_opts()
 {
 	case $1 in
 		pgoutput) echo ", 'proto_version', '1', 'publication_names', 'pub'" ;;
+		wal2avro_debezium) echo ", 'compat', 'debezium'" ;;
 		*) echo "" ;;
 	esac
 }

@@ -55,8 +55,10 @@
 # --value-format=json, JSON with schemas as Debezium's peer writes it; and
 # wal2avro-registry: --compat=debezium --schema-registry against the test
 # registry regress/tools/test_registry.py, started here),
-# DRAIN_TIMEOUT (600: seconds a run may take to deliver everything before the
-# run fails), OUT (/tmp/wal2avro-bench/e2e), DBZ_JAVA_OPTS, DBZ_PROPS (see
+# COMPRESSION (none; gzip, snappy, lz4 or zstd: the producers of both systems
+# compress their batches alike, the relay by -X compression.codec, Debezium's
+# KafkaProducer by compression.type), DRAIN_TIMEOUT (600: seconds a run may
+# take to deliver everything before the run fails), OUT (/tmp/wal2avro-bench/e2e), DBZ_JAVA_OPTS, DBZ_PROPS (see
 # debezium.sh), W2A_RELAY (the relay binary), W2A_KEEP=1 (keep the scratch
 # directory).
 set -euo pipefail
@@ -83,6 +85,7 @@ PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-8}
 REPS=${REPS:-3}
 SYSTEMS=${SYSTEMS:-wal2avro debezium}
 DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-600}
+COMPRESSION=${COMPRESSION:-none}
 OUT=${OUT:-/tmp/wal2avro-bench/e2e}
 
 for v in ROWS_BULK ROWS_WIDE WIDE_TXN ROWS_TOAST TOAST_TXN TXNS_OLTP CUSTOMERS LAT_SECS \
@@ -105,6 +108,13 @@ for s in $SYSTEMS; do
 		*) fail "unknown system \"$s\" in SYSTEMS (wal2avro wal2avro-json wal2avro-registry debezium)" ;;
 	esac
 done
+case $COMPRESSION in
+	none | gzip | snappy | lz4 | zstd) ;;
+	*) fail "COMPRESSION must be none, gzip, snappy, lz4 or zstd (is \"$COMPRESSION\")" ;;
+esac
+# the same codec for both producers
+relay_compression=(-X "compression.codec=$COMPRESSION")
+DBZ_PROPS="${DBZ_PROPS:+$DBZ_PROPS }bench.producer.compression.type=$COMPRESSION"
 command -v pgbench >/dev/null || fail "pgbench not found (postgresql-client-15)"
 command -v kcat >/dev/null || fail "kcat not found (Debian: kcat)"
 [ -x "$W2A_RELAY" ] || fail "wal2avro-relay is not built ($W2A_RELAY): run make"
@@ -207,14 +217,14 @@ consumer_start()
 	local sys=$1 slot=$2 dir=$3
 	case $sys in
 		wal2avro)
-			PGHOST=127.0.0.1 relay_launch "$slot"
+			PGHOST=127.0.0.1 relay_launch "$slot" "${relay_compression[@]}"
 			CONSUMER_PID=$RELAY_PID ;;
 		wal2avro-json)
-			PGHOST=127.0.0.1 relay_launch "$slot" --topic-prefix="${prefix[$sys]}" \
+			PGHOST=127.0.0.1 relay_launch "$slot" --topic-prefix="${prefix[$sys]}" "${relay_compression[@]}" \
 				--key-format=json --value-format=json --json-schemas
 			CONSUMER_PID=$RELAY_PID ;;
 		wal2avro-registry)
-			PGHOST=127.0.0.1 relay_launch "$slot" --topic-prefix="${prefix[$sys]}" \
+			PGHOST=127.0.0.1 relay_launch "$slot" --topic-prefix="${prefix[$sys]}" "${relay_compression[@]}" \
 				--compat=debezium --schema-registry="$registry"
 			CONSUMER_PID=$RELAY_PID ;;
 		debezium)
@@ -576,6 +586,7 @@ grep -q '^slot = ' "$OUT/relay.config" || { cat "$OUT/relay.config" >&2; fail "w
 		awk '$4 == "true" && $2 ~ /^Use.*GC$/ { print $2 }' | head -n 1)"
 	echo "dbz_java_opts=${DBZ_JAVA_OPTS:-}"
 	echo "dbz_props=${DBZ_PROPS:-}"
+	echo "compression=$COMPRESSION"
 	echo "relay=$("$W2A_RELAY" --version 2>&1 | head -n 1)"
 	echo "relay_bin=$(relay_binary_desc)"
 	echo "relay_path=$W2A_RELAY"

@@ -745,12 +745,18 @@ def main():
         out.append("## Settings of both systems")
         out.append("")
         out.append("Both connect to PostgreSQL over TCP on 127.0.0.1 and produce to the same broker with "
-                   "`acks=all` and idempotence on; neither is tuned below its documented durability defaults.")
+                   "`acks=all` and idempotence on; neither is tuned below its documented durability defaults."
+                   + (f" Both producers compress their batches with {emeta['compression']} (`COMPRESSION`)."
+                      if emeta.get("compression", "none") != "none" else
+                      " Neither compresses its batches (`COMPRESSION=none`, Kafka's default)."))
         out.append("")
         out.append(f"- **wal2avro-relay**: its defaults (`--snapshot-mode=never`, as the slot already exists; "
                    f"`-X reconnect.backoff.max.ms=500` from the test harness). Producer: librdkafka with "
                    f"`enable.idempotence=true`, `acks=all`, `message.timeout.ms=0` (never give up), "
-                   f"`linger.ms={emeta.get('relay_linger') or '?'}`, librdkafka's defaults otherwise; it confirms "
+                   f"`linger.ms={emeta.get('relay_linger') or '?'}`"
+                   + (f", `compression.codec={emeta['compression']}`"
+                      if emeta.get("compression", "none") != "none" else "")
+                   + f", librdkafka's defaults otherwise; it confirms "
                    f"a position to PostgreSQL only once every record up to it is acknowledged. Avro values with "
                    f"the single-object header; schemas on `_wal2avro_schemas`.")
         out.append("- **Debezium**: the embedded engine (`DebeziumEngine`, its default async implementation) "
