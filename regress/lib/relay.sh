@@ -9,6 +9,9 @@
 #   RELAY_SNAPSHOT_MODE           --snapshot-mode given to both (default never:
 #                                 the tests that compare with a reference slot
 #                                 want changes only); ARGS may override it
+#   RELAY_CONNINFO                the connection string given to both (default:
+#                                 the current cluster); a multi-host one for a
+#                                 failover
 #   RELAY_KAFKA_ARGS              librdkafka settings given to both (default
 #                                 "-X reconnect.backoff.max.ms=500"; set it empty
 #                                 to run on the relay's own defaults)
@@ -40,7 +43,7 @@ relay_launch()
 	RELAY_SLOT=$slot
 	RELAY_LOG=${RELAY_LOG:-$(w2a_tmpdir relay)/relay.log}
 	# shellcheck disable=SC2086 # RELAY_KAFKA_ARGS is words on purpose
-	"$W2A_RELAY" -d "host=$PGHOST port=$PGPORT dbname=${PGDATABASE:-postgres} user=$PGUSER" \
+	"$W2A_RELAY" -d "${RELAY_CONNINFO:-host=$PGHOST port=$PGPORT dbname=${PGDATABASE:-postgres} user=$PGUSER}" \
 		-b "$KAFKA_BOOTSTRAP" -S "$slot" ${RELAY_KAFKA_ARGS--X reconnect.backoff.max.ms=500} \
 		--metrics-listen=127.0.0.1:0 --snapshot-mode="${RELAY_SNAPSHOT_MODE:-never}" "$@" \
 		>>"$RELAY_LOG" 2>&1 &
