@@ -427,7 +427,7 @@ loop_stream(StreamLoop *s)
 		PQfinish(conn);
 		return LOOP_RETRY;
 	}
-	if (loop_prepare_slot(s, conn, &opts, &confirmed, &result) != 0)
+	if (loop_prepare_slot(s, conn, &sys, &opts, &confirmed, &result) != 0)
 	{
 		free(opts.items);
 		PQfinish(conn);
@@ -441,7 +441,7 @@ loop_stream(StreamLoop *s)
 		PQfinish(conn);
 		return LOOP_ENDPOS;
 	}
-	start = loop_choose_start(s, &sys, confirmed);
+	start = loop_choose_start(s, conn, &sys, confirmed);
 	s->stream_pos = start > confirmed ? start : confirmed;
 	result = LOOP_RETRY;
 
