@@ -389,6 +389,16 @@ loop_stream(StreamLoop *s)
 						  &s->pgerr);
 	if (conn == NULL)
 		return loop_pg_failed(s);
+	/* before Kafka is read: a server that cannot have the slot asked for */
+	if (s->cfg->failover_slot && PQserverVersion(conn) < 170000)
+	{
+		snprintf(s->err, sizeof(s->err),
+				 "failover-slot needs PostgreSQL 17 or later, and the server is %d.%d",
+				 PQserverVersion(conn) / 10000, PQserverVersion(conn) % 10000);
+		s->pgerr.cls = PGERROR_PERMANENT;
+		PQfinish(conn);
+		return LOOP_FATAL_PG;
+	}
 
 	/* what was in flight on the last connection comes again */
 	lsn_tracker_reset(s->tracker);

@@ -260,16 +260,6 @@ loop_prepare_slot(StreamLoop *s, PGconn *conn, const StreamSystem *sys,
 	Lsn			marked = INVALID_LSN;
 	int			rc;
 
-	if (s->cfg->failover_slot && PQserverVersion(conn) < 170000)
-	{
-		snprintf(s->err, sizeof(s->err),
-				 "failover-slot needs PostgreSQL 17 or later, and the server is %d.%d",
-				 PQserverVersion(conn) / 10000, PQserverVersion(conn) % 10000 / 100);
-		s->pgerr = pgerror_from_result(NULL);
-		s->pgerr.cls = PGERROR_PERMANENT;
-		*result = LOOP_FATAL_PG;
-		return -1;
-	}
 	rc = stream_ensure_slot(conn, s->cfg->slot, false, s->cfg->failover_slot, NULL, 0,
 							confirmed, &created, s->err, sizeof(s->err), &s->pgerr);
 	if (rc == STREAM_SLOT_MISSING && s->cfg->create_slot)

@@ -58,12 +58,14 @@ for how in fast kill9; do
 	pg_use "$standby"
 	relay_wait_confirmed "$since" 60
 	seen=$(grep -c "reconnecting" "$RELAY_LOG" || true)
-	confirmed=$(slot_confirmed sb)
 	if [ "$how" = fast ]; then
 		pg_stop
 	else
 		pg_kill9
 	fi
+	# what the relay had confirmed: its last position record (the slot never gets more)
+	confirmed=$(relay_stored_position sb)
+	[ -n "$confirmed" ] || fail "no position of slot sb on the state topic"
 	echo "$confirmed$(kafka_high_watermarks wal2avro.public.counters wal2avro.public.log)" >>"$out/kills"
 	info "standby stopped ($how): $(tail -n 1 "$out/kills")"
 	w2a_await 30 "the relay to notice the standby went away" \
@@ -97,6 +99,20 @@ relay_tail_all "$out/kafka.jsonl"
 "$W2A_PYTHON" "$W2A_ROOT/regress/tools/check_stream.py" "$out/ref.jsonl" "$out/kafka.jsonl" \
 	--kills "$out/kills" --select "$out" ||
 	fail "Kafka does not hold exactly the changes committed on the primary"
+
+# a failover slot cannot be made on a standby: the server's refusal stops the relay
+if [ "$(pg_server_version_num)" -ge 170000 ]; then
+	pg_use "$standby"
+	relay_launch sbfo --failover-slot
+	w2a_await 30 "the relay to stop on --failover-slot against a standby" \
+		sh -c '! kill -0 "$1" 2>/dev/null' sh "$RELAY_PID"
+	rc=0
+	wait "$RELAY_PID" || rc=$?
+	RELAY_PID=
+	[ "$rc" -eq 2 ] || fail "--failover-slot on a standby: exit status $rc, not 2"
+	grep -q 'error: could not create replication slot: ERROR:  cannot enable failover for a replication slot created on the standby' "$RELAY_LOG" ||
+		fail "the relay does not say why no failover slot was made on the standby"
+fi
 
 # an initial snapshot on the standby (the exported snapshot of a slot created there)
 pg_use "$standby"

@@ -16,7 +16,8 @@
 # failover; every acknowledged commit is in Kafka.  (B) Failing over to a
 # standby that did not synchronize the slot: the relay stops with exit
 # status 2 naming the slot, creates no slot, and creates one only when run
-# with --recreate-slot.  On an older server: SKIP.
+# with --recreate-slot; an existing slot is made a failover slot.  On an
+# older server: --failover-slot is refused (exit status 2), then SKIP.
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 . "$W2A_ROOT/regress/lib/pg.sh"
@@ -30,6 +31,13 @@ out=$(w2a_tmpdir relay-failover)
 RELAY_LOG=$out/relay.log
 pg_start "$out/primary"
 if [ "$(pg_server_version_num)" -lt 170000 ]; then
+	# refused at once, before Kafka is asked anything (no broker listens on port 9)
+	rc=0
+	timeout 60 "$W2A_RELAY" -d "host=$PGHOST port=$PGPORT dbname=postgres user=$PGUSER" -b 127.0.0.1:9 \
+		-S fo --failover-slot --snapshot-mode=never >"$out/old.log" 2>&1 || rc=$?
+	[ "$rc" -eq 2 ] || { cat "$out/old.log" >&2; fail "--failover-slot on $(psql -XAtc 'SHOW server_version'): exit status $rc, not 2"; }
+	grep -q "error: failover-slot needs PostgreSQL 17 or later, and the server is $(psql -XAtc 'SHOW server_version' | cut -d' ' -f1)\$" "$out/old.log" ||
+		{ cat "$out/old.log" >&2; fail "the relay does not say why --failover-slot is refused"; }
 	echo "SKIP: needs PostgreSQL 17+ (failover slots); this is $(psql -XAtc 'SHOW server_version')"
 	exit 0
 fi
@@ -117,9 +125,11 @@ synced()
 w2a_await 60 "slot fo synchronized to the standby up to $since" synced
 
 : >"$out/kills"
-confirmed=$(slot_confirmed fo)
 seen=$(grep -c 'streaming slot "fo" from' "$RELAY_LOG")
 pg_kill9
+# what the relay had confirmed: its last position record (the slot never gets more)
+confirmed=$(relay_stored_position fo)
+[ -n "$confirmed" ] || fail "no position of slot fo on the state topic"
 echo "$confirmed$(kafka_high_watermarks wal2avro.public.counters wal2avro.public.log wal2avro.public.acks)" >>"$out/kills"
 info "primary killed: $(tail -n 1 "$out/kills")"
 wait "$c1" "$c2" 2>/dev/null || true
@@ -193,5 +203,14 @@ w2a_sql_true "SELECT NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_nam
 # asked to, it makes a new one
 relay_start fo --recreate-slot --reconnect-max-backoff=1
 w2a_await 30 "the relay to stream from a new slot" grep -q 'streaming slot "fo" from .* asked for 0/0' "$RELAY_LOG"
+relay_stop
+# that slot is not a failover slot; --failover-slot makes it one
+w2a_sql_true "SELECT NOT failover FROM pg_replication_slots WHERE slot_name = 'fo'" ||
+	fail "the slot made by --recreate-slot without --failover-slot is a failover slot"
+relay_start fo --failover-slot --reconnect-max-backoff=1
+w2a_await 30 "the relay to make slot fo a failover slot" \
+	grep -q 'replication slot "fo" is now a failover slot' "$RELAY_LOG"
+w2a_sql_true "SELECT failover FROM pg_replication_slots WHERE slot_name = 'fo'" ||
+	fail "slot fo is not a failover slot after the relay said so"
 relay_stop
 echo "PASS: the relay's failover slot came through a failover under load; a slot not synchronized is refused, not silently recreated"

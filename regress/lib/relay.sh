@@ -22,6 +22,10 @@
 #   kafka_high_watermarks TOPIC...
 #                                 "topic=next offset" for partition 0 of each
 #   slot_confirmed SLOT           its confirmed_flush_lsn
+#   relay_stored_position SLOT    the last position the relay stored for SLOT
+#                                 on the state topic _wal2avro_state (nothing if
+#                                 none): what it had confirmed when its server
+#                                 went away
 #   relay_metrics_url             the running relay's metrics endpoint (it
 #                                 listens on a free loopback port)
 #   relay_metric NAME [LABELS]    one sample's value from /metrics (0 if absent)
@@ -75,6 +79,12 @@ relay_stop()
 slot_confirmed()
 {
 	psql -XAtc "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$1'"
+}
+
+relay_stored_position()
+{
+	kcat -b "$KAFKA_BOOTSTRAP" -C -t _wal2avro_state -e -q -f '%k %s\n' 2>/dev/null |
+		awk -v k="position.$1" '$1 == k && $2 == "confirmed" { v = $3 } END { print v }'
 }
 
 relay_wait_confirmed()
