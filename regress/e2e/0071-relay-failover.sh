@@ -123,6 +123,22 @@ synced()
 		tee /dev/stderr | grep -qx 't|f|[0-9A-F/]*|t'
 }
 w2a_await 60 "slot fo synchronized to the standby up to $since" synced
+# The copy lags the primary's slot by the sync worker's nap (up to 30 s on a
+# quiet server): stop the worker, so that the copy is well behind what the
+# relay confirms until the failover, and the relay must bring its own
+# position over to the new timeline not to send confirmed changes again.
+PGHOST=$standby PGPORT=$(cat "$standby/port") psql -Xq -v ON_ERROR_STOP=1 \
+	-c "ALTER SYSTEM SET sync_replication_slots = off" -c "SELECT pg_reload_conf()" >/dev/null
+copy=$(PGHOST=$standby PGPORT=$(cat "$standby/port") psql -XAtc "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'fo'")
+sync_stopped()
+{
+	PGHOST=$standby PGPORT=$(cat "$standby/port") psql -XAtc \
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'slotsync worker'" |
+		tee /dev/stderr | grep -qx 0
+}
+w2a_await 30 "the slot sync worker to stop" sync_stopped
+relay_wait_confirmed "$(psql -XAtc "SELECT pg_current_wal_lsn()")" 60
+info "slot fo: copy on the standby at $copy, confirmed on the primary at $(slot_confirmed fo)"
 
 : >"$out/kills"
 seen=$(grep -c 'streaming slot "fo" from' "$RELAY_LOG")
