@@ -106,6 +106,8 @@ typedef struct RelayConfig
 	/* replication */
 	char	   *slot;
 	bool		create_slot;	/* create the slot when it does not exist */
+	bool		failover_slot;	/* create it with FAILOVER (PostgreSQL 17+) */
+	bool		recreate_slot;	/* create it even where a lost one had a position */
 	RelaySettingList plugin_options;	/* for START_REPLICATION, in order */
 	Lsn			endpos;			/* INVALID_LSN: no end position */
 	bool		no_loop;		/* do not reconnect after a lost connection */

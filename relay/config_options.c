@@ -65,6 +65,14 @@ const ConfigOption config_options[] = {
 	.help = "logical replication slot"},
 	{.name = "create-slot", .type = CONFIG_BOOL, .offset = FIELD(create_slot, bool), .def = "true",
 	.negation = "no-create-slot", .flags = CONFIG_NO_ENV, .help = "create the slot if missing"},
+	{.name = "failover-slot", .type = CONFIG_BOOL, .offset = FIELD(failover_slot, bool),
+		.def = "false", .flags = CONFIG_NO_ENV,
+		.help = "create the slot as a failover slot, which standbys with sync_replication_slots "
+	"keep (PostgreSQL 17+)"},
+	{.name = "recreate-slot", .type = CONFIG_BOOL, .offset = FIELD(recreate_slot, bool),
+		.def = "false", .flags = CONFIG_NO_ENV,
+		.help = "create the slot even though the state topic has a position confirmed on a lost "
+	"one of this server (changes since are skipped)"},
 	{.name = "plugin-option", .letter = 'o', .type = CONFIG_PLUGIN_OPTION,
 		.offset = FIELD(plugin_options, RelaySettingList), .arg = "NAME[=VALUE]",
 	.flags = CONFIG_NO_ENV, .help = "pass an option to the output plugin (repeatable)"},

@@ -70,12 +70,16 @@ struct Position
  * Where to stream from, given what the state topic holds for the slot
  * ("stored"), the server we are connected to, the slot's confirmed_flush_lsn
  * and the server's WAL flush position (IDENTIFY_SYSTEM xlogpos; INVALID_LSN:
- * unknown).  The server streams from the later of the requested position and
- * the slot's; the relay skips what commits before "skip_before".  Never fails.
+ * unknown).  "on_history": the stored position is of an older timeline that
+ * this server's history holds up to it (position_on_history): a promoted
+ * standby, whose synchronized slot may lag what was confirmed on the old
+ * primary, counts it as its own.  The server streams from the later of the
+ * requested position and the slot's; the relay skips what commits before
+ * "skip_before".  Never fails.
  */
 PositionStart
 position_decide(const PositionRecord *stored, const char *sysid, unsigned int timeline,
-				const char *slot, Lsn slot_confirmed, Lsn server_flush)
+				bool on_history, const char *slot, Lsn slot_confirmed, Lsn server_flush)
 {
 	PositionStart st;
 
@@ -84,7 +88,8 @@ position_decide(const PositionRecord *stored, const char *sysid, unsigned int ti
 	st.skip_before = slot_confirmed;
 	if (stored == NULL || !stored->valid)
 		st.verdict = POSITION_NONE;
-	else if (strcmp(stored->sysid, sysid) != 0 || stored->timeline != timeline ||
+	else if (strcmp(stored->sysid, sysid) != 0 ||
+			 (stored->timeline != timeline && !on_history) ||
 			 strcmp(stored->slot, slot) != 0)
 		st.verdict = POSITION_OTHER_SERVER;
 	else if (stored->lsn <= slot_confirmed)
@@ -99,6 +104,48 @@ position_decide(const PositionRecord *stored, const char *sysid, unsigned int ti
 		st.skip_before = stored->lsn;
 	}
 	return st;
+}
+
+/*
+ * Does a timeline history file (TIMELINE_HISTORY's content: lines "<tli>
+ * <switch LSN> <reason>", tab-separated, ancestors first) hold timeline
+ * "tli" up to "lsn", so that a position confirmed there is also this
+ * timeline's?  False for a timeline it does not name, or one that ended
+ * before lsn (the servers' WAL went apart there).  Never fails.
+ */
+bool
+position_on_history(const char *history, unsigned int tli, Lsn lsn)
+{
+	const char *line = history;
+
+	while (line && *line)
+	{
+		char	   *end;
+		unsigned long t = strtoul(line, &end, 10);
+		Lsn			at = INVALID_LSN;
+		char		text[32];
+		size_t		n = 0;
+
+		if (end != line && (*end == '\t' || *end == ' '))
+		{
+			const char *p = end + 1;
+
+			while (*p == ' ' || *p == '\t')
+				p++;
+			while (p[n] && p[n] != '\t' && p[n] != ' ' && p[n] != '\n' && n + 1 < sizeof(text))
+			{
+				text[n] = p[n];
+				n++;
+			}
+			text[n] = '\0';
+			if (t == tli && relay_lsn_parse(text, &at))
+				return lsn <= at;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return false;
 }
 
 /*

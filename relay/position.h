@@ -54,8 +54,9 @@ typedef struct PositionStart
 typedef struct Position Position;
 
 extern PositionStart position_decide(const PositionRecord *stored, const char *sysid,
-									 unsigned int timeline, const char *slot,
+									 unsigned int timeline, bool on_history, const char *slot,
 									 Lsn slot_confirmed, Lsn server_flush);
+extern bool position_on_history(const char *history, unsigned int tli, Lsn lsn);
 extern bool position_covers(Lsn skip_before, Lsn lsn);
 extern int	position_format(const PositionRecord *rec, char *buf, size_t len);
 extern bool position_parse(const char *text, size_t len, PositionRecord *rec);

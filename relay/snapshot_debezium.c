@@ -92,8 +92,9 @@ query_value(SnapshotSink *s, PGconn *conn, const char *sql, int nparams, const c
  * as snapshot_open_tables gives them): the options of every table's read,
  * with snapshot-lsn "start" and snapshot-txid, those of the last table that
  * has a row, with snapshot-last-table too, and that table's index (-1:
- * every table is empty).  Asks txid_current() in the transaction, as
- * Debezium does (it gives the read-only transaction an xid), and whether a
+ * every table is empty).  Asks txid_current() in the transaction (as
+ * Debezium does: it gives the read-only transaction an xid; on a standby,
+ * where no xid can be assigned, the snapshot's xmin instead); and whether a
  * table has a row through snapshot_frames(), from the last table back.
  * opts are the plain options as a literal.  Returns 0, or -1 with *result
  * and s->err set; snapshot_debezium_free releases *d either way.
@@ -110,7 +111,10 @@ snapshot_debezium_prepare(SnapshotSink *s, PGconn *conn, PGresult *tables, const
 
 	memset(d, 0, sizeof(*d));
 	d->last = -1;
-	if (query_value(s, conn, "SELECT pg_catalog.txid_current()", 0, NULL,
+	if (query_value(s, conn,
+					"SELECT CASE WHEN pg_catalog.pg_is_in_recovery() "
+					"THEN pg_catalog.txid_snapshot_xmin(pg_catalog.txid_current_snapshot()) "
+					"ELSE pg_catalog.txid_current() END", 0, NULL,
 					"could not read the snapshot's transaction id", txid, sizeof(txid), result) != 0)
 		return -1;
 	snprintf(lsn, sizeof(lsn), LSN_FMT, LSN_ARGS(start));

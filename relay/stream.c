@@ -284,20 +284,56 @@ stream_connect(const char *dbname, const char *password, StreamSystem *sys, char
 }
 
 /*
+ * ALTER_REPLICATION_SLOT an existing slot into a failover slot.  Returns 0,
+ * or -1 with a message in err and the failure classified in *pgerr (on a
+ * standby the server refuses it).
+ */
+static int
+make_failover_slot(PGconn *conn, const char *slot, char *err, size_t errlen, PgError *pgerr)
+{
+	char	   *ident = PQescapeIdentifier(conn, slot, strlen(slot));
+	char		sql[512];
+	PGresult   *res;
+	int			rc = 0;
+
+	if (ident == NULL)
+	{
+		set_error(err, errlen, "could not quote slot name", conn);
+		return -1;
+	}
+	snprintf(sql, sizeof(sql), "ALTER_REPLICATION_SLOT %s (FAILOVER true)", ident);
+	PQfreemem(ident);
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		*pgerr = pgerror_from_result(res);
+		set_error(err, errlen, "could not make the replication slot a failover slot", conn);
+		rc = -1;
+	}
+	else
+		relay_log(RELAY_LOG_INFO, "replication slot \"%s\" is now a failover slot (failover-slot is on)",
+				  slot);
+	PQclear(res);
+	return rc;
+}
+
+/*
  * Make sure the logical slot exists and uses wal2avro, creating it when
- * "create" allows.  *confirmed gets the slot's confirmed flush position
- * (for a new slot its consistent point).  When snapshot_name is not NULL a
- * new slot exports its snapshot, whose name goes there (NUL terminated, cut
- * to namelen): it lives only until this connection runs another command.
- * Otherwise, and for an existing slot, snapshot_name is left alone.  Returns
- * 0; STREAM_SLOT_MISSING, with a message in err, when the slot does not
- * exist and "create" is false; or -1 with a message in err and the failure
- * classified in *pgerr.
+ * "create" allows, as a failover slot when "failover" says so (the caller
+ * made sure the server is 17 or later).  *confirmed gets the slot's
+ * confirmed flush position (for a new slot its consistent point).  When
+ * snapshot_name is not NULL a new slot exports its snapshot, whose name goes
+ * there (NUL terminated, cut to namelen): it lives only until this
+ * connection runs another command.  Otherwise, and for an existing slot,
+ * snapshot_name is left alone.  An existing slot that is not a failover
+ * slot is made one when "failover" asks.  Returns 0; STREAM_SLOT_MISSING,
+ * with a message in err, when the slot does not exist and "create" is
+ * false; or -1 with a message in err and the failure classified in *pgerr.
  */
 int
-stream_ensure_slot(PGconn *conn, const char *slot, bool create, char *snapshot_name,
-				   size_t namelen, Lsn *confirmed, bool *created, char *err, size_t errlen,
-				   PgError *pgerr)
+stream_ensure_slot(PGconn *conn, const char *slot, bool create, bool failover,
+				   char *snapshot_name, size_t namelen, Lsn *confirmed, bool *created,
+				   char *err, size_t errlen, PgError *pgerr)
 {
 	char	   *lit = PQescapeLiteral(conn, slot, strlen(slot));
 	char	   *ident;
@@ -312,9 +348,10 @@ stream_ensure_slot(PGconn *conn, const char *slot, bool create, char *snapshot_n
 		set_error(err, errlen, "could not quote slot name", conn);
 		return -1;
 	}
+	/* failover: a column of 17 and later; the caller checked the version */
 	snprintf(sql, sizeof(sql),
-			 "SELECT plugin, confirmed_flush_lsn, slot_type FROM pg_catalog.pg_replication_slots "
-			 "WHERE slot_name = %s", lit);
+			 "SELECT plugin, confirmed_flush_lsn, slot_type, %s FROM pg_catalog.pg_replication_slots "
+			 "WHERE slot_name = %s", failover ? "failover" : "true", lit);
 	PQfreemem(lit);
 	res = PQexec(conn, sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -337,6 +374,11 @@ stream_ensure_slot(PGconn *conn, const char *slot, bool create, char *snapshot_n
 		}
 		if (!PQgetisnull(res, 0, 1))
 			relay_lsn_parse(PQgetvalue(res, 0, 1), confirmed);
+		if (strcmp(PQgetvalue(res, 0, 3), "t") != 0)
+		{
+			PQclear(res);
+			return make_failover_slot(conn, slot, err, errlen, pgerr);
+		}
 		PQclear(res);
 		return 0;
 	}
@@ -355,8 +397,8 @@ stream_ensure_slot(PGconn *conn, const char *slot, bool create, char *snapshot_n
 		set_error(err, errlen, "could not quote slot name", conn);
 		return -1;
 	}
-	snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL wal2avro (SNAPSHOT '%s')",
-			 ident, snapshot_name ? "export" : "nothing");
+	snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL wal2avro (SNAPSHOT '%s'%s)",
+			 ident, snapshot_name ? "export" : "nothing", failover ? ", FAILOVER" : "");
 	PQfreemem(ident);
 	res = PQexec(conn, sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -374,6 +416,40 @@ stream_ensure_slot(PGconn *conn, const char *slot, bool create, char *snapshot_n
 	*created = true;
 	PQclear(res);
 	return 0;
+}
+
+/*
+ * The history file of timeline "tli" (TIMELINE_HISTORY): one line per
+ * ancestor timeline, "<tli> <switch LSN> <reason>".  Returns it, malloc'd
+ * and NUL terminated (the caller frees it), or NULL with a message in err
+ * (timeline 1 has none).
+ */
+char *
+stream_timeline_history(PGconn *conn, unsigned int tli, char *err, size_t errlen)
+{
+	char		sql[64];
+	PGresult   *res;
+	char	   *text = NULL;
+
+	snprintf(sql, sizeof(sql), "TIMELINE_HISTORY %u", tli);
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) < 2)
+		set_error(err, errlen, "could not read the timeline history", conn);
+	else
+	{
+		int			len = PQgetlength(res, 0, 1);
+
+		text = malloc((size_t) len + 1);
+		if (text == NULL)
+			snprintf(err, errlen, "out of memory");
+		else
+		{
+			memcpy(text, PQgetvalue(res, 0, 1), (size_t) len);
+			text[len] = '\0';
+		}
+	}
+	PQclear(res);
+	return text;
 }
 
 /*

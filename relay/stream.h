@@ -54,9 +54,10 @@ extern PGconn *stream_connect_plain(const char *dbname, const char *password,
 									const char *application_name);
 extern PGconn *stream_connect(const char *dbname, const char *password, StreamSystem *sys,
 							  char *err, size_t errlen, PgError *pgerr);
-extern int	stream_ensure_slot(PGconn *conn, const char *slot, bool create,
+extern int	stream_ensure_slot(PGconn *conn, const char *slot, bool create, bool failover,
 							   char *snapshot_name, size_t namelen, Lsn *confirmed,
 							   bool *created, char *err, size_t errlen, PgError *pgerr);
+extern char *stream_timeline_history(PGconn *conn, unsigned int tli, char *err, size_t errlen);
 extern int	stream_drop_slot(PGconn *conn, const char *slot, char *err, size_t errlen);
 extern int	stream_start(PGconn *conn, const char *slot, Lsn start,
 						 const RelaySettingList *options, char *err, size_t errlen,

@@ -389,6 +389,16 @@ loop_stream(StreamLoop *s)
 						  &s->pgerr);
 	if (conn == NULL)
 		return loop_pg_failed(s);
+	/* before Kafka is read: a server that cannot have the slot asked for */
+	if (s->cfg->failover_slot && PQserverVersion(conn) < 170000)
+	{
+		snprintf(s->err, sizeof(s->err),
+				 "failover-slot needs PostgreSQL 17 or later, and the server is %d.%d",
+				 PQserverVersion(conn) / 10000, PQserverVersion(conn) % 10000);
+		s->pgerr.cls = PGERROR_PERMANENT;
+		PQfinish(conn);
+		return LOOP_FATAL_PG;
+	}
 
 	/* what was in flight on the last connection comes again */
 	lsn_tracker_reset(s->tracker);
@@ -427,7 +437,7 @@ loop_stream(StreamLoop *s)
 		PQfinish(conn);
 		return LOOP_RETRY;
 	}
-	if (loop_prepare_slot(s, conn, &opts, &confirmed, &result) != 0)
+	if (loop_prepare_slot(s, conn, &sys, &opts, &confirmed, &result) != 0)
 	{
 		free(opts.items);
 		PQfinish(conn);
@@ -441,7 +451,7 @@ loop_stream(StreamLoop *s)
 		PQfinish(conn);
 		return LOOP_ENDPOS;
 	}
-	start = loop_choose_start(s, &sys, confirmed);
+	start = loop_choose_start(s, conn, &sys, confirmed);
 	s->stream_pos = start > confirmed ? start : confirmed;
 	result = LOOP_RETRY;
 

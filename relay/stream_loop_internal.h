@@ -28,14 +28,15 @@ extern LoopResult loop_pg_failed(StreamLoop *s);
  * *confirmed gets the position streaming starts from.  Returns 0, or -1
  * with *result and s->err set.  (stream_loop_start.c)
  */
-extern int	loop_prepare_slot(StreamLoop *s, PGconn *conn, const RelaySettingList *opts,
-							  Lsn *confirmed, LoopResult *result);
+extern int	loop_prepare_slot(StreamLoop *s, PGconn *conn, const StreamSystem *sys,
+							  const RelaySettingList *opts, Lsn *confirmed, LoopResult *result);
 
 /*
  * Decide where the stream starts, from the slot's confirmed position and
  * the stored one; returns what START_REPLICATION asks for.
  * (stream_loop_start.c)
  */
-extern Lsn	loop_choose_start(StreamLoop *s, const StreamSystem *sys, Lsn slot_confirmed);
+extern Lsn	loop_choose_start(StreamLoop *s, PGconn *conn, const StreamSystem *sys,
+							  Lsn slot_confirmed);
 
 #endif							/* RELAY_STREAM_LOOP_INTERNAL_H */

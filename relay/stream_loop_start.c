@@ -17,6 +17,8 @@
  *-------------------------------------------------------------------------
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <libpq-fe.h>
 
@@ -159,15 +161,17 @@ create_slot(StreamLoop *s, PGconn *conn, const RelaySettingList *opts, Lsn *conf
 				return -1;
 			}
 		}
-		if (stream_ensure_slot(conn, s->cfg->slot, true, snapshot ? name : NULL, sizeof(name),
-							   confirmed, &created, s->err, sizeof(s->err), &s->pgerr) != 0)
+		if (stream_ensure_slot(conn, s->cfg->slot, true, s->cfg->failover_slot,
+							   snapshot ? name : NULL, sizeof(name), confirmed, &created,
+							   s->err, sizeof(s->err), &s->pgerr) != 0)
 		{
 			PQfinish(reader);
 			*result = loop_pg_failed(s);
 			return -1;
 		}
-		relay_log(RELAY_LOG_INFO, "created replication slot \"%s\" at " LSN_FMT,
-				  s->cfg->slot, LSN_ARGS(*confirmed));
+		relay_log(RELAY_LOG_INFO, "created replication slot \"%s\" at " LSN_FMT "%s",
+				  s->cfg->slot, LSN_ARGS(*confirmed),
+				  s->cfg->failover_slot ? " (a failover slot)" : "");
 		if (created)
 			s->slot_created = true; /* a stored position is of an older slot */
 		if (!snapshot)
@@ -212,26 +216,61 @@ create_slot(StreamLoop *s, PGconn *conn, const RelaySettingList *opts, Lsn *conf
 }
 
 /*
+ * A slot of this name is missing on server "sys": may the relay create it?
+ * Not when the state topic holds a position confirmed on a slot of this
+ * name of the same system (its timeline aside: a standby promoted after a
+ * failover has the old primary's system identifier), unless recreate-slot
+ * says so: the slot was lost (not synchronized to this standby before the
+ * failover, or dropped), and a new one would start at the WAL's end,
+ * skipping every change since that position.  Returns true, or false with
+ * the refusal logged and in s->err.
+ */
+static bool
+may_create_slot(StreamLoop *s, const StreamSystem *sys)
+{
+	const PositionRecord *stored = position_known(s->position);
+
+	if (s->cfg->recreate_slot || !stored->valid || strcmp(stored->sysid, sys->sysid) != 0 ||
+		strcmp(stored->slot, s->cfg->slot) != 0)
+		return true;
+	snprintf(s->err, sizeof(s->err),
+			 "replication slot \"%s\" does not exist on this server, but the relay confirmed changes from it up to " LSN_FMT " (system %s, timeline %u): it was not synchronized to this server before a failover, or it was dropped",
+			 s->cfg->slot, LSN_ARGS(stored->lsn), stored->sysid, stored->timeline);
+	s->pgerr.cls = PGERROR_PERMANENT;
+	relay_log(RELAY_LOG_ERROR, "%s", s->err);
+	relay_log_hint(RELAY_LOG_ERROR, "A new slot would start at the current end of the WAL and skip every change since " LSN_FMT ", so the relay does not create one. To keep a slot across a failover, run the relay with failover-slot and the standby with sync_replication_slots (PostgreSQL 17+). To start anyway with a new slot, accepting the gap (re-snapshot the tables), run the relay once with --recreate-slot or create the slot yourself.",
+				   LSN_ARGS(stored->lsn));
+	return false;
+}
+
+/*
  * Make sure the slot exists and its initial snapshot, if any, is complete:
- * create it (with its snapshot) when missing; when the state topic shows a
- * snapshot left unfinished on a slot that has not moved since, drop the slot
- * and create it again, since nothing past its start was ever confirmed.
- * *confirmed gets the position streaming starts from.  Returns 0, or -1
- * with *result and s->err set.
+ * create it (with its snapshot) when missing and may_create_slot allows it;
+ * when the state topic shows a snapshot left unfinished on a slot that has
+ * not moved since, drop the slot and create it again, since nothing past
+ * its start was ever confirmed.  *confirmed gets the position streaming
+ * starts from.  Returns 0, or -1 with *result and s->err set.
  */
 int
-loop_prepare_slot(StreamLoop *s, PGconn *conn, const RelaySettingList *opts, Lsn *confirmed,
-				  LoopResult *result)
+loop_prepare_slot(StreamLoop *s, PGconn *conn, const StreamSystem *sys,
+				  const RelaySettingList *opts, Lsn *confirmed, LoopResult *result)
 {
 	bool		created = false;
 	SnapshotState state;
 	Lsn			marked = INVALID_LSN;
 	int			rc;
 
-	rc = stream_ensure_slot(conn, s->cfg->slot, false, NULL, 0, confirmed, &created,
-							s->err, sizeof(s->err), &s->pgerr);
+	rc = stream_ensure_slot(conn, s->cfg->slot, false, s->cfg->failover_slot, NULL, 0,
+							confirmed, &created, s->err, sizeof(s->err), &s->pgerr);
 	if (rc == STREAM_SLOT_MISSING && s->cfg->create_slot)
+	{
+		if (!may_create_slot(s, sys))
+		{
+			*result = LOOP_FATAL_PG;
+			return -1;
+		}
 		return create_slot(s, conn, opts, confirmed, result);
+	}
 	if (rc != 0)
 	{
 		*result = loop_pg_failed(s);
@@ -284,18 +323,48 @@ loop_prepare_slot(StreamLoop *s, PGconn *conn, const RelaySettingList *opts, Lsn
 }
 
 /*
+ * Is the stored position, of an older timeline of this system, on this
+ * server's history (a standby promoted since it was confirmed)?  Asks the
+ * server for its timeline's history; false when it cannot say.
+ */
+static bool
+stored_on_history(PGconn *conn, const StreamSystem *sys, const PositionRecord *stored)
+{
+	char		why[256];
+	char	   *history;
+	bool		on;
+
+	if (!stored->valid || strcmp(stored->sysid, sys->sysid) != 0 ||
+		stored->timeline >= sys->timeline)
+		return false;
+	history = stream_timeline_history(conn, sys->timeline, why, sizeof(why));
+	if (history == NULL)
+	{
+		relay_log(RELAY_LOG_WARNING, "%s: the confirmed position of timeline %u is not used", why,
+				  stored->timeline);
+		return false;
+	}
+	on = position_on_history(history, stored->timeline, stored->lsn);
+	free(history);
+	return on;
+}
+
+/*
  * Decide where the stream starts, from the slot's confirmed position and the
  * stored one, and say so when they differ.  Returns what START_REPLICATION
  * asks for.
  */
 Lsn
-loop_choose_start(StreamLoop *s, const StreamSystem *sys, Lsn slot_confirmed)
+loop_choose_start(StreamLoop *s, PGconn *conn, const StreamSystem *sys, Lsn slot_confirmed)
 {
-	const PositionRecord *stored = position_known(s->position);
-	PositionStart st = position_decide(s->slot_created ? NULL : stored, sys->sysid,
-									   sys->timeline, s->cfg->slot, slot_confirmed,
-									   sys->flush);
+	const PositionRecord *stored = s->slot_created ? NULL : position_known(s->position);
+	bool		on_history = stored && stored_on_history(conn, sys, stored);
+	PositionStart st = position_decide(stored, sys->sysid, sys->timeline, on_history,
+									   s->cfg->slot, slot_confirmed, sys->flush);
 
+	if (on_history)
+		relay_log(RELAY_LOG_INFO, "confirmed position " LSN_FMT " of timeline %u is on this server's timeline %u (a promoted standby)",
+				  LSN_ARGS(stored->lsn), stored->timeline, sys->timeline);
 	switch (st.verdict)
 	{
 		case POSITION_NONE:

@@ -221,6 +221,8 @@ else
 	w2a_wait_for 60 w2a_sql_true "SELECT NOT EXISTS (SELECT FROM pg_stat_replication WHERE pid = $ws_gone)" ||
 		fail "the walsender $ws_gone did not exit"
 	sql -c "SELECT pg_drop_replication_slot('$SLOT')" >/dev/null
+	# made here: the relay would refuse to replace a slot it has a position of
+	sql -c "SELECT 1 FROM pg_create_logical_replication_slot('$SLOT', 'wal2avro')" >/dev/null
 	start_relay_warm
 fi
 

@@ -11,6 +11,10 @@
 #   pg_ctl_as ARGS...             run pg_ctl on the cluster as its owner
 #   pg_plugin_allowlist_line      the postgresql.conf line naming our plugins,
 #                                 or nothing on servers that lack the setting
+#   pg_use DIR                    make the cluster in DIR the current one (the
+#                                 PG* variables, W2A_PGDATA, W2A_PGDIR): for
+#                                 tests with more than one (regress/lib/standby.sh)
+#   pg_server_version_num         the current server's version as a number
 #
 # Every CONF_FILE is appended to postgresql.conf (regress/logical.conf is the
 # one pg_regress suites use).  The cluster is removed at exit unless
@@ -78,8 +82,9 @@ pg_start()
 		done
 	} | pg_as_owner tee -a "$W2A_PGDATA/postgresql.conf" >/dev/null
 
+	echo "$port" >"$dir/port"
 	export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=postgres
-	w2a_on_exit pg_cleanup
+	w2a_on_exit "pg_cleanup_at '$dir'"
 	if [ "${W2A_PG_VALGRIND:-0}" = 1 ]; then
 		pg_valgrind_wrapper "$dir"
 		W2A_PG_CTL_EXTRA=(-p "$dir/postgres-valgrind" -t 600)
@@ -89,6 +94,17 @@ pg_start()
 	pg_ctl_as -l "$dir/server.log" -w "${W2A_PG_CTL_EXTRA[@]}" start >/dev/null ||
 		{ tail -n 50 "$dir/server.log" >&2; fail "postgres did not start"; }
 	info "postgres $(psql -XAtc 'show server_version') on $dir port $port"
+}
+
+pg_use()
+{
+	export W2A_PGDIR=$1 W2A_PGDATA=$1/data PGHOST=$1 PGPORT
+	PGPORT=$(cat "$1/port")
+}
+
+pg_server_version_num()
+{
+	psql -XAtc "SHOW server_version_num"
 }
 
 pg_stop()
@@ -119,19 +135,27 @@ pg_valgrind_wrapper()
 	chmod 755 "$w"
 }
 
-# Exit handler: stop the server, show its log tail if the script failed, remove it.
-pg_cleanup()
+# Exit handler for the cluster in DIR: stop the server, show its log tail if
+# the script failed, remove it.
+pg_cleanup_at()
 {
-	local rc=${W2A_EXIT_RC:-0}
-	[ -n "${W2A_PGDATA:-}" ] || return 0
-	pg_ctl_as -m immediate -w stop >/dev/null 2>&1 || true
-	if [ "$rc" -ne 0 ] && [ -f "$W2A_PGDIR/server.log" ]; then
-		echo "---- tail of $W2A_PGDIR/server.log ----" >&2
-		tail -n 40 "$W2A_PGDIR/server.log" >&2
+	local rc=${W2A_EXIT_RC:-0} dir=$1
+	[ -n "$dir" ] && [ -d "$dir" ] || return 0
+	pg_as_owner "$W2A_PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+	if [ "$rc" -ne 0 ] && [ -f "$dir/server.log" ]; then
+		echo "---- tail of $dir/server.log ----" >&2
+		tail -n 40 "$dir/server.log" >&2
 	fi
 	if [ "${W2A_KEEP:-0}" = 1 ]; then
-		info "kept cluster in $W2A_PGDIR"
+		info "kept cluster in $dir"
 	else
-		rm -rf "$W2A_PGDIR"
+		rm -rf "$dir"
 	fi
+}
+
+# The same for the current cluster.
+pg_cleanup()
+{
+	[ -n "${W2A_PGDIR:-}" ] || return 0
+	pg_cleanup_at "$W2A_PGDIR"
 }

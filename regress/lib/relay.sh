@@ -9,6 +9,9 @@
 #   RELAY_SNAPSHOT_MODE           --snapshot-mode given to both (default never:
 #                                 the tests that compare with a reference slot
 #                                 want changes only); ARGS may override it
+#   RELAY_CONNINFO                the connection string given to both (default:
+#                                 the current cluster); a multi-host one for a
+#                                 failover
 #   RELAY_KAFKA_ARGS              librdkafka settings given to both (default
 #                                 "-X reconnect.backoff.max.ms=500"; set it empty
 #                                 to run on the relay's own defaults)
@@ -19,6 +22,10 @@
 #   kafka_high_watermarks TOPIC...
 #                                 "topic=next offset" for partition 0 of each
 #   slot_confirmed SLOT           its confirmed_flush_lsn
+#   relay_stored_position SLOT    the last position the relay stored for SLOT
+#                                 on the state topic _wal2avro_state (nothing if
+#                                 none): what it had confirmed when its server
+#                                 went away
 #   relay_metrics_url             the running relay's metrics endpoint (it
 #                                 listens on a free loopback port)
 #   relay_metric NAME [LABELS]    one sample's value from /metrics (0 if absent)
@@ -40,7 +47,7 @@ relay_launch()
 	RELAY_SLOT=$slot
 	RELAY_LOG=${RELAY_LOG:-$(w2a_tmpdir relay)/relay.log}
 	# shellcheck disable=SC2086 # RELAY_KAFKA_ARGS is words on purpose
-	"$W2A_RELAY" -d "host=$PGHOST port=$PGPORT dbname=${PGDATABASE:-postgres} user=$PGUSER" \
+	"$W2A_RELAY" -d "${RELAY_CONNINFO:-host=$PGHOST port=$PGPORT dbname=${PGDATABASE:-postgres} user=$PGUSER}" \
 		-b "$KAFKA_BOOTSTRAP" -S "$slot" ${RELAY_KAFKA_ARGS--X reconnect.backoff.max.ms=500} \
 		--metrics-listen=127.0.0.1:0 --snapshot-mode="${RELAY_SNAPSHOT_MODE:-never}" "$@" \
 		>>"$RELAY_LOG" 2>&1 &
@@ -72,6 +79,12 @@ relay_stop()
 slot_confirmed()
 {
 	psql -XAtc "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$1'"
+}
+
+relay_stored_position()
+{
+	kcat -b "$KAFKA_BOOTSTRAP" -C -t _wal2avro_state -e -q -f '%k %s\n' 2>/dev/null |
+		awk -v k="position.$1" '$1 == k && $2 == "confirmed" { v = $3 } END { print v }'
 }
 
 relay_wait_confirmed()

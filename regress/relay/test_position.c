@@ -49,61 +49,94 @@ test_decide(void)
 	PositionStart st;
 
 	/* the case: the slot rolled back, the stored position wins */
-	st = position_decide(&rec, SYSID, 1, "s1", 0x20CB460, 0x5000000);
+	st = position_decide(&rec, SYSID, 1, false, "s1", 0x20CB460, 0x5000000);
 	CHECK_INT(st.verdict, POSITION_AHEAD_OF_SLOT);
 	CHECK_U64(st.request, 0x4AB9E40);
 	CHECK_U64(st.from, 0x4AB9E40);
 	CHECK_U64(st.skip_before, 0x4AB9E40);
 
 	/* equal to the server's WAL end: still ours */
-	st = position_decide(&rec, SYSID, 1, "s1", 0x20CB460, 0x4AB9E40);
+	st = position_decide(&rec, SYSID, 1, false, "s1", 0x20CB460, 0x4AB9E40);
 	CHECK_INT(st.verdict, POSITION_AHEAD_OF_SLOT);
 	CHECK_U64(st.request, 0x4AB9E40);
 
 	/* the WAL end unknown: ours */
-	st = position_decide(&rec, SYSID, 1, "s1", 0x20CB460, INVALID_LSN);
+	st = position_decide(&rec, SYSID, 1, false, "s1", 0x20CB460, INVALID_LSN);
 	CHECK_INT(st.verdict, POSITION_AHEAD_OF_SLOT);
 
 	/* nothing stored, or no record at all: the slot's */
-	st = position_decide(NULL, SYSID, 1, "s1", 0x20CB460, 0x5000000);
+	st = position_decide(NULL, SYSID, 1, false, "s1", 0x20CB460, 0x5000000);
 	CHECK_INT(st.verdict, POSITION_NONE);
 	CHECK_U64(st.request, INVALID_LSN);
 	CHECK_U64(st.from, 0x20CB460);
 	CHECK_U64(st.skip_before, 0x20CB460);
 	rec.valid = false;
-	st = position_decide(&rec, SYSID, 1, "s1", 0x20CB460, 0x5000000);
+	st = position_decide(&rec, SYSID, 1, false, "s1", 0x20CB460, 0x5000000);
 	CHECK_INT(st.verdict, POSITION_NONE);
 	CHECK_U64(st.request, INVALID_LSN);
 	rec.valid = true;
 
 	/* the slot is where we are, or ahead (another client moved it) */
-	st = position_decide(&rec, SYSID, 1, "s1", 0x4AB9E40, 0x5000000);
+	st = position_decide(&rec, SYSID, 1, false, "s1", 0x4AB9E40, 0x5000000);
 	CHECK_INT(st.verdict, POSITION_AT_SLOT);
 	CHECK_U64(st.request, INVALID_LSN);
 	CHECK_U64(st.from, 0x4AB9E40);
-	st = position_decide(&rec, SYSID, 1, "s1", 0x4C00000, 0x5000000);
+	st = position_decide(&rec, SYSID, 1, false, "s1", 0x4C00000, 0x5000000);
 	CHECK_INT(st.verdict, POSITION_AT_SLOT);
 	CHECK_U64(st.from, 0x4C00000);
 	CHECK_U64(st.skip_before, 0x4C00000);
 
 	/* past the server's WAL (a restored backup): the slot's */
-	st = position_decide(&rec, SYSID, 1, "s1", 0x20CB460, 0x4000000);
+	st = position_decide(&rec, SYSID, 1, false, "s1", 0x20CB460, 0x4000000);
 	CHECK_INT(st.verdict, POSITION_AHEAD_OF_WAL);
 	CHECK_U64(st.request, INVALID_LSN);
 	CHECK_U64(st.from, 0x20CB460);
 	CHECK_U64(st.skip_before, 0x20CB460);
 
 	/* another system, timeline or slot: the slot's */
-	st = position_decide(&rec, "7301234567890123457", 1, "s1", 0x20CB460, 0x5000000);
+	st = position_decide(&rec, "7301234567890123457", 1, false, "s1", 0x20CB460, 0x5000000);
 	CHECK_INT(st.verdict, POSITION_OTHER_SERVER);
 	CHECK_U64(st.request, INVALID_LSN);
 	CHECK_U64(st.skip_before, 0x20CB460);
-	st = position_decide(&rec, SYSID, 2, "s1", 0x20CB460, 0x5000000);
+	st = position_decide(&rec, SYSID, 2, false, "s1", 0x20CB460, 0x5000000);
 	CHECK_INT(st.verdict, POSITION_OTHER_SERVER);
 	CHECK_U64(st.from, 0x20CB460);
-	st = position_decide(&rec, SYSID, 1, "s2", 0x20CB460, 0x5000000);
+	st = position_decide(&rec, SYSID, 1, false, "s2", 0x20CB460, 0x5000000);
 	CHECK_INT(st.verdict, POSITION_OTHER_SERVER);
 	CHECK_U64(st.request, INVALID_LSN);
+
+	/* a promoted standby whose history holds the stored position: ours */
+	st = position_decide(&rec, SYSID, 2, true, "s1", 0x20CB460, 0x5000000);
+	CHECK_INT(st.verdict, POSITION_AHEAD_OF_SLOT);
+	CHECK_U64(st.request, 0x4AB9E40);
+	CHECK_U64(st.skip_before, 0x4AB9E40);
+	/* ... but not of another system or slot */
+	st = position_decide(&rec, "7301234567890123457", 2, true, "s1", 0x20CB460, 0x5000000);
+	CHECK_INT(st.verdict, POSITION_OTHER_SERVER);
+	st = position_decide(&rec, SYSID, 2, true, "s2", 0x20CB460, 0x5000000);
+	CHECK_INT(st.verdict, POSITION_OTHER_SERVER);
+}
+
+static void
+test_on_history(void)
+{
+	const char *history = "1\t0/4AB9E40\tno recovery target specified\n"
+		"2\t0/5000000\tbefore 2000-01-01 00:00:00+00\n";
+
+	/* timeline 1 went on to 0/4AB9E40: a position up to there holds */
+	CHECK(position_on_history(history, 1, 0x4AB9E40));
+	CHECK(position_on_history(history, 1, 0x20CB460));
+	/* past the switch, timeline 1's WAL is not this server's */
+	CHECK(!position_on_history(history, 1, 0x4AB9E41));
+	CHECK(position_on_history(history, 2, 0x5000000));
+	CHECK(!position_on_history(history, 2, 0x5000001));
+	/* a timeline the history does not name, an empty or broken history */
+	CHECK(!position_on_history(history, 3, 0x100));
+	CHECK(!position_on_history("", 1, 0x100));
+	CHECK(!position_on_history("1\tnot-an-lsn\treason\n", 1, 0x100));
+	CHECK(!position_on_history("# comment\n\n", 1, 0x100));
+	/* no newline after the last line */
+	CHECK(position_on_history("1\t0/3000158\tno recovery target specified", 1, 0x3000100));
 }
 
 static void
@@ -269,6 +302,7 @@ main(void)
 {
 	relay_log_set_level(RELAY_LOG_WARNING);
 	test_decide();
+	test_on_history();
 	test_covers();
 	test_text();
 	test_written_before_confirmed();
