@@ -76,7 +76,6 @@ static int64 schema_builds = 0;
 
 static void relcache_inval_cb(Datum arg, Oid relid);
 static void syscache_inval_cb(Datum arg, int cacheid, uint32 hashvalue);
-static void enum_inval_cb(Datum arg, int cacheid, uint32 hashvalue);
 
 /*
  * Create the cache for a decoding context.  Cannot fail except on memory.
@@ -116,7 +115,7 @@ relcache_init(Wal2AvroData *data)
 		CacheRegisterSyscacheCallback(TYPEOID, syscache_inval_cb, (Datum) 0);
 		CacheRegisterSyscacheCallback(NAMESPACEOID, syscache_inval_cb, (Datum) 0);
 		/* an enum's labels added or renamed */
-		CacheRegisterSyscacheCallback(ENUMTYPOIDNAME, enum_inval_cb, (Datum) 0);
+		CacheRegisterSyscacheCallback(ENUMTYPOIDNAME, syscache_inval_cb, (Datum) 0);
 		callbacks_registered = true;
 	}
 }
@@ -608,7 +607,11 @@ hashes_contain(const uint32 *hashes, int n, uint32 hashvalue)
  * (NAMESPACEOID: renamed): the entries that depend on it, by the syscache
  * hash of its OID (collect_deps; a collision only costs a rebuild).  A new
  * schema or type, such as a temporary table's, concerns no entry.  0 means
- * every type or schema.
+ * every type or schema.  An enum's label added, renamed or moved, or an
+ * enum created or dropped (ENUMTYPOIDNAME, a pg_enum row): its hash value
+ * is of the type and the label together, and a new label's is not known
+ * before, so every entry that uses an enum compares its labels at its next
+ * change (relcache_get).
  */
 static void
 syscache_inval_cb(Datum arg, int cacheid, uint32 hashvalue)
@@ -621,33 +624,13 @@ syscache_inval_cb(Datum arg, int cacheid, uint32 hashvalue)
 	hash_seq_init(&status, RelSchemaCache);
 	while ((entry = hash_seq_search(&status)) != NULL)
 	{
-		if (hashvalue == 0 ||
-			(cacheid == TYPEOID &&
-			 hashes_contain(entry->dep_type_hashes, entry->ndep_types, hashvalue)) ||
-			(cacheid == NAMESPACEOID &&
-			 hashes_contain(entry->dep_nsp_hashes, entry->ndep_nsps, hashvalue)))
+		if (cacheid == ENUMTYPOIDNAME)
+			entry->enums_to_check |= entry->ndep_enums > 0;
+		else if (hashvalue == 0 ||
+				 (cacheid == TYPEOID &&
+				  hashes_contain(entry->dep_type_hashes, entry->ndep_types, hashvalue)) ||
+				 (cacheid == NAMESPACEOID &&
+				  hashes_contain(entry->dep_nsp_hashes, entry->ndep_nsps, hashvalue)))
 			entry->schema_valid = false;
-	}
-}
-
-/*
- * An enum's label added, renamed or moved, or an enum created or dropped
- * (a pg_enum row): the hash value is of the type and the label together
- * (ENUMTYPOIDNAME) and a new label's is not known before, so every entry
- * that uses an enum compares its labels at its next change (relcache_get).
- */
-static void
-enum_inval_cb(Datum arg, int cacheid, uint32 hashvalue)
-{
-	HASH_SEQ_STATUS status;
-	RelSchemaEntry *entry;
-
-	if (RelSchemaCache == NULL)
-		return;
-	hash_seq_init(&status, RelSchemaCache);
-	while ((entry = hash_seq_search(&status)) != NULL)
-	{
-		if (entry->ndep_enums > 0)
-			entry->enums_to_check = true;
 	}
 }

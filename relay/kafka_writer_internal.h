@@ -184,6 +184,9 @@ writer_rel_lookup(KafkaWriter *r, uint32_t relid)
 }
 
 /* kafka_writer_registry.c */
+extern WriterResult writer_registry_id(KafkaWriter *r, const char *topic, const char *which,
+									   const char *what, uint64_t fp, const char *schema,
+									   size_t len, uint32_t *id, char *err, size_t errlen);
 extern WriterResult writer_registry_ids(KafkaWriter *r, RelEntry *e, const char *topic,
 										bool want_key, bool want_value,
 										uint32_t *key_id, uint32_t *value_id,
