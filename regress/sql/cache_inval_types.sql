@@ -19,6 +19,13 @@ CREATE TABLE cit_enum (id int PRIMARY KEY, m cit.mood, ms cit.mood[]);
 CREATE TABLE cit_dom (id int PRIMARY KEY, d cit.small);
 CREATE TABLE cit_plain (id int PRIMARY KEY, v text);
 
+-- A row into each table
+CREATE FUNCTION cit_write(id int, m cit.mood, ms cit.mood[]) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO cit_enum VALUES (id, m, ms);
+    INSERT INTO cit_dom VALUES (id, id);
+    INSERT INTO cit_plain VALUES (id, chr(96 + id));
+$$;
+
 -- One decoding call in the json format: each SCHEMA frame (with the
 -- pg.type of its enum or domain column), each change's new row, and then
 -- how many table descriptions it built
@@ -64,53 +71,39 @@ BEGIN
 END
 $$;
 
-INSERT INTO cit_enum VALUES (1, 'sad', '{ok}');
-INSERT INTO cit_dom VALUES (1, 1);
-INSERT INTO cit_plain VALUES (1, 'a');
+SELECT cit_write(1, 'sad', '{ok}');
 SELECT cit_decode();
 SELECT cit_decode_dbz();
 
 -- unrelated types: a temporary table (its row type), a new type and a new
 -- domain, in the tables' own schema too: one build per table, no rebuild
-INSERT INTO cit_enum VALUES (2, 'ok', '{}');
-INSERT INTO cit_dom VALUES (2, 2);
-INSERT INTO cit_plain VALUES (2, 'b');
+SELECT cit_write(2, 'ok', '{}');
 CREATE TEMP TABLE cit_temp (x int);
 CREATE TYPE cit.unused AS (z int);
 CREATE DOMAIN cit.unused_dom AS text;
 CREATE TYPE public.cit_unused_enum AS ENUM ('x');
-INSERT INTO cit_enum VALUES (3, 'ok', '{sad}');
-INSERT INTO cit_dom VALUES (3, 3);
-INSERT INTO cit_plain VALUES (3, 'c');
+SELECT cit_write(3, 'ok', '{sad}');
 SELECT cit_decode();
 SELECT cit_decode_dbz();
 
 -- a new label of the enum: its table is rebuilt (with compat=debezium a
 -- SCHEMA frame allowing it), the row with the label decodes
-INSERT INTO cit_enum VALUES (4, 'ok', '{ok}');
-INSERT INTO cit_dom VALUES (4, 4);
-INSERT INTO cit_plain VALUES (4, 'd');
+SELECT cit_write(4, 'ok', '{ok}');
 ALTER TYPE cit.mood ADD VALUE 'happy';
-INSERT INTO cit_enum VALUES (5, 'happy', '{happy,sad}');
-INSERT INTO cit_dom VALUES (5, 5);
-INSERT INTO cit_plain VALUES (5, 'e');
+SELECT cit_write(5, 'happy', '{happy,sad}');
 SELECT cit_decode();
 SELECT cit_decode_dbz();
 
 -- the domain renamed: its table is rebuilt with the new pg.type
-INSERT INTO cit_enum VALUES (6, 'happy', '{}');
-INSERT INTO cit_dom VALUES (6, 6);
-INSERT INTO cit_plain VALUES (6, 'f');
+SELECT cit_write(6, 'happy', '{}');
 ALTER DOMAIN cit.small RENAME TO little;
-INSERT INTO cit_enum VALUES (7, 'sad', '{}');
-INSERT INTO cit_dom VALUES (7, 7);
-INSERT INTO cit_plain VALUES (7, 'g');
+SELECT cit_write(7, 'sad', '{}');
 SELECT cit_decode();
 SELECT cit_decode_dbz();
 
 SELECT pg_drop_replication_slot('cit_slot');
 SELECT pg_drop_replication_slot('cit_dbz');
+DROP FUNCTION cit_write(int, cit.mood, cit.mood[]), cit_decode(), cit_decode_dbz();
 DROP TABLE cit_enum, cit_dom, cit_plain, cit_temp;
 DROP SCHEMA cit CASCADE;
 DROP TYPE public.cit_unused_enum;
-DROP FUNCTION cit_decode(), cit_decode_dbz();
