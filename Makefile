@@ -27,12 +27,13 @@ OBJS = \
 	plugin/typemap_avro.o \
 	plugin/debezium_typemap.o \
 	plugin/debezium_values.o \
+	plugin/debezium_values_modes.o \
 	plugin/typemap_schema.o \
 	plugin/wal2avro.o
 DATA = sql/wal2avro--0.1.0.sql
 PGFILEDESC = "wal2avro - logical decoding output plugin writing Avro"
 
-REGRESS = init options types replica_identity toast_unchanged schema_change composite_change cache_inval transactions truncate_messages filters identifiers frames_binary snapshot json_text compat_debezium snapshot_debezium dbz_events compat_flat
+REGRESS = init options types replica_identity toast_unchanged schema_change composite_change cache_inval cache_inval_types transactions truncate_messages filters identifiers frames_binary snapshot json_text compat_debezium snapshot_debezium dbz_events compat_flat
 REGRESS_OPTS = --inputdir=regress --outputdir=regress/out
 ISOLATION = $(patsubst regress/specs/%.spec,%,$(sort $(wildcard regress/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=regress --outputdir=regress/out/isolation
@@ -79,11 +80,13 @@ regress/relay/test_%: regress/relay/test_%.c $(RELAY_LIB_SRCS) $(RELAY_HDRS) reg
 # The JSON walker's driver (regress/e2e/0053-connect-json.sh): checked under
 # ASan/UBSan; the benchmark build is the same program optimised, no sanitizers.
 CONNECT_JSON_SRCS = regress/relay/connect_json_check.c relay/connect_json.c \
-	relay/connect_json_schema.c relay/json_out.c
-regress/relay/connect_json_check: $(CONNECT_JSON_SRCS) relay/connect_json.h relay/connect_json_internal.h relay/json_out.h
+	relay/connect_json_metadata.c relay/connect_json_schema.c relay/json_out.c
+CONNECT_JSON_HDRS = relay/connect_json.h relay/connect_json_internal.h \
+	relay/connect_json_schema_internal.h relay/json_out.h
+regress/relay/connect_json_check: $(CONNECT_JSON_SRCS) $(CONNECT_JSON_HDRS)
 	$(RELAY_CC) $(RELAY_WARN) -O1 -g $(SANITIZE) $(RELAY_DEPS_CFLAGS) -Irelay \
 		-o $@ $(CONNECT_JSON_SRCS) $(RELAY_DEPS_LIBS)
-regress/relay/connect_json_bench: $(CONNECT_JSON_SRCS) relay/connect_json.h relay/connect_json_internal.h relay/json_out.h
+regress/relay/connect_json_bench: $(CONNECT_JSON_SRCS) $(CONNECT_JSON_HDRS)
 	$(RELAY_CC) $(RELAY_WARN) -O2 -g $(RELAY_DEPS_CFLAGS) -Irelay \
 		-o $@ $(CONNECT_JSON_SRCS) $(RELAY_DEPS_LIBS)
 

@@ -69,6 +69,16 @@ extern void avro_write_bool(StringInfo out, bool v);
 extern void avro_write_float(StringInfo out, float4 v);
 extern void avro_write_double(StringInfo out, float8 v);
 extern void avro_write_string(StringInfo out, const char *str);
+
+/* ["null", "long"]: null (branch 0), or the value (branch 1); per row: inline */
+static inline void
+avro_write_optional_long(StringInfo out, bool present, int64 v)
+{
+	avro_write_long(out, present ? 1 : 0);
+	if (present)
+		avro_write_long(out, v);
+}
+
 extern int	avro_bytes_begin(StringInfo out);
 extern void avro_bytes_end(StringInfo out, int start);
 extern void avro_write_decimal(StringInfo out, const char *digits, int fixed_size);

@@ -7,7 +7,8 @@
  *
  * debezium_typemap.c maps a column to its Connect type (schema and value
  * encoder, chosen once per column), debezium_values.c encodes its
- * values; debezium_record.c writes the Key
+ * values (the handling modes' encoders in debezium_values_modes.c);
+ * debezium_record.c writes the Key
  * record and the Envelope with its Source block.  Both run only when the
  * option compat is "debezium"; record.c hands over to them per change.
  *

@@ -200,14 +200,6 @@ debezium_events_message_key(StringInfo out, const char *prefix)
 	write_utf8(out, prefix);
 }
 
-static void
-write_optional_long(StringInfo out, bool present, int64 v)
-{
-	avro_write_long(out, present ? 1 : 0);
-	if (present)
-		avro_write_long(out, v);
-}
-
 /*
  * A message's MessageValue datum.  xid and commit_time are the
  * transaction's for a transactional message; for another, xid is ignored
@@ -234,7 +226,7 @@ debezium_events_message_value(StringInfo out, Wal2AvroData *data, bool transacti
 		ts_ms = (GetCurrentTimestamp() + W2A_EPOCH_USECS) / 1000;
 
 	avro_write_string(out, "m");
-	write_optional_long(out, data->include_timestamps, ts_ms);
+	avro_write_optional_long(out, data->include_timestamps, ts_ms);
 
 	/* source */
 	avro_write_string(out, WAL2AVRO_VERSION);
@@ -253,12 +245,12 @@ debezium_events_message_value(StringInfo out, Wal2AvroData *data, bool transacti
 					 (uint64) last_end, (uint64) lsn);
 	avro_write_long(out, 1);
 	avro_write_bytes(out, seq, n);
-	write_optional_long(out, data->include_timestamps, commit_us);
-	write_optional_long(out, data->include_timestamps, commit_us * 1000);
+	avro_write_optional_long(out, data->include_timestamps, commit_us);
+	avro_write_optional_long(out, data->include_timestamps, commit_us * 1000);
 	avro_write_string(out, "");	/* schema */
 	avro_write_string(out, "");	/* table */
-	write_optional_long(out, transactional && TransactionIdIsValid(xid), xid);
-	write_optional_long(out, true, (int64) lsn);
+	avro_write_optional_long(out, transactional && TransactionIdIsValid(xid), xid);
+	avro_write_optional_long(out, true, (int64) lsn);
 	avro_write_long(out, 0);	/* xmin */
 	avro_write_long(out, 0);	/* origin */
 	avro_write_long(out, 0);	/* origin_lsn */

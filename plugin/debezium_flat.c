@@ -243,14 +243,6 @@ debezium_flat_schema(SchemaBuf *sb, Wal2AvroData *data, RelSchemaEntry *entry,
 }
 
 static void
-write_opt_long(StringInfo out, bool present, int64 v)
-{
-	avro_write_long(out, present ? 1 : 0);
-	if (present)
-		avro_write_long(out, v);
-}
-
-static void
 write_opt_string(StringInfo out, const char *s)
 {
 	avro_write_long(out, 1);
@@ -311,13 +303,13 @@ debezium_flat_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *en
 				write_opt_string(out, opstr);
 				break;
 			case FLAT_TS_MS:
-				write_opt_long(out, ts, data->txn_ts_ms);
+				avro_write_optional_long(out, ts, data->txn_ts_ms);
 				break;
 			case FLAT_TS_US:
-				write_opt_long(out, ts, data->txn_ts_ms * 1000);
+				avro_write_optional_long(out, ts, data->txn_ts_ms * 1000);
 				break;
 			case FLAT_TS_NS:
-				write_opt_long(out, ts, data->txn_ts_ms * 1000000);
+				avro_write_optional_long(out, ts, data->txn_ts_ms * 1000000);
 				break;
 			case FLAT_SRC_VERSION:
 				write_opt_string(out, WAL2AVRO_VERSION);
@@ -329,7 +321,7 @@ debezium_flat_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *en
 				write_opt_name(out, data->topic_prefix);
 				break;
 			case FLAT_SRC_TS_MS:
-				write_opt_long(out, true, commit_us / 1000);
+				avro_write_optional_long(out, true, commit_us / 1000);
 				break;
 			case FLAT_SRC_SNAPSHOT:
 				/* a streamed change's is null (the envelope shows the default) */
@@ -348,10 +340,10 @@ debezium_flat_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *en
 					avro_write_long(out, 0);
 				break;
 			case FLAT_SRC_TS_US:
-				write_opt_long(out, ts, commit_us);
+				avro_write_optional_long(out, ts, commit_us);
 				break;
 			case FLAT_SRC_TS_NS:
-				write_opt_long(out, ts, commit_us * 1000);
+				avro_write_optional_long(out, ts, commit_us * 1000);
 				break;
 			case FLAT_SRC_SCHEMA:
 				write_opt_name(out, entry->nspname);
@@ -361,12 +353,12 @@ debezium_flat_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *en
 				break;
 			case FLAT_SRC_TXID:
 				if (op == W2A_OP_READ)
-					write_opt_long(out, data->snapshot_txid != 0, data->snapshot_txid);
+					avro_write_optional_long(out, data->snapshot_txid != 0, data->snapshot_txid);
 				else
-					write_opt_long(out, TransactionIdIsValid(source->xid), source->xid);
+					avro_write_optional_long(out, TransactionIdIsValid(source->xid), source->xid);
 				break;
 			case FLAT_SRC_LSN:
-				write_opt_long(out, has_lsn, (int64) source->lsn);
+				avro_write_optional_long(out, has_lsn, (int64) source->lsn);
 				break;
 			case FLAT_SRC_XMIN:
 			case FLAT_SRC_ORIGIN:
@@ -388,7 +380,7 @@ debezium_flat_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *en
 					write_opt_string(out, psprintf("%u:" UINT64_FORMAT, source->xid,
 												   (uint64) source->lsn));
 				else
-					write_opt_long(out, true, f->what == FLAT_TX_TOTAL_ORDER ? total : dco);
+					avro_write_optional_long(out, true, f->what == FLAT_TX_TOTAL_ORDER ? total : dco);
 				break;
 		}
 	}

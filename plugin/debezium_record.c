@@ -217,22 +217,6 @@ record_debezium_build_schemas(Wal2AvroData *data, RelSchemaEntry *entry)
  */
 
 static inline bool
-row_present(const W2aRow *row)
-{
-	return row != NULL && row->tuple != NULL;
-}
-
-static void
-row_deform(W2aRow *row)
-{
-	if (row->values != NULL)
-		return;
-	row->values = palloc(sizeof(Datum) * row->desc->natts);
-	row->nulls = palloc(sizeof(bool) * row->desc->natts);
-	heap_deform_tuple(row->tuple, row->desc, row->values, row->nulls);
-}
-
-static inline bool
 is_unchanged_toast(const DbzColumn *col, Datum value, bool isnull)
 {
 	return col->toastable && !isnull &&
@@ -297,47 +281,19 @@ record_debezium_write_key(StringInfo out, RelSchemaEntry *entry, W2aRow *newrow,
 	for (i = 0; i < dbz->nkeys; i++)
 	{
 		const DbzColumn *col = &dbz->keys[i];
-		int			attno = col->field->attno;
-		Datum		v = 0;
-		bool		isnull = true;
-		bool		new_usable = false;
+		Datum		v;
+		bool		isnull;
 
-		if (has_new)
-			new_usable = newrow->nulls[attno] ||
-				TupleDescAttr(desc, attno)->attlen != -1 ||
-				!VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(newrow->values[attno]));
-		if (new_usable)
-		{
-			v = newrow->values[attno];
-			isnull = newrow->nulls[attno];
-		}
-		else if (has_old)
-		{
-			row_deform(oldrow);
-			v = oldrow->values[attno];
-			isnull = oldrow->nulls[attno];
-		}
-		else if (!col->optional)
+		if (!row_key_value(newrow, oldrow, desc, col->field->attno, col->optional,
+						   &v, &isnull))
 		{
 			out->len = start;
 			out->data[start] = '\0';
 			return false;
 		}
-		if (!isnull && col->optional &&
-			TupleDescAttr(desc, attno)->attlen == -1 &&
-			VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(v)))
-			isnull = true;
 		debezium_typemap_value(out, col, v, isnull, false);
 	}
 	return true;
-}
-
-static void
-write_optional_long(StringInfo out, bool present, int64 v)
-{
-	avro_write_long(out, present ? 1 : 0);
-	if (present)
-		avro_write_long(out, v);
 }
 
 /*
@@ -478,21 +434,21 @@ record_debezium_write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *
 		debezium_write_sequence(out, data->last_end_lsn, source->lsn);
 	else
 		avro_write_long(out, 0);
-	write_optional_long(out, data->include_timestamps, commit_us);
-	write_optional_long(out, data->include_timestamps, commit_us * 1000);
+	avro_write_optional_long(out, data->include_timestamps, commit_us);
+	avro_write_optional_long(out, data->include_timestamps, commit_us * 1000);
 	avro_append(out, dbz->source_table.data, dbz->source_table.len);
 	if (op == W2A_OP_READ)
-		write_optional_long(out, data->snapshot_txid != 0, data->snapshot_txid);
+		avro_write_optional_long(out, data->snapshot_txid != 0, data->snapshot_txid);
 	else
-		write_optional_long(out, TransactionIdIsValid(source->xid), source->xid);
-	write_optional_long(out, has_lsn, (int64) source->lsn);
+		avro_write_optional_long(out, TransactionIdIsValid(source->xid), source->xid);
+	avro_write_optional_long(out, has_lsn, (int64) source->lsn);
 	avro_write_long(out, 0);	/* xmin */
 	avro_write_long(out, 0);	/* origin */
 	avro_write_long(out, 0);	/* origin_lsn */
 
 	write_transaction(out, data, entry->dbz, source);
 	avro_write_string(out, opstr);
-	write_optional_long(out, data->include_timestamps, data->txn_ts_ms);
-	write_optional_long(out, data->include_timestamps, data->txn_ts_ms * 1000);
-	write_optional_long(out, data->include_timestamps, data->txn_ts_ms * 1000000);
+	avro_write_optional_long(out, data->include_timestamps, data->txn_ts_ms);
+	avro_write_optional_long(out, data->include_timestamps, data->txn_ts_ms * 1000);
+	avro_write_optional_long(out, data->include_timestamps, data->txn_ts_ms * 1000000);
 }

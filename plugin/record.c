@@ -312,26 +312,6 @@ record_row_init(W2aRow *row, TupleDesc desc, HeapTuple tuple)
 	row->nulls = NULL;
 }
 
-/* Is there a row?  The caller may pass none (NULL) or an empty one. */
-static inline bool
-row_present(const W2aRow *row)
-{
-	return row != NULL && row->tuple != NULL;
-}
-
-/* Deform the row the first time anyone reads it; allocates in the current context */
-static void
-row_deform(W2aRow *row)
-{
-	int			natts = row->desc->natts;
-
-	if (row->values != NULL)
-		return;
-	row->values = palloc(sizeof(Datum) * natts);
-	row->nulls = palloc(sizeof(bool) * natts);
-	heap_deform_tuple(row->tuple, row->desc, row->values, row->nulls);
-}
-
 /*
  * Write a row.  An unlogged TOAST value is taken from "fallback" (the old
  * row, under REPLICA IDENTITY FULL) when that has it, and is the Unchanged
@@ -412,39 +392,16 @@ write_key(StringInfo out, RelSchemaEntry *entry, W2aRow *newrow, W2aRow *oldrow)
 	for (i = 0; i < entry->nkeys; i++)
 	{
 		const W2aField *f = &entry->key_defs[i];
-		Datum		v = 0;
-		bool		isnull = true;
-		bool		new_usable = false;
+		Datum		v;
+		bool		isnull;
 
-		if (has_new)
-			new_usable = newrow->nulls[f->attno] ||
-				TupleDescAttr(desc, f->attno)->attlen != -1 ||
-				!VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(newrow->values[f->attno]));
-		if (new_usable)
-		{
-			v = newrow->values[f->attno];
-			isnull = newrow->nulls[f->attno];
-		}
-		else if (has_old)
-		{
-			row_deform(oldrow);
-			v = oldrow->values[f->attno];
-			isnull = oldrow->nulls[f->attno];
-		}
-		else if (!f->nullable)
+		if (!row_key_value(newrow, oldrow, desc, f->attno, f->nullable, &v, &isnull))
 		{
 			warn_key_not_logged(entry, f);
 			out->len = start;
 			out->data[start] = '\0';
 			return false;
 		}
-
-		/* a chosen key column PostgreSQL did not log (see key-columns) */
-		if (!isnull && f->nullable &&
-			TupleDescAttr(desc, f->attno)->attlen == -1 &&
-			VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(v)))
-			isnull = true;
-
 		typemap_field_avro(out, f, v, isnull, false);
 	}
 	return true;
@@ -481,15 +438,6 @@ commit_ms(Wal2AvroData *data, TimestampTz commit_time)
 	if (!data->include_timestamps)
 		return 0;
 	return (commit_time + ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)) / 1000;
-}
-
-/* An optional long of the Source record: null, or the value */
-static void
-write_optional_long(StringInfo out, bool present, int64 v)
-{
-	avro_write_long(out, present ? 1 : 0);
-	if (present)
-		avro_write_long(out, v);
 }
 
 /*
@@ -558,8 +506,8 @@ write_value(StringInfo out, Wal2AvroData *data, RelSchemaEntry *entry,
 	avro_append(out, entry->source_head.data, entry->source_head.len);
 	avro_write_string(out, source->snapshot);
 	avro_write_long(out, commit_ms(data, source->time));
-	write_optional_long(out, TransactionIdIsValid(source->xid), source->xid);
-	write_optional_long(out, !XLogRecPtrIsInvalid(source->lsn), (int64) source->lsn);
+	avro_write_optional_long(out, TransactionIdIsValid(source->xid), source->xid);
+	avro_write_optional_long(out, !XLogRecPtrIsInvalid(source->lsn), (int64) source->lsn);
 	avro_write_long(out, 0);
 
 	avro_write_string(out, opstr);

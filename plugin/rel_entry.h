@@ -58,6 +58,10 @@ typedef struct RelSchemaEntry
 	uint32	   *dep_type_hashes;	/* TYPEOID hash of every type it names */
 	int			ndep_nsps;
 	uint32	   *dep_nsp_hashes; /* NAMESPACEOID hash of the schemas it names */
+	int			ndep_enums;
+	Oid		   *dep_enum_typids;	/* the enums among those types */
+	StringInfoData *dep_enum_labels;	/* ... and their labels (enum_labels) */
+	bool		enums_to_check; /* a pg_enum row changed since: compare them */
 } RelSchemaEntry;
 
 #endif							/* W2A_REL_ENTRY_H */

@@ -14,7 +14,12 @@
  * (ALTER TYPE ... ADD, DROP, RENAME ATTRIBUTE; ALTER TABLE on a row type),
  * any type they name (TYPEOID, by hash value), or the schema of the table
  * or of one of those types (NAMESPACEOID, by hash value).  So a temporary
- * table or a new schema elsewhere in the database rebuilds nothing.
+ * table, a new type or a new schema elsewhere in the database rebuilds
+ * nothing.  An enum's labels (ALTER TYPE ... ADD VALUE, RENAME VALUE) live
+ * in pg_enum, whose invalidations (ENUMTYPOIDNAME) hash the type with the
+ * label and so cannot name the type: they only ask the entries that use an
+ * enum to compare its labels with the ones they were built with, at their
+ * next change, and those whose labels changed are rebuilt.
  *
  * The cache lives in the decoding context's cache_cxt; each entry's data
  * lives in a small context of its own, deleted whole on rebuild.
@@ -32,6 +37,7 @@
 #include "access/tupconvert.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_enum.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
@@ -41,6 +47,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/catcache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
@@ -107,6 +114,8 @@ relcache_init(Wal2AvroData *data)
 		/* composite, domain and enum changes; schema renames */
 		CacheRegisterSyscacheCallback(TYPEOID, syscache_inval_cb, (Datum) 0);
 		CacheRegisterSyscacheCallback(NAMESPACEOID, syscache_inval_cb, (Datum) 0);
+		/* an enum's labels added or renamed */
+		CacheRegisterSyscacheCallback(ENUMTYPOIDNAME, syscache_inval_cb, (Datum) 0);
 		callbacks_registered = true;
 	}
 }
@@ -300,20 +309,67 @@ hash_oids(int cacheid, List *oids, int *n)
 }
 
 /*
+ * An enum's labels as pg_enum has them now, into a fresh buf: each one's
+ * sort position and name, in the order of the syscache list.  Two calls
+ * give the same bytes when no label was added, renamed or moved.
+ */
+static void
+enum_labels(Oid typid, StringInfo buf)
+{
+	CatCList   *list = SearchSysCacheList1(ENUMTYPOIDNAME, ObjectIdGetDatum(typid));
+	int			i;
+
+	initStringInfo(buf);
+	for (i = 0; i < list->n_members; i++)
+	{
+		Form_pg_enum en = (Form_pg_enum) GETSTRUCT(&list->members[i]->tuple);
+
+		appendBinaryStringInfo(buf, (const char *) &en->enumsortorder, sizeof(float4));
+		appendStringInfoString(buf, NameStr(en->enumlabel));
+		appendStringInfoChar(buf, '\0');
+	}
+	ReleaseCatCacheList(list);
+}
+
+/*
+ * Are the labels of every enum the entry uses those it was built with?
+ * Needs catalog access; allocates in the current memory context.
+ */
+static bool
+enum_labels_unchanged(const RelSchemaEntry *entry)
+{
+	bool		same = true;
+	int			i;
+
+	for (i = 0; i < entry->ndep_enums && same; i++)
+	{
+		StringInfoData now;
+
+		enum_labels(entry->dep_enum_typids[i], &now);
+		same = now.len == entry->dep_enum_labels[i].len &&
+			memcmp(now.data, entry->dep_enum_labels[i].data, now.len) == 0;
+		pfree(now.data);
+	}
+	return same;
+}
+
+/*
  * Remember what the entry depends on, for the invalidation callbacks
  * (relcache_inval_cb, syscache_inval_cb): the relations of the composite
  * types its columns and key use; those types and every type they name; and
  * the schemas whose names the entry carries: the relation's (its topic and
  * record names, the table filters) and each of those types' (composite
- * record names, format_type's qualified names).  Runs in the entry's
- * context; an entry without columns (filtered out, published via its
- * root) depends on its schema only.
+ * record names, format_type's qualified names); and the labels of the
+ * enums among those types (Debezium's Enum lists them).  Runs in the
+ * entry's context; an entry without columns (filtered out, published via
+ * its root) depends on its schema only.
  */
 static void
 collect_deps(RelSchemaEntry *entry, Relation rel)
 {
 	List	   *typids = NIL;
 	List	   *nspids = list_make1_oid(RelationGetNamespace(rel));
+	List	   *enumids = NIL;
 	ListCell   *lc;
 	int			i;
 
@@ -329,12 +385,25 @@ collect_deps(RelSchemaEntry *entry, Relation rel)
 			elog(ERROR, "cache lookup failed for type %u", lfirst_oid(lc));
 		nspids = list_append_unique_oid(nspids,
 										((Form_pg_type) GETSTRUCT(tp))->typnamespace);
+		if (((Form_pg_type) GETSTRUCT(tp))->typtype == TYPTYPE_ENUM)
+			enumids = lappend_oid(enumids, lfirst_oid(lc));
 		ReleaseSysCache(tp);
 	}
 	entry->dep_type_hashes = hash_oids(TYPEOID, typids, &entry->ndep_types);
 	entry->dep_nsp_hashes = hash_oids(NAMESPACEOID, nspids, &entry->ndep_nsps);
+	entry->ndep_enums = list_length(enumids);
+	entry->dep_enum_typids = palloc(sizeof(Oid) * Max(entry->ndep_enums, 1));
+	entry->dep_enum_labels = palloc(sizeof(StringInfoData) * Max(entry->ndep_enums, 1));
+	i = 0;
+	foreach(lc, enumids)
+	{
+		entry->dep_enum_typids[i] = lfirst_oid(lc);
+		enum_labels(lfirst_oid(lc), &entry->dep_enum_labels[i]);
+		i++;
+	}
 	list_free(typids);
 	list_free(nspids);
+	list_free(enumids);
 	if (entry->dep_relids != NIL)
 		cache_has_composites = true;
 }
@@ -454,6 +523,13 @@ relcache_get(Wal2AvroData *data, Relation rel)
 		memset(entry, 0, sizeof(RelSchemaEntry));
 		entry->relid = relid;
 	}
+	/* a pg_enum change somewhere: are this entry's labels still the same? */
+	if (entry->schema_valid && entry->enums_to_check)
+	{
+		entry->enums_to_check = false;
+		if (!enum_labels_unchanged(entry))
+			entry->schema_valid = false;
+	}
 	if (!entry->schema_valid)
 	{
 		rebuild_entry(data, entry, rel);
@@ -531,7 +607,11 @@ hashes_contain(const uint32 *hashes, int n, uint32 hashvalue)
  * (NAMESPACEOID: renamed): the entries that depend on it, by the syscache
  * hash of its OID (collect_deps; a collision only costs a rebuild).  A new
  * schema or type, such as a temporary table's, concerns no entry.  0 means
- * every type or schema.
+ * every type or schema.  An enum's label added, renamed or moved, or an
+ * enum created or dropped (ENUMTYPOIDNAME, a pg_enum row): its hash value
+ * is of the type and the label together, and a new label's is not known
+ * before, so every entry that uses an enum compares its labels at its next
+ * change (relcache_get).
  */
 static void
 syscache_inval_cb(Datum arg, int cacheid, uint32 hashvalue)
@@ -544,11 +624,13 @@ syscache_inval_cb(Datum arg, int cacheid, uint32 hashvalue)
 	hash_seq_init(&status, RelSchemaCache);
 	while ((entry = hash_seq_search(&status)) != NULL)
 	{
-		if (hashvalue == 0 ||
-			(cacheid == TYPEOID &&
-			 hashes_contain(entry->dep_type_hashes, entry->ndep_types, hashvalue)) ||
-			(cacheid == NAMESPACEOID &&
-			 hashes_contain(entry->dep_nsp_hashes, entry->ndep_nsps, hashvalue)))
+		if (cacheid == ENUMTYPOIDNAME)
+			entry->enums_to_check |= entry->ndep_enums > 0;
+		else if (hashvalue == 0 ||
+				 (cacheid == TYPEOID &&
+				  hashes_contain(entry->dep_type_hashes, entry->ndep_types, hashvalue)) ||
+				 (cacheid == NAMESPACEOID &&
+				  hashes_contain(entry->dep_nsp_hashes, entry->ndep_nsps, hashvalue)))
 			entry->schema_valid = false;
 	}
 }

@@ -8,13 +8,14 @@
  * enhanced.avro.schema.support=false), as regress/tools/connect_avro.py
  * writes them down: int with connect.type int8/int16; logicalType decimal,
  * date, time-millis, timestamp-millis as Connect's Decimal, Date, Time,
- * Timestamp; connect.name, connect.version, connect.doc,
- * connect.parameters, connect.default and "avro*" props as the Connect
- * schema's metadata; a union of null and T as an optional T; an array of
- * MapEntry records as a Connect map; record and field docs, enum symbols and
- * a non-union field's Avro default as parameters.  The Connect schema is
- * written in JsonConverter.asJsonSchema's key order.  Everything allocated
- * hangs off the ConnectJson and goes with connect_json_free.
+ * Timestamp; a union of null and T as an optional T; an array of MapEntry
+ * records as a Connect map; record and field docs and enum symbols as
+ * parameters.  The metadata a schema carries (connect.name,
+ * connect.version, connect.doc, connect.parameters, connect.default and
+ * "avro*" props) and the defaults are read in connect_json_metadata.c.
+ * The Connect schema is written in JsonConverter.asJsonSchema's key order.
+ * Everything allocated hangs off the ConnectJson and goes with
+ * connect_json_free.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -31,25 +32,19 @@
 #include <jansson.h>
 
 #include "connect_json_internal.h"
+#include "connect_json_schema_internal.h"
 #include "json_out.h"
 
-#define AVRO_NS			"io.confluent.connect.avro"
 #define DECIMAL_NAME	"org.apache.kafka.connect.data.Decimal"
 
-/* compile-time state */
-typedef struct Compiler
-{
-	ConnectJson *cj;
-	CjNode	  **named;			/* named types seen so far */
-	size_t		nnamed;
-	size_t		cap_named;
-	char	   *err;
-	size_t		errlen;
-	bool		failed;
-} Compiler;
+/* ------------------------------------------------------------------------
+ * The compiler's allocations and errors (connect_json_schema_internal.h)
+ * ------------------------------------------------------------------------
+ */
 
-static void *
-cj_alloc(Compiler *c, size_t size)
+/* size zeroed bytes freed with the ConnectJson; NULL once compiling failed */
+void *
+cj_alloc(CjCompiler *c, size_t size)
 {
 	ConnectJson *cj = c->cj;
 	void	   *p;
@@ -77,8 +72,9 @@ oom:
 	return NULL;
 }
 
-static char *
-cj_strdup(Compiler *c, const char *s, size_t n)
+/* n bytes of s and a NUL, freed with the ConnectJson; NULL once failed */
+char *
+cj_strdup(CjCompiler *c, const char *s, size_t n)
 {
 	char	   *d = cj_alloc(c, n + 1);
 
@@ -87,11 +83,9 @@ cj_strdup(Compiler *c, const char *s, size_t n)
 	return d;
 }
 
-static void
-cj_fail(Compiler *c, const char *fmt,...) __attribute__((format(printf, 2, 3)));
-
-static void
-cj_fail(Compiler *c, const char *fmt,...)
+/* Fail the compilation with this message, unless it failed already */
+void
+cj_fail(CjCompiler *c, const char *fmt,...)
 {
 	va_list		ap;
 
@@ -104,8 +98,8 @@ cj_fail(Compiler *c, const char *fmt,...)
 }
 
 /* a JsonOut's text moved into the ConnectJson's allocations */
-static char *
-cj_take(Compiler *c, JsonOut *b)
+char *
+cj_take(CjCompiler *c, JsonOut *b)
 {
 	char	   *s;
 
@@ -121,29 +115,10 @@ cj_take(Compiler *c, JsonOut *b)
 	return s;
 }
 
-static void
-add_param(Compiler *c, CjNode *n, const char *key, const char *value)
-{
-	CjParam    *p;
-	size_t		i;
-
-	/* Connect's parameters are a LinkedHashMap: a key keeps its first place */
-	for (i = 0; i < n->nparams; i++)
-		if (strcmp(n->params[i].key, key) == 0)
-		{
-			n->params[i].value = cj_strdup(c, value, strlen(value));
-			return;
-		}
-	p = cj_alloc(c, (n->nparams + 1) * sizeof(CjParam));
-	if (p == NULL)
-		return;
-	if (n->nparams)
-		memcpy(p, n->params, n->nparams * sizeof(CjParam));
-	p[n->nparams].key = cj_strdup(c, key, strlen(key));
-	p[n->nparams].value = cj_strdup(c, value, strlen(value));
-	n->params = p;
-	n->nparams++;
-}
+/* ------------------------------------------------------------------------
+ * Types
+ * ------------------------------------------------------------------------
+ */
 
 static const char *
 primitive_kind(const char *t, CjKind *kind)
@@ -175,7 +150,7 @@ primitive_kind(const char *t, CjKind *kind)
 
 /* the full name of a named type: its name qualified by namespace */
 static char *
-full_name(Compiler *c, const char *name, const char *ns)
+full_name(CjCompiler *c, const char *name, const char *ns)
 {
 	size_t		nl = strlen(name),
 				sl;
@@ -195,7 +170,7 @@ full_name(Compiler *c, const char *name, const char *ns)
 }
 
 static CjNode *
-find_named(Compiler *c, const char *full)
+find_named(CjCompiler *c, const char *full)
 {
 	size_t		i;
 
@@ -206,7 +181,7 @@ find_named(Compiler *c, const char *full)
 }
 
 static void
-add_named(Compiler *c, CjNode *n)
+add_named(CjCompiler *c, CjNode *n)
 {
 	if (find_named(c, n->fullname))
 	{
@@ -229,127 +204,19 @@ add_named(Compiler *c, CjNode *n)
 	c->named[c->nnamed++] = n;
 }
 
-static CjNode *compile(Compiler *c, json_t *j, const char *ns, int depth);
-static void default_json(Compiler *c, const CjNode *n, json_t *v, JsonOut *b);
+static CjNode *compile(CjCompiler *c, json_t *j, const char *ns, int depth);
 
 /* the namespace a named type's children inherit: its full name's prefix */
 static char *
-namespace_of(Compiler *c, const char *full)
+namespace_of(CjCompiler *c, const char *full)
 {
 	const char *dot = strrchr(full, '.');
 
 	return dot ? cj_strdup(c, full, dot - full) : NULL;
 }
 
-static const char *
-json_str(json_t *o, const char *key)
-{
-	json_t	   *v = json_object_get(o, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/* the connect.* and avro* properties of an Avro schema (toConnectSchema) */
-static void
-apply_props(Compiler *c, CjNode *n, json_t *o, const char *builder_name)
-{
-	json_t	   *v;
-	const char *key;
-	const char *cname;
-
-	v = json_object_get(o, "connect.doc");
-	if (json_is_string(v))
-		n->doc = cj_strdup(c, json_string_value(v), strlen(json_string_value(v)));
-	v = json_object_get(o, "connect.version");
-	if (v != NULL)
-	{
-		int			ver;
-
-		if (!json_is_integer(v))
-		{
-			cj_fail(c, "Invalid Connect version found in Avro schema");
-			return;
-		}
-		ver = (int) json_integer_value(v);
-		if (ver >= 0)
-		{
-			if (n->version >= 0 && n->version != ver)
-			{
-				cj_fail(c, "Mismatched versions: version already added to SchemaBuilder (%d) differs from version in source schema (%d)",
-						n->version, ver);
-				return;
-			}
-			n->version = ver;
-		}
-	}
-	v = json_object_get(o, "connect.parameters");
-	if (v != NULL)
-	{
-		json_t	   *pv;
-
-		if (!json_is_object(v))
-		{
-			cj_fail(c, "Expected JSON object for schema parameters");
-			return;
-		}
-		json_object_foreach(v, key, pv)
-		{
-			if (!json_is_string(pv))
-			{
-				cj_fail(c, "Expected schema parameter values to be strings (parameter \"%s\")", key);
-				return;
-			}
-			add_param(c, n, key, json_string_value(pv));
-		}
-	}
-	json_object_foreach(o, key, v)
-	{
-		if (strncmp(key, "avro", 4) == 0)
-		{
-			/* XXX a non-string value is Java's toString(); JSON is close */
-			if (json_is_string(v))
-				add_param(c, n, key, json_string_value(v));
-			else
-			{
-				char	   *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-
-				if (t == NULL)
-				{
-					cj_fail(c, "out of memory");
-					return;
-				}
-				add_param(c, n, key, t);
-				free(t);
-			}
-		}
-	}
-	v = json_object_get(o, "connect.default");
-	if (v != NULL && !json_is_null(v))
-	{
-		JsonOut		b = {0};
-
-		default_json(c, n, v, &b);
-		n->default_json = cj_take(c, &b);
-	}
-	cname = json_str(o, "connect.name");
-	if (cname == NULL && (n->kind == CJ_RECORD || n->kind == CJ_ENUM))
-		cname = n->fullname;
-	if (cname != NULL && strcmp(cname, AVRO_NS ".ConnectDefault") != 0)
-	{
-		if (builder_name != NULL && strcmp(builder_name, cname) != 0)
-		{
-			cj_fail(c, "Mismatched names: name already added to SchemaBuilder (%s) differs from name in source schema (%s)",
-					builder_name, cname);
-			return;
-		}
-		n->name = cj_strdup(c, cname, strlen(cname));
-	}
-	else if (builder_name != NULL)
-		n->name = cj_strdup(c, builder_name, strlen(builder_name));
-}
-
 static CjNode *
-new_node(Compiler *c, CjKind kind, const char *ctype)
+new_node(CjCompiler *c, CjKind kind, const char *ctype)
 {
 	CjNode	   *n = cj_alloc(c, sizeof(CjNode));
 
@@ -364,7 +231,7 @@ new_node(Compiler *c, CjKind kind, const char *ctype)
 }
 
 static CjNode *
-compile_union(Compiler *c, json_t *j, const char *ns, int depth)
+compile_union(CjCompiler *c, json_t *j, const char *ns, int depth)
 {
 	json_t	   *a = json_array_get(j, 0),
 			   *b = json_array_get(j, 1);
@@ -396,12 +263,12 @@ compile_union(Compiler *c, json_t *j, const char *ns, int depth)
 }
 
 static CjNode *
-compile_record(Compiler *c, json_t *o, const char *ns, int depth)
+compile_record(CjCompiler *c, json_t *o, const char *ns, int depth)
 {
-	const char *name = json_str(o, "name");
+	const char *name = cj_json_str(o, "name");
 	json_t	   *fields = json_object_get(o, "fields");
-	const char *explicit_ns = json_str(o, "namespace");
-	const char *doc = json_str(o, "doc");
+	const char *explicit_ns = cj_json_str(o, "namespace");
+	const char *doc = cj_json_str(o, "doc");
 	CjNode	   *n;
 	char	   *inner;
 	size_t		i;
@@ -426,14 +293,14 @@ compile_record(Compiler *c, json_t *o, const char *ns, int depth)
 		return NULL;
 	/* toConnectSchema, RECORD: the record doc, then each field's, as parameters */
 	if (doc != NULL)
-		add_param(c, n, AVRO_NS ".record.doc", doc);
+		cj_add_param(c, n, CJ_AVRO_NS ".record.doc", doc);
 	n->may_be_empty = true;
 	for (i = 0; i < n->nfields && !c->failed; i++)
 	{
 		json_t	   *f = json_array_get(fields, i);
 		CjField    *cf = &n->fields[i];
-		const char *fname = json_str(f, "name");
-		const char *fdoc = json_str(f, "doc");
+		const char *fname = cj_json_str(f, "name");
+		const char *fdoc = cj_json_str(f, "doc");
 		json_t	   *def = json_object_get(f, "default");
 		JsonOut		kb = {0};
 		size_t		k;
@@ -453,8 +320,8 @@ compile_record(Compiler *c, json_t *o, const char *ns, int depth)
 		{
 			char		key[512];
 
-			snprintf(key, sizeof(key), AVRO_NS ".field.doc.%s", fname);
-			add_param(c, n, key, fdoc);
+			snprintf(key, sizeof(key), CJ_AVRO_NS ".field.doc.%s", fname);
+			cj_add_param(c, n, key, fdoc);
 		}
 		cf->name = cj_strdup(c, fname, strlen(fname));
 		json_out_cstring(&kb, fname);
@@ -471,7 +338,7 @@ compile_record(Compiler *c, json_t *o, const char *ns, int depth)
 		{
 			JsonOut		b = {0};
 
-			default_json(c, cf->type, def, &b);
+			cj_default_json(c, cf->type, def, &b);
 			cf->default_json = cj_take(c, &b);
 		}
 	}
@@ -480,12 +347,12 @@ compile_record(Compiler *c, json_t *o, const char *ns, int depth)
 }
 
 static CjNode *
-compile_object(Compiler *c, json_t *o, const char *ns, int depth)
+compile_object(CjCompiler *c, json_t *o, const char *ns, int depth)
 {
 	json_t	   *tj = json_object_get(o, "type");
 	const char *t;
-	const char *logical = json_str(o, "logicalType");
-	const char *ctype_prop = json_str(o, "connect.type");
+	const char *logical = cj_json_str(o, "logicalType");
+	const char *ctype_prop = cj_json_str(o, "connect.type");
 	const char *builder_name = NULL;
 	CjNode	   *n;
 	CjKind		kind;
@@ -519,7 +386,7 @@ compile_object(Compiler *c, json_t *o, const char *ns, int depth)
 			n->version = 1;
 			builder_name = DECIMAL_NAME;
 			snprintf(num, sizeof(num), "%d", (int) json_integer_value(scale));
-			add_param(c, n, "scale", num);
+			cj_add_param(c, n, "scale", num);
 			if (prec != NULL)
 			{
 				if (!json_is_integer(prec))
@@ -530,7 +397,7 @@ compile_object(Compiler *c, json_t *o, const char *ns, int depth)
 				if (json_integer_value(prec) != 64)
 				{
 					snprintf(num, sizeof(num), "%d", (int) json_integer_value(prec));
-					add_param(c, n, "connect.decimal.precision", num);
+					cj_add_param(c, n, "connect.decimal.precision", num);
 				}
 			}
 		}
@@ -572,10 +439,10 @@ compile_object(Compiler *c, json_t *o, const char *ns, int depth)
 	else if (strcmp(t, "enum") == 0)
 	{
 		json_t	   *syms = json_object_get(o, "symbols");
-		const char *name = json_str(o, "name");
-		const char *ens = json_str(o, "namespace");
-		const char *doc = json_str(o, "doc");
-		const char *def = json_str(o, "default");
+		const char *name = cj_json_str(o, "name");
+		const char *ens = cj_json_str(o, "namespace");
+		const char *doc = cj_json_str(o, "doc");
+		const char *def = cj_json_str(o, "default");
 		char		key[512];
 		size_t		i;
 
@@ -598,16 +465,16 @@ compile_object(Compiler *c, json_t *o, const char *ns, int depth)
 			/* toConnectSchema, ENUM: doc, default, the type name, each symbol */
 			if (doc)
 			{
-				snprintf(key, sizeof(key), AVRO_NS ".enum.doc.%s", shortname);
-				add_param(c, n, key, doc);
+				snprintf(key, sizeof(key), CJ_AVRO_NS ".enum.doc.%s", shortname);
+				cj_add_param(c, n, key, doc);
 			}
 			if (def)
 			{
-				snprintf(key, sizeof(key), AVRO_NS ".enum.default.%s", shortname);
-				add_param(c, n, key, def);
+				snprintf(key, sizeof(key), CJ_AVRO_NS ".enum.default.%s", shortname);
+				cj_add_param(c, n, key, def);
 			}
 		}
-		add_param(c, n, AVRO_NS ".Enum", n->fullname);
+		cj_add_param(c, n, CJ_AVRO_NS ".Enum", n->fullname);
 		n->nsymbols = json_array_size(syms);
 		n->symbols = cj_alloc(c, n->nsymbols * sizeof(char *));
 		n->symbol_lens = cj_alloc(c, n->nsymbols * sizeof(size_t));
@@ -621,8 +488,8 @@ compile_object(Compiler *c, json_t *o, const char *ns, int depth)
 				cj_fail(c, "enum \"%s\": symbols must be strings", n->fullname);
 				return NULL;
 			}
-			snprintf(key, sizeof(key), AVRO_NS ".Enum.%s", json_string_value(s));
-			add_param(c, n, key, json_string_value(s));
+			snprintf(key, sizeof(key), CJ_AVRO_NS ".Enum.%s", json_string_value(s));
+			cj_add_param(c, n, key, json_string_value(s));
 			json_out_cstring(&b, json_string_value(s));
 			n->symbol_lens[i] = b.len;
 			n->symbols[i] = cj_take(c, &b);
@@ -645,9 +512,9 @@ compile_object(Compiler *c, json_t *o, const char *ns, int depth)
 			return NULL;
 		/* AvroData.isMapEntry: an array of MapEntry records is a Connect map */
 		if (n->items->kind == CJ_RECORD && n->items->nfields == 2 &&
-			(strcmp(n->items->fullname, AVRO_NS ".MapEntry") == 0 ||
-			 (json_is_object(items) && json_str(items, "connect.internal.type") &&
-			  strcmp(json_str(items, "connect.internal.type"), "MapEntry") == 0)))
+			(strcmp(n->items->fullname, CJ_AVRO_NS ".MapEntry") == 0 ||
+			 (json_is_object(items) && cj_json_str(items, "connect.internal.type") &&
+			  strcmp(cj_json_str(items, "connect.internal.type"), "MapEntry") == 0)))
 		{
 			CjNode	   *rec = n->items;
 
@@ -695,12 +562,12 @@ compile_object(Compiler *c, json_t *o, const char *ns, int depth)
 	}
 	if (n == NULL || c->failed)
 		return NULL;
-	apply_props(c, n, o, builder_name);
+	cj_apply_props(c, n, o, builder_name);
 	return c->failed ? NULL : n;
 }
 
 static CjNode *
-compile(Compiler *c, json_t *j, const char *ns, int depth)
+compile(CjCompiler *c, json_t *j, const char *ns, int depth)
 {
 	if (c->failed)
 		return NULL;
@@ -750,186 +617,10 @@ compile(Compiler *c, json_t *j, const char *ns, int depth)
 	return NULL;
 }
 
-/*
- * The Connect JSON of a default value: AvroData.defaultValueFromAvro, then
- * JsonConverter.convertToJson (bytes: the ISO-8859-1 text Avro defaults use).
- */
-static void
-default_json(Compiler *c, const CjNode *n, json_t *v, JsonOut *b)
-{
-	size_t		i;
-
-	if (v == NULL || json_is_null(v))
-	{
-		if (n->default_json)
-			json_out_mem(b, n->default_json, strlen(n->default_json));
-		else
-			JSON_OUT_LIT(b, "null");
-		return;
-	}
-	switch (n->kind)
-	{
-		case CJ_OPTIONAL:
-			/* a union's default matches its first branch */
-			if (n->null_index == 0)
-				default_json(c, n->items, NULL, b);
-			else
-				default_json(c, n->items, v, b);
-			return;
-		case CJ_BOOLEAN:
-			if (json_is_true(v))
-				JSON_OUT_LIT(b, "true");
-			else
-				JSON_OUT_LIT(b, "false");
-			return;
-		case CJ_INT:
-		case CJ_LONG:
-			{
-				int64_t		x = json_is_integer(v) ? (int64_t) json_integer_value(v) :
-					(int64_t) json_number_value(v);
-
-				if (n->kind == CJ_INT)
-					x = n->int_bits == 8 ? (int8_t) x : n->int_bits == 16 ? (int16_t) x : (int32_t) x;
-				json_out_int64(b, x);
-				return;
-			}
-		case CJ_FLOAT:
-			json_out_double(b, (float) json_number_value(v), true);
-			return;
-		case CJ_DOUBLE:
-			json_out_double(b, json_number_value(v), false);
-			return;
-		case CJ_STRING:
-		case CJ_ENUM:
-			if (json_is_string(v))
-				json_out_string(b, (const uint8_t *) json_string_value(v), json_string_length(v));
-			else
-			{
-				cj_fail(c, "a string default must be a JSON string");
-			}
-			return;
-		case CJ_BYTES:
-		case CJ_DECIMAL:
-			{
-				const unsigned char *s;
-				size_t		len,
-							k = 0;
-				uint8_t    *raw;
-
-				if (!json_is_string(v))
-				{
-					cj_fail(c, "a bytes default must be a JSON string");
-					return;
-				}
-				s = (const unsigned char *) json_string_value(v);
-				len = json_string_length(v);
-				raw = malloc(len ? len : 1);
-				if (raw == NULL)
-				{
-					cj_fail(c, "out of memory");
-					return;
-				}
-				/* code points U+0000..U+00FF, one byte each */
-				for (i = 0; i < len; i++)
-				{
-					if (s[i] < 0x80)
-						raw[k++] = s[i];
-					else if ((s[i] == 0xC2 || s[i] == 0xC3) && i + 1 < len)
-					{
-						raw[k++] = (uint8_t) (((s[i] & 0x03) << 6) | (s[i + 1] & 0x3F));
-						i++;
-					}
-					else
-					{
-						free(raw);
-						cj_fail(c, "a bytes default has a character above U+00FF");
-						return;
-					}
-				}
-				if (n->kind == CJ_DECIMAL)
-				{
-					if (k == 0)
-					{
-						free(raw);
-						cj_fail(c, "a decimal default has no bytes");
-						return;
-					}
-					json_out_decimal(b, raw, k);
-				}
-				else
-					json_out_base64(b, raw, k);
-				free(raw);
-				return;
-			}
-		case CJ_RECORD:
-			json_out_char(b, '{');
-			for (i = 0; i < n->nfields; i++)
-			{
-				const CjField *f = &n->fields[i];
-				json_t	   *fv = json_object_get(v, f->name);
-
-				if (i)
-					json_out_char(b, ',');
-				json_out_mem(b, f->key_json, f->key_len);
-				if ((fv == NULL || json_is_null(fv)) && f->default_json)
-					json_out_mem(b, f->default_json, strlen(f->default_json));
-				else
-					default_json(c, f->type, fv, b);
-			}
-			json_out_char(b, '}');
-			return;
-		case CJ_ARRAY:
-			json_out_char(b, '[');
-			for (i = 0; i < json_array_size(v); i++)
-			{
-				if (i)
-					json_out_char(b, ',');
-				default_json(c, n->items, json_array_get(v, i), b);
-			}
-			json_out_char(b, ']');
-			return;
-		case CJ_MAP:
-			{
-				const char *key;
-				json_t	   *mv;
-				bool		first = true;
-
-				json_out_char(b, '{');
-				json_object_foreach(v, key, mv)
-				{
-					if (!first)
-						json_out_char(b, ',');
-					first = false;
-					json_out_cstring(b, key);
-					json_out_char(b, ':');
-					default_json(c, n->items, mv, b);
-				}
-				json_out_char(b, '}');
-				return;
-			}
-		case CJ_MAP_ENTRIES:
-			json_out_char(b, '[');
-			for (i = 0; i < json_array_size(v); i++)
-			{
-				json_t	   *e = json_array_get(v, i);
-
-				if (i)
-					json_out_char(b, ',');
-				json_out_char(b, '[');
-				default_json(c, n->keys, json_object_get(e, "key"), b);
-				json_out_char(b, ',');
-				default_json(c, n->items, json_object_get(e, "value"), b);
-				json_out_char(b, ']');
-			}
-			json_out_char(b, ']');
-			return;
-	}
-}
-
 ConnectJson *
 connect_json_new(const char *avro_schema, size_t len, char *err, size_t errlen)
 {
-	Compiler	c = {0};
+	CjCompiler	c = {0};
 	json_t	   *j;
 	json_error_t jerr;
 	JsonOut		b = {0};

@@ -2,10 +2,11 @@
  *
  * kafka_writer_internal.h
  *		What the files of the records module share: kafka_writer.c (frames
- *		to records), kafka_writer_delivery.c (delivery reports),
- *		kafka_writer_schemas.c (schema publication), kafka_writer_registry.c
- *		and kafka_writer_transaction.c (the transaction topic).  Nothing else
- *		includes it.
+ *		to records), kafka_writer_relations.c (the relation table),
+ *		kafka_writer_changes.c (a change's records), kafka_writer_delivery.c
+ *		(delivery reports), kafka_writer_schemas.c (schema publication),
+ *		kafka_writer_registry.c and kafka_writer_transaction.c (the
+ *		transaction topic).  Nothing else includes it.
  *
  * Copyright (c) 2026, the wal2avro authors
  *
@@ -154,13 +155,50 @@ struct KafkaWriter
 	char		fail_hint[512]; /* empty: the caller's usual hint */
 };
 
+/* Where relid's probe starts in a relation table of cap slots (a power of two) */
+static inline size_t
+writer_rel_home(uint32_t relid, size_t cap)
+{
+	return (relid * 2654435761u) & (cap - 1);
+}
+
+/*
+ * The entry a SCHEMA frame made for relid, or NULL when there is none.
+ * Per change, so inline: open addressing, linear probing.
+ */
+static inline RelEntry *
+writer_rel_lookup(KafkaWriter *r, uint32_t relid)
+{
+	size_t		i;
+
+	if (r->rel_cap == 0)
+		return NULL;
+	i = writer_rel_home(relid, r->rel_cap);
+	while (r->rels[i].used)
+	{
+		if (r->rels[i].relid == relid)
+			return &r->rels[i];
+		i = (i + 1) & (r->rel_cap - 1);
+	}
+	return NULL;
+}
+
 /* kafka_writer_registry.c */
+extern WriterResult writer_registry_id(KafkaWriter *r, const char *topic, const char *which,
+									   const char *what, uint64_t fp, const char *schema,
+									   size_t len, uint32_t *id, char *err, size_t errlen);
 extern WriterResult writer_registry_ids(KafkaWriter *r, RelEntry *e, const char *topic,
 										bool want_key, bool want_value,
 										uint32_t *key_id, uint32_t *value_id,
 										char *err, size_t errlen);
 
 /* kafka_writer.c */
+extern WriterResult writer_end_isolation(KafkaWriter *r);
+
+/* kafka_writer_relations.c */
+extern WriterResult writer_handle_schema(KafkaWriter *r, const Frame *f, char *err, size_t errlen);
+
+/* kafka_writer_changes.c */
 extern WriterResult writer_refuse(KafkaWriter *r, const char *hint, char *err, size_t errlen);
 extern WriterResult writer_produce(KafkaWriter *r, const char *topic, rd_kafka_topic_t *rkt,
 									 const void *key, size_t keylen,
@@ -169,7 +207,6 @@ extern WriterResult writer_produce(KafkaWriter *r, const char *topic, rd_kafka_t
 									 char *err, size_t errlen);
 extern WriterResult writer_handle_change(KafkaWriter *r, const Frame *f, WriterStage *stage,
 										 char *err, size_t errlen);
-extern WriterResult writer_end_isolation(KafkaWriter *r);
 
 /* kafka_writer_messages.c */
 extern WriterResult writer_handle_message(KafkaWriter *r, const Frame *f, WriterStage *stage,

@@ -23,22 +23,24 @@
 
 #include "kafka_writer_internal.h"
 
-static WriterResult
-one_id(KafkaWriter *r, const RelEntry *e, const char *topic, const char *which, uint64_t fp,
-	   uint32_t *id, char *err, size_t errlen)
+/*
+ * The registry's id of a key or value ("which") schema, fingerprint fp,
+ * under the subject "<topic>-<which>".  Returns WRITER_OK, WRITER_WAIT
+ * while the registry cannot be reached, or WRITER_FAILED when it refuses
+ * the schema: the stream stops (writer_refuse) with a message naming what
+ * the schema is of ("table \"s.t\"", "the transaction topic") and the
+ * subject.
+ */
+WriterResult
+writer_registry_id(KafkaWriter *r, const char *topic, const char *which, const char *what,
+				   uint64_t fp, const char *schema, size_t len, uint32_t *id,
+				   char *err, size_t errlen)
 {
-	const SchemaId *s = schema_ids_find(&r->schemas, fp);
 	char		subject[TOPIC_MAX + 8];
 	char		why[768];
 
-	if (s == NULL || s->text == NULL)
-	{
-		snprintf(err, errlen, "%s schema %016" PRIx64 " of table \"%s.%s\" is not known",
-				 which, fp, e->schema, e->table);
-		return WRITER_ERROR;
-	}
 	snprintf(subject, sizeof(subject), "%s-%s", topic, which);
-	switch (registry_id(r->registry, subject, fp, s->text, s->len, id, why, sizeof(why)))
+	switch (registry_id(r->registry, subject, fp, schema, len, id, why, sizeof(why)))
 	{
 		case REGISTRY_OK:
 			return WRITER_OK;
@@ -47,9 +49,26 @@ one_id(KafkaWriter *r, const RelEntry *e, const char *topic, const char *which, 
 		case REGISTRY_REFUSED:
 			break;
 	}
-	snprintf(r->fail_msg, sizeof(r->fail_msg), "%s schema of table \"%.64s.%.64s\" (subject \"%.100s\"): %.200s",
-			 which, e->schema, e->table, subject, why);
+	snprintf(r->fail_msg, sizeof(r->fail_msg), "%s schema of %s (subject \"%.100s\"): %.200s",
+			 which, what, subject, why);
 	return writer_refuse(r, registry_refusal_hint(r->registry), err, errlen);
+}
+
+static WriterResult
+one_id(KafkaWriter *r, const RelEntry *e, const char *topic, const char *which, uint64_t fp,
+	   uint32_t *id, char *err, size_t errlen)
+{
+	const SchemaId *s = schema_ids_find(&r->schemas, fp);
+	char		what[160];
+
+	if (s == NULL || s->text == NULL)
+	{
+		snprintf(err, errlen, "%s schema %016" PRIx64 " of table \"%s.%s\" is not known",
+				 which, fp, e->schema, e->table);
+		return WRITER_ERROR;
+	}
+	snprintf(what, sizeof(what), "table \"%.64s.%.64s\"", e->schema, e->table);
+	return writer_registry_id(r, topic, which, what, fp, s->text, s->len, id, err, errlen);
 }
 
 WriterResult

@@ -44,23 +44,8 @@ static WriterResult
 registry_schema_id(KafkaWriter *r, const char *topic, const char *which, const char *schema,
 				   uint32_t *id, char *err, size_t errlen)
 {
-	char		subject[TOPIC_MAX + 8];
-	char		why[768];
-
-	snprintf(subject, sizeof(subject), "%s-%s", topic, which);
-	switch (registry_id(r->registry, subject, schema_hash(schema), schema, strlen(schema), id,
-						why, sizeof(why)))
-	{
-		case REGISTRY_OK:
-			return WRITER_OK;
-		case REGISTRY_RETRY:
-			return WRITER_WAIT;
-		case REGISTRY_REFUSED:
-			break;
-	}
-	snprintf(r->fail_msg, sizeof(r->fail_msg), "%s schema of the transaction topic (subject \"%.100s\"): %.200s",
-			 which, subject, why);
-	return writer_refuse(r, registry_refusal_hint(r->registry), err, errlen);
+	return writer_registry_id(r, topic, which, "the transaction topic", schema_hash(schema),
+							  schema, strlen(schema), id, err, errlen);
 }
 
 /* Key or value of a BEGIN or END record into out, in its format */
