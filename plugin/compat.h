@@ -118,12 +118,59 @@ w2a_ulltoa_n13(uint64 v, char *a)
 #define W2A_IDENTITY_KEY_BITMAP(rel)	RelationGetIndexAttrBitmap((rel), INDEX_ATTR_BITMAP_IDENTITY_KEY)
 #endif
 
-/* Why a relation is not a table: 15's wording, approximated before it */
+/*
+ * Why a relation is not a table: 15's errdetail_relkind_not_supported, and
+ * the same sentences before 15, so that every version says the same.
+ */
 #if PG_VERSION_NUM >= 150000
 #define W2A_ERRDETAIL_RELKIND(relkind)	errdetail_relkind_not_supported(relkind)
 #else
-#define W2A_ERRDETAIL_RELKIND(relkind) \
-	errdetail("This operation is not supported for relations of kind \"%c\".", (relkind))
+#include "catalog/pg_class.h"
+
+static inline int
+w2a_errdetail_relkind13(char relkind)
+{
+	const char *what;
+
+	switch (relkind)
+	{
+		case RELKIND_RELATION:
+			what = "tables";
+			break;
+		case RELKIND_INDEX:
+			what = "indexes";
+			break;
+		case RELKIND_SEQUENCE:
+			what = "sequences";
+			break;
+		case RELKIND_TOASTVALUE:
+			what = "TOAST tables";
+			break;
+		case RELKIND_VIEW:
+			what = "views";
+			break;
+		case RELKIND_MATVIEW:
+			what = "materialized views";
+			break;
+		case RELKIND_COMPOSITE_TYPE:
+			what = "composite types";
+			break;
+		case RELKIND_FOREIGN_TABLE:
+			what = "foreign tables";
+			break;
+		case RELKIND_PARTITIONED_TABLE:
+			what = "partitioned tables";
+			break;
+		case RELKIND_PARTITIONED_INDEX:
+			what = "partitioned indexes";
+			break;
+		default:
+			return errdetail("This operation is not supported for relations of kind \"%c\".",
+							 relkind);
+	}
+	return errdetail("This operation is not supported for %s.", what);
+}
+#define W2A_ERRDETAIL_RELKIND(relkind)	w2a_errdetail_relkind13(relkind)
 #endif
 
 /* LSN_FORMAT_ARGS is 14's (access/xlogdefs.h) */
