@@ -3,8 +3,8 @@
  * compat.h
  *		Every PG_VERSION_NUM test of the wal2avro plugin lives here.
  *
- * The plugin is built and tested on PostgreSQL 15, and built against 13 and
- * 18 (pg_regress passes on 18); these shims cover 13 to 18.  Callers use the
+ * The plugin is tested on PostgreSQL 13, 15 and 18 (README's version
+ * table); these shims cover 13 to 18.  Callers use the
  * W2A_ names (LSN_FORMAT_ARGS, 14's, is defined for 13) and never test the
  * version themselves.
  *
@@ -187,6 +187,30 @@ w2a_errdetail_relkind13(char relkind)
 #define W2A_PRIMARY_KEY_INDEX(rel)	RelationGetPrimaryKeyIndex((rel), true)
 #else
 #define W2A_PRIMARY_KEY_INDEX(rel)	RelationGetPrimaryKeyIndex(rel)
+#endif
+
+/*
+ * Infinite intervals (17): every field at its minimum (-infinity) or its
+ * maximum (infinity).  Before 17 no interval is infinite.
+ */
+#if PG_VERSION_NUM >= 170000
+#define W2A_HAVE_INFINITE_INTERVALS	true
+#define W2A_INTERVAL_IS_NOBEGIN(iv)	INTERVAL_IS_NOBEGIN(iv)
+#define W2A_INTERVAL_IS_NOEND(iv)	INTERVAL_IS_NOEND(iv)
+#else
+#define W2A_HAVE_INFINITE_INTERVALS	false
+#define W2A_INTERVAL_IS_NOBEGIN(iv)	false
+#define W2A_INTERVAL_IS_NOEND(iv)	false
+#endif
+
+/*
+ * Virtual generated columns (18): computed when read, never stored, so not
+ * in the WAL.  The plugin leaves them out of its records, as pgoutput does.
+ */
+#if PG_VERSION_NUM >= 180000
+#define W2A_ATT_IS_VIRTUAL(att)		((att)->attgenerated == ATTRIBUTE_GENERATED_VIRTUAL)
+#else
+#define W2A_ATT_IS_VIRTUAL(att)		false
 #endif
 
 /* pg_b64_encode takes its input as uint8 from 18 on, as char before */

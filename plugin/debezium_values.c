@@ -362,7 +362,8 @@ enc_zoned_time(StringInfo out, const DbzColumn *col, Datum value)
 /*
  * MicroDuration.durationMicros over the parts pgjdbc's PGInterval reads
  * from the interval's text, in doubles, cast to long as Java casts
- * (saturating; NaN is 0).
+ * (saturating; NaN is 0).  17's infinite intervals, which PGInterval cannot
+ * read, are the long's max and min, as saturation gives the largest ones.
  */
 static void
 enc_interval(StringInfo out, const DbzColumn *col, Datum value)
@@ -380,6 +381,12 @@ enc_interval(StringInfo out, const DbzColumn *col, Datum value)
 	double		us;
 	int64		result;
 
+	if (W2A_INTERVAL_IS_NOEND(iv) || W2A_INTERVAL_IS_NOBEGIN(iv))
+	{
+		write_branch(out, col);
+		avro_write_long(out, W2A_INTERVAL_IS_NOEND(iv) ? PG_INT64_MAX : PG_INT64_MIN);
+		return;
+	}
 	days_total = (double) (years * 12 + months) * DBZ_DAYS_PER_MONTH + (double) iv->day;
 	secs_total = ((days_total * 24.0 + (double) hours) * 60.0 + (double) minutes) * 60.0 + seconds;
 	us = secs_total * 1e6;
@@ -566,7 +573,8 @@ enc_binary_text(StringInfo out, const DbzColumn *col, Datum value)
 /*
  * interval.handling.mode=string: Interval.toIsoString over the parts pgjdbc's
  * PGInterval reads from the text, every part written
- * ("P1Y2M3DT4H5M6.789S", "P0Y1M-1DT0H0M-0.000001S")
+ * ("P1Y2M3DT4H5M6.789S", "P0Y1M-1DT0H0M-0.000001S"); 17's infinite
+ * intervals as "infinity" and "-infinity", as ZonedTimestamp spells them.
  */
 static void
 enc_interval_string(StringInfo out, const DbzColumn *col, Datum value)
@@ -577,6 +585,12 @@ enc_interval_string(StringInfo out, const DbzColumn *col, Datum value)
 	uint64		abs_us = sec_us < 0 ? -(uint64) sec_us : (uint64) sec_us;
 	StringInfoData buf;
 
+	if (W2A_INTERVAL_IS_NOEND(iv) || W2A_INTERVAL_IS_NOBEGIN(iv))
+	{
+		write_branch(out, col);
+		avro_write_string(out, W2A_INTERVAL_IS_NOEND(iv) ? "infinity" : "-infinity");
+		return;
+	}
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "P%dY%dM%dDT" INT64_FORMAT "H" INT64_FORMAT "M",
 					 iv->month / MONTHS_PER_YEAR, iv->month % MONTHS_PER_YEAR, iv->day,
