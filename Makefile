@@ -4,6 +4,7 @@
 #   make install          module, extension files, relay binary (into $(PREFIX)/bin)
 #   make installcheck     pg_regress suite against a running server (PG* env)
 #   make test             every suite, starting the servers each needs
+#   make test-versions    the plugin's suites on the other PostgreSQL majors
 #   make clean            remove all build output
 
 EXTENSION = wal2avro
@@ -124,4 +125,11 @@ install-relay: relay/wal2avro-relay
 test: all
 	regress/run-tests.sh
 
-.PHONY: relay-unit relay-unit-valgrind relay-fuzz valgrind-check install-relay test
+# The pg_regress and isolation suites on every PostgreSQL major built from
+# source (regress/tools/pg-versions.sh builds 13 and 18 once, into a cache),
+# and the relay's streaming and kill -9 tests on the newest; each major in
+# a scratch copy of the tree, so this tree's build stays as it is.
+test-versions:
+	regress/run-versions.sh
+
+.PHONY: relay-unit relay-unit-valgrind relay-fuzz valgrind-check install-relay test test-versions
