@@ -1,4 +1,6 @@
--- types: every type mapping in the json format, with NULLs and extremes
+-- types: every type mapping in the json format, with NULLs and extremes;
+-- numbers are in types_pg14 (types_pre14 before 14), decimals in types_pg15
+-- (types_pre14), dates and times in types_time
 SET client_min_messages = warning;
 SELECT 'init' FROM pg_create_logical_replication_slot('regression_slot', 'wal2avro');
 
