@@ -4,6 +4,7 @@
 #   make install          module, extension files, relay binary (into $(PREFIX)/bin)
 #   make installcheck     pg_regress suite against a running server (PG* env)
 #   make test             every suite, starting the servers each needs
+#   make test-versions    the plugin's suites on the other PostgreSQL majors
 #   make clean            remove all build output
 
 EXTENSION = wal2avro
@@ -33,13 +34,24 @@ OBJS = \
 DATA = sql/wal2avro--0.1.0.sql
 PGFILEDESC = "wal2avro - logical decoding output plugin writing Avro"
 
-REGRESS = init options types replica_identity toast_unchanged schema_change composite_change cache_inval cache_inval_types transactions truncate_messages filters identifiers frames_binary snapshot json_text compat_debezium snapshot_debezium dbz_events compat_flat
+# Tests of what only newer servers have run on those only (PG_MAJOR, below).
+REGRESS = init options types types_time \
+	$(call w2a_before,14,types_pre14) $(call w2a_since,14,types_pg14) $(call w2a_since,15,types_pg15) \
+	$(call w2a_since,17,types_pg17) replica_identity toast_unchanged schema_change composite_change cache_inval cache_inval_types transactions truncate_messages filters identifiers frames_binary snapshot json_text $(call w2a_since,14,snapshot_pg14) \
+	compat_debezium snapshot_debezium dbz_events compat_flat \
+	$(call w2a_since,18,generated_pg18)
 REGRESS_OPTS = --inputdir=regress --outputdir=regress/out
 ISOLATION = $(patsubst regress/specs/%.spec,%,$(sort $(wildcard regress/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=regress --outputdir=regress/out/isolation
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
+# The server's major version ("PostgreSQL 15.20 (Debian ...)" gives 15), and
+# $(call w2a_since,N,TESTS) / $(call w2a_before,N,TESTS): TESTS when it is
+# at least N / below N, else nothing.
+PG_MAJOR := $(shell $(PG_CONFIG) --version | sed -n 's/^PostgreSQL \([0-9][0-9]*\).*/\1/p')
+w2a_since = $(if $(shell [ "$(PG_MAJOR)" -ge $(1) ] 2>/dev/null && echo y),$(2))
+w2a_before = $(if $(shell [ "$(PG_MAJOR)" -lt $(1) ] 2>/dev/null && echo y),$(2))
 PG_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-sign-compare
 EXTRA_CLEAN = regress/out relay/*.o relay/tail/*.o relay/wal2avro-relay regress/relay/*.o \
@@ -116,4 +128,11 @@ install-relay: relay/wal2avro-relay
 test: all
 	regress/run-tests.sh
 
-.PHONY: relay-unit relay-unit-valgrind relay-fuzz valgrind-check install-relay test
+# The pg_regress and isolation suites on every PostgreSQL major built from
+# source (regress/tools/pg-versions.sh builds 13 and 18 once, into a cache),
+# and the relay's streaming and kill -9 tests on the newest; each major in
+# a scratch copy of the tree, so this tree's build stays as it is.
+test-versions:
+	regress/run-versions.sh
+
+.PHONY: relay-unit relay-unit-valgrind relay-fuzz valgrind-check install-relay test test-versions

@@ -3,8 +3,8 @@
  * compat.h
  *		Every PG_VERSION_NUM test of the wal2avro plugin lives here.
  *
- * The plugin is built and tested on PostgreSQL 15, and built against 13 and
- * 18 (pg_regress passes on 18); these shims cover 13 to 18.  Callers use the
+ * The plugin is tested on PostgreSQL 13, 15 and 18 (README's version
+ * table); these shims cover 13 to 18.  Callers use the
  * W2A_ names (LSN_FORMAT_ARGS, 14's, is defined for 13) and never test the
  * version themselves.
  *
@@ -118,12 +118,59 @@ w2a_ulltoa_n13(uint64 v, char *a)
 #define W2A_IDENTITY_KEY_BITMAP(rel)	RelationGetIndexAttrBitmap((rel), INDEX_ATTR_BITMAP_IDENTITY_KEY)
 #endif
 
-/* Why a relation is not a table: 15's wording, approximated before it */
+/*
+ * Why a relation is not a table: 15's errdetail_relkind_not_supported, and
+ * the same sentences before 15, so that every version says the same.
+ */
 #if PG_VERSION_NUM >= 150000
 #define W2A_ERRDETAIL_RELKIND(relkind)	errdetail_relkind_not_supported(relkind)
 #else
-#define W2A_ERRDETAIL_RELKIND(relkind) \
-	errdetail("This operation is not supported for relations of kind \"%c\".", (relkind))
+#include "catalog/pg_class.h"
+
+static inline int
+w2a_errdetail_relkind13(char relkind)
+{
+	const char *what;
+
+	switch (relkind)
+	{
+		case RELKIND_RELATION:
+			what = "tables";
+			break;
+		case RELKIND_INDEX:
+			what = "indexes";
+			break;
+		case RELKIND_SEQUENCE:
+			what = "sequences";
+			break;
+		case RELKIND_TOASTVALUE:
+			what = "TOAST tables";
+			break;
+		case RELKIND_VIEW:
+			what = "views";
+			break;
+		case RELKIND_MATVIEW:
+			what = "materialized views";
+			break;
+		case RELKIND_COMPOSITE_TYPE:
+			what = "composite types";
+			break;
+		case RELKIND_FOREIGN_TABLE:
+			what = "foreign tables";
+			break;
+		case RELKIND_PARTITIONED_TABLE:
+			what = "partitioned tables";
+			break;
+		case RELKIND_PARTITIONED_INDEX:
+			what = "partitioned indexes";
+			break;
+		default:
+			return errdetail("This operation is not supported for relations of kind \"%c\".",
+							 relkind);
+	}
+	return errdetail("This operation is not supported for %s.", what);
+}
+#define W2A_ERRDETAIL_RELKIND(relkind)	w2a_errdetail_relkind13(relkind)
 #endif
 
 /* LSN_FORMAT_ARGS is 14's (access/xlogdefs.h) */
@@ -140,6 +187,30 @@ w2a_ulltoa_n13(uint64 v, char *a)
 #define W2A_PRIMARY_KEY_INDEX(rel)	RelationGetPrimaryKeyIndex((rel), true)
 #else
 #define W2A_PRIMARY_KEY_INDEX(rel)	RelationGetPrimaryKeyIndex(rel)
+#endif
+
+/*
+ * Infinite intervals (17): every field at its minimum (-infinity) or its
+ * maximum (infinity).  Before 17 no interval is infinite.
+ */
+#if PG_VERSION_NUM >= 170000
+#define W2A_HAVE_INFINITE_INTERVALS	true
+#define W2A_INTERVAL_IS_NOBEGIN(iv)	INTERVAL_IS_NOBEGIN(iv)
+#define W2A_INTERVAL_IS_NOEND(iv)	INTERVAL_IS_NOEND(iv)
+#else
+#define W2A_HAVE_INFINITE_INTERVALS	false
+#define W2A_INTERVAL_IS_NOBEGIN(iv)	false
+#define W2A_INTERVAL_IS_NOEND(iv)	false
+#endif
+
+/*
+ * Virtual generated columns (18): computed when read, never stored, so not
+ * in the WAL.  The plugin leaves them out of its records, as pgoutput does.
+ */
+#if PG_VERSION_NUM >= 180000
+#define W2A_ATT_IS_VIRTUAL(att)		((att)->attgenerated == ATTRIBUTE_GENERATED_VIRTUAL)
+#else
+#define W2A_ATT_IS_VIRTUAL(att)		false
 #endif
 
 /* pg_b64_encode takes its input as uint8 from 18 on, as char before */

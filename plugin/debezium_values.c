@@ -339,7 +339,8 @@ enc_zoned_time(StringInfo out, const DbzColumn *col, Datum value)
 /*
  * MicroDuration.durationMicros over the parts pgjdbc's PGInterval reads
  * from the interval's text, in doubles, cast to long as Java casts
- * (saturating; NaN is 0).
+ * (saturating; NaN is 0).  17's infinite intervals, which PGInterval cannot
+ * read, are the long's max and min, as saturation gives the largest ones.
  */
 static void
 enc_interval(StringInfo out, const DbzColumn *col, Datum value)
@@ -357,6 +358,12 @@ enc_interval(StringInfo out, const DbzColumn *col, Datum value)
 	double		us;
 	int64		result;
 
+	if (W2A_INTERVAL_IS_NOEND(iv) || W2A_INTERVAL_IS_NOBEGIN(iv))
+	{
+		write_branch(out, col);
+		avro_write_long(out, W2A_INTERVAL_IS_NOEND(iv) ? PG_INT64_MAX : PG_INT64_MIN);
+		return;
+	}
 	days_total = (double) (years * 12 + months) * DBZ_DAYS_PER_MONTH + (double) iv->day;
 	secs_total = ((days_total * 24.0 + (double) hours) * 60.0 + (double) minutes) * 60.0 + seconds;
 	us = secs_total * 1e6;

@@ -134,7 +134,8 @@ debezium_enc_binary_text(StringInfo out, const DbzColumn *col, Datum value)
 /*
  * interval.handling.mode=string: Interval.toIsoString over the parts pgjdbc's
  * PGInterval reads from the text, every part written
- * ("P1Y2M3DT4H5M6.789S", "P0Y1M-1DT0H0M-0.000001S")
+ * ("P1Y2M3DT4H5M6.789S", "P0Y1M-1DT0H0M-0.000001S"); 17's infinite
+ * intervals as "infinity" and "-infinity", as ZonedTimestamp spells them.
  */
 void
 debezium_enc_interval_string(StringInfo out, const DbzColumn *col, Datum value)
@@ -145,6 +146,12 @@ debezium_enc_interval_string(StringInfo out, const DbzColumn *col, Datum value)
 	uint64		abs_us = sec_us < 0 ? -(uint64) sec_us : (uint64) sec_us;
 	StringInfoData buf;
 
+	if (W2A_INTERVAL_IS_NOEND(iv) || W2A_INTERVAL_IS_NOBEGIN(iv))
+	{
+		write_branch(out, col);
+		avro_write_string(out, W2A_INTERVAL_IS_NOEND(iv) ? "infinity" : "-infinity");
+		return;
+	}
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "P%dY%dM%dDT" INT64_FORMAT "H" INT64_FORMAT "M",
 					 iv->month / MONTHS_PER_YEAR, iv->month % MONTHS_PER_YEAR, iv->day,

@@ -171,6 +171,12 @@ find_key_columns(Wal2AvroData *data, Relation rel, const char *nspname,
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("column \"%s\" named in \"key-columns\" does not exist in table \"%s.%s\"",
 								col, nspname, relname)));
+			if (W2A_ATT_IS_VIRTUAL(TupleDescAttr(desc, i)))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("column \"%s\" named in \"key-columns\" of table \"%s.%s\" is a virtual generated column",
+								col, nspname, relname),
+						 errdetail("Its values are not in the WAL, and wal2avro does not publish it.")));
 			(*attnos)[n++] = i;
 		}
 		*chosen = true;
@@ -239,7 +245,8 @@ build_columns(Wal2AvroData *data, RelSchemaEntry *entry, Relation rel)
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 		W2aField   *f;
 
-		if (att->attisdropped ||
+		/* a virtual generated column is not in the WAL: not published */
+		if (att->attisdropped || W2A_ATT_IS_VIRTUAL(att) ||
 			options_column_excluded(data, entry->nspname, entry->relname, NameStr(att->attname)))
 			continue;
 		f = &entry->fields[n];

@@ -17,7 +17,7 @@
  *
  * "null" for nullable fields (every column), "string" for values the main
  * type cannot hold (numeric NaN/Infinity, arrays that are not one-dimensional
- * from 1), and the Unchanged marker for variable-length columns, whose value
+ * from 1, late timestamps, 17's infinite intervals), and the Unchanged marker for variable-length columns, whose value
  * an UPDATE may leave TOASTed and unlogged.  doc/protocol.md lists the
  * mapping of every type.
  *
@@ -38,6 +38,7 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#include "compat.h"
 #include "schema_json.h"
 #include "typemap.h"
 
@@ -208,6 +209,8 @@ build_type(Oid typid, int32 typmod, int depth)
 			return type;
 		case INTERVALOID:
 			type->kind = W2A_T_INTERVAL;
+			/* "infinity" and "-infinity", on servers that have them */
+			type->has_string_branch = W2A_HAVE_INFINITE_INTERVALS;
 			return type;
 		case UUIDOID:
 			type->kind = W2A_T_UUID;

@@ -437,6 +437,13 @@ write_avro_value(StringInfo out, const W2aType *type, Datum value, int branch)
 			{
 				Interval   *iv = DatumGetIntervalP(value);
 
+				if (W2A_INTERVAL_IS_NOBEGIN(iv) || W2A_INTERVAL_IS_NOEND(iv))
+				{
+					/* no months, days and micros: the string branch */
+					write_union_index(out, branch + 1);
+					avro_write_string(out, W2A_INTERVAL_IS_NOEND(iv) ? "infinity" : "-infinity");
+					break;
+				}
 				write_union_index(out, branch);
 				avro_write_long(out, iv->month);
 				avro_write_long(out, iv->day);

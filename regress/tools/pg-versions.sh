@@ -1,36 +1,39 @@
 #!/usr/bin/env bash
 # regress/tools/pg-versions.sh -- build other PostgreSQL majors from Debian's source packages, once
 #
-#   regress/tools/pg-versions.sh [MAJOR...]     (default: 13 18)
+#   regress/tools/pg-versions.sh [MAJOR...]     (default: W2A_PG_MAJORS, else 13 18)
 #
-# What it is for: issue 12 (every PostgreSQL users run).  Debian 12 ships
-# only PostgreSQL 15 as binaries; other majors come from Debian's source
-# packages: bullseye has postgresql-13, sid postgresql-18 (trixie lists
-# postgresql-17, but its files answered 404 when this was written).  The
-# sources are fetched with apt-get source through a private apt state (a
-# sources.list of deb-src lines for the archive the machine's apt uses, and
-# package lists of its own under the cache), so the machine's own apt
-# sources are not touched.  Each major is
-# built from its .orig.tar.bz2 with only what the tests need (no ICU,
-# readline, zlib, LLVM, docs) and installed, with contrib/test_decoding,
-# into CACHE/pg<MAJOR>; a major already there is skipped, so later runs
-# reuse the cache.  Prints "pg<MAJOR>: <prefix> (<version>, built in N s)".
+# What it is for: issue 12 (every PostgreSQL users run); "make
+# test-versions" (regress/run-versions.sh) tests the plugin on what this
+# builds.  Debian 12 ships only PostgreSQL 15 as binaries; other majors come
+# from Debian's source packages: bullseye has postgresql-13, sid
+# postgresql-18 (README's version table says what else was looked for).
+# The sources are fetched with apt-get source through a private apt state
+# (a sources.list of deb-src lines for the archive the machine's apt uses,
+# and package lists of its own under the cache), so the machine's own apt
+# sources are not touched.
 #
-# CACHE: W2A_PG_CACHE, default /var/cache/wal2avro as root (the test
-# clusters run as the postgres user, who cannot read root's home), else
-# ~/.cache/wal2avro.  Needs build-essential, bison and flex (18's tarball
+# Each major is built from its .orig.tar.bz2 with -O1 and only what the
+# tests use (no ICU, readline, zlib, LLVM, docs; of the programs the
+# server, initdb, pg_ctl, psql, pg_basebackup, pg_config, pg_regress and
+# the isolation tester; PL/pgSQL and contrib/test_decoding) and installed
+# into CACHE/pg<MAJOR>; W2A_PG_BUILD=full builds and installs all of src
+# instead.  A major already there is skipped, so later runs reuse the
+# cache.  Prints "pg<MAJOR>: <prefix> (<version>, built in N s)".  One run
+# at a time per cache: a second one waits for the first (CI starts one in
+# the background, then "make test-versions" runs another that finds the
+# builds done).
+#
+# CACHE: regress/lib/pg_cache.sh says which (W2A_PG_CACHE, else
+# /var/cache/wal2avro as root, ~/.cache/wal2avro otherwise).  Needs build-essential, bison and flex (18's tarball
 # has no generated parser), which regress/setup-debian.sh installs.
 set -euo pipefail
 
-if [ -n "${W2A_PG_CACHE:-}" ]; then
-	cache=$W2A_PG_CACHE
-elif [ "$(id -u)" -eq 0 ]; then
-	cache=/var/cache/wal2avro
-else
-	cache=$HOME/.cache/wal2avro
-fi
+. "$(dirname "$0")/../lib/pg_cache.sh"
+cache=$(w2a_pg_cache)
 majors=("$@")
-[ ${#majors[@]} -gt 0 ] || majors=(13 18)
+# shellcheck disable=SC2206  # a list of words
+[ ${#majors[@]} -gt 0 ] || majors=(${W2A_PG_MAJORS:-13 18})
 
 # The Debian archive this machine's apt already uses (W2A_DEBIAN_MIRROR
 # overrides): the first archive URI of its sources that is not the
@@ -48,6 +51,11 @@ fi
 
 mkdir -p "$cache/apt/lists/partial" "$cache/src"
 chmod 755 "$cache"
+exec 9>"$cache/.pg-versions.lock"
+if ! flock -n 9; then
+	echo "pg-versions.sh: another run is building into $cache; waiting for it" >&2
+	flock 9
+fi
 for suite in bullseye trixie sid; do
 	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main"
 done >"$cache/apt/sources.list"
@@ -55,11 +63,51 @@ apt_opts=(-o "Dir::Etc::SourceList=$cache/apt/sources.list" -o Dir::Etc::SourceP
 	-o "Dir::State::Lists=$cache/apt/lists" -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
 updated=
 
+# What the tests use, in build order (make builds the libraries each needs).
+parts=(src/backend src/backend/utils/mb/conversion_procs src/backend/snowball src/timezone
+	src/include src/interfaces/libpq src/backend/replication/libpqwalreceiver
+	src/backend/replication/pgoutput src/bin/initdb src/bin/pg_ctl src/bin/psql
+	src/bin/pg_basebackup src/bin/pg_config src/pl/plpgsql src/makefiles src/test/regress
+	src/test/isolation config contrib/test_decoding)
+
+# Build and install the configured tree in the current directory.
+build_tree()
+{
+	local d pgxs
+	if [ "${W2A_PG_BUILD:-}" = full ]; then
+		make -s -j"$(nproc)" >make.log 2>&1 || { tail -n 40 make.log >&2; return 1; }
+		make -s install >install.log 2>&1 &&
+			make -s -C contrib/test_decoding install >>install.log 2>&1 ||
+			{ tail -n 20 install.log >&2; return 1; }
+	else
+		# the headers the build generates, which only a make from the top
+		# makes on its own
+		make -s -C src/backend generated-headers >>make.log 2>&1 || { tail -n 40 make.log >&2; return 1; }
+		for d in "${parts[@]}"; do
+			make -s -j"$(nproc)" -C "$d" >>make.log 2>&1 ||
+				{ echo "in $d:" >&2; tail -n 40 make.log >&2; return 1; }
+		done
+		for d in "${parts[@]}"; do
+			make -s -C "$d" install >>install.log 2>&1 ||
+				{ echo "in $d:" >&2; tail -n 20 install.log >&2; return 1; }
+		done
+		# src's own install: Makefile.global and the others PGXS includes
+		make -s -C src install-local >>install.log 2>&1 || { tail -n 20 install.log >&2; return 1; }
+	fi
+	# 13 builds the isolation tester but does not install it; PGXS runs it
+	# from its own tree, where 14 and later install it
+	pgxs=$(dirname "$("$prefix/bin/pg_config" --pgxs)")/../test/isolation
+	if [ ! -x "$pgxs/pg_isolation_regress" ]; then
+		mkdir -p "$pgxs"
+		install -m 755 src/test/isolation/pg_isolation_regress src/test/isolation/isolationtester "$pgxs/"
+	fi
+}
+
 for v in "${majors[@]}"; do
 	[[ "$v" =~ ^1[3-9]$ ]] || { echo "pg-versions.sh: not a PostgreSQL major: $v" >&2; exit 2; }
 	prefix=$cache/pg$v
-	if [ -x "$prefix/bin/pg_config" ] && [ -e "$prefix/lib/postgresql/test_decoding.so" ]; then
-		echo "pg$v: $prefix ($("$prefix/bin/pg_config" --version), cached)"
+	if [ -e "$prefix/.w2a-built" ]; then
+		echo "pg$v: $prefix ($("$prefix/bin/pg_config" --version), cached; $(cat "$prefix/.w2a-built"))"
 		continue
 	fi
 	if [ -z "$updated" ]; then
@@ -80,12 +128,10 @@ for v in "${majors[@]}"; do
 	(
 		cd "$build"
 		./configure --prefix="$prefix" --without-icu --without-readline --without-zlib \
-			--without-llvm >configure.log 2>&1 || { tail -n 20 configure.log >&2; exit 1; }
-		make -s -j"$(nproc)" >make.log 2>&1 || { tail -n 40 make.log >&2; exit 1; }
-		make -s install >install.log 2>&1 &&
-			make -s -C contrib/test_decoding install >>install.log 2>&1 ||
-			{ tail -n 20 install.log >&2; exit 1; }
+			--without-llvm CFLAGS=-O1 >configure.log 2>&1 || { tail -n 20 configure.log >&2; exit 1; }
+		build_tree
 	) || { echo "pg-versions.sh: building postgresql-$v failed (see $build)" >&2; exit 1; }
 	rm -rf "$build"
-	echo "pg$v: $prefix ($("$prefix/bin/pg_config" --version), built in $((SECONDS - start)) s)"
+	echo "built in $((SECONDS - start)) s ($(date -u +%Y-%m-%d), ${W2A_PG_BUILD:-trimmed} build)" >"$prefix/.w2a-built"
+	echo "pg$v: $prefix ($("$prefix/bin/pg_config" --version), $(cat "$prefix/.w2a-built"))"
 done
