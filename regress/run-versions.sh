@@ -10,13 +10,14 @@
 # the relay there against that major, installs the plugin into the major's
 # prefix, and runs the pg_regress suite and the isolation suite; on the
 # newest major also the relay's streaming and kill -9 end-to-end tests
-# (regress/e2e/0020, 0021: the relay is built on Debian's libpq, which
-# speaks to any server version).  Prints one PASS/FAIL line per (major,
+# and the standby and failover ones (regress/e2e/0020, 0021, 0070, 0071;
+# the last two need 16+ and 17+ and say SKIP on older servers; the relay is
+# built on Debian's libpq, which speaks to any server version).  Prints one PASS/FAIL line per (major,
 # suite) and exits non-zero when any failed.
 #
 # W2A_PG_VERSIONS="PREFIX..." tests those prefixes instead of the cache's,
 # and builds nothing.  W2A_VERSIONS_E2E (default: 0020-relay-stream
-# 0021-relay-kill9; empty for none) names the end-to-end tests run on the
+# 0021-relay-kill9 0070-relay-standby 0071-relay-failover; empty for none) names the end-to-end tests run on the
 # newest major.
 # Logs and scratch trees stay in the folder printed at the end.
 set -uo pipefail
@@ -111,7 +112,7 @@ for prefix in "${prefixes[@]}"; do
 	run_suite "pg$m pg_regress" "$tree" "$prefix" regress/run-regress.sh ISOLATION=
 	run_suite "pg$m isolation" "$tree" "$prefix" regress/run-regress.sh REGRESS=
 	if [ "$prefix" = "$newest" ]; then
-		for t in ${W2A_VERSIONS_E2E-0020-relay-stream 0021-relay-kill9}; do
+		for t in ${W2A_VERSIONS_E2E-0020-relay-stream 0021-relay-kill9 0070-relay-standby 0071-relay-failover}; do
 			run_suite "pg$m $t" "$tree" "$prefix" bash "regress/e2e/$t.sh"
 		done
 	fi
