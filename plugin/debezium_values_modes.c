@@ -247,8 +247,9 @@ hstore_entry_cmp(const void *a, const void *b)
  * HStoreConverter puts them into a HashMap in the text's order, and its
  * iteration order is by bucket ((h ^ h >>> 16) & (capacity - 1), the
  * capacity a power of two from 16 that keeps the load at 0.75 at most),
- * then by insertion.  XXX a bucket of 8 or more keys (a tree bin, or an
- * early resize below capacity 64) is not modelled.
+ * then by insertion.  A stated limit (doc/debezium.md): a bucket of 8 or
+ * more keys (a tree bin, or an early resize below capacity 64) is not
+ * modelled.
  */
 static HstoreEntry *
 hstore_entries(const DbzColumn *col, Datum value, int *count)

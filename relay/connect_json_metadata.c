@@ -108,7 +108,7 @@ cj_apply_props(CjCompiler *c, CjNode *n, json_t *o, const char *builder_name)
 	{
 		if (strncmp(key, "avro", 4) == 0)
 		{
-			/* XXX a non-string value is Java's toString(); JSON is close */
+			/* a non-string value: its JSON text, where Java writes toString() (close; a stated limit) */
 			if (json_is_string(v))
 				cj_add_param(c, n, key, json_string_value(v));
 			else
