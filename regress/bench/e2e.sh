@@ -54,7 +54,10 @@
 # wal2avro-json: the relay writing Debezium's JSON, --key-format=json
 # --value-format=json, JSON with schemas as Debezium's peer writes it; and
 # wal2avro-registry: --compat=debezium --schema-registry against the test
-# registry regress/tools/test_registry.py, started here),
+# registry regress/tools/test_registry.py, started here; and
+# wal2avro-confluent: the relay's own records through that registry,
+# --schema-registry alone, so that beside wal2avro it shows what the
+# registry's wire format costs by itself),
 # COMPRESSION (none; gzip, snappy, lz4 or zstd: the producers of both systems
 # compress their batches alike, the relay by -X compression.codec, Debezium's
 # KafkaProducer by compression.type), DRAIN_TIMEOUT (600: seconds a run may
@@ -104,8 +107,8 @@ for p in $PARTS; do
 done
 for s in $SYSTEMS; do
 	case $s in
-		wal2avro | wal2avro-json | wal2avro-registry | debezium) ;;
-		*) fail "unknown system \"$s\" in SYSTEMS (wal2avro wal2avro-json wal2avro-registry debezium)" ;;
+		wal2avro | wal2avro-json | wal2avro-registry | wal2avro-confluent | debezium) ;;
+		*) fail "unknown system \"$s\" in SYSTEMS (wal2avro wal2avro-json wal2avro-registry wal2avro-confluent debezium)" ;;
 	esac
 done
 case $COMPRESSION in
@@ -140,7 +143,7 @@ pg_start "$work/pg" "$conf"
 kafka_start_single "$work/kafka"
 broker_pid=$(cat "$KAFKA_DIR/node1/pid")
 registry=
-if [[ " $SYSTEMS " == *" wal2avro-registry "* ]]; then
+if [[ " $SYSTEMS " == *" wal2avro-registry "* || " $SYSTEMS " == *" wal2avro-confluent "* ]]; then
 	. "$W2A_ROOT/regress/tools/venv.sh" || fail "could not set up the Python venv (the test registry)"
 	"$W2A_PYTHON" "$W2A_ROOT/regress/tools/test_registry.py" --port 0 --port-file "$work/registry.port" \
 		>"$work/registry.log" 2>&1 &
@@ -161,8 +164,10 @@ SQL
 
 TABLES="bulk wide toast_docs customers orders order_items"
 declare -A prefix plugin
-prefix=([wal2avro]=wal2avro [wal2avro-json]=w2ajson [wal2avro-registry]=w2areg [debezium]=dbz)
-plugin=([wal2avro]=wal2avro [wal2avro-json]=wal2avro [wal2avro-registry]=wal2avro [debezium]=pgoutput)
+prefix=([wal2avro]=wal2avro [wal2avro-json]=w2ajson [wal2avro-registry]=w2areg [wal2avro-confluent]=w2acfl
+	[debezium]=dbz)
+plugin=([wal2avro]=wal2avro [wal2avro-json]=wal2avro [wal2avro-registry]=wal2avro [wal2avro-confluent]=wal2avro
+	[debezium]=pgoutput)
 
 sys_topics()
 {
@@ -226,6 +231,10 @@ consumer_start()
 		wal2avro-registry)
 			PGHOST=127.0.0.1 relay_launch "$slot" --topic-prefix="${prefix[$sys]}" "${relay_compression[@]}" \
 				--compat=debezium --schema-registry="$registry"
+			CONSUMER_PID=$RELAY_PID ;;
+		wal2avro-confluent)
+			PGHOST=127.0.0.1 relay_launch "$slot" --topic-prefix="${prefix[$sys]}" "${relay_compression[@]}" \
+				--schema-registry="$registry"
 			CONSUMER_PID=$RELAY_PID ;;
 		debezium)
 			rm -f "$dir/offsets.dat"
