@@ -37,7 +37,7 @@ PGFILEDESC = "wal2avro - logical decoding output plugin writing Avro"
 # Tests of what only newer servers have run on those only (PG_MAJOR, below).
 REGRESS = init options types types_time \
 	$(call w2a_before,14,types_pre14) $(call w2a_since,14,types_pg14) $(call w2a_since,15,types_pg15) \
-	$(call w2a_since,17,types_pg17) replica_identity toast_unchanged schema_change composite_change cache_inval cache_inval_types transactions truncate_messages filters identifiers frames_binary snapshot json_text $(call w2a_since,14,snapshot_pg14) $(call w2a_since,14,two_phase_pg14) \
+	$(call w2a_since,17,types_pg17) $(call w2a_since,17,messages_pg17) replica_identity toast_unchanged schema_change composite_change cache_inval cache_inval_types transactions truncate_messages filters identifiers frames_binary snapshot json_text $(call w2a_since,14,snapshot_pg14) $(call w2a_since,14,two_phase_pg14) \
 	compat_debezium snapshot_debezium dbz_events compat_flat \
 	$(call w2a_since,18,generated_pg18)
 REGRESS_OPTS = --inputdir=regress --outputdir=regress/out
