@@ -57,6 +57,9 @@ for how in fast kill9; do
 	since=$(psql -XAtc "SELECT pg_current_wal_lsn()")
 	pg_use "$standby"
 	relay_wait_confirmed "$since" 60
+	# and its state topic says so (right after the start it may hold nothing yet)
+	w2a_wait_for 60 relay_stored_covers sb "$since" ||
+		fail "the relay stored no position of slot sb at $since or later"
 	seen=$(grep -c "reconnecting" "$RELAY_LOG" || true)
 	if [ "$how" = fast ]; then
 		pg_stop

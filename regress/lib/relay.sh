@@ -26,6 +26,7 @@
 #                                 on the state topic _wal2avro_state (nothing if
 #                                 none): what it had confirmed when its server
 #                                 went away
+#   relay_stored_covers SLOT LSN  has it stored LSN or later (for w2a_wait_for)
 #   relay_metrics_url             the running relay's metrics endpoint (it
 #                                 listens on a free loopback port)
 #   relay_metric NAME [LABELS]    one sample's value from /metrics (0 if absent)
@@ -83,8 +84,18 @@ slot_confirmed()
 
 relay_stored_position()
 {
-	kcat -b "$KAFKA_BOOTSTRAP" -C -t _wal2avro_state -e -q -f '%k %s\n' 2>/dev/null |
+	# empty, not a failure, before the relay's first position record (the
+	# state topic does not exist yet, and kcat fails on it)
+	{ kcat -b "$KAFKA_BOOTSTRAP" -C -t _wal2avro_state -e -q -f '%k %s\n' 2>/dev/null || true; } |
 		awk -v k="position.$1" '$1 == k && $2 == "confirmed" { v = $3 } END { print v }'
+}
+
+# Has the relay stored a position of SLOT at LSN or later?  For w2a_wait_for.
+relay_stored_covers()
+{
+	local pos
+	pos=$(relay_stored_position "$1")
+	[ -n "$pos" ] && w2a_sql_true "SELECT '$pos'::pg_lsn >= '$2'"
 }
 
 relay_wait_confirmed()
