@@ -23,6 +23,8 @@ typedef struct Producer Producer;
 
 /* reconnect.backoff.max.ms unless configured: back within a second */
 #define PRODUCER_RECONNECT_MAX_MS	1000
+/* librdkafka's linger.ms unless configured: see producer_create */
+#define PRODUCER_LINGER_MS			1000
 
 /* Called for every delivery report, on our thread, from producer_poll. */
 typedef void (*ProducerDeliveryFn) (void *ctx, const rd_kafka_message_t *m);
@@ -48,6 +50,7 @@ extern ProducerStatus producer_send_to(Producer *p, rd_kafka_topic_t *rkt, const
 									   char *err, size_t errlen);
 extern int	producer_poll(Producer *p, int timeout_ms);
 extern bool producer_flush(Producer *p, int timeout_ms);
+extern void producer_send_now(Producer *p);
 extern int	producer_event_fd(const Producer *p);
 extern int	producer_outq_len(const Producer *p);
 extern bool producer_connected(const Producer *p);

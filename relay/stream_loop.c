@@ -188,6 +188,7 @@ wait_for_room(StreamLoop *s, PGconn *conn)
 	if (relay_now_us() - s->last_status_us >= BLOCKED_STATUS_US &&
 		send_status(s, conn, false) != 0)
 		return -1;
+	producer_send_now(s->producer);
 	stream_wait(NULL, producer_event_fd(s->producer), 100);
 	return 0;
 }
@@ -611,6 +612,8 @@ read_more:
 						wait_us = 1000000;
 					if (wait_us < 0)
 						wait_us = 0;
+					/* nothing more to hand over: no reason to linger */
+					producer_send_now(s->producer);
 					/* a Kafka event or an on-demand snapshot's result wakes it */
 					fds[0] = producer_event_fd(s->producer);
 					fds[1] = ondemand_socket(s->ondemand);

@@ -63,7 +63,8 @@
 # KafkaProducer by compression.type), DRAIN_TIMEOUT (600: seconds a run may
 # take to deliver everything before the run fails), OUT (/tmp/wal2avro-bench/e2e), DBZ_JAVA_OPTS, DBZ_PROPS (see
 # debezium.sh), W2A_RELAY (the relay binary), W2A_KEEP=1 (keep the scratch
-# directory).
+# directory), RELAY_ARGS (more relay options for every wal2avro system,
+# split at spaces, e.g. "-X linger.ms=20").
 set -euo pipefail
 export LC_ALL=C
 . "$(dirname "$0")/../lib/common.sh"
@@ -117,6 +118,9 @@ case $COMPRESSION in
 esac
 # the same codec for both producers
 relay_compression=(-X "compression.codec=$COMPRESSION")
+# more relay options for one run, split at spaces (e.g. "-X linger.ms=20")
+# shellcheck disable=SC2206
+relay_compression+=(${RELAY_ARGS:-})
 DBZ_PROPS="${DBZ_PROPS:+$DBZ_PROPS }bench.producer.compression.type=$COMPRESSION"
 command -v pgbench >/dev/null || fail "pgbench not found (postgresql-client-15)"
 command -v kcat >/dev/null || fail "kcat not found (Debian: kcat)"
@@ -599,7 +603,7 @@ grep -q '^slot = ' "$OUT/relay.config" || { cat "$OUT/relay.config" >&2; fail "w
 	echo "relay=$("$W2A_RELAY" --version 2>&1 | head -n 1)"
 	echo "relay_bin=$(relay_binary_desc)"
 	echo "relay_path=$W2A_RELAY"
-	echo "relay_linger=$(sed -n 's/.*{"linger\.ms", "\([0-9]*\)"}.*/\1/p' "$W2A_ROOT/relay/producer.c")"
+	echo "relay_linger=$(sed -n 's/^#define PRODUCER_LINGER_MS[[:space:]]*\([0-9]*\).*/\1/p' "$W2A_ROOT/relay/producer.h")"
 	echo "pgbench=$(pgbench --version | sed 's/^pgbench (PostgreSQL) //')"
 	echo "ldwm=$(sql -c 'SHOW logical_decoding_work_mem')"
 	echo "reps=$REPS"

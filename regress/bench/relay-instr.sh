@@ -60,8 +60,8 @@ w2a_on_exit "[ \"\${W2A_KEEP:-0}\" = 1 ] && info 'kept $work' || rm -rf '$work'"
 # ------------------------------------------------------------ the two builds
 # relay_feed.c from this tree, against each tree's relay/ (as the Makefile
 # builds the relay: RELAY_CFLAGS -O2 -g)
-deps_cflags=$(pkg-config --cflags libpq rdkafka avro-c libmicrohttpd)
-deps_libs=$(pkg-config --libs libpq rdkafka avro-c libmicrohttpd)
+deps_cflags=$(pkg-config --cflags libpq rdkafka avro-c libmicrohttpd libcurl jansson)
+deps_libs=$(pkg-config --libs libpq rdkafka avro-c libmicrohttpd libcurl jansson)
 build_feed()
 {
 	local tree=$1 out=$2 srcs

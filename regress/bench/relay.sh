@@ -291,7 +291,7 @@ relay_stop
 	echo "relay=$("$W2A_RELAY" --version 2>&1 | head -n 1)"
 	echo "relay_bin=$relay_bin"
 	# the relay's built-in librdkafka defaults are not in --print-config
-	echo "linger=$(sed -n 's/.*{"linger\.ms", "\([0-9]*\)"}.*/\1/p' "$W2A_ROOT/relay/producer.c")"
+	echo "linger=$(sed -n 's/^#define PRODUCER_LINGER_MS[[:space:]]*\([0-9]*\).*/\1/p' "$W2A_ROOT/relay/producer.h")"
 	# shellcheck disable=SC2086 # RELAY_ARGS splits at spaces
 	echo "inflight=$("$W2A_RELAY" -b x ${RELAY_ARGS:-} --print-config 2>/dev/null | sed -n 's/^max-in-flight-bytes = //p')"
 	# shellcheck disable=SC2086

@@ -664,6 +664,39 @@ test_lone_message(void)
 	teardown(&fx);
 }
 
+/*
+ * A caller that waits (producer_poll with a timeout) gets what it produced
+ * sent at once, not after linger.ms: with a linger of ten minutes the
+ * transaction is still acknowledged within the usual wait.  The same
+ * producer with polls that do not wait must not have sent it: the wait is
+ * what sends.
+ */
+static void
+test_send_when_waiting(void)
+{
+	Fixture		fx;
+	int64_t		until;
+
+	extra_property = "linger.ms=600000";
+	if (!setup(&fx, false))
+	{
+		extra_property = NULL;
+		CHECK(!"setup");
+		return;
+	}
+	extra_property = NULL;
+	CHECK_INT(feed_schema(&fx), WRITER_OK);
+	CHECK_INT(wait_safe(&fx, START_LSN), START_LSN);
+	CHECK_INT(feed_txn(&fx, 0), WRITER_OK);
+	until = relay_now_us() + 300 * 1000;
+	while (relay_now_us() < until)
+		producer_poll(fx.producer, 0);
+	CHECK(lsn_tracker_safe_lsn(&fx.tracker) < txn_end(0));
+	CHECK_U64(wait_safe(&fx, txn_end(0)), txn_end(0));
+	CHECK_INT(fx.delivered, PER_TXN);
+	teardown(&fx);
+}
+
 static void
 test_replay_errors(void)
 {
@@ -707,6 +740,7 @@ main(void)
 	test_local_failure_replays(false);
 	test_local_failure_replays(true);
 	test_transaction_topic_tracked();
+	test_send_when_waiting();
 
 	rd_kafka_mock_cluster_destroy(mock);
 	rd_kafka_destroy(mock_rk);
