@@ -587,7 +587,7 @@ producer_poll(Producer *p, int timeout_ms)
 	char		drain[64];
 
 	if (timeout_ms > 0)
-		producer_send_now(p);	/* the caller waits: nothing more comes */
+		producer_send_now(p, true); /* the caller waits: nothing more comes */
 
 	while (read(p->event_pipe[0], drain, sizeof(drain)) > 0)
 		;
@@ -606,19 +606,28 @@ producer_flush(Producer *p, int timeout_ms)
 }
 
 /*
- * Send what was produced since the last call now instead of after linger.ms.
- * Called when the caller has nothing more to hand over for the moment (it is
- * about to wait for data or for room), so waiting for a fuller batch would
- * only add latency.  rd_kafka_flush marks the producer as flushing (linger.ms
- * counts as passed) and wakes the broker threads for as long as it runs; with
- * no wait at all it often ends before a broker thread looked, so it gets up
- * to 1 ms, serving delivery reports meanwhile, and returns as soon as nothing
- * is outstanding.
+ * Send what was produced now instead of after linger.ms.  Called when the
+ * caller has nothing more to hand over for the moment (it is about to wait
+ * for data or for room), so waiting for a fuller batch would only add
+ * latency.  rd_kafka_flush marks the producer as flushing (linger.ms counts
+ * as passed) and wakes the broker threads for as long as it runs; with no
+ * wait at all it often ends before a broker thread looked, so it gets up to
+ * SEND_NOW_MS, serving delivery reports meanwhile, and returns as soon as
+ * nothing is outstanding.  Records it could not send in that time (waiting
+ * behind the request in flight, or for a new topic's metadata) would then
+ * wait for linger.ms: with outstanding true it flushes whenever anything is
+ * outstanding, not only after new records, so a caller that waits for
+ * deliveries keeps them moving.  Without it (a caller blocked by its window,
+ * where the next records fill the batch) only what is new is pushed once,
+ * since flushing while a request is in flight makes the broker thread poll
+ * in a loop for as long as the flush lasts.
  */
 void
-producer_send_now(Producer *p)
+producer_send_now(Producer *p, bool outstanding)
 {
-	if (!p->unsent || p->fatal)
+	if (p->fatal)
+		return;
+	if (!p->unsent && !(outstanding && rd_kafka_outq_len(p->rk) > 0))
 		return;
 	p->unsent = false;
 	(void) rd_kafka_flush(p->rk, SEND_NOW_MS);

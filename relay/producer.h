@@ -50,7 +50,7 @@ extern ProducerStatus producer_send_to(Producer *p, rd_kafka_topic_t *rkt, const
 									   char *err, size_t errlen);
 extern int	producer_poll(Producer *p, int timeout_ms);
 extern bool producer_flush(Producer *p, int timeout_ms);
-extern void producer_send_now(Producer *p);
+extern void producer_send_now(Producer *p, bool outstanding);
 extern int	producer_event_fd(const Producer *p);
 extern int	producer_outq_len(const Producer *p);
 extern bool producer_connected(const Producer *p);

@@ -188,7 +188,7 @@ wait_for_room(StreamLoop *s, PGconn *conn)
 	if (relay_now_us() - s->last_status_us >= BLOCKED_STATUS_US &&
 		send_status(s, conn, false) != 0)
 		return -1;
-	producer_send_now(s->producer);
+	producer_send_now(s->producer, false);
 	stream_wait(NULL, producer_event_fd(s->producer), 100);
 	return 0;
 }
@@ -613,7 +613,7 @@ read_more:
 					if (wait_us < 0)
 						wait_us = 0;
 					/* nothing more to hand over: no reason to linger */
-					producer_send_now(s->producer);
+					producer_send_now(s->producer, true);
 					/* a Kafka event or an on-demand snapshot's result wakes it */
 					fds[0] = producer_event_fd(s->producer);
 					fds[1] = ondemand_socket(s->ondemand);
