@@ -87,7 +87,6 @@ typedef struct Fixture
 	uint64_t	txmeta_delivered;	/* BEGIN/END records reported delivered */
 } Fixture;
 
-static const char *extra_property;	/* a -X option for the next setup() */
 static const char *const *extra_args;	/* more options for it, NULL-terminated */
 static rd_kafka_t *mock_rk;		/* owns the mock cluster */
 static rd_kafka_mock_cluster_t *mock;
@@ -153,8 +152,9 @@ new_producer(Fixture *fx)
 	return true;
 }
 
+/* setup with one -X option (property may be NULL). */
 static bool
-setup(Fixture *fx, bool dead_letter)
+setup_with(Fixture *fx, bool dead_letter, const char *property)
 {
 	char	   *argv[16];
 	int			argc = 0;
@@ -167,10 +167,10 @@ setup(Fixture *fx, bool dead_letter)
 	argv[argc++] = "wal2avro-relay";
 	argv[argc++] = "-b";
 	argv[argc++] = brokers;
-	if (extra_property)
+	if (property)
 	{
 		argv[argc++] = "-X";
-		argv[argc++] = (char *) extra_property;
+		argv[argc++] = (char *) property;
 	}
 	for (int i = 0; extra_args && extra_args[i]; i++)
 		argv[argc++] = (char *) extra_args[i];
@@ -189,6 +189,12 @@ setup(Fixture *fx, bool dead_letter)
 	lsn_tracker_init(&fx->tracker, START_LSN);
 	fx->records = writer_create(&fx->cfg, &fx->tracker);
 	return fx->records != NULL && new_producer(fx);
+}
+
+static bool
+setup(Fixture *fx, bool dead_letter)
+{
+	return setup_with(fx, dead_letter, NULL);
 }
 
 static void
@@ -532,14 +538,11 @@ test_local_failure_replays(bool dead_letter)
 	int			b;
 	int64_t		deadline;
 
-	extra_property = "message.timeout.ms=1000";
-	if (!setup(&fx, dead_letter))
+	if (!setup_with(&fx, dead_letter, "message.timeout.ms=1000"))
 	{
-		extra_property = NULL;
 		CHECK(!"setup");
 		return;
 	}
-	extra_property = NULL;
 	CHECK_INT(feed_schema(&fx), WRITER_OK);
 	CHECK_INT(feed_txn(&fx, 0), WRITER_OK);
 	CHECK_U64(wait_safe(&fx, txn_end(0)), txn_end(0));
@@ -677,14 +680,11 @@ test_send_when_waiting(void)
 	Fixture		fx;
 	int64_t		until;
 
-	extra_property = "linger.ms=600000";
-	if (!setup(&fx, false))
+	if (!setup_with(&fx, false, "linger.ms=600000"))
 	{
-		extra_property = NULL;
 		CHECK(!"setup");
 		return;
 	}
-	extra_property = NULL;
 	CHECK_INT(feed_schema(&fx), WRITER_OK);
 	CHECK_INT(wait_safe(&fx, START_LSN), START_LSN);
 	CHECK_INT(feed_txn(&fx, 0), WRITER_OK);
